@@ -1,0 +1,82 @@
+// Cache-line aligned, uninitialised-by-choice storage for numeric work buffers.
+//
+// std::vector value-initialises every element, which on this VM means touching (and faulting in) every
+// page at allocation time; AlignedBuffer lets hot paths allocate once, keep the buffer, and reuse it.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <span>
+
+namespace convlab {
+
+inline constexpr std::size_t kBufferAlignment = 64;
+
+template <typename T>
+class AlignedBuffer {
+ public:
+  AlignedBuffer() = default;
+  explicit AlignedBuffer(std::size_t count) { resize(count); }
+  AlignedBuffer(std::size_t count, T fill) {
+    resize(count);
+    for (std::size_t i = 0; i < count; ++i) data_[i] = fill;
+  }
+  AlignedBuffer(const AlignedBuffer& other) : AlignedBuffer(other.size_) {
+    if (size_) std::memcpy(data_.get(), other.data_.get(), size_ * sizeof(T));
+  }
+  AlignedBuffer& operator=(const AlignedBuffer& other) {
+    if (this != &other) {
+      AlignedBuffer copy(other);
+      swap(copy);
+    }
+    return *this;
+  }
+  AlignedBuffer(AlignedBuffer&&) noexcept = default;
+  AlignedBuffer& operator=(AlignedBuffer&&) noexcept = default;
+
+  // Grows capacity if needed; contents are unspecified afterwards when it grows.
+  void resize(std::size_t count) {
+    if (count > capacity_) {
+      const std::size_t bytes = ((count * sizeof(T) + kBufferAlignment - 1) / kBufferAlignment) * kBufferAlignment;
+      void* memory = std::aligned_alloc(kBufferAlignment, bytes);
+      if (!memory) throw std::bad_alloc();
+      data_.reset(static_cast<T*>(memory));
+      capacity_ = count;
+    }
+    size_ = count;
+  }
+  void fill(T value) {
+    for (std::size_t i = 0; i < size_; ++i) data_[i] = value;
+  }
+  void swap(AlignedBuffer& other) noexcept {
+    data_.swap(other.data_);
+    std::swap(size_, other.size_);
+    std::swap(capacity_, other.capacity_);
+  }
+
+  T* data() { return data_.get(); }
+  const T* data() const { return data_.get(); }
+  std::size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T& operator[](std::size_t i) { return data_[i]; }
+  const T& operator[](std::size_t i) const { return data_[i]; }
+  T* begin() { return data(); }
+  T* end() { return data() + size_; }
+  const T* begin() const { return data(); }
+  const T* end() const { return data() + size_; }
+  std::span<T> span() { return {data(), size_}; }
+  std::span<const T> span() const { return {data(), size_}; }
+
+ private:
+  struct Free {
+    void operator()(T* pointer) const { std::free(pointer); }
+  };
+  std::unique_ptr<T[], Free> data_;
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
+}  // namespace convlab

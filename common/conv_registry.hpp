@@ -1,0 +1,30 @@
+// Implementations by name. The table itself lives in impls/registry.cpp: one line per implementation.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/conv_impl.hpp"
+
+namespace convlab {
+
+struct ConvImplInfo {
+  std::string name;            // what --impl takes
+  std::string summary;         // one line: the idea it adds
+  std::string build_flags;     // compiler flags its kernels were built with (benchmarks print them)
+  bool uses_threads = false;   // whether it parallelises with OpenMP
+  std::function<std::unique_ptr<ConvImpl>()> make;
+};
+
+const std::vector<ConvImplInfo>& conv_implementations();
+
+// Throws std::invalid_argument listing the known names when `name` is not registered.
+const ConvImplInfo& conv_implementation(std::string_view name);
+std::unique_ptr<ConvImpl> make_conv_impl(std::string_view name);
+
+inline constexpr std::string_view kDefaultConvImpl = "naive";
+
+}  // namespace convlab

@@ -1,0 +1,8 @@
+execute_process(COMMAND ${PROGRAM} OUTPUT_VARIABLE actual RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} exited with ${status}")
+endif()
+file(READ ${EXPECTED} expected)
+if(NOT actual STREQUAL expected)
+  message(FATAL_ERROR "output of ${PROGRAM} differs from ${EXPECTED}:\n--- expected\n${expected}\n--- actual\n${actual}")
+endif()

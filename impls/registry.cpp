@@ -1,0 +1,31 @@
+// The table of convolution implementations: adding one is a folder under impls/ plus one line here.
+#include <sstream>
+#include <stdexcept>
+
+#include "common/conv_registry.hpp"
+
+namespace convlab {
+
+ConvImplInfo naive_conv_info();
+
+const std::vector<ConvImplInfo>& conv_implementations() {
+  static const std::vector<ConvImplInfo> table = {
+      naive_conv_info(),
+  };
+  return table;
+}
+
+const ConvImplInfo& conv_implementation(std::string_view name) {
+  for (const ConvImplInfo& info : conv_implementations()) {
+    if (info.name == name) return info;
+  }
+  std::ostringstream message;
+  message << "unknown implementation '" << name << "' (known:";
+  for (const ConvImplInfo& info : conv_implementations()) message << " " << info.name;
+  message << ")";
+  throw std::invalid_argument(message.str());
+}
+
+std::unique_ptr<ConvImpl> make_conv_impl(std::string_view name) { return conv_implementation(name).make(); }
+
+}  // namespace convlab
