@@ -4,10 +4,20 @@
 namespace convlab::cli {
 
 void add_impls_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_evaluate_command(CLI::App& app);
+void add_conv_command(CLI::App& app);
+void add_windows_command(CLI::App& app);
+void add_plot_command(CLI::App& app);
 
 const std::vector<AddCommand>& all_commands() {
   static const std::vector<AddCommand> commands = {
       add_impls_command,
+      add_train_command,
+      add_evaluate_command,
+      add_conv_command,
+      add_windows_command,
+      add_plot_command,
   };
   return commands;
 }

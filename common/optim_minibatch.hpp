@@ -1,5 +1,9 @@
 // Minibatch training: SGD with momentum or Adam, shuffled by a seed, with a learning-rate schedule.
 // Same seed and same thread count give the same weights, bit for bit.
+// Each epoch shuffles the example indices (std::mt19937_64 seeded once with `seed`, our own Fisher-Yates,
+// so the order is the same with every standard library) and visits them in batches of batch_size; the
+// last batch of an epoch holds the remainder. MinibatchResult::epoch_errors and EpochReport's
+// mean_batch_error weight each batch's error by its size, so they are the mean per-example error.
 #pragma once
 
 #include <cstdint>
@@ -57,7 +61,20 @@ struct MinibatchResult {
 };
 
 // The learning rate at step `step` (0-based) of `total_steps` under `options`.
+//   Constant: learning_rate.
+//   Step:     learning_rate * step_gamma^(epoch / step_every_epochs), epoch = step / steps_per_epoch (0-based).
+//   Cosine:   learning_rate * (1 + cos(pi step / total_steps)) / 2, per step (PyTorch CosineAnnealingLR,
+//             T_max = total_steps, eta_min = 0).
+//   OneCycle: PyTorch OneCycleLR (anneal_strategy "cos", div_factor 25, final_div_factor 1e4,
+//             pct_start = one_cycle_warmup): cos-rises from learning_rate/25 at step 0 to learning_rate at
+//             step warmup*total_steps - 1, then cos-anneals to learning_rate/2.5e5 at step total_steps - 1.
+// Throws std::invalid_argument unless 0 <= step < total_steps and steps_per_epoch > 0.
 double learning_rate_at(const MinibatchOptions& options, Index step, Index total_steps, Index steps_per_epoch);
+
+// The SGD momentum at a step: options.momentum, except under OneCycle, where, as PyTorch's OneCycleLR does
+// by default (cycle_momentum), it cos-falls from 0.95 to 0.85 while the rate rises and climbs back to 0.95
+// while it falls; options.momentum is then unused. (Adam's beta1 is never cycled.)
+double momentum_at(const MinibatchOptions& options, Index step, Index total_steps, Index steps_per_epoch);
 
 template <typename T>
 MinibatchResult train_minibatch(MinibatchObjective<T>& objective, std::span<T> weights,

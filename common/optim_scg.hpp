@@ -33,7 +33,11 @@ struct ScgResult {
   std::string reason;               // why it stopped: "did not converge" when the budget ran out
 };
 
-// Minimises objective over `weights` in place.
+// Minimises objective over `weights` in place. ScgResult::reason is one of mlutilities.scg's strings:
+// "limit on machine precision" (|d|^2 below T's epsilon), "limit on x Precision", "limit on f Precision",
+// "zero gradient", "did not converge". Costs per iteration: one error() and, after an accepted step, two
+// error_and_gradient() calls (at the probe point and at the new weights); one of each at the start.
+// Throws std::invalid_argument if weights.size() != objective.parameter_count() or iterations < 0.
 template <typename T>
 ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgOptions& options);
 

@@ -7,10 +7,16 @@
 namespace convlab {
 
 ConvImplInfo naive_conv_info();
+ConvImplInfo simd_conv_info();
+ConvImplInfo openmp_conv_info();
+ConvImplInfo im2col_conv_info();
 
 const std::vector<ConvImplInfo>& conv_implementations() {
   static const std::vector<ConvImplInfo> table = {
       naive_conv_info(),
+      simd_conv_info(),
+      openmp_conv_info(),
+      im2col_conv_info(),
   };
   return table;
 }

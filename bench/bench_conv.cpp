@@ -1,0 +1,99 @@
+// Benchmarks of convlab's own convolution implementations: every registered implementation, pass, shape,
+// batch size and thread count of the plan (bench_plan.hpp), float32.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <exception>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "bench/bench_buffers.hpp"
+#include "bench/bench_suites.hpp"
+#include "common/conv_registry.hpp"
+
+namespace convlab::bench {
+
+namespace {
+
+// One object per implementation for the whole run, so scratch buffers it keeps are touched only once.
+ConvImpl& impl_instance(const ConvImplInfo& info) {
+  static std::map<std::string, std::unique_ptr<ConvImpl>> instances;
+  std::unique_ptr<ConvImpl>& instance = instances[info.name];
+  if (!instance) instance = info.make();
+  return *instance;
+}
+
+template <typename T>
+void run_pass(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& operands) {
+  const ConvShape s = bench_case.with_batch();
+  const auto in = std::size_t(s.input_size()), out = std::size_t(s.output_size());
+  const auto weights = std::size_t(s.weight_size()), bias = std::size_t(s.out_channels);
+  switch (bench_case.pass) {
+    case Pass::forward:
+      impl.forward(s, operands.input.get(in), operands.weights.get(weights), operands.bias.get(bias),
+                   operands.output.get(out));
+      break;
+    case Pass::backward_input:
+      impl.backward_input(s, operands.output_grad.get(out), operands.weights.get(weights),
+                          operands.input_grad.get(in));
+      break;
+    case Pass::backward_weights:
+      impl.backward_weights(s, operands.input.get(in), operands.output_grad.get(out), operands.weight_grad.get(weights),
+                            operands.bias_grad.get(bias));
+      break;
+  }
+}
+
+void conv_benchmark(benchmark::State& state, const ConvImplInfo* info, BenchCase bench_case, int threads,
+                    const StartupPeak* peak) {
+  omp_set_num_threads(threads);
+  ConvImpl& impl = impl_instance(*info);
+  ConvOperands<float>& operands = ConvOperands<float>::get();
+  // Google Benchmark calls this function more than once per case; one untimed call on the first lets the
+  // implementation size and touch its scratch memory (and checks it accepts the shape at all).
+  static std::set<std::string> warmed_up;
+  const std::string name = bench_case.name(info->name, "float", threads);
+  if (!warmed_up.count(name)) {
+    try {
+      run_pass(impl, bench_case, operands);
+    } catch (const std::exception& error) {
+      state.SkipWithError(error.what());
+      return;
+    }
+    warmed_up.insert(name);
+  }
+  for (auto _ : state) {
+    run_pass(impl, bench_case, operands);
+    benchmark::ClobberMemory();
+  }
+  set_conv_counters(state, bench_case, threads, *peak, sizeof(float));
+  const std::size_t workspace = impl.workspace_bytes(bench_case.with_batch(), sizeof(float));
+  state.counters["workspace_bytes"] = double(workspace);
+  state.SetLabel(bench_case.with_batch().describe() + " workspace=" + std::to_string(workspace) + "B");
+}
+
+}  // namespace
+
+void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
+  for (const ConvImplInfo& info : conv_implementations()) {
+    benchmark::AddCustomContext("impl." + info.name + ".build_flags", info.build_flags);
+    benchmark::AddCustomContext("impl." + info.name + ".uses_threads", info.uses_threads ? "yes" : "no");
+    benchmark::AddCustomContext("impl." + info.name + ".summary", info.summary);
+    // The reference implementation is the slow, obviously-correct one: it gets only small calls.
+    const bool slow_reference = info.name == "naive";
+    for (const BenchCase& bench_case : plan.cases) {
+      if (slow_reference && bench_case.batch > 1 && bench_case.flops() > kSlowImplFlopBudget) continue;
+      for (int threads : plan.thread_counts) {
+        if (threads > 1 && !info.uses_threads) continue;  // it would time the same single-threaded code again
+        benchmark::RegisterBenchmark(bench_case.name(info.name, "float", threads).c_str(), conv_benchmark, &info,
+                                     bench_case, threads, &peak)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+}
+
+}  // namespace convlab::bench

@@ -1,0 +1,137 @@
+// convlab_bench's entry point: measures the machine's FMA peak, registers every benchmark family, adds the
+// context a reader needs to interpret the figures (build flags, peak, peers, load), then runs Google
+// Benchmark. Flags of its own, taken out before Google Benchmark sees the rest:
+//   --convlab_quick        the reduced plan of scripts/bench.sh --quick
+//   --convlab_list_cases   print the plan as JSON (what the Python peers time) and exit
+//   --convlab_no_onednn    leave the oneDNN peer out
+//   --convlab_epoch_images=N   train the epoch benchmarks on the first N MNIST images (default: 60000, quick 3200)
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "bench/bench_peak.hpp"
+#include "bench/bench_suites.hpp"
+#include "common/conv_registry.hpp"
+
+namespace {
+
+struct OwnFlags {
+  bool quick = false;
+  bool list_cases = false;
+  bool no_onednn = false;
+  std::size_t epoch_images = 0;  // 0: the plan's default
+  bool only_listing = false;  // Google Benchmark was asked to list names: measure nothing
+};
+
+std::size_t parse_count(const std::string& flag) {
+  const std::string value = flag.substr(flag.find('=') + 1);
+  std::size_t used = 0;
+  unsigned long long count = 0;
+  try {
+    count = std::stoull(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != value.size() || count == 0)
+    throw std::invalid_argument("convlab_bench: " + flag + ": expected a positive count");
+  return std::size_t(count);
+}
+
+// Removes convlab's flags from argv (Google Benchmark rejects flags it does not know).
+OwnFlags take_own_flags(int& argc, char** argv) {
+  OwnFlags flags;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--convlab_quick") flags.quick = true;
+    else if (arg == "--convlab_list_cases") flags.list_cases = true;
+    else if (arg == "--convlab_no_onednn") flags.no_onednn = true;
+    else if (arg.rfind("--convlab_epoch_images=", 0) == 0) flags.epoch_images = parse_count(arg);
+    else {
+      if (arg.rfind("--benchmark_list_tests", 0) == 0 && arg != "--benchmark_list_tests=false")
+        flags.only_listing = true;
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  argv[argc] = nullptr;
+  return flags;
+}
+
+std::string load_average() {
+  std::ifstream file("/proc/loadavg");
+  std::string one, five, fifteen;
+  if (!(file >> one >> five >> fifteen)) return "unknown";
+  return one + " " + five + " " + fifteen + " (1, 5, 15 min)";
+}
+
+std::string format_gflops(double flops) {
+  std::ostringstream text;
+  text.precision(1);
+  text << std::fixed << flops / 1e9;
+  return text.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace convlab::bench;
+  OwnFlags flags;
+  try {
+    flags = take_own_flags(argc, argv);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << error.what() << "\n";
+    return 2;
+  }
+  const BenchPlan plan = make_bench_plan(flags.quick);
+  if (flags.list_cases) {
+    std::cout << bench_plan_json(plan);
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+
+  // The peak the conv benchmarks' peak_fraction counters divide by; the peak/fma benchmarks measure it again
+  // with Google Benchmark's own statistics for the summary.
+  static StartupPeak peak;
+  if (!flags.only_listing) {
+    for (int threads : plan.thread_counts) peak.float_flops[threads] = measure_fma_flops(false, threads, 0.15);
+    peak.double_flops_1t = measure_fma_flops(true, 1, 0.15);
+  }
+  benchmark::AddCustomContext("convlab.mode", flags.quick ? "quick" : "full");
+  benchmark::AddCustomContext("convlab.base_flags", CONVLAB_BASE_FLAGS);
+  benchmark::AddCustomContext("convlab.load_average_at_start", load_average());
+  benchmark::AddCustomContext("convlab.fma_kernel",
+                              fma_kernel_arch() + ", " + std::to_string(fma_kernel_float_lanes()) + " floats/vector");
+  for (const auto& [threads, flops] : peak.float_flops)
+    benchmark::AddCustomContext("convlab.startup_fma_gflops.float.threads:" + std::to_string(threads),
+                                format_gflops(flops));
+  benchmark::AddCustomContext("convlab.startup_fma_gflops.double.threads:1", format_gflops(peak.double_flops_1t));
+  std::string names;
+  for (const convlab::ConvImplInfo& info : convlab::conv_implementations())
+    names += (names.empty() ? "" : " ") + info.name;
+  benchmark::AddCustomContext("convlab.implementations", names);
+
+  register_peak_benchmarks(flags.quick);
+  register_conv_benchmarks(plan, peak);
+  if (flags.no_onednn) {
+    benchmark::AddCustomContext("convlab.onednn", "left out (--convlab_no_onednn)");
+  } else {
+    const bool registered = register_onednn_benchmarks(plan, peak);
+    benchmark::AddCustomContext("convlab.onednn", onednn_description());
+    if (!registered) std::cerr << "convlab_bench: oneDNN peer skipped: " << onednn_description() << "\n";
+  }
+  const std::size_t epoch_images = flags.epoch_images ? flags.epoch_images : (flags.quick ? 3200 : 60000);
+  benchmark::AddCustomContext("convlab.epoch_images", std::to_string(epoch_images));
+  register_epoch_benchmarks(plan, epoch_images);
+
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,207 @@
+// oneDNN's convolution as a peer, for the same cases as convlab's implementations (float32).
+//
+// Two variants per case:
+//   conv/onednn/...       the primitive alone, every operand already in the layout oneDNN prefers (blocked
+//                         formats such as nChw16c): the library at its best.
+//   conv/onednn_nchw/...  the same primitive plus the reorders from NCHW/OIHW inputs and back to NCHW
+//                         outputs, which is what a caller holding convlab's layout pays.
+// Built only when CMake found oneDNN (CONVLAB_HAVE_DNNL); otherwise it registers nothing and says why.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/bench_suites.hpp"
+
+#ifdef CONVLAB_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace convlab::bench {
+
+namespace {
+
+using dnnl::memory;
+
+// One oneDNN convolution call ready to run: the primitive, its arguments in preferred layouts, and the
+// reorders that the NCHW variant adds before and after it.
+struct OnednnCall {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  dnnl::primitive primitive;
+  std::unordered_map<int, memory> arguments;
+  struct Reorder {
+    dnnl::reorder primitive;
+    memory from, to;
+  };
+  std::vector<Reorder> before, after;
+  std::string description;  // implementation oneDNN chose and which operands need a reorder
+
+  void run_primitive() { primitive.execute(stream, arguments); }
+  void run_with_reorders() {
+    for (Reorder& r : before) r.primitive.execute(stream, r.from, r.to);
+    primitive.execute(stream, arguments);
+    for (Reorder& r : after) r.primitive.execute(stream, r.from, r.to);
+  }
+};
+
+void fill(memory& m, float value_scale) {
+  auto* data = static_cast<float*>(m.get_data_handle());
+  const std::size_t count = m.get_desc().get_size() / sizeof(float);
+  std::uint32_t state = 777u;
+  for (std::size_t i = 0; i < count; ++i) {
+    state = state * 1664525u + 1013904223u;
+    data[i] = (float(state >> 8) / float(1u << 24) - 0.5f) * value_scale;
+  }
+}
+
+// Adds one operand: `preferred` is what the primitive wants, `plain` the NCHW/OIHW layout a caller holds.
+void add_operand(OnednnCall& call, int argument, const memory::desc& preferred, const memory::desc& plain,
+                 bool is_output, const char* what) {
+  memory user(plain, call.engine);
+  fill(user, 0.2f);  // touches every page now, not in the timed loop
+  if (preferred == plain) {
+    call.arguments[argument] = user;
+    return;
+  }
+  memory internal(preferred, call.engine);
+  fill(internal, 0.0f);
+  if (is_output) {
+    call.after.push_back({dnnl::reorder(internal, user), internal, user});
+  } else {
+    call.before.push_back({dnnl::reorder(user, internal), user, internal});
+    call.before.back().primitive.execute(call.stream, user, internal);  // sensible values for the primitive
+  }
+  call.arguments[argument] = internal;
+  call.description += std::string(call.description.empty() ? "reorders: " : ",") + what;
+}
+
+std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case) {
+  const ConvShape s = bench_case.with_batch();
+  const auto f32 = memory::data_type::f32;
+  const memory::dims x_dims{s.batch, s.in_channels, s.in_height, s.in_width};
+  const memory::dims w_dims{s.out_channels, s.in_channels, s.kernel_height, s.kernel_width};
+  const memory::dims b_dims{s.out_channels};
+  const memory::dims y_dims{s.batch, s.out_channels, s.out_height(), s.out_width()};
+  const memory::dims strides{s.stride_height, s.stride_width}, padding{s.pad_height, s.pad_width};
+  const auto any = [&](const memory::dims& dims) { return memory::desc(dims, f32, memory::format_tag::any); };
+  const memory::desc x_plain(x_dims, f32, memory::format_tag::nchw), w_plain(w_dims, f32, memory::format_tag::oihw),
+      b_plain(b_dims, f32, memory::format_tag::x), y_plain(y_dims, f32, memory::format_tag::nchw);
+  const auto direct = dnnl::algorithm::convolution_direct;
+
+  auto call = std::make_unique<OnednnCall>();
+  const auto forward_desc = [&](dnnl::prop_kind kind) {
+    return dnnl::convolution_forward::desc(kind, direct, any(x_dims), any(w_dims), any(b_dims), any(y_dims), strides,
+                                           padding, padding);
+  };
+  // Inference is oneDNN's fastest forward; the backward passes need a training forward as their hint.
+  const dnnl::convolution_forward::primitive_desc training_pd(forward_desc(dnnl::prop_kind::forward_training),
+                                                               call->engine);
+  std::string implementation;
+  switch (bench_case.pass) {
+    case Pass::forward: {
+      const dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference),
+                                                         call->engine);
+      call->primitive = dnnl::convolution_forward(pd);
+      implementation = pd.impl_info_str();
+      add_operand(*call, DNNL_ARG_SRC, pd.src_desc(), x_plain, false, "src");
+      add_operand(*call, DNNL_ARG_WEIGHTS, pd.weights_desc(), w_plain, false, "weights");
+      add_operand(*call, DNNL_ARG_BIAS, pd.bias_desc(), b_plain, false, "bias");
+      add_operand(*call, DNNL_ARG_DST, pd.dst_desc(), y_plain, true, "dst");
+      break;
+    }
+    case Pass::backward_input: {
+      const dnnl::convolution_backward_data::desc desc(direct, any(x_dims), any(w_dims), any(y_dims), strides,
+                                                       padding, padding);
+      const dnnl::convolution_backward_data::primitive_desc pd(desc, call->engine, training_pd);
+      call->primitive = dnnl::convolution_backward_data(pd);
+      implementation = pd.impl_info_str();
+      add_operand(*call, DNNL_ARG_DIFF_DST, pd.diff_dst_desc(), y_plain, false, "diff_dst");
+      add_operand(*call, DNNL_ARG_WEIGHTS, pd.weights_desc(), w_plain, false, "weights");
+      add_operand(*call, DNNL_ARG_DIFF_SRC, pd.diff_src_desc(), x_plain, true, "diff_src");
+      break;
+    }
+    case Pass::backward_weights: {
+      const dnnl::convolution_backward_weights::desc desc(direct, any(x_dims), any(w_dims), any(b_dims),
+                                                          any(y_dims), strides, padding, padding);
+      const dnnl::convolution_backward_weights::primitive_desc pd(desc, call->engine, training_pd);
+      call->primitive = dnnl::convolution_backward_weights(pd);
+      implementation = pd.impl_info_str();
+      add_operand(*call, DNNL_ARG_SRC, pd.src_desc(), x_plain, false, "src");
+      add_operand(*call, DNNL_ARG_DIFF_DST, pd.diff_dst_desc(), y_plain, false, "diff_dst");
+      add_operand(*call, DNNL_ARG_DIFF_WEIGHTS, pd.diff_weights_desc(), w_plain, true, "diff_weights");
+      add_operand(*call, DNNL_ARG_DIFF_BIAS, pd.diff_bias_desc(), b_plain, true, "diff_bias");
+      break;
+    }
+  }
+  call->description = implementation + " " + (call->description.empty() ? "no reorders" : call->description);
+  call->stream.wait();
+  return call;
+}
+
+void onednn_benchmark(benchmark::State& state, BenchCase bench_case, int threads, bool with_reorders,
+                      const StartupPeak* peak) {
+  // oneDNN's OpenMP runtime sizes its kernels by the thread count when the primitive is created.
+  omp_set_num_threads(threads);
+  // Google Benchmark calls this several times per case in a row: keep the last call's operands.
+  static std::unique_ptr<OnednnCall> call;
+  static std::string call_name;
+  const std::string name = bench_case.name("onednn", "float", threads);
+  if (call_name != name) {
+    call.reset();
+    call_name.clear();
+    try {
+      call = make_call(bench_case);
+    } catch (const std::exception& error) {
+      state.SkipWithError(error.what());
+      return;
+    }
+    call_name = name;
+  }
+  if (with_reorders) call->run_with_reorders();  // warm-up
+  else call->run_primitive();
+  call->stream.wait();
+  for (auto _ : state) {
+    if (with_reorders) call->run_with_reorders();
+    else call->run_primitive();
+    call->stream.wait();
+  }
+  set_conv_counters(state, bench_case, threads, *peak, sizeof(float));
+  state.SetLabel(bench_case.with_batch().describe() + " " + call->description);
+}
+
+}  // namespace
+
+bool register_onednn_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
+  for (const BenchCase& bench_case : plan.cases) {
+    for (int threads : plan.thread_counts) {
+      for (bool with_reorders : {false, true}) {
+        const std::string name = bench_case.name(with_reorders ? "onednn_nchw" : "onednn", "float", threads);
+        benchmark::RegisterBenchmark(name.c_str(), onednn_benchmark, bench_case, threads, with_reorders, &peak)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+    }
+  }
+  return true;
+}
+
+std::string onednn_description() {
+  const dnnl_version_t* version = dnnl::version();
+  return "oneDNN " + std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
+         std::to_string(version->patch) + (version->cpu_runtime == DNNL_RUNTIME_OMP ? " (OpenMP runtime)" : "");
+}
+
+}  // namespace convlab::bench
+
+#else  // built without oneDNN
+
+namespace convlab::bench {
+bool register_onednn_benchmarks(const BenchPlan&, const StartupPeak&) { return false; }
+std::string onednn_description() { return "not found at configure time (install libdnnl-dev and re-run cmake)"; }
+}  // namespace convlab::bench
+
+#endif

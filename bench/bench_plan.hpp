@@ -1,0 +1,57 @@
+// What the convolution benchmark suite measures: the shapes, passes, batch sizes and thread counts, in one
+// place, so the C++ benchmarks and the Python peers (which read `convlab_bench --convlab_list_cases`)
+// time exactly the same cases under the same names.
+//
+// Benchmark names follow one scheme that bench/summarize.py parses:
+//   conv/<impl>/<pass>/<shape>/<dtype>/batch:<N>/threads:<T>
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/conv_shape.hpp"
+
+namespace convlab::bench {
+
+enum class Pass { forward, backward_input, backward_weights };
+inline constexpr Pass kAllPasses[] = {Pass::forward, Pass::backward_input, Pass::backward_weights};
+const char* pass_name(Pass pass);
+
+struct BenchShape {
+  std::string id;       // short name used in benchmark names, e.g. "lecture1"
+  std::string meaning;  // one line for the summary
+  ConvShape shape;      // batch is set per case
+};
+
+// The lecture's first layer, a second layer on its output (stride 1 and 2), a padded 3x3 layer.
+const std::vector<BenchShape>& bench_shapes();
+
+struct BenchCase {
+  const BenchShape* shape = nullptr;
+  Pass pass = Pass::forward;
+  Index batch = 1;
+  ConvShape with_batch() const;
+  double flops() const;
+  // Floating-point operations per byte of compulsory traffic (read the two operands once, write the result
+  // once) for 4-byte elements: the x coordinate of the roofline.
+  double arithmetic_intensity(std::size_t element_size) const;
+  std::string name(const std::string& impl, const std::string& dtype, int threads) const;
+};
+
+struct BenchPlan {
+  bool quick = false;
+  std::vector<int> thread_counts{1, 2};
+  std::vector<BenchCase> cases;  // every shape x pass x batch, in that order
+};
+
+// quick: batch 64 everywhere plus the lecture layer at 1000 (forward also 10000 in the full plan).
+BenchPlan make_bench_plan(bool quick);
+
+// The plan as JSON, for the Python peers: {"quick":..., "thread_counts":[...], "cases":[{...}]}.
+std::string bench_plan_json(const BenchPlan& plan);
+
+// The reference implementation is orders of magnitude slower: give it only calls up to this many
+// floating-point operations (and always batch 1) so the suite stays minutes, not hours.
+inline constexpr double kSlowImplFlopBudget = 0.06e9;
+
+}  // namespace convlab::bench

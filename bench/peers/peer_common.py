@@ -1,0 +1,99 @@
+"""Shared helpers of the Python peers: read the plan convlab_bench printed, time calls the way Google
+Benchmark does (mean wall time per call after a warm-up), and write results in Google Benchmark's JSON shape
+so bench/summarize.py reads peers and convlab_bench alike."""
+
+import json
+import os
+import sys
+import time
+
+
+def log(peer, message):
+    print(f"{peer}: {message}", file=sys.stderr, flush=True)
+
+
+def load_plan(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def load_average():
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            one, five, fifteen = f.read().split()[:3]
+        return f"{one} {five} {fifteen} (1, 5, 15 min)"
+    except OSError:
+        return "unknown"
+
+
+def case_name(impl, case, threads, dtype="float"):
+    return (f"conv/{impl}/{case['pass']}/{case['shape_id']}/{dtype}/batch:{case['batch']}/threads:{threads}")
+
+
+def time_calls(call, min_time):
+    """Runs call() once untimed, then until min_time seconds have passed; returns (iterations, seconds/call)."""
+    call()
+    iterations = 0
+    start = time.perf_counter()
+    elapsed = 0.0
+    while elapsed < min_time or iterations == 0:
+        call()
+        iterations += 1
+        elapsed = time.perf_counter() - start
+    return iterations, elapsed / iterations
+
+
+def conv_entry(impl, case, threads, iterations, seconds_per_call, label):
+    """One benchmark entry with the fields convlab_bench writes for a convolution case."""
+    return {
+        "name": case_name(impl, case, threads),
+        "run_name": case_name(impl, case, threads),
+        "run_type": "iteration",
+        "iterations": iterations,
+        "real_time": seconds_per_call * 1e6,
+        "time_unit": "us",
+        "images_per_second": case["batch"] / seconds_per_call,
+        "GFLOPS": case["flops"] / seconds_per_call / 1e9,
+        "threads": threads,
+        "compute_threads": threads,
+        "batch": case["batch"],
+        "arithmetic_intensity": case["arithmetic_intensity"],
+        "shape": case["describe"],
+        "label": f"{case['describe']} {label}".strip(),
+    }
+
+
+class CallBudget:
+    """Skips cases predicted to take longer than max_seconds per call, from the same shape and pass at a
+    smaller batch (the plan lists batches in increasing order): slow peers must not stall the suite."""
+
+    def __init__(self, max_seconds):
+        self.max_seconds = max_seconds
+        self.seconds_per_image = {}
+
+    def predicted(self, case, threads):
+        per_image = self.seconds_per_image.get((case["shape_id"], case["pass"], threads))
+        return None if per_image is None else per_image * case["batch"]
+
+    def allows(self, case, threads):
+        predicted = self.predicted(case, threads)
+        return predicted is None or predicted <= self.max_seconds
+
+    def record(self, case, threads, seconds_per_call):
+        self.seconds_per_image[(case["shape_id"], case["pass"], threads)] = seconds_per_call / case["batch"]
+
+
+def write_results(path, context, benchmarks):
+    """Writes {"context":..., "benchmarks":[...]} atomically: a reader never sees half a file."""
+    context = dict(context)
+    context.setdefault("date", time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    context.setdefault("load_average", load_average())
+    context.setdefault("python", sys.version.split()[0])
+    # glibc allocator settings (scripts/bench.sh sets them so freed result buffers are reused, not re-faulted).
+    for variable in ("MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_"):
+        context.setdefault(variable, os.environ.get(variable, "(unset)"))
+    partial = path + ".partial"
+    with open(partial, "w", encoding="utf-8") as f:
+        json.dump({"context": context, "benchmarks": benchmarks}, f, indent=2)
+        f.write("\n")
+    os.replace(partial, path)

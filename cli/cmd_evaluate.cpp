@@ -1,0 +1,72 @@
+// `convlab evaluate`: loads a saved model and prints its percent correct and confusion matrix on a split.
+#include <omp.h>
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "cli/classifier_report.hpp"
+#include "cli/commands.hpp"
+#include "common/conv_registry.hpp"
+#include "common/model_file.hpp"
+
+namespace convlab::cli {
+namespace {
+
+struct EvaluateSettings {
+  std::string model_path;
+  std::string dataset{kDefaultDataset};
+  std::string split = "test";
+  std::string impl{kDefaultConvImpl};
+  int threads = 0;
+};
+
+template <typename T>
+void evaluate_with(const EvaluateSettings& s, const SavedModel& model, const Dataset& data) {
+  const std::string impl = s.impl;
+  Network<T> network(model.architecture, [impl] { return make_conv_impl(impl); });
+  std::copy(model.parameters.begin(), model.parameters.end(), network.parameters().begin());  // exact: saved as T
+  const std::vector<T> inputs = to_inputs<T>(data, model.scaling);
+  const double percent = report_accuracy<T>(
+      network, inputs, data, "Confusion matrix, " + data.name + " " + s.split + " set (percent of each true class):");
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", percent);
+  std::cout << "\nPercent correct on " << data.name << " " << s.split << ": " << text << "% (" << data.count()
+            << " images)\n";
+}
+
+}  // namespace
+
+void add_evaluate_command(CLI::App& app) {
+  auto settings = std::make_shared<EvaluateSettings>();
+  CLI::App* command = app.add_subcommand("evaluate", "Report a saved model's accuracy and confusion matrix");
+  EvaluateSettings& s = *settings;
+  command->add_option("--model", s.model_path, "Model file written by `convlab train --save`")->required();
+  command->add_option("--dataset", s.dataset, "mnist or fashion-mnist")->capture_default_str();
+  command->add_option("--split", s.split, "train or test")->capture_default_str();
+  command->add_option("--impl", s.impl, "Convolution implementation (see `convlab impls`)")->capture_default_str();
+  command->add_option("--threads", s.threads, "OpenMP threads (default: OpenMP's choice)");
+  command->callback([settings, command] {
+    const EvaluateSettings& s = *settings;
+    conv_implementation(s.impl);
+    require_known_dataset(s.dataset);
+    const DatasetSplit split = parse_dataset_split(s.split);
+    if (command->count("--threads")) {
+      require_at_least(s.threads, 1, "--threads");
+      omp_set_num_threads(s.threads);
+    }
+    const SavedModel model = load_model(s.model_path);
+    const Dataset data = load_dataset(s.dataset, split);
+    require_fits(model.architecture, data);
+    std::cout << "Model " << s.model_path << ": " << model.architecture.describe() << ", "
+              << (model.precision == Precision::Double ? "double" : "float") << ", scaling "
+              << to_string(model.scaling.kind) << "\n";
+    if (model.precision == Precision::Double) {
+      evaluate_with<double>(s, model, data);
+    } else {
+      evaluate_with<float>(s, model, data);
+    }
+  });
+}
+
+}  // namespace convlab::cli

@@ -1,0 +1,34 @@
+// Chapter 3: the windows of a batch as a 6-D view, and what copying them into a patch matrix costs.
+#include <cstdio>
+#include <vector>
+
+#include "common/conv_registry.hpp"
+#include "common/strided_view.hpp"
+
+int main() {
+  const convlab::Index batch = 64, side = 28, window = 5;
+  std::vector<float> images(std::size_t(batch * side * side));  // N x C x H x W with C = 1
+  const convlab::StridedView<float, 4> input(std::span<float>(images), {batch, 1, side, side});
+  const auto windows = convlab::sliding_windows(input, {window, window}, {1, 1});
+  const auto shape = windows.shape();
+  const auto steps = windows.strides();
+  std::printf("windows view (N, oh, ow, C, kh, kw) = (%td, %td, %td, %td, %td, %td)\n", shape[0], shape[1], shape[2],
+              shape[3], shape[4], shape[5]);
+  std::printf("strides in elements               = (%td, %td, %td, %td, %td, %td)\n", steps[0], steps[1], steps[2],
+              steps[3], steps[4], steps[5]);
+
+  const convlab::Index patch_rows = shape[1] * shape[2], patch_cols = shape[3] * shape[4] * shape[5];
+  std::printf("patch matrix per image: %td rows x %td columns = %td elements\n", patch_rows, patch_cols,
+              patch_rows * patch_cols);
+  std::printf("the image itself:       %td elements, so the copy is %.1fx larger\n", side * side,
+              double(patch_rows * patch_cols) / double(side * side));
+
+  convlab::ConvShape layer;
+  layer.batch = batch;
+  layer.out_channels = 20;
+  layer.in_height = layer.in_width = side;
+  layer.kernel_height = layer.kernel_width = window;
+  const auto im2col = convlab::make_conv_impl("im2col");
+  std::printf("im2col's scratch for %s, float: %zu bytes\n", layer.describe().c_str(),
+              im2col->workspace_bytes(layer, sizeof(float)));
+}

@@ -1,0 +1,185 @@
+// openmp: tiles of the simd kernels spread over threads (see openmp_conv.hpp), and the registry entry.
+#include "impls/openmp/openmp_conv.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "common/conv_registry.hpp"
+
+namespace convlab {
+namespace openmp {
+
+namespace {
+constexpr Index kTileWeightBytes = Index(16) << 10;
+constexpr Index kTileBandBytes = Index(256) << 10;
+constexpr double kTileFlops = 4e6;
+constexpr Index kMinTilesPerThread = 4;
+// Below this much work a parallel region costs more than it saves (a few microseconds when both cores
+// are free, whole scheduler time slices when the shared machine preempts a spinning thread).
+constexpr double kMinParallelFlops = 4e6;
+
+const simd::KernelTable& checked_table(simd::Arch arch) {
+  if (!simd::arch_available(arch)) {
+    throw simd::ArchError("impls/openmp: arch " + std::string(simd::arch_name(arch)) +
+                          " requested but this CPU lacks it");
+  }
+  return simd::kernel_table(arch);
+}
+
+Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
+
+// Runs body(n, c0, c1, r0, r1, scratch) over every tile, threads taking tiles dynamically.
+template <typename T, typename Body>
+void for_each_tile(const Tiling& t, Index batch, Index channels, Index rows, double flops,
+                   std::vector<simd::Scratch<T>>& scratch, const Body& body) {
+  const Index tiles = t.count();
+#pragma omp parallel for schedule(dynamic) if (flops >= kMinParallelFlops && tiles > 1)
+  for (Index tile = 0; tile < tiles; ++tile) {
+    const Index row_tile = tile % t.row_tiles;
+    const Index channel_tile = (tile / t.row_tiles) % t.channel_tiles;
+    const Index image_tile = tile / (t.row_tiles * t.channel_tiles);
+    const Index c0 = channel_tile * t.channels, c1 = std::min(channels, c0 + t.channels);
+    const Index r0 = row_tile * t.rows, r1 = std::min(rows, r0 + t.rows);
+    const Index n1 = std::min(batch, (image_tile + 1) * t.images);
+    simd::Scratch<T>& mine = scratch[std::size_t(omp_get_thread_num())];
+    for (Index n = image_tile * t.images; n < n1; ++n) body(n, c0, c1, r0, r1, mine);
+  }
+}
+}  // namespace
+
+Tiling choose_tiling(Index batch, Index channels, Index rows, Index weight_bytes_per_channel,
+                     Index band_bytes_per_row, Index band_bytes_fixed, double flops_per_image, int threads) {
+  Tiling t;
+  t.channels = std::clamp<Index>(kTileWeightBytes / std::max<Index>(weight_bytes_per_channel, 1), 1, channels);
+  t.rows = std::clamp<Index>((kTileBandBytes - band_bytes_fixed) / std::max<Index>(band_bytes_per_row, 1), 1, rows);
+  const double tile_fraction = double(t.channels) / double(channels) * double(t.rows) / double(rows);
+  const Index by_work = Index(kTileFlops / std::max(flops_per_image * tile_fraction, 1.0)) + 1;
+  t.channel_tiles = ceil_div(channels, t.channels);
+  t.row_tiles = ceil_div(rows, t.rows);
+  const Index spatial_tiles = t.channel_tiles * t.row_tiles;
+  const Index by_balance = std::max<Index>(1, batch * spatial_tiles / (kMinTilesPerThread * std::max(threads, 1)));
+  t.images = std::clamp<Index>(std::min(by_work, by_balance), 1, batch);
+  t.image_tiles = ceil_div(batch, t.images);
+  return t;
+}
+
+OpenmpConv::OpenmpConv() : OpenmpConv(simd::selected_arch()) {}
+OpenmpConv::OpenmpConv(simd::Arch arch) : kernels_(&checked_table(arch)) {}
+
+template <typename T>
+std::vector<simd::Scratch<T>>& OpenmpConv::thread_scratch() {
+  auto& scratch = [&]() -> std::vector<simd::Scratch<T>>& {
+    if constexpr (sizeof(T) == sizeof(float)) return scratch_f32_; else return scratch_f64_;
+  }();
+  const auto threads = std::size_t(std::max(omp_get_max_threads(), 1));
+  if (scratch.size() < threads) scratch.resize(threads);
+  return scratch;
+}
+
+template <typename T>
+AlignedBuffer<T>& OpenmpConv::partials() {
+  if constexpr (sizeof(T) == sizeof(float)) return partials_f32_; else return partials_f64_;
+}
+
+template <typename T>
+void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
+  const simd::ArchKernels<T>& kernels = kernels_->get<T>();
+  const simd::ForwardPlan plan(s, kernels.lanes, true);
+  auto& scratch = thread_scratch<T>();
+  for (auto& each : scratch) each.planes.resize(std::size_t(plan.layout.size()));  // no allocation in threads
+  const Index row_bytes = s.stride_height * plan.layout.pitch * plan.layout.phases * s.in_channels * Index(sizeof(T));
+  const Index fixed_bytes = (s.kernel_height - 1) * (row_bytes / std::max<Index>(s.stride_height, 1));
+  const Tiling t = choose_tiling(s.batch, s.out_channels, plan.out_height,
+                                 s.in_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
+                                 fixed_bytes, s.forward_flops() / double(s.batch), omp_get_max_threads());
+  for_each_tile<T>(t, s.batch, s.out_channels, plan.out_height, s.forward_flops(), scratch,
+                   [&](Index n, Index o0, Index o1, Index y0, Index y1, simd::Scratch<T>& mine) {
+                     simd::forward_image(kernels, plan, input, weights, bias, output, n, o0, o1, y0, y1, mine);
+                   });
+}
+
+template <typename T>
+void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
+  const simd::ArchKernels<T>& kernels = kernels_->get<T>();
+  const simd::BackwardInputPlan plan(s, kernels.lanes);
+  auto& scratch = thread_scratch<T>();
+  for (auto& each : scratch) each.planes.resize(std::size_t(plan.layout.size()));
+  const Index row_bytes = plan.layout.pitch * s.out_channels * Index(sizeof(T));
+  const Tiling t = choose_tiling(s.batch, s.in_channels, s.in_height,
+                                 s.out_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
+                                 (s.kernel_height - 1) * row_bytes, s.backward_input_flops() / double(s.batch),
+                                 omp_get_max_threads());
+  for_each_tile<T>(t, s.batch, s.in_channels, s.in_height, s.backward_input_flops(), scratch,
+                   [&](Index n, Index c0, Index c1, Index y0, Index y1, simd::Scratch<T>& mine) {
+                     simd::backward_input_image(kernels, plan, output_grad, weights, input_grad, n, c0, c1, y0, y1,
+                                                mine);
+                   });
+}
+
+template <typename T>
+void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
+                                        T* bias_grad) {
+  const simd::ArchKernels<T>& kernels = kernels_->get<T>();
+  const simd::ForwardPlan plan(s, kernels.lanes, false);
+  auto& scratch = thread_scratch<T>();
+  const Index lane_values = simd::weight_grad_partial_size(s) * kernels.lanes;
+  for (auto& each : scratch) {
+    each.planes.resize(std::size_t(plan.layout.size()));
+    each.output_grad.resize(std::size_t(s.out_channels * plan.out_height * plan.dy_pitch));
+    each.lanes.resize(std::size_t(lane_values));
+  }
+  const Index stride = simd::weight_grad_partial_size(s);
+  AlignedBuffer<T>& sums = partials<T>();
+  sums.resize(std::size_t(simd::kWeightGradChunks * stride));
+  T* const partial = sums.data();
+#pragma omp parallel for schedule(dynamic) if (s.backward_weights_flops() >= kMinParallelFlops)
+  for (Index k = 0; k < simd::kWeightGradChunks; ++k) {
+    if (simd::weight_grad_chunk_begin(s.batch, k) == simd::weight_grad_chunk_begin(s.batch, k + 1)) continue;
+    simd::weight_grad_chunk(kernels, plan, input, output_grad, k, bias_grad != nullptr, partial + k * stride,
+                            scratch[std::size_t(omp_get_thread_num())]);
+  }
+  simd::sum_weight_grad_chunks(s, partial, weight_grad, bias_grad);
+}
+
+std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
+  const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
+  const simd::ForwardPlan forward(s, lanes, false);
+  const simd::BackwardInputPlan backward(s, lanes);
+  const Index per_thread = std::max(forward.layout.size(), backward.layout.size()) +
+                           s.out_channels * forward.out_height * forward.dy_pitch +
+                           simd::weight_grad_partial_size(s) * lanes;
+  const Index shared = simd::kWeightGradChunks * simd::weight_grad_partial_size(s);
+  return std::size_t(per_thread * std::max(omp_get_max_threads(), 1) + shared) * element_size;
+}
+
+template void OpenmpConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
+template void OpenmpConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
+                                                double*);
+template void OpenmpConv::backward_input_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void OpenmpConv::backward_input_typed<double>(const ConvShape&, const double*, const double*, double*);
+template void OpenmpConv::backward_weights_typed<float>(const ConvShape&, const float*, const float*, float*,
+                                                        float*);
+template void OpenmpConv::backward_weights_typed<double>(const ConvShape&, const double*, const double*, double*,
+                                                         double*);
+
+}  // namespace openmp
+
+ConvImplInfo openmp_conv_info() {
+  std::string arch, flags;
+  try {
+    const simd::KernelTable& table = simd::kernel_table(simd::selected_arch());
+    arch = std::string(simd::arch_name(table.arch));
+    flags = table.build_flags;
+  } catch (const std::exception& error) {
+    arch = std::string("unusable: ") + error.what();
+    flags = CONVLAB_IMPL_BUILD_FLAGS;
+  }
+  return {"openmp",
+          "OpenMP-tiled: simd's kernels over cache-sized image x channel x row tiles on all cores (runs " + arch + ")",
+          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }};
+}
+
+}  // namespace convlab

@@ -1,0 +1,74 @@
+// openmp: "OpenMP-tiled" - impls/simd's kernels run by all cores over cache-sized tiles.
+//
+// Forward and input gradient: the work is cut into tiles of (images) x (output channels) x (output rows),
+// and threads take tiles dynamically (schedule(dynamic): the machine is shared, so a static split would
+// leave a core idle behind a preempted one). Inside a tile, each image's planes are prepared once and
+// the simd kernel computes the tile's channels and rows (impls/simd/simd_kernels.hpp; no kernel code
+// here). Tile sizes, for this machine (L1d 48 KiB, L2 1 MiB per core, L3 32 MiB shared, 2 cores):
+//   - channels: as many as keep the tile's weights within 16 KiB (a third of L1d), so the broadcast
+//     weights stay in L1 next to the input rows the kernel is streaming through;
+//   - rows: as many as keep the input band they read (all channels and phases) within 256 KiB, a
+//     quarter of L2, so a planes band is still in L2 when the next channel tile re-reads it;
+//   - images: enough that a tile is ~4 MFLOP (a few tens of microseconds: scheduling costs well under
+//     1%), but never so many that there are fewer than 4 tiles per thread (load balance).
+// The lecture's first layer (1 -> 20 channels, 5x5, 28x28) has 2 KB of weights and a 3 KB image, so a
+// tile is 7 whole images with all 20 channels and all 24 rows.
+// Every output element is computed by exactly the same kernel code in the same order whatever the
+// tiling, so results are bitwise independent of the thread count.
+//
+// Weight and bias gradients sum over the batch: the batch is split into simd::kWeightGradChunks (16)
+// fixed chunks, independent of the thread count; chunks run in parallel into per-chunk partial sums,
+// which are then added in chunk order. The result is bitwise that of impls/simd, for any thread count.
+#pragma once
+
+#include <vector>
+
+#include "common/aligned_buffer.hpp"
+#include "common/conv_impl.hpp"
+#include "impls/simd/simd_arch.hpp"
+#include "impls/simd/simd_kernels.hpp"
+
+namespace convlab::openmp {
+
+class OpenmpConv final : public ConvImplFromTemplates<OpenmpConv> {
+ public:
+  OpenmpConv();  // simd::selected_arch()
+  explicit OpenmpConv(simd::Arch arch);
+
+  simd::Arch arch() const { return kernels_->arch; }
+
+  template <typename T>
+  void forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output);
+  template <typename T>
+  void backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad);
+  template <typename T>
+  void backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
+                              T* bias_grad);
+
+  std::size_t workspace_bytes(const ConvShape& shape, std::size_t element_size) const override;
+
+ private:
+  template <typename T>
+  std::vector<simd::Scratch<T>>& thread_scratch();
+  template <typename T>
+  AlignedBuffer<T>& partials();
+
+  const simd::KernelTable* kernels_;
+  std::vector<simd::Scratch<float>> scratch_f32_;
+  std::vector<simd::Scratch<double>> scratch_f64_;
+  AlignedBuffer<float> partials_f32_;
+  AlignedBuffer<double> partials_f64_;
+};
+
+// How a (batch x channels x rows) iteration space is cut; exposed for tests and the docs.
+struct Tiling {
+  Index images = 1, channels = 1, rows = 1;
+  Index image_tiles = 1, channel_tiles = 1, row_tiles = 1;
+  Index count() const { return image_tiles * channel_tiles * row_tiles; }
+};
+// batch images, `channels` output channels of `rows` rows; weight_bytes_per_channel and band_bytes_per_row
+// (input bytes one more output row reads) size the tiles as described above.
+Tiling choose_tiling(Index batch, Index channels, Index rows, Index weight_bytes_per_channel,
+                     Index band_bytes_per_row, Index band_bytes_fixed, double flops_per_image, int threads);
+
+}  // namespace convlab::openmp

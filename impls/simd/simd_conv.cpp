@@ -1,0 +1,107 @@
+// simd: the batch loops over the per-image steps of simd_kernels.hpp, and the registry entry.
+#include "impls/simd/simd_conv.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "common/conv_registry.hpp"
+
+namespace convlab {
+namespace simd {
+
+namespace {
+const KernelTable& checked_table(Arch arch) {
+  if (!arch_available(arch)) {
+    throw ArchError("impls/simd: arch " + std::string(arch_name(arch)) + " requested but this CPU lacks it");
+  }
+  return kernel_table(arch);
+}
+}  // namespace
+
+SimdConv::SimdConv() : SimdConv(selected_arch()) {}
+SimdConv::SimdConv(Arch arch) : kernels_(&checked_table(arch)) {}
+
+template <typename T>
+Scratch<T>& SimdConv::scratch() {
+  if constexpr (sizeof(T) == sizeof(float)) return scratch_f32_; else return scratch_f64_;
+}
+
+template <typename T>
+void SimdConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
+  const ArchKernels<T>& kernels = kernels_->get<T>();
+  const ForwardPlan plan(s, kernels.lanes, true);
+  for (Index n = 0; n < s.batch; ++n) {
+    forward_image(kernels, plan, input, weights, bias, output, n, 0, s.out_channels, 0, plan.out_height, scratch<T>());
+  }
+}
+
+template <typename T>
+void SimdConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
+  const ArchKernels<T>& kernels = kernels_->get<T>();
+  const BackwardInputPlan plan(s, kernels.lanes);
+  for (Index n = 0; n < s.batch; ++n) {
+    backward_input_image(kernels, plan, output_grad, weights, input_grad, n, 0, s.in_channels, 0, s.in_height,
+                         scratch<T>());
+  }
+}
+
+template <typename T>
+void SimdConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
+                                      T* bias_grad) {
+  const ArchKernels<T>& kernels = kernels_->get<T>();
+  const ForwardPlan plan(s, kernels.lanes, false);
+  const Index stride = weight_grad_partial_size(s);
+  AlignedBuffer<T>& partials = [&]() -> AlignedBuffer<T>& {
+    if constexpr (sizeof(T) == sizeof(float)) return partials_f32_; else return partials_f64_;
+  }();
+  partials.resize(std::size_t(kWeightGradChunks * stride));
+  for (Index k = 0; k < kWeightGradChunks; ++k) {
+    if (weight_grad_chunk_begin(s.batch, k) == weight_grad_chunk_begin(s.batch, k + 1)) continue;
+    weight_grad_chunk(kernels, plan, input, output_grad, k, bias_grad != nullptr, partials.data() + k * stride,
+                      scratch<T>());
+  }
+  sum_weight_grad_chunks(s, partials.data(), weight_grad, bias_grad);
+}
+
+std::size_t SimdConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
+  const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
+  const ForwardPlan forward(s, lanes, false);
+  const BackwardInputPlan backward(s, lanes);
+  const Index planes = std::max(forward.layout.size(), backward.layout.size());
+  const Index dy = s.out_channels * forward.out_height * forward.dy_pitch;
+  const Index weight_lanes = weight_grad_partial_size(s) * lanes;
+  const Index partials = kWeightGradChunks * weight_grad_partial_size(s);
+  return std::size_t(planes + dy + weight_lanes + partials) * element_size;
+}
+
+template void SimdConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
+template void SimdConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
+                                              double*);
+template void SimdConv::backward_input_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void SimdConv::backward_input_typed<double>(const ConvShape&, const double*, const double*, double*);
+template void SimdConv::backward_weights_typed<float>(const ConvShape&, const float*, const float*, float*,
+                                                      float*);
+template void SimdConv::backward_weights_typed<double>(const ConvShape&, const double*, const double*, double*,
+                                                       double*);
+
+}  // namespace simd
+
+ConvImplInfo simd_conv_info() {
+  // Which arch objects made now would run (CONVLAB_SIMD_ARCH is honoured; a bad value is reported here
+  // rather than thrown, so listing implementations never fails).
+  std::string arch;
+  std::string flags;
+  try {
+    const simd::KernelTable& table = simd::kernel_table(simd::selected_arch());
+    arch = std::string(simd::arch_name(table.arch));
+    flags = table.build_flags;
+  } catch (const std::exception& error) {
+    arch = std::string("unusable: ") + error.what();
+    flags = CONVLAB_IMPL_BUILD_FLAGS;
+  }
+  return {"simd", "xsimd direct convolution along output rows, register-blocked, runtime dispatch (runs " + arch + ")",
+          flags, false, [] { return std::make_unique<simd::SimdConv>(); }};
+}
+
+}  // namespace convlab

@@ -1,0 +1,414 @@
+// The xsimd kernels behind simd_kernels.hpp, written once for any xsimd arch. Included ONLY by the
+// per-arch translation units (simd_kernels_<arch>.cpp), each compiled with exactly that arch's flags,
+// so no other file instantiates arch code. Everything here has internal linkage for the same reason:
+// no inline function compiled for one arch can be picked by the linker for another.
+//
+// Register blocking: the correlation keeps a block of Fb output channels x R output rows x J column
+// vectors in accumulators (<= 24 on AVX-512's 32 registers, <= 12 on the 16 of AVX2/SSE2). Each
+// input vector loaded for a tap feeds Fb FMAs and each broadcast weight feeds R*J, so loads stay well
+// under the two FMAs per cycle the core can retire. Every output keeps naive's tap order.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <immintrin.h>  // declares every x86 intrinsic; only the avx512f instantiation calls the AVX-512 ones
+#include <type_traits>
+#include <utility>
+#include <xsimd/xsimd.hpp>
+
+#include "impls/simd/simd_kernels.hpp"
+
+namespace convlab::simd {
+namespace {
+
+template <class Arch, typename T>
+struct Kernels {
+  using Vec = xsimd::batch<T, Arch>;
+  static constexpr Index kLanes = Index(Vec::size);
+  static constexpr bool kWide = std::is_same_v<Arch, xsimd::avx512f>;
+  static constexpr int kAccumulators = kWide ? 24 : 12;  // leaves registers for loads and broadcasts
+  static constexpr int kMaxColumnVectors = 4;
+  static constexpr int kMaxChannelBlock = 12;
+  static constexpr int kGradChannels = kWide ? 4 : 2;    // weight gradient: out channels x taps block
+  static constexpr int kGradTaps = kWide ? 5 : 4;
+
+  static constexpr int max_channel_block(int vectors_per_channel) {
+    return std::min(kMaxChannelBlock, kAccumulators / vectors_per_channel);
+  }
+
+  // ---------------------------------------------------------------- correlation (forward, dx)
+
+  // Output rows [y, y+R), out channels [o0, o0+F), the J column vectors starting at `columns`. Each
+  // broadcast weight feeds R*J FMAs and each loaded input vector F of them.
+  template <int R, int J, int F>
+  static void correlate_block(const CorrelateJob<T>& job, const Index* columns, bool partial, Index o0, Index y) {
+    Vec acc[F][R][J];
+#pragma GCC unroll 16
+    for (int f = 0; f < F; ++f)
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < J; ++j) acc[f][r][j] = Vec(T(0));
+    const Index channel_size = job.layout.channel_size();
+    const Index row_step = job.row_stride * job.layout.pitch;
+    const T* row = job.planes + y * row_step;
+    const T* weights = job.weights + o0 * job.weight_out_stride;
+    const Index wos = job.weight_out_stride;
+    for (Index i = 0; i < job.layout.channels; ++i) {
+      const T* channel = row + i * channel_size;
+      const T* w = weights + i * job.weight_in_stride;
+      for (Index t = 0; t < job.kernel_taps; ++t) {
+        const T* tap = channel + job.tap_offsets[t];
+        Vec x[R][J];
+#pragma GCC unroll 2
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+          for (int j = 0; j < J; ++j) x[r][j] = Vec::load_unaligned(tap + r * row_step + columns[j]);
+#pragma GCC unroll 16
+        for (int f = 0; f < F; ++f) {
+          const Vec weight(w[f * wos + t]);
+#pragma GCC unroll 2
+          for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < J; ++j) acc[f][r][j] = xsimd::fma(weight, x[r][j], acc[f][r][j]);
+        }
+      }
+    }
+    const Index out_plane = job.out_height * job.out_width;
+    const bool has_bias = job.bias != nullptr;
+#pragma GCC unroll 16
+    for (int f = 0; f < F; ++f) {
+      const Vec bias(has_bias ? job.bias[o0 + f] : T(0));
+#pragma GCC unroll 2
+      for (int r = 0; r < R; ++r) {
+        T* out = job.output + (o0 + f) * out_plane + (y + r) * job.out_width;
+#pragma GCC unroll 4
+        for (int j = 0; j < J; ++j) {
+          const Vec value = has_bias ? acc[f][r][j] + bias : acc[f][r][j];
+          if (partial) {  // a row narrower than one vector: only out_width lanes are ours to write
+            alignas(64) T lanes[kLanes];
+            value.store_aligned(lanes);
+            std::memcpy(out + columns[j], lanes, std::size_t(job.out_width) * sizeof(T));
+          } else {
+            value.store_unaligned(out + columns[j]);
+          }
+        }
+      }
+    }
+  }
+
+  // ---- AVX-512 "paired tails": a row whose width leaves a remainder of at most half a vector (the
+  // lecture's 24 = 16 + 8) would waste the rest of its last vector. Instead the remainders of two rows
+  // share one register, [row y's last L/2 columns | row y+1's], loaded and stored as two half vectors:
+  // 24-wide rows then cost 3 FMAs per row pair and tap instead of 4 (no lane wasted).
+  static constexpr bool kPairTails = std::is_same_v<Arch, xsimd::avx512f>;
+  static constexpr Index kHalf = kLanes / 2;
+
+  // Masked loads and stores (the high half is addressed L/2 elements early, which stays inside the row
+  // since the tail starts at least L/2 columns in). Casts between 256- and 512-bit registers would do
+  // too, but GCC 12 warns about undefined upper halves inside its own headers for those.
+  static Vec load_pair(const T* low, const T* high) {
+    if constexpr (std::is_same_v<T, float>) {
+      return Vec(_mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(__mmask16(0x00FF), low), __mmask16(0xFF00), high - kHalf));
+    } else {
+      return Vec(_mm512_mask_loadu_pd(_mm512_maskz_loadu_pd(__mmask8(0x0F), low), __mmask8(0xF0), high - kHalf));
+    }
+  }
+  static void store_pair(const Vec& value, T* low, T* high) {
+    if constexpr (std::is_same_v<T, float>) {
+      _mm512_mask_storeu_ps(low, __mmask16(0x00FF), value);
+      _mm512_mask_storeu_ps(high - kHalf, __mmask16(0xFF00), value);
+    } else {
+      _mm512_mask_storeu_pd(low, __mmask8(0x0F), value);
+      _mm512_mask_storeu_pd(high - kHalf, __mmask8(0xF0), value);
+    }
+  }
+
+  // Writes a row pair that fills whole, aligned cache lines with non-temporal stores (no read for
+  // ownership of lines that are only written: the output is the big memory stream of a forward pass).
+  // In memory the pair is the half-vector sequence row y: full[0..J) halves, tail low; row y+1: full
+  // halves, tail high; each 64-byte line is two consecutive halves, gathered with one two-source permute.
+  template <int J>
+  static void stream_row_pair(const Vec (&full)[2][J], const Vec& tail, T* out) {
+    constexpr int kHalves = 2 * (2 * J + 1);
+    __m512 registers[kHalves];
+    int half[kHalves];
+    int k = 0;
+#pragma GCC unroll 2
+    for (int r = 0; r < 2; ++r) {
+#pragma GCC unroll 4
+      for (int j = 0; j < J; ++j) {
+        registers[k] = as_bits(full[r][j]), half[k++] = 0;
+        registers[k] = as_bits(full[r][j]), half[k++] = 1;
+      }
+      registers[k] = as_bits(tail), half[k++] = r;
+    }
+#pragma GCC unroll 8
+    for (int m = 0; m < kHalves / 2; ++m) {
+      const __m512 a = registers[2 * m], b = registers[2 * m + 1];
+      // Lanes 0..7 from half p of a, lanes 8..15 from half q of b (b's lanes are numbered 16..31).
+      const int p = half[2 * m], q = half[2 * m + 1];
+      const __m512i index = _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23),
+                                             _mm512_setr_epi32(8 * p, 8 * p, 8 * p, 8 * p, 8 * p, 8 * p, 8 * p, 8 * p,
+                                                               8 * q, 8 * q, 8 * q, 8 * q, 8 * q, 8 * q, 8 * q, 8 * q));
+      const __m512 line = _mm512_permutex2var_ps(a, index, b);
+      _mm512_stream_ps(reinterpret_cast<float*>(out + m * kLanes), line);
+    }
+  }
+  static __m512 as_bits(const Vec& value) {
+    if constexpr (std::is_same_v<T, float>) return value; else return _mm512_castpd_ps(value);
+  }
+
+  // Rows y and y+1, out channels [o0, o0+F): J full column vectors per row plus the paired tail
+  // (columns [tail, tail + L/2) of both rows).
+  template <int J, int F>
+  static void correlate_pair_block(const CorrelateJob<T>& job, const Index* columns, Index tail, Index o0, Index y) {
+    Vec acc[F][2][J], tails[F];
+#pragma GCC unroll 16
+    for (int f = 0; f < F; ++f) {
+      tails[f] = Vec(T(0));
+#pragma GCC unroll 2
+      for (int r = 0; r < 2; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < J; ++j) acc[f][r][j] = Vec(T(0));
+    }
+    const Index channel_size = job.layout.channel_size();
+    const Index row_step = job.row_stride * job.layout.pitch;
+    const T* row = job.planes + y * row_step;
+    const T* weights = job.weights + o0 * job.weight_out_stride;
+    const Index wos = job.weight_out_stride;
+    for (Index i = 0; i < job.layout.channels; ++i) {
+      const T* channel = row + i * channel_size;
+      const T* w = weights + i * job.weight_in_stride;
+      for (Index t = 0; t < job.kernel_taps; ++t) {
+        const T* tap = channel + job.tap_offsets[t];
+        Vec x[2][J];
+#pragma GCC unroll 2
+        for (int r = 0; r < 2; ++r)
+#pragma GCC unroll 4
+          for (int j = 0; j < J; ++j) x[r][j] = Vec::load_unaligned(tap + r * row_step + columns[j]);
+        const Vec x_tail = load_pair(tap + tail, tap + row_step + tail);
+#pragma GCC unroll 16
+        for (int f = 0; f < F; ++f) {
+          const Vec weight(w[f * wos + t]);
+#pragma GCC unroll 2
+          for (int r = 0; r < 2; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < J; ++j) acc[f][r][j] = xsimd::fma(weight, x[r][j], acc[f][r][j]);
+          tails[f] = xsimd::fma(weight, x_tail, tails[f]);
+        }
+      }
+    }
+    const Index out_plane = job.out_height * job.out_width;
+    const bool has_bias = job.bias != nullptr;
+#pragma GCC unroll 16
+    for (int f = 0; f < F; ++f) {
+      const Vec bias(has_bias ? job.bias[o0 + f] : T(0));
+      T* out = job.output + (o0 + f) * out_plane + y * job.out_width;
+      if (job.stream_stores && reinterpret_cast<std::uintptr_t>(out) % 64 == 0 &&
+          (2 * job.out_width) % kLanes == 0) {
+        if (has_bias) {
+          tails[f] += bias;
+#pragma GCC unroll 2
+          for (int r = 0; r < 2; ++r)
+#pragma GCC unroll 4
+            for (int j = 0; j < J; ++j) acc[f][r][j] += bias;
+        }
+        stream_row_pair<J>(acc[f], tails[f], out);
+        continue;
+      }
+#pragma GCC unroll 2
+      for (int r = 0; r < 2; ++r)
+#pragma GCC unroll 4
+        for (int j = 0; j < J; ++j) {
+          (has_bias ? acc[f][r][j] + bias : acc[f][r][j]).store_unaligned(out + r * job.out_width + columns[j]);
+        }
+      store_pair(has_bias ? tails[f] + bias : tails[f], out + tail, out + job.out_width + tail);
+    }
+  }
+
+  static constexpr int kMaxPairColumns = 2;
+  static constexpr int max_pair_channel_block(int full_vectors) {
+    return std::min(kMaxChannelBlock, kAccumulators / (2 * full_vectors + 1));
+  }
+  using PairBlockFn = void (*)(const CorrelateJob<T>&, const Index*, Index, Index, Index);
+  template <int J, int F>
+  static constexpr PairBlockFn pair_entry() {
+    if constexpr (kPairTails && F <= max_pair_channel_block(J)) return &correlate_pair_block<J, F>;
+    else return nullptr;
+  }
+  template <int J, int... F>
+  static constexpr std::array<PairBlockFn, sizeof...(F)> pair_row(std::integer_sequence<int, F...>) {
+    return {pair_entry<J, F + 1>()...};
+  }
+  // kPairBlocks[J-1][F-1]
+  static constexpr std::array<std::array<PairBlockFn, kMaxChannelBlock>, kMaxPairColumns> kPairBlocks = {
+      pair_row<1>(std::make_integer_sequence<int, kMaxChannelBlock>()),
+      pair_row<2>(std::make_integer_sequence<int, kMaxChannelBlock>())};
+
+  // Two rows per block when a row block alone would leave each broadcast weight feeding <= 2 FMAs
+  // (broadcasts, not FMAs, then limit AVX-512: measured 69% of FMA peak on the 24-wide layer).
+  static constexpr int rows_for(int column_vectors) { return column_vectors <= 2 ? 2 : 1; }
+
+  using CorrelateBlockFn = void (*)(const CorrelateJob<T>&, const Index*, bool, Index, Index);
+
+  template <int R, int J, int F>
+  static constexpr CorrelateBlockFn correlate_entry() {
+    if constexpr (R * J * F <= kAccumulators) return &correlate_block<R, J, F>;
+    else return nullptr;
+  }
+  template <int R, int J, int... F>
+  static constexpr std::array<CorrelateBlockFn, sizeof...(F)> correlate_row(std::integer_sequence<int, F...>) {
+    return {correlate_entry<R, J, F + 1>()...};
+  }
+  template <int R, int... J>
+  static constexpr auto correlate_plane(std::integer_sequence<int, J...>) {
+    return std::array<std::array<CorrelateBlockFn, kMaxChannelBlock>, sizeof...(J)>{
+        correlate_row<R, J + 1>(std::make_integer_sequence<int, kMaxChannelBlock>())...};
+  }
+  // kCorrelateBlocks[R-1][J-1][F-1]
+  static constexpr std::array<std::array<std::array<CorrelateBlockFn, kMaxChannelBlock>, kMaxColumnVectors>, 2>
+      kCorrelateBlocks = {correlate_plane<1>(std::make_integer_sequence<int, kMaxColumnVectors>()),
+                          correlate_plane<2>(std::make_integer_sequence<int, kMaxColumnVectors>())};
+
+  static void correlate(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end) {
+    const Index width = job.out_width;
+    // Column vectors: full ones from the left; a ragged right edge is covered by one more vector ending
+    // exactly at the edge (overlapping its neighbour, which gets the same values rewritten); a row
+    // narrower than a vector is computed whole and stored partially.
+    const bool partial = width < kLanes;
+    const Index vectors = partial ? 1 : (width + kLanes - 1) / kLanes;
+    const Index last_start = partial ? 0 : width - kLanes;
+    const Index full_vectors = width / kLanes, remainder = width % kLanes;
+    const bool pair_tails = kPairTails && full_vectors >= 1 && full_vectors <= kMaxPairColumns && remainder > 0 &&
+                            remainder <= kHalf && y_end - y_begin >= 2;
+    const Index groups = (vectors + kMaxColumnVectors - 1) / kMaxColumnVectors;
+    const Index group_size = (vectors + groups - 1) / groups;
+    const Index rows = pair_tails ? 2 : rows_for(int(group_size));
+    const Index channel_limit =
+        pair_tails ? max_pair_channel_block(int(full_vectors)) : max_channel_block(int(rows * group_size));
+    const Index channel_count = o_end - o_begin;
+    const Index channel_blocks = (channel_count + channel_limit - 1) / channel_limit;
+    const Index channel_block = (channel_count + channel_blocks - 1) / channel_blocks;
+    for (Index o0 = o_begin; o0 < o_end; o0 += channel_block) {
+      const Index block_channels = std::min(channel_block, o_end - o0);
+      for (Index y = y_begin; y < y_end; y += rows) {
+        const Index block_rows = std::min(rows, y_end - y);
+        if (pair_tails && block_rows == 2) {
+          Index columns[kMaxPairColumns];
+          for (Index j = 0; j < full_vectors; ++j) columns[j] = j * kLanes;
+          kPairBlocks[full_vectors - 1][block_channels - 1](job, columns, width - kHalf, o0, y);
+          continue;
+        }
+        for (Index v0 = 0; v0 < vectors; v0 += group_size) {
+          const Index count = std::min(group_size, vectors - v0);
+          Index columns[kMaxColumnVectors];
+          for (Index j = 0; j < count; ++j) columns[j] = std::min((v0 + j) * kLanes, last_start);
+          kCorrelateBlocks[block_rows - 1][count - 1][block_channels - 1](job, columns, partial, o0, y);
+        }
+      }
+    }
+    if constexpr (kPairTails) {
+      if (pair_tails && job.stream_stores) _mm_sfence();  // streaming stores visible before anyone reads
+    }
+  }
+
+  // ---------------------------------------------------------------- weight gradient
+
+  // Out channels [o0, o0+A) x taps [t0, t0+B) of in channel i, accumulated over every row and vector.
+  template <int A, int B>
+  static void weight_grad_block(const WeightGradJob<T>& job, Index i, Index o0, Index t0) {
+    const Index taps = job.kernel_taps;
+    const Index in_channels = job.layout.channels;
+    Vec acc[A][B];
+    auto lane_slot = [&](int a, int b) { return job.lanes + (((o0 + a) * in_channels + i) * taps + t0 + b) * kLanes; };
+#pragma GCC unroll 4
+    for (int a = 0; a < A; ++a)
+#pragma GCC unroll 8
+      for (int b = 0; b < B; ++b) acc[a][b] = Vec::load_unaligned(lane_slot(a, b));
+    const Index dy_plane = job.out_height * job.dy_pitch;
+    const Index vectors = job.dy_pitch / kLanes;
+    Index offsets[B];
+#pragma GCC unroll 8
+    for (int b = 0; b < B; ++b) offsets[b] = job.tap_offsets[t0 + b];
+    const T* channel = job.planes + i * job.layout.channel_size();
+    for (Index y = 0; y < job.out_height; ++y) {
+      const T* x_row = channel + y * job.row_stride * job.layout.pitch;
+      const T* dy_row = job.output_grad + o0 * dy_plane + y * job.dy_pitch;
+      for (Index v = 0; v < vectors; ++v) {
+        Vec dy[A], x[B];
+#pragma GCC unroll 4
+        for (int a = 0; a < A; ++a) dy[a] = Vec::load_unaligned(dy_row + a * dy_plane + v * kLanes);
+#pragma GCC unroll 8
+        for (int b = 0; b < B; ++b) x[b] = Vec::load_unaligned(x_row + offsets[b] + v * kLanes);
+#pragma GCC unroll 4
+        for (int a = 0; a < A; ++a)
+#pragma GCC unroll 8
+          for (int b = 0; b < B; ++b) acc[a][b] = xsimd::fma(dy[a], x[b], acc[a][b]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int a = 0; a < A; ++a)
+#pragma GCC unroll 8
+      for (int b = 0; b < B; ++b) acc[a][b].store_unaligned(lane_slot(a, b));
+  }
+
+  using WeightGradBlockFn = void (*)(const WeightGradJob<T>&, Index, Index, Index);
+  template <int A, int... B>
+  static constexpr std::array<WeightGradBlockFn, sizeof...(B)> weight_grad_row(std::integer_sequence<int, B...>) {
+    return {&weight_grad_block<A, B + 1>...};
+  }
+  template <int... A>
+  static constexpr auto weight_grad_table(std::integer_sequence<int, A...>) {
+    return std::array<std::array<WeightGradBlockFn, kGradTaps>, sizeof...(A)>{
+        weight_grad_row<A + 1>(std::make_integer_sequence<int, kGradTaps>())...};
+  }
+  static constexpr auto kWeightGradBlocks = weight_grad_table(std::make_integer_sequence<int, kGradChannels>());
+
+  static Index balanced_block(Index count, Index limit) {
+    const Index blocks = (count + limit - 1) / limit;
+    return (count + blocks - 1) / blocks;
+  }
+
+  static void weight_grad(const WeightGradJob<T>& job) {
+    const Index tap_block = balanced_block(job.kernel_taps, kGradTaps);
+    const Index channel_block = balanced_block(job.out_channels, kGradChannels);
+    for (Index i = 0; i < job.layout.channels; ++i)
+      for (Index t0 = 0; t0 < job.kernel_taps; t0 += tap_block)
+        for (Index o0 = 0; o0 < job.out_channels; o0 += channel_block) {
+          const Index taps = std::min(tap_block, job.kernel_taps - t0);
+          const Index channels = std::min(channel_block, job.out_channels - o0);
+          kWeightGradBlocks[channels - 1][taps - 1](job, i, o0, t0);
+        }
+    if (!job.bias_lanes) return;
+    const Index dy_plane = job.out_height * job.dy_pitch;
+    for (Index o = 0; o < job.out_channels; ++o) {
+      Vec acc = Vec::load_unaligned(job.bias_lanes + o * kLanes);
+      const T* dy = job.output_grad + o * dy_plane;
+      for (Index k = 0; k < dy_plane; k += kLanes) acc += Vec::load_unaligned(dy + k);
+      acc.store_unaligned(job.bias_lanes + o * kLanes);
+    }
+  }
+
+  // Lane 0 first, then 1, 2, ...: a fixed order (xsimd::hadd's tree is arch-specific, and GCC 12 warns
+  // about the undefined upper halves inside its AVX-512 double version). Runs once per chunk: not hot.
+  static void reduce_lanes(const T* lanes, Index count, T* out) {
+    for (Index e = 0; e < count; ++e) {
+      T sum = lanes[e * kLanes];
+      for (Index l = 1; l < kLanes; ++l) sum += lanes[e * kLanes + l];
+      out[e] = sum;
+    }
+  }
+
+  static constexpr ArchKernels<T> table() { return {&correlate, &weight_grad, &reduce_lanes, kLanes}; }
+};
+
+template <class Arch>
+constexpr KernelTable make_kernel_table(simd::Arch arch, const char* build_flags) {
+  return {arch, build_flags, Kernels<Arch, float>::table(), Kernels<Arch, double>::table()};
+}
+
+}  // namespace
+}  // namespace convlab::simd

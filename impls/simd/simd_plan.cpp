@@ -1,0 +1,231 @@
+// Arch-independent glue of the simd kernels: plane preparation, per-call plans, and the per-image and
+// per-chunk steps impls/simd and impls/openmp are built from. Contains no SIMD code of its own: the
+// arithmetic happens behind the function pointers of a KernelTable.
+#include <algorithm>
+#include <cstring>
+
+#include "impls/simd/simd_kernels.hpp"
+
+namespace convlab::simd {
+
+namespace {
+constexpr Index kStreamOutputBytes = Index(8) << 20;
+
+Index round_up(Index value, Index multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// Source index along one axis for virtual coordinate v, or -1 when v falls in padding or a dilation gap.
+Index source_index(Index v, Index offset, Index dilation, Index extent) {
+  const Index shifted = v - offset;
+  if (shifted < 0 || shifted % dilation != 0) return -1;
+  const Index index = shifted / dilation;
+  return index < extent ? index : -1;
+}
+}  // namespace
+
+const KernelTable& kernel_table(Arch arch) {
+  switch (arch) {
+    case Arch::sse2: return kernel_table_sse2();
+    case Arch::avx2: return kernel_table_avx2();
+    case Arch::avx512f: return kernel_table_avx512f();
+  }
+  throw ArchError("impls/simd: no kernels for this arch");
+}
+
+template <typename T>
+void prepare_planes(const T* source, const PlaneSource& from, const PlaneLayout& layout, T* planes,
+                    Index row_begin, Index row_end) {
+  const Index source_plane = from.rows * from.cols;
+  const bool plain_columns = layout.phases == 1 && from.dilation_cols == 1;
+  // Columns [copy_begin, copy_end) of a plain row come straight from source columns shifted by `left`.
+  const Index copy_begin = std::clamp<Index>(from.left, 0, layout.pitch);
+  const Index copy_end = std::clamp<Index>(from.left + from.cols, 0, layout.pitch);
+  for (Index c = 0; c < layout.channels; ++c) {
+    const T* source_channel = source + c * source_plane;
+    for (Index q = 0; q < layout.phases; ++q) {
+      T* plane = planes + c * layout.channel_size() + q * layout.plane_size();
+      for (Index r = row_begin; r < row_end; ++r) {
+        T* row = plane + r * layout.pitch;
+        const Index source_row = source_index(r, from.top, from.dilation_rows, from.rows);
+        if (source_row < 0) {
+          std::fill(row, row + layout.pitch, T(0));
+          continue;
+        }
+        const T* in = source_channel + source_row * from.cols;
+        if (plain_columns) {
+          std::fill(row, row + copy_begin, T(0));
+          if (copy_end > copy_begin) std::memcpy(row + copy_begin, in + (copy_begin - from.left),
+                                                 std::size_t(copy_end - copy_begin) * sizeof(T));
+          std::fill(row + std::max(copy_begin, copy_end), row + layout.pitch, T(0));
+          continue;
+        }
+        for (Index j = 0; j < layout.pitch; ++j) {
+          const Index column = source_index(j * layout.phases + q, from.left, from.dilation_cols, from.cols);
+          row[j] = column < 0 ? T(0) : in[column];
+        }
+      }
+    }
+  }
+}
+
+ForwardPlan::ForwardPlan(const ConvShape& s, Index lane_count, bool allow_direct)
+    : shape(s), out_height(s.out_height()), out_width(s.out_width()), lanes(lane_count) {
+  const Index kh = s.kernel_height, kw = s.kernel_width, sw = s.stride_width;
+  dy_pitch = round_up(out_width, lanes);
+  direct = allow_direct && s.pad_height == 0 && s.pad_width == 0 && sw == 1 && out_width >= lanes;
+  if (direct) {
+    layout = {s.in_channels, 1, s.in_height, s.in_width};
+  } else {
+    source = {s.in_height, s.in_width, s.pad_height, s.pad_width, 1, 1};
+    // Rows: every row an output can reach. Columns: the widest vector reach (a whole number of vectors
+    // per row plus the largest tap shift) so no load leaves the plane.
+    layout = {s.in_channels, sw, (out_height - 1) * s.stride_height + kh, dy_pitch + (kw - 1) / sw};
+  }
+  stream_output = s.output_size() * Index(sizeof(float)) > kStreamOutputBytes;
+  tap_offsets.resize(std::size_t(kh * kw));
+  for (Index ky = 0; ky < kh; ++ky)
+    for (Index kx = 0; kx < kw; ++kx)
+      tap_offsets[std::size_t(ky * kw + kx)] =
+          ((kx % layout.phases) * layout.rows + ky) * layout.pitch + kx / layout.phases;
+}
+
+BackwardInputPlan::BackwardInputPlan(const ConvShape& s, Index lanes)
+    : shape(s), out_height(s.out_height()), out_width(s.out_width()) {
+  const Index kh = s.kernel_height, kw = s.kernel_width;
+  // dx[iy][ix] = sum of w[f][c][ky][kx] * D[iy + kh-1-ky][ix + kw-1-kx], D the output gradient with
+  // stride-1 zeros between elements and kh-1-pad (kw-1-pad) zeros before: naive's divisibility tests
+  // become multiplications by those zeros, which change no sum.
+  source = {out_height, out_width, kh - 1 - s.pad_height, kw - 1 - s.pad_width, s.stride_height, s.stride_width};
+  layout = {s.out_channels, 1, s.in_height + kh - 1, round_up(s.in_width, lanes) + kw - 1};
+  tap_offsets.resize(std::size_t(kh * kw));
+  for (Index ky = 0; ky < kh; ++ky)
+    for (Index kx = 0; kx < kw; ++kx)
+      tap_offsets[std::size_t(ky * kw + kx)] = (kh - 1 - ky) * layout.pitch + (kw - 1 - kx);
+}
+
+template <typename T>
+void forward_image(const ArchKernels<T>& kernels, const ForwardPlan& plan, const T* input, const T* weights,
+                   const T* bias, T* output, Index n, Index o_begin, Index o_end, Index y_begin, Index y_end,
+                   Scratch<T>& scratch) {
+  const ConvShape& s = plan.shape;
+  const T* image = input + n * s.in_channels * s.in_height * s.in_width;
+  CorrelateJob<T> job;
+  job.layout = plan.layout;
+  if (plan.direct) {
+    job.planes = image;
+  } else {
+    scratch.planes.resize(std::size_t(plan.layout.size()));
+    prepare_planes(image, plan.source, plan.layout, scratch.planes.data(), plan.first_row(y_begin),
+                   plan.end_row(y_end));
+    job.planes = scratch.planes.data();
+  }
+  job.row_stride = s.stride_height;
+  job.tap_offsets = plan.tap_offsets.data();
+  job.kernel_taps = s.kernel_height * s.kernel_width;
+  job.weights = weights;
+  job.weight_out_stride = s.in_channels * job.kernel_taps;
+  job.weight_in_stride = job.kernel_taps;
+  job.bias = bias;
+  job.output = output + n * s.out_channels * plan.out_height * plan.out_width;
+  job.out_height = plan.out_height;
+  job.out_width = plan.out_width;
+  job.stream_stores = plan.stream_output;
+  kernels.correlate(job, o_begin, o_end, y_begin, y_end);
+}
+
+template <typename T>
+void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan& plan, const T* output_grad,
+                          const T* weights, T* input_grad, Index n, Index c_begin, Index c_end, Index iy_begin,
+                          Index iy_end, Scratch<T>& scratch) {
+  const ConvShape& s = plan.shape;
+  scratch.planes.resize(std::size_t(plan.layout.size()));
+  prepare_planes(output_grad + n * s.out_channels * plan.out_height * plan.out_width, plan.source, plan.layout,
+                 scratch.planes.data(), plan.first_row(iy_begin), plan.end_row(iy_end));
+  CorrelateJob<T> job;
+  job.planes = scratch.planes.data();
+  job.layout = plan.layout;
+  job.row_stride = 1;
+  job.tap_offsets = plan.tap_offsets.data();
+  job.kernel_taps = s.kernel_height * s.kernel_width;
+  job.weights = weights;  // weight(c, f, t) = w[f][c][t]: input-gradient channels are the weights' columns
+  job.weight_out_stride = job.kernel_taps;
+  job.weight_in_stride = s.in_channels * job.kernel_taps;
+  job.output = input_grad + n * s.in_channels * s.in_height * s.in_width;
+  job.out_height = s.in_height;
+  job.out_width = s.in_width;
+  kernels.correlate(job, c_begin, c_end, iy_begin, iy_end);
+}
+
+Index weight_grad_chunk_begin(Index batch, Index chunk) { return batch * chunk / kWeightGradChunks; }
+
+Index weight_grad_partial_size(const ConvShape& s) { return s.weight_size() + s.out_channels; }
+
+template <typename T>
+void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, const T* input,
+                       const T* output_grad, Index chunk, bool with_bias, T* partial, Scratch<T>& scratch) {
+  const ConvShape& s = plan.shape;
+  const Index lanes = kernels.lanes;
+  const Index weight_count = s.weight_size();
+  const Index reduced = weight_count + (with_bias ? s.out_channels : 0);
+  scratch.lanes.resize(std::size_t(reduced * lanes));
+  std::fill(scratch.lanes.begin(), scratch.lanes.end(), T(0));
+  const PlaneLayout dy_layout{s.out_channels, 1, plan.out_height, plan.dy_pitch};
+  const PlaneSource dy_source{plan.out_height, plan.out_width, 0, 0, 1, 1};
+  scratch.planes.resize(std::size_t(plan.layout.size()));
+  scratch.output_grad.resize(std::size_t(dy_layout.size()));
+
+  WeightGradJob<T> job;
+  job.planes = scratch.planes.data();
+  job.layout = plan.layout;
+  job.row_stride = s.stride_height;
+  job.tap_offsets = plan.tap_offsets.data();
+  job.kernel_taps = s.kernel_height * s.kernel_width;
+  job.output_grad = scratch.output_grad.data();
+  job.out_channels = s.out_channels;
+  job.out_height = plan.out_height;
+  job.dy_pitch = plan.dy_pitch;
+  job.lanes = scratch.lanes.data();
+  job.bias_lanes = with_bias ? scratch.lanes.data() + weight_count * lanes : nullptr;
+
+  const Index image_size = s.in_channels * s.in_height * s.in_width;
+  const Index dy_size = s.out_channels * plan.out_height * plan.out_width;
+  const Index end = weight_grad_chunk_begin(s.batch, chunk + 1);
+  for (Index n = weight_grad_chunk_begin(s.batch, chunk); n < end; ++n) {
+    prepare_planes(input + n * image_size, plan.source, plan.layout, scratch.planes.data(), 0, plan.layout.rows);
+    prepare_planes(output_grad + n * dy_size, dy_source, dy_layout, scratch.output_grad.data(), 0, dy_layout.rows);
+    kernels.weight_grad(job);
+  }
+  kernels.reduce_lanes(scratch.lanes.data(), reduced, partial);
+}
+
+template <typename T>
+void sum_weight_grad_chunks(const ConvShape& s, const T* partials, T* weight_grad, T* bias_grad) {
+  const Index stride = weight_grad_partial_size(s);
+  const Index weight_count = s.weight_size();
+  auto total = [&](Index e) {
+    T sum = 0;
+    for (Index k = 0; k < kWeightGradChunks; ++k) {
+      if (weight_grad_chunk_begin(s.batch, k) == weight_grad_chunk_begin(s.batch, k + 1)) continue;
+      sum += partials[k * stride + e];
+    }
+    return sum;
+  };
+  for (Index e = 0; e < weight_count; ++e) weight_grad[e] = total(e);
+  if (bias_grad) {
+    for (Index o = 0; o < s.out_channels; ++o) bias_grad[o] = total(weight_count + o);
+  }
+}
+
+#define CONVLAB_SIMD_INSTANTIATE(T)                                                                          \
+  template void prepare_planes<T>(const T*, const PlaneSource&, const PlaneLayout&, T*, Index, Index);      \
+  template void forward_image<T>(const ArchKernels<T>&, const ForwardPlan&, const T*, const T*, const T*, T*, \
+                                 Index, Index, Index, Index, Index, Scratch<T>&);                          \
+  template void backward_input_image<T>(const ArchKernels<T>&, const BackwardInputPlan&, const T*, const T*, \
+                                        T*, Index, Index, Index, Index, Index, Scratch<T>&);                \
+  template void weight_grad_chunk<T>(const ArchKernels<T>&, const ForwardPlan&, const T*, const T*, Index,  \
+                                     bool, T*, Scratch<T>&);                                               \
+  template void sum_weight_grad_chunks<T>(const ConvShape&, const T*, T*, T*);
+CONVLAB_SIMD_INSTANTIATE(float)
+CONVLAB_SIMD_INSTANTIATE(double)
+#undef CONVLAB_SIMD_INSTANTIATE
+
+}  // namespace convlab::simd

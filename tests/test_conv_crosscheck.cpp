@@ -1,0 +1,62 @@
+// Every registered implementation against the naive reference over a systematic sweep of shapes (the
+// checks themselves, and why their tolerances are what they are, live in conv_tester.{hpp,cpp}).
+#include <catch2/catch.hpp>
+
+#include "tests/conv_tester.hpp"
+
+using convlab::testing::ConvTester;
+
+TEST_CASE("crosscheck: batch sizes 1 and odd, channel counts 1 and several", "[crosscheck]") {
+  for (convlab::Index batch : {1, 3})
+    for (convlab::Index in : {1, 3})
+      for (convlab::Index out : {1, 4}) {
+        ConvTester().batch(batch).in_channels(in).out_channels(out).image(6, 7).window(3).test_all_implementations();
+      }
+}
+
+TEST_CASE("crosscheck: the builder example with every option set", "[crosscheck]") {
+  ConvTester().batch(3).in_channels(2).out_channels(5).image(7, 9).window(3, 2).stride(2, 1).padding(1, 0)
+      .test_all_implementations();
+}
+
+TEST_CASE("crosscheck: windows as large as the image, with and without padding", "[crosscheck]") {
+  ConvTester().batch(2).in_channels(2).out_channels(3).image(5, 4).window(5, 4).test_all_implementations();
+  ConvTester().batch(1).in_channels(1).out_channels(2).image(1, 1).window(1, 1).test_all_implementations();
+  ConvTester().batch(2).in_channels(2).out_channels(2).image(3, 3).window(5, 5).padding(1).test_all_implementations();
+}
+
+TEST_CASE("crosscheck: strides larger than the window skip pixels", "[crosscheck]") {
+  ConvTester().batch(2).in_channels(2).out_channels(3).image(11, 13).window(2).stride(3).test_all_implementations();
+  ConvTester().batch(1).in_channels(1).out_channels(2).image(9, 10).window(1, 2).stride(4, 3).test_all_implementations();
+  ConvTester().batch(3).in_channels(2).out_channels(2).image(8).window(3).stride(5).padding(2).test_all_implementations();
+}
+
+TEST_CASE("crosscheck: padding on each side separately", "[crosscheck]") {
+  ConvTester().batch(2).in_channels(2).out_channels(3).image(5, 6).window(3).padding(1, 0).test_all_implementations();
+  ConvTester().batch(2).in_channels(2).out_channels(3).image(5, 6).window(3).padding(0, 2).test_all_implementations();
+  ConvTester().batch(1).in_channels(3).out_channels(2).image(4, 5).window(2, 3).padding(3, 1).stride(2)
+      .test_all_implementations();
+}
+
+// Widths below, at and around the vector widths (16 floats, 8 doubles), so that vectorised implementations
+// meet every remainder, including rows shorter than one vector.
+TEST_CASE("crosscheck: image widths 1 to 35", "[crosscheck]") {
+  for (convlab::Index width = 1; width <= 35; ++width) {
+    const convlab::Index window = std::min<convlab::Index>(3, width);
+    ConvTester().batch(1).in_channels(2).out_channels(3).image(4, width).window(2, window).test_all_implementations();
+    ConvTester().batch(2).in_channels(1).out_channels(2).image(3, width).window(3, window).stride(1, 2).padding(1)
+        .test_all_implementations();
+  }
+}
+
+TEST_CASE("crosscheck: the lecture's layer, 1 -> 20 channels, 5x5 windows on 28x28", "[crosscheck]") {
+  ConvTester().batch(3).in_channels(1).out_channels(20).image(28).window(5).test_all_implementations();
+}
+
+TEST_CASE("crosscheck: a second layer, 20 -> 50 channels, 5x5 stride 2 on 24x24", "[crosscheck]") {
+  ConvTester().batch(2).in_channels(20).out_channels(50).image(24).window(5).stride(2).test_all_implementations();
+}
+
+TEST_CASE("crosscheck: a padded 3x3 layer keeping the image size", "[crosscheck]") {
+  ConvTester().batch(2).in_channels(8).out_channels(16).image(14).window(3).padding(1).test_all_implementations();
+}

@@ -1,0 +1,357 @@
+// impls/simd and impls/openmp on every arch this CPU supports: arch selection (forced, environment,
+// unsupported requests) and agreement with naive for awkward widths, strides and padding.
+#include <catch2/catch.hpp>
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/aligned_buffer.hpp"
+#include "common/conv_registry.hpp"
+#include "impls/openmp/openmp_conv.hpp"
+#include "impls/simd/simd_arch.hpp"
+#include "impls/simd/simd_conv.hpp"
+
+using convlab::ConvImpl;
+using convlab::ConvShape;
+using convlab::Index;
+using convlab::simd::Arch;
+
+namespace {
+
+// Restores the process-wide selection state whatever a test does.
+struct ArchStateGuard {
+  ArchStateGuard() {
+    const char* value = std::getenv(convlab::simd::kArchEnvVar);
+    had_env = value != nullptr;
+    if (had_env) env = value;
+  }
+  ~ArchStateGuard() {
+    convlab::simd::set_forced_arch(std::nullopt);
+    if (had_env) setenv(convlab::simd::kArchEnvVar, env.c_str(), 1);
+    else unsetenv(convlab::simd::kArchEnvVar);
+  }
+  bool had_env = false;
+  std::string env;
+};
+
+template <typename T>
+std::vector<T> make_data(Index count, bool small_integers, std::mt19937& random) {
+  std::vector<T> values(static_cast<std::size_t>(count));
+  std::uniform_int_distribution<int> integer(-3, 3);
+  std::uniform_real_distribution<double> real(-1.0, 1.0);
+  for (T& v : values) v = small_integers ? T(integer(random)) : T(real(random));
+  return values;
+}
+
+template <typename T>
+std::vector<T> absolute(std::vector<T> values) {
+  for (T& v : values) v = std::abs(v);
+  return values;
+}
+
+// got == ref exactly, or |got - ref| <= 2 n eps * magnitude (both sides are within gamma_n of the exact
+// sum, whose size `magnitude` bounds: the same pass run by naive on absolute values).
+template <typename T>
+void check_close(const std::vector<T>& got, const std::vector<T>& ref, const std::vector<T>& magnitude, Index n,
+                 bool exact, const std::string& what) {
+  INFO(what);
+  REQUIRE(got.size() == ref.size());
+  const double eps = std::numeric_limits<T>::epsilon();
+  std::size_t bad = 0;
+  for (std::size_t e = 0; e < got.size(); ++e) {
+    const double allowed = exact ? 0.0 : 2.0 * double(n + 1) * eps * double(magnitude[e]);
+    if (!(std::abs(double(got[e]) - double(ref[e])) <= allowed)) {
+      if (bad++ == 0) {
+        UNSCOPED_INFO("first mismatch at element " << e << ": got " << got[e] << ", naive " << ref[e]
+                                                   << ", allowed difference " << allowed);
+      }
+    }
+  }
+  CHECK(bad == 0);
+}
+
+// All three passes of `impl` against naive for one shape, in precision T.
+template <typename T>
+void compare_with_naive(ConvImpl& impl, const ConvShape& s, bool small_integers, const std::string& label) {
+  std::mt19937 random(std::uint32_t(s.in_width * 131 + s.stride_width * 17 + s.pad_width * 7 + s.kernel_width));
+  const auto x = make_data<T>(s.input_size(), small_integers, random);
+  const auto w = make_data<T>(s.weight_size(), small_integers, random);
+  const auto b = make_data<T>(s.out_channels, small_integers, random);
+  const auto dy = make_data<T>(s.output_size(), small_integers, random);
+  const auto naive_impl = convlab::make_conv_impl("naive");
+  ConvImpl& naive = *naive_impl;
+  const std::string what = label + " " + s.describe() + (small_integers ? " small integers" : " reals") +
+                           (sizeof(T) == 4 ? " float" : " double");
+
+  std::vector<T> y(std::size_t(s.output_size()), T(-7)), y_ref(y.size()), y_mag(y.size());
+  impl.forward(s, x.data(), w.data(), b.data(), y.data());
+  naive.forward(s, x.data(), w.data(), b.data(), y_ref.data());
+  naive.forward(s, absolute(x).data(), absolute(w).data(), absolute(b).data(), y_mag.data());
+  check_close(y, y_ref, y_mag, s.reduction_length(), small_integers, "forward " + what);
+
+  std::vector<T> dx(std::size_t(s.input_size()), T(-7)), dx_ref(dx.size()), dx_mag(dx.size());
+  impl.backward_input(s, dy.data(), w.data(), dx.data());
+  naive.backward_input(s, dy.data(), w.data(), dx_ref.data());
+  naive.backward_input(s, absolute(dy).data(), absolute(w).data(), dx_mag.data());
+  check_close(dx, dx_ref, dx_mag, s.out_channels * s.kernel_height * s.kernel_width, small_integers,
+              "backward_input " + what);
+
+  std::vector<T> dw(std::size_t(s.weight_size()), T(-7)), dw_ref(dw.size()), dw_mag(dw.size());
+  std::vector<T> db(std::size_t(s.out_channels), T(-7)), db_ref(db.size()), db_mag(db.size());
+  impl.backward_weights(s, x.data(), dy.data(), dw.data(), db.data());
+  naive.backward_weights(s, x.data(), dy.data(), dw_ref.data(), db_ref.data());
+  naive.backward_weights(s, absolute(x).data(), absolute(dy).data(), dw_mag.data(), db_mag.data());
+  const Index sum_length = s.batch * s.out_height() * s.out_width();
+  check_close(dw, dw_ref, dw_mag, sum_length, small_integers, "backward_weights dw " + what);
+  check_close(db, db_ref, db_mag, sum_length, small_integers, "backward_weights db " + what);
+
+  // Without a bias: the forward pass must not read one, and weight gradients must not need one.
+  impl.forward(s, x.data(), w.data(), nullptr, y.data());
+  naive.forward(s, x.data(), w.data(), nullptr, y_ref.data());
+  check_close(y, y_ref, y_mag, s.reduction_length(), small_integers, "forward without bias " + what);
+  impl.backward_weights(s, x.data(), dy.data(), dw.data(), nullptr);
+  check_close(dw, dw_ref, dw_mag, sum_length, small_integers, "backward_weights without bias " + what);
+}
+
+// Widths around every vector width (4/8/16 floats, 2/4/8 doubles), with strides and padding.
+std::vector<ConvShape> awkward_shapes() {
+  std::vector<ConvShape> shapes;
+  struct Window {
+    Index kh, kw, sh, sw, ph, pw;
+  };
+  const Window windows[] = {{3, 3, 1, 1, 0, 0}, {2, 3, 2, 1, 1, 1}, {3, 2, 1, 3, 0, 2}, {1, 5, 1, 2, 2, 2}};
+  for (Index width : {1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33}) {
+    for (const Window& window : windows) {
+      ConvShape s;
+      s.batch = 2;
+      s.in_channels = 2;
+      s.out_channels = 3;
+      s.in_height = 5;
+      s.in_width = width;
+      s.kernel_height = window.kh;
+      s.stride_height = window.sh;
+      s.stride_width = window.sw;
+      s.pad_height = window.ph;
+      s.pad_width = window.pw;
+      s.kernel_width = std::min(window.kw, width + 2 * window.pw);
+      shapes.push_back(s);
+    }
+  }
+  return shapes;
+}
+
+ConvShape lecture_layer(Index batch) {
+  ConvShape s;
+  s.batch = batch;
+  s.in_channels = 1;
+  s.out_channels = 20;
+  s.in_height = s.in_width = 28;
+  s.kernel_height = s.kernel_width = 5;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("simd: arch names, availability and the selection rule", "[simd]") {
+  const auto available = convlab::simd::available_archs();
+  REQUIRE(!available.empty());
+  CHECK(available.back() == Arch::sse2);
+  for (Arch arch : available) CHECK(convlab::simd::parse_arch(convlab::simd::arch_name(arch)) == arch);
+  CHECK_THROWS_AS(convlab::simd::parse_arch("neon"), convlab::simd::ArchError);
+
+  CHECK(convlab::simd::resolve_arch("", available) == available.front());
+  CHECK(convlab::simd::resolve_arch("auto", available) == available.front());
+  CHECK(convlab::simd::resolve_arch("sse2", available) == Arch::sse2);
+  // A CPU without AVX-512: asking for it is an error naming the request and what is there.
+  const std::vector<Arch> no_avx512 = {Arch::avx2, Arch::sse2};
+  CHECK(convlab::simd::resolve_arch("auto", no_avx512) == Arch::avx2);
+  CHECK_THROWS_WITH(convlab::simd::resolve_arch("avx512f", no_avx512),
+                    Catch::Contains("avx512f") && Catch::Contains("available: avx2, sse2"));
+  CHECK_THROWS_AS(convlab::simd::resolve_arch("avx3", available), convlab::simd::ArchError);
+}
+
+TEST_CASE("simd: forcing an arch through the API and the environment", "[simd]") {
+  ArchStateGuard guard;
+  unsetenv(convlab::simd::kArchEnvVar);
+  const auto available = convlab::simd::available_archs();
+  CHECK(convlab::simd::SimdConv().arch() == available.front());
+  for (Arch arch : available) {
+    convlab::simd::set_forced_arch(arch);
+    CHECK(convlab::simd::SimdConv().arch() == arch);
+    CHECK(convlab::openmp::OpenmpConv().arch() == arch);
+  }
+  convlab::simd::set_forced_arch(std::nullopt);
+  setenv(convlab::simd::kArchEnvVar, "sse2", 1);
+  CHECK(convlab::simd::SimdConv().arch() == Arch::sse2);
+  convlab::simd::set_forced_arch(available.front());  // the API wins over the environment
+  CHECK(convlab::simd::SimdConv().arch() == available.front());
+  convlab::simd::set_forced_arch(std::nullopt);
+  setenv(convlab::simd::kArchEnvVar, "auto", 1);
+  CHECK(convlab::simd::SimdConv().arch() == available.front());
+  setenv(convlab::simd::kArchEnvVar, "altivec", 1);
+  CHECK_THROWS_AS(convlab::simd::SimdConv(), convlab::simd::ArchError);
+  CHECK_THROWS_AS(convlab::openmp::OpenmpConv(), convlab::simd::ArchError);
+  for (Arch arch : {Arch::sse2, Arch::avx2, Arch::avx512f}) {
+    if (convlab::simd::arch_available(arch)) continue;  // only on a CPU that lacks it
+    CHECK_THROWS_AS(convlab::simd::set_forced_arch(arch), convlab::simd::ArchError);
+    CHECK_THROWS_AS(convlab::simd::SimdConv(arch), convlab::simd::ArchError);
+  }
+}
+
+TEST_CASE("simd and openmp equal naive on every available arch: awkward widths, strides, padding", "[simd]") {
+  for (Arch arch : convlab::simd::available_archs()) {
+    convlab::simd::SimdConv simd(arch);
+    convlab::openmp::OpenmpConv openmp(arch);
+    const std::string name(convlab::simd::arch_name(arch));
+    for (const ConvShape& s : awkward_shapes()) {
+      for (bool small_integers : {true, false}) {
+        compare_with_naive<float>(simd, s, small_integers, "simd/" + name);
+        compare_with_naive<double>(simd, s, small_integers, "simd/" + name);
+      }
+      // One data kind for openmp: its kernels are simd's, what differs is the tiling (and every parallel
+      // region costs milliseconds when the shared machine preempts a thread).
+      compare_with_naive<float>(openmp, s, true, "openmp/" + name);
+    }
+  }
+}
+
+TEST_CASE("simd and openmp equal naive on the lecture's first layer on every available arch", "[simd]") {
+  for (Arch arch : convlab::simd::available_archs()) {
+    convlab::simd::SimdConv simd(arch);
+    convlab::openmp::OpenmpConv openmp(arch);
+    const std::string name(convlab::simd::arch_name(arch));
+    for (bool small_integers : {true, false}) {
+      compare_with_naive<float>(simd, lecture_layer(3), small_integers, "simd/" + name);
+      compare_with_naive<float>(openmp, lecture_layer(3), small_integers, "openmp/" + name);
+    }
+    compare_with_naive<double>(openmp, lecture_layer(2), false, "openmp/" + name);
+  }
+}
+
+TEST_CASE("openmp is bitwise independent of the thread count and bitwise equal to simd", "[simd]") {
+  const int previous = omp_get_max_threads();
+  ConvShape s = lecture_layer(37);  // more images than weight-gradient chunks, not a multiple of them
+  s.stride_width = 2;
+  s.pad_height = 1;
+  std::mt19937 random(5);
+  const auto x = make_data<float>(s.input_size(), false, random);
+  const auto w = make_data<float>(s.weight_size(), false, random);
+  const auto b = make_data<float>(s.out_channels, false, random);
+  const auto dy = make_data<float>(s.output_size(), false, random);
+  struct Results {
+    std::vector<float> y, dx, dw, db;
+  };
+  auto run = [&](ConvImpl& impl) {
+    Results r{std::vector<float>(std::size_t(s.output_size())), std::vector<float>(std::size_t(s.input_size())),
+              std::vector<float>(std::size_t(s.weight_size())), std::vector<float>(std::size_t(s.out_channels))};
+    impl.forward(s, x.data(), w.data(), b.data(), r.y.data());
+    impl.backward_input(s, dy.data(), w.data(), r.dx.data());
+    impl.backward_weights(s, x.data(), dy.data(), r.dw.data(), r.db.data());
+    return r;
+  };
+  for (Arch arch : convlab::simd::available_archs()) {
+    INFO("arch " << convlab::simd::arch_name(arch));
+    convlab::simd::SimdConv simd(arch);
+    convlab::openmp::OpenmpConv openmp(arch);
+    const Results reference = run(simd);
+    for (int threads : {1, 2, 3}) {
+      INFO(threads << " threads");
+      omp_set_num_threads(threads);
+      const Results got = run(openmp);
+      CHECK(got.y == reference.y);
+      CHECK(got.dx == reference.dx);
+      CHECK(got.dw == reference.dw);
+      CHECK(got.db == reference.db);
+    }
+    omp_set_num_threads(previous);
+  }
+}
+
+TEST_CASE("openmp tiles: whole lecture images per tile, at least 4 tiles per thread", "[simd]") {
+  // 1 -> 20 channels 5x5 on 28x28: 2000 weight bytes per channel, ~ 3 KB input per image.
+  const convlab::openmp::Tiling t = convlab::openmp::choose_tiling(1000, 20, 24, 100, 112, 448, 576000.0, 2);
+  CHECK(t.channels == 20);
+  CHECK(t.rows == 24);
+  CHECK(t.images >= 1);
+  CHECK(t.count() >= 8);
+  CHECK(t.images * t.image_tiles >= 1000);
+  const convlab::openmp::Tiling small = convlab::openmp::choose_tiling(3, 20, 24, 100, 112, 448, 576000.0, 2);
+  CHECK(small.images == 1);
+}
+
+TEST_CASE("simd: large forward outputs (streaming stores) equal the cached path bitwise, any alignment", "[simd]") {
+  // Above 8 MiB of output the forward pass writes whole aligned lines with non-temporal stores; an
+  // output that is not 64-byte aligned takes the ordinary stores. Both must give the same bits.
+  ConvShape s = lecture_layer(200);  // 9.2 MB of float output
+  std::mt19937 random(11);
+  const auto x = make_data<float>(s.input_size(), false, random);
+  const auto w = make_data<float>(s.weight_size(), false, random);
+  const auto b = make_data<float>(s.out_channels, false, random);
+  const std::size_t count = std::size_t(s.output_size());
+  for (Arch arch : convlab::simd::available_archs()) {
+    INFO("arch " << convlab::simd::arch_name(arch));
+    convlab::simd::SimdConv simd(arch);
+    convlab::openmp::OpenmpConv openmp(arch);
+    convlab::AlignedBuffer<float> aligned(count + 16, -7.0f), shifted(count + 16, -7.0f);
+    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+      simd.forward(s, x.data(), w.data(), bias, aligned.data());
+      simd.forward(s, x.data(), w.data(), bias, shifted.data() + 1);
+      CHECK(std::equal(aligned.data(), aligned.data() + count, shifted.data() + 1));
+      openmp.forward(s, x.data(), w.data(), bias, shifted.data() + 4);
+      CHECK(std::equal(aligned.data(), aligned.data() + count, shifted.data() + 4));
+    }
+    // The first images against naive (the cached path is checked against naive everywhere else).
+    ConvShape first = s;
+    first.batch = 2;
+    const auto naive = convlab::make_conv_impl("naive");
+    std::vector<float> reference(std::size_t(first.output_size()));
+    naive->forward(first, x.data(), w.data(), nullptr, reference.data());
+    std::vector<float> magnitude(reference.size());
+    naive->forward(first, absolute(std::vector<float>(x.begin(), x.begin() + first.input_size())).data(),
+                   absolute(w).data(), nullptr, magnitude.data());
+    check_close(std::vector<float>(aligned.data(), aligned.data() + reference.size()), reference, magnitude,
+                first.reduction_length(), false, "streamed forward");
+  }
+}
+
+TEST_CASE("openmp: tiles that split output channels and rows give simd's bits", "[simd]") {
+  ConvShape s;  // 48 KB of input per row band row: row tiles; 8 KB of weights per channel pair: channel tiles
+  s.batch = 1;
+  s.in_channels = 40;
+  s.in_height = 12;
+  s.in_width = 300;
+  s.out_channels = 6;
+  s.kernel_height = s.kernel_width = 3;
+  s.pad_height = 1;
+  const convlab::openmp::Tiling forward_tiles = convlab::openmp::choose_tiling(
+      s.batch, s.out_channels, s.out_height(), s.in_channels * 9 * 4, s.in_channels * 320 * 4, 0, s.forward_flops(), 2);
+  CHECK(forward_tiles.row_tiles > 1);
+  const int previous = omp_get_max_threads();
+  omp_set_num_threads(2);
+  for (Arch arch : convlab::simd::available_archs()) {
+    INFO("arch " << convlab::simd::arch_name(arch));
+    convlab::simd::SimdConv simd(arch);
+    convlab::openmp::OpenmpConv openmp(arch);
+    std::mt19937 random(3);
+    const auto x = make_data<float>(s.input_size(), false, random);
+    const auto w = make_data<float>(s.weight_size(), false, random);
+    const auto dy = make_data<float>(s.output_size(), false, random);
+    std::vector<float> y_simd(std::size_t(s.output_size())), y_openmp(y_simd.size());
+    std::vector<float> dx_simd(std::size_t(s.input_size())), dx_openmp(dx_simd.size());
+    simd.forward(s, x.data(), w.data(), nullptr, y_simd.data());
+    openmp.forward(s, x.data(), w.data(), nullptr, y_openmp.data());
+    CHECK(y_simd == y_openmp);
+    simd.backward_input(s, dy.data(), w.data(), dx_simd.data());
+    openmp.backward_input(s, dy.data(), w.data(), dx_openmp.data());
+    CHECK(dx_simd == dx_openmp);
+  }
+  omp_set_num_threads(previous);
+  convlab::openmp::OpenmpConv openmp;
+  compare_with_naive<float>(openmp, s, true, "openmp/auto");
+}
