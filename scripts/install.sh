@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 
 core_packages=(build-essential cmake pkg-config libbenchmark-dev libxsimd-dev catch2 zlib1g-dev
   libgnuplot-iostream-dev gnuplot-nox libboost-iostreams-dev libboost-filesystem-dev dataset-fashion-mnist
-  libcli11-dev npm ca-certificates)
-peer_packages=(libdnnl-dev python3-numpy python3-torch)
+  libcli11-dev nlohmann-json3-dev npm ca-certificates)
+peer_packages=(libdnnl-dev python3-numpy python3-torch libopenblas0-pthread)
 wanted=("${core_packages[@]}")
 if [[ "${1:-}" == "--peers" ]]; then wanted+=("${peer_packages[@]}"); fi
 
