@@ -18,6 +18,7 @@
 #include "bench/bench_peak.hpp"
 #include "bench/bench_suites.hpp"
 #include "common/conv_registry.hpp"
+#include "common/openmp_spin.hpp"
 
 namespace {
 
@@ -81,6 +82,7 @@ std::string format_gflops(double flops) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/openmp_spin.hpp)
   using namespace convlab::bench;
   OwnFlags flags;
   try {

@@ -6,6 +6,7 @@ roofline view, the project's performance targets (measured, target, met), and th
 
 Standard library only. Usage: summarize.py RESULTS_DIR"""
 
+import csv
 import glob
 import json
 import os
@@ -182,6 +183,24 @@ def best_row(rows, min_batch=1):
     return max(rows, key=lambda r: r["images_per_second"]) if rows else None
 
 
+TARGET_TEST_PERCENT = 98.24  # the lecture's test accuracy on MNIST
+TRAIN_HISTORY = "train_default_history.csv"  # scripts/bench.sh: `convlab train --threads 2 --history ...`
+
+
+def time_to_accuracy(run, percent):
+    """(epoch, training seconds) of the first epoch of the default training run whose test accuracy reaches
+    `percent`, read from its --history CSV (seconds: training time so far, test evaluations excluded)."""
+    path = os.path.join(run.directory, TRAIN_HISTORY)
+    try:
+        with open(path, encoding="utf-8") as f:
+            for row in csv.DictReader(f):
+                if float(row["test_percent_correct"]) >= percent:
+                    return int(row["epoch"]), float(row["seconds"])
+    except (OSError, KeyError, ValueError):
+        return None
+    return None
+
+
 def targets(run):
     """The project's performance targets, each with the measured figure, the goal and whether it is met."""
     result = []
@@ -231,6 +250,32 @@ def targets(run):
     else:
         add("lecture layer forward + both backward, 2 threads: vs PyTorch", None, 6.0,
             "needs all three passes at batch 64, 2 threads, for a convlab implementation and PyTorch")
+
+    # End to end: a training epoch of the lecture's network at 2 threads, the fastest convlab implementation
+    # against PyTorch's (images per second, so a quick run's shorter epochs compare alike).
+    torch_epoch = next((e for e in run.epochs if e["impl"] == "torch" and e["threads"] == 2), None)
+    own_epochs = [e for e in run.epochs if e["impl"] != "torch" and e["threads"] == 2]
+    fastest = max(own_epochs, key=lambda e: e["images_per_second"]) if own_epochs else None
+    if fastest and torch_epoch:
+        add("training epoch (lecture network, batch 64, 2 threads): vs PyTorch",
+            ratio(fastest["images_per_second"], torch_epoch["images_per_second"]), 4.0,
+            f"{fastest['impl']}: {fmt(fastest['images_per_second'])} vs {fmt(torch_epoch['images_per_second'])} "
+            "images/s")
+    else:
+        add("training epoch (lecture network, batch 64, 2 threads): vs PyTorch", None, 4.0,
+            "needs a convlab and a PyTorch epoch at 2 threads")
+    reached = time_to_accuracy(run, TARGET_TEST_PERCENT)
+    torch_epoch_seconds = 60000 / torch_epoch["images_per_second"] if torch_epoch else None
+    if reached and torch_epoch_seconds:
+        epoch, seconds = reached
+        add(f"default `convlab train` to {TARGET_TEST_PERCENT}% test: two PyTorch epochs / its time",
+            2 * torch_epoch_seconds / seconds, 1.0,
+            f"reached at epoch {epoch} after {fmt(seconds)} s of training; a PyTorch epoch of 60000 images at 2 "
+            f"threads takes {fmt(torch_epoch_seconds)} s (its measured rate; quick mode times fewer images)")
+    else:
+        add(f"default `convlab train` to {TARGET_TEST_PERCENT}% test: two PyTorch epochs / its time", None, 1.0,
+            "needs train_default_history.csv reaching the accuracy and a PyTorch epoch at 2 threads"
+            if torch_epoch_seconds else "needs a PyTorch epoch at 2 threads")
 
     one = [r for r in run.conv if r["impl"] == "openmp" and r["pass"] == "forward" and r["shape"] == "lecture1"]
     pairs = [(run.find("openmp", "forward", "lecture1", r["batch"], 2), r) for r in one if r["threads"] == 1]
@@ -417,7 +462,7 @@ def main(argv):
         print("usage: summarize.py RESULTS_DIR (a results/bench-<timestamp> folder)", file=sys.stderr)
         return 2
     run = Run(argv[1])
-    if not run.conv and not run.fma:
+    if not run.conv and not run.fma and not run.epochs:
         print(f"summarize.py: {argv[1]}: no benchmark results found", file=sys.stderr)
         return 1
     enrich(run)

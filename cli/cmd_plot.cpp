@@ -324,10 +324,10 @@ void add_digit_figure(CLI::App* plot, const std::string& figure, const std::stri
   command->add_option("--split", options->split, "train or test")->capture_default_str()->check(CLI::IsMember({"train", "test"}));
   command->add_option("--digit", options->digit, "Index of the image in the split")->capture_default_str();
   if (figure != "digit") {
-    command->add_option("--window", options->window, "Window side in pixels")->capture_default_str()->check(CLI::PositiveNumber);
+    command->add_option("--window", options->window, "Window side in pixels")->capture_default_str()->check(integer_at_least(1));
     command->add_option("--stride", options->stride, "Step between windows in pixels")
         ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+        ->check(integer_at_least(1));
   }
   add_out_option(command, options->out);
   command->callback([figure, options] { run_digit_figure(figure, *options); });

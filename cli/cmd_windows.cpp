@@ -65,10 +65,10 @@ void add_windows_command(CLI::App& app) {
   command->add_option("--digit", options->digit, "Index of the training image")->capture_default_str();
   command->add_option("--window", options->window, "Window side in pixels")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1));
   command->add_option("--stride", options->stride, "Step between windows in pixels")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(integer_at_least(1));
   command->add_option("--dataset", options->dataset, "mnist or fashion-mnist")
       ->capture_default_str()
       ->check(CLI::IsMember(dataset_names()));

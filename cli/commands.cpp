@@ -9,6 +9,7 @@ void add_evaluate_command(CLI::App& app);
 void add_conv_command(CLI::App& app);
 void add_windows_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
+void add_compare_command(CLI::App& app);
 
 const std::vector<AddCommand>& all_commands() {
   static const std::vector<AddCommand> commands = {
@@ -18,6 +19,7 @@ const std::vector<AddCommand>& all_commands() {
       add_conv_command,
       add_windows_command,
       add_plot_command,
+      add_compare_command,
   };
   return commands;
 }

@@ -2,12 +2,19 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "cli/commands.hpp"
+#include "common/openmp_spin.hpp"
 
 int main(int argc, char** argv) {
+  convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/openmp_spin.hpp)
   CLI::App app{"convlab: 2-D convolution four ways, a classifier to train with them, and the numbers to compare"};
   app.require_subcommand(1);
+  // Option errors get the same one-line form as every other error.
+  app.failure_message([](const CLI::App*, const CLI::Error& error) {
+    return std::string("convlab: error: ") + error.what() + " (run with --help for more information)\n";
+  });
   for (const auto& add_command : convlab::cli::all_commands()) add_command(app);
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 // Architecture: the lecture-style factory, the text form, validation and per-layer geometry.
 #include "common/architecture.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <tuple>
@@ -11,6 +12,18 @@ namespace {
 // Parameter counts past this are certainly a typo (and would not fit in memory).
 constexpr Index kMaxParameters = Index(1) << 31;
 constexpr Index kMaxExtent = Index(1) << 24;
+// Values one example occupies at any layer's input or output; a bound on activation memory, and what keeps
+// every size product below from overflowing (extents alone go up to 2^24, and 2^24 cubed does not fit).
+constexpr Index kMaxValuesPerExample = Index(1) << 31;
+
+// a * b for non-negative sizes, saturating just past the limits above so that comparisons with them stay
+// right whatever the factors (a model file can declare any extents up to kMaxExtent).
+Index capped_product(Index a, Index b) {
+  constexpr Index kCap = std::max(kMaxParameters, kMaxValuesPerExample) + 1;
+  Index product = 0;
+  if (__builtin_mul_overflow(a, b, &product) || product > kCap) return kCap;
+  return product;
+}
 
 std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
@@ -167,6 +180,12 @@ void Architecture::validate() const {
   positive(input_width, "input width");
   if (classes < 2) throw ArchitectureError("need at least 2 classes, got " + std::to_string(classes));
   positive(classes, "classes");
+  const auto values_per_example = [](Index c, Index h, Index w) { return capped_product(capped_product(c, h), w); };
+  if (values_per_example(input_channels, input_height, input_width) > kMaxValuesPerExample) {
+    throw ArchitectureError("input " + std::to_string(input_channels) + "x" + std::to_string(input_height) + "x" +
+                            std::to_string(input_width) + " is too large: more than " +
+                            std::to_string(kMaxValuesPerExample) + " values per example");
+  }
   Index channels = input_channels, height = input_height, width = input_width;
   Index parameters = 0;
   for (std::size_t i = 0; i < conv_layers.size(); ++i) {
@@ -190,11 +209,16 @@ void Architecture::validate() const {
                                                                  std::to_string(padded_width)
                                                            : std::string()));
     }
-    parameters += c.units * (channels * c.window_height * c.window_width + 1);
+    const Index fan_in = capped_product(capped_product(channels, c.window_height), c.window_width);
+    parameters += capped_product(c.units, fan_in + 1);  // at most 2 x (kMaxParameters + 1): no overflow
     channels = c.units;
     height = (padded_height - c.window_height) / c.stride_height + 1;
     width = (padded_width - c.window_width) / c.stride_width + 1;
     if (parameters > kMaxParameters) throw ArchitectureError(name + ": too many parameters");
+    if (values_per_example(channels, height, width) > kMaxValuesPerExample) {
+      throw ArchitectureError(name + ": output too large: more than " + std::to_string(kMaxValuesPerExample) +
+                              " values per example");
+    }
   }
   Index inputs = channels * height * width;
   for (std::size_t i = 0; i < dense_layers.size(); ++i) {

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -40,7 +41,7 @@ class Writer {
 
 class Reader {
  public:
-  Reader(const std::vector<std::uint8_t>& bytes, std::size_t end, std::string name)
+  Reader(std::span<const std::uint8_t> bytes, std::size_t end, std::string name)
       : bytes_(bytes), end_(end), name_(std::move(name)) {}
   std::size_t remaining() const { return end_ - at_; }
   template <typename U>
@@ -67,7 +68,7 @@ class Reader {
   }
 
  private:
-  const std::vector<std::uint8_t>& bytes_;
+  std::span<const std::uint8_t> bytes_;
   std::size_t end_;
   std::size_t at_ = kPrefixSize;
   std::string name_;
@@ -152,12 +153,17 @@ SavedModel load_model(const std::filesystem::path& path, const std::optional<Arc
   file.seekg(0, std::ios::end);
   const auto end_position = file.tellg();
   if (end_position < 0) throw ModelFileError(name + ": cannot read the file");
-  const std::size_t size = std::size_t(end_position);
+  // The whole file, never more: every size inside it is checked against this length before use.
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(end_position));
   file.seekg(0);
-
-  std::vector<std::uint8_t> bytes(std::min(size, kPrefixSize));
   file.read(reinterpret_cast<char*>(bytes.data()), std::streamsize(bytes.size()));
   if (!file) throw ModelFileError(name + ": cannot read the file");
+  return load_model_from_memory(bytes, name, expected);
+}
+
+SavedModel load_model_from_memory(std::span<const std::uint8_t> bytes, const std::string& name,
+                                  const std::optional<Architecture>& expected) {
+  const std::size_t size = bytes.size();
   const std::size_t magic_present = std::min(size, kMagic.size());
   if (size == 0 || std::memcmp(bytes.data(), kMagic.data(), magic_present) != 0) {
     throw ModelFileError(name + ": not a convlab model (bad magic)");
@@ -186,10 +192,6 @@ SavedModel load_model(const std::filesystem::path& path, const std::optional<Arc
                          " unexpected bytes after the end the header declares (" + std::to_string(declared) + ")");
   }
   if (size < kPrefixSize + 4) throw ModelFileError(name + ": truncated: no room for the checksum");
-  // Only now, with the size confirmed by the file itself, read the rest.
-  bytes.resize(size);
-  file.read(reinterpret_cast<char*>(bytes.data() + kPrefixSize), std::streamsize(size - kPrefixSize));
-  if (!file) throw ModelFileError(name + ": cannot read the file");
   const std::size_t body = size - 4;
   std::uint32_t stored_crc = 0;
   for (std::size_t i = 0; i < 4; ++i) stored_crc |= std::uint32_t(bytes[body + i]) << (8 * i);

@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
+#include <string>
 #include <stdexcept>
 #include <vector>
 
@@ -53,6 +55,11 @@ void save_model(const std::filesystem::path& path, const SavedModel& model);
 //   "<path>: architecture 1x28x28 conv20:5x5:s1,dense50 -> 10 differs from the expected ..."
 // Nothing larger than the file itself is ever allocated.
 SavedModel load_model(const std::filesystem::path& path, const std::optional<Architecture>& expected = std::nullopt);
+
+// The same checks on a model already in memory (the fuzz target's entry point); `name` stands for the path
+// in messages.
+SavedModel load_model_from_memory(std::span<const std::uint8_t> bytes, const std::string& name,
+                                  const std::optional<Architecture>& expected = std::nullopt);
 
 // Checks, before any training, that a model could be saved at `path`: its folder exists and is writable
 // and `path` is not a folder. Throws ModelFileError otherwise.

@@ -1,5 +1,8 @@
 // Model files: bit-exact round trips, atomic replacement, and a clear error for each kind of damage.
+#include <sys/resource.h>
 #include <zlib.h>
+
+#include <csignal>
 
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -109,6 +112,54 @@ TEST_CASE("saving replaces the previous model atomically and leaves no temporary
   CHECK(std::distance(fs::directory_iterator(folder.path), fs::directory_iterator()) == 1);
 }
 
+// A disk that fills up mid-save, simulated with the file-size limit (RLIMIT_FSIZE binds root too, unlike
+// permissions): write() stores the first `bytes` bytes of the temporary file, then fails with EFBIG.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &saved_);
+    previous_handler_ = std::signal(SIGXFSZ, SIG_IGN);  // get EFBIG, not the signal that would kill the process
+    rlimit limited = saved_;
+    limited.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &limited);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &saved_);
+    std::signal(SIGXFSZ, previous_handler_);
+  }
+
+ private:
+  rlimit saved_{};
+  void (*previous_handler_)(int) = SIG_DFL;
+};
+
+TEST_CASE("a save interrupted by a full disk leaves the previous model intact and no temporary file", "[model_file]") {
+  TemporaryFolder folder;
+  const fs::path path = folder.path / "model.bin";
+  const SavedModel previous = small_model(convlab::Precision::Float);
+  convlab::save_model(path, previous);
+  const std::vector<std::uint8_t> previous_bytes = read_bytes(path);
+  SavedModel next = small_model(convlab::Precision::Double);  // larger, and different
+  next.parameters[0] = 42.0;
+
+  std::string message = "no error";
+  {
+    const FileSizeLimit limit(100);  // the new file would be well over 100 bytes
+    try {
+      convlab::save_model(path, next);
+    } catch (const ModelFileError& error) {
+      message = error.what();
+    }
+  }
+  CHECK(message == "cannot save model to '" + path.string() + "': File too large");
+  CHECK(read_bytes(path) == previous_bytes);
+  CHECK(convlab::load_model(path).parameters == previous.parameters);
+  CHECK(std::distance(fs::directory_iterator(folder.path), fs::directory_iterator()) == 1);  // no temporary left
+
+  convlab::save_model(path, next);  // with room again, the same save succeeds
+  CHECK(convlab::load_model(path).parameters == next.parameters);
+}
+
 TEST_CASE("a model path is checked for writability before training", "[model_file]") {
   TemporaryFolder folder;
   CHECK_NOTHROW(convlab::check_model_path_writable(folder.path / "model.bin"));
@@ -201,6 +252,25 @@ TEST_CASE("damaged or foreign model files are clear errors naming the file", "[m
                           " parameters, its architecture 1x8x8 conv3:3x3:s2:p1,dense4 -> 3 needs " +
                           std::to_string(model.parameters.size()));
   }
+  SECTION("input extents whose products overflow (found by tests/fuzz/fuzz_model)") {
+    // Each extent is within the 2^24 limit, their product is 2^66: sizes computed from it overflowed Index.
+    std::vector<std::uint8_t> bytes = good;
+    for (std::size_t at : {24, 28, 32}) put_le(bytes, at, std::uint32_t(1) << 22, 4);  // channels, height, width
+    fix_checksum(bytes);
+    write_bytes(path, bytes);
+    CHECK_THROWS_WITH(convlab::load_model(path),
+                      name + ": corrupt architecture: input 4194304x4194304x4194304 is too large: more than "
+                             "2147483648 values per example");
+    // The fuzzer's own input, kept as a seed: 4063232 channels of 4096000 x 4112384 before a dense layer.
+    // Its checksum is stale; the fuzz target recomputes it (as a forger would) before the second load.
+    std::vector<std::uint8_t> found = read_bytes(fs::path(CONVLAB_SOURCE_DIR) /
+                                                 "tests/fuzz/corpus/model/regression_overflowing_input_dims.bin");
+    REQUIRE(found.size() == 184);
+    fix_checksum(found);
+    CHECK_THROWS_WITH(convlab::load_model_from_memory(found, "found"),
+                      "found: corrupt architecture: input 4063232x4096000x4112384 is too large: more than "
+                      "2147483648 values per example");
+  }
   SECTION("an invalid architecture") {
     std::vector<std::uint8_t> bytes = good;
     REQUIRE(bytes[44 + 11] == '2');
@@ -210,4 +280,17 @@ TEST_CASE("damaged or foreign model files are clear errors naming the file", "[m
     CHECK_THROWS_WITH(convlab::load_model(path),
                       name + ": corrupt architecture: layer 1 (conv3:3x3:s0:p1): stride must be at least 1, got 0");
   }
+}
+
+TEST_CASE("load_model_from_memory (the fuzz target's entry point) reads what the saver wrote", "[model_file]") {
+  TemporaryFolder folder;
+  const fs::path path = folder.path / "model.bin";
+  const SavedModel model = small_model(convlab::Precision::Float);
+  convlab::save_model(path, model);
+  std::vector<std::uint8_t> bytes = read_bytes(path);
+  CHECK(convlab::load_model_from_memory(bytes, "buffer").parameters == model.parameters);
+  bytes.pop_back();
+  CHECK_THROWS_WITH(convlab::load_model_from_memory(bytes, "buffer"),
+                    "buffer: truncated: the header says " + std::to_string(bytes.size() + 1) + " bytes, the file has " +
+                        std::to_string(bytes.size()));
 }

@@ -86,6 +86,12 @@ TEST_CASE("architecture errors are one clear line", "[network]") {
                     "bad layer 'pool2' in --arch: expected conv<units>:<kh>x<kw>[:s<stride>][:p<pad>] or dense<units>");
   CHECK_THROWS_WITH(Architecture::parse("", 1, 28, 28, 10), "--arch is empty (expected e.g. conv20:5x5:s1,dense50)");
   CHECK_THROWS_WITH(Architecture::parse("dense5", 1, 28, 28, 1), "need at least 2 classes, got 1");
+  // Sizes whose products overflow 64 bits (each extent within its 2^24 limit): found by tests/fuzz/fuzz_model.
+  CHECK_THROWS_WITH(Architecture::parse("dense5", 1 << 22, 1 << 22, 1 << 22, 10),
+                    "input 4194304x4194304x4194304 is too large: more than 2147483648 values per example");
+  // 2^31 input values are allowed, twice that at a layer's output is not (whatever the parameter count).
+  CHECK_THROWS_WITH(Architecture::parse("conv2:1x1,dense2", 1, 1 << 16, 1 << 15, 10),
+                    "layer 1 (conv2:1x1:s1): output too large: more than 2147483648 values per example");
   CHECK_THROWS_AS(Architecture::parse("dense99999999,dense99999999", 1, 28, 28, 10), ArchitectureError);
 }
 

@@ -1,0 +1,54 @@
+// The training options `convlab train` and `convlab compare` share (dataset, optimiser, budget, seed,
+// threads, network, scaling, precision), their checks, and turning them into a TrainingPlan.
+//
+// --lr is in PyTorch's units, a rate on the mean cross-entropy per example. The network's error is that
+// divided by the K classes (-sum(T log Y) / (N K), as the course code did), so its gradient is K times
+// smaller and SGD is handed lr * K: the same steps as PyTorch's. Adam's steps do not depend on the
+// gradient's scale, so it is handed lr as it is.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "common/architecture.hpp"
+#include "common/datasets.hpp"
+#include "common/training_run.hpp"
+
+namespace convlab::cli {
+
+struct TrainingOptions {
+  std::string dataset{kDefaultDataset};
+  std::string optimizer = "sgd";
+  int iterations = 100;
+  int epochs = 6;
+  long long batch_size = 64;
+  double learning_rate = 0.05;
+  double momentum = 0.9;
+  std::string schedule = "onecycle";
+  long long seed = 1;
+  int threads = 0;            // 0: OpenMP's default
+  std::string arch = "conv20:5x5:s1,dense50";
+  long long train_limit = 0;  // 0: every training image
+  std::string scaling = "standardize";
+  std::string precision;      // empty: double for scg, float otherwise
+};
+
+// Everything a run needs from TrainingOptions, checked before any data is loaded or time spent training.
+struct CheckedTraining {
+  TrainingPlan plan;
+  Scaling scaling = Scaling::standardize;
+  bool use_double = false;
+  std::optional<std::size_t> train_limit;  // unset: every training image
+};
+
+// Adds the options to `command`, bound to `options` (whose current values are the defaults shown).
+void add_training_options(CLI::App& command, TrainingOptions& options);
+
+// Throws std::invalid_argument with a one-line message naming the bad option.
+CheckedTraining check_training_options(const TrainingOptions& options, const CLI::App& command);
+
+// Applies --threads (when given) to OpenMP.
+void apply_thread_option(const TrainingOptions& options, const CLI::App& command);
+
+}  // namespace convlab::cli
