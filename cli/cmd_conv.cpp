@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "common/atomic_file.hpp"
 #include "common/conv_registry.hpp"
 #include "common/npy.hpp"
 
@@ -68,7 +69,10 @@ void run_conv(const ConvOptions& options, const ConvShape& shape, const NpyArray
               const std::optional<NpyArray>& b, const std::optional<NpyArray>& dy) {
   std::unique_ptr<ConvImpl> conv = make_conv_impl(options.impl);
   const std::filesystem::path out_dir(options.out_dir);
-  std::filesystem::create_directories(out_dir);
+  std::error_code error;
+  std::filesystem::create_directories(out_dir, error);
+  if (error) throw OutputFileError("cannot save results to '" + out_dir.string() + "': " + error.message());
+  check_output_writable(out_dir / "y.npy", "results");
   const std::vector<Index> y_shape = {shape.batch, shape.out_channels, shape.out_height(), shape.out_width()};
 
   std::vector<T> y(std::size_t(shape.output_size()));

@@ -2,6 +2,8 @@
 // header field against the data present before allocating.
 #include "common/idx.hpp"
 
+#include "common/input_file.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -49,10 +51,10 @@ class MemorySource final : public ByteSource {
 class FileSource final : public ByteSource {
  public:
   FileSource(const std::filesystem::path& path, const std::string& name) : name_(name) {
-    std::error_code error;
-    if (std::filesystem::is_directory(path, error)) fail(name_, "cannot open: it is a directory");
+    if (const std::string problem = not_a_regular_file(path); !problem.empty()) fail(name_, problem);
     file_ = std::fopen(path.c_str(), "rb");
     if (!file_) fail(name_, std::string("cannot open: ") + std::strerror(errno));
+    std::error_code error;
     const auto size = std::filesystem::file_size(path, error);
     if (error) {
       std::fclose(file_);

@@ -2,9 +2,11 @@
 #include "common/model_file.hpp"
 
 #include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 
 #include <zlib.h>
 
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -148,8 +150,18 @@ void save_model(const std::filesystem::path& path, const SavedModel& model) {
 
 SavedModel load_model(const std::filesystem::path& path, const std::optional<Architecture>& expected) {
   const std::string name = path.string();
+  if (const std::string problem = not_a_regular_file(path); !problem.empty()) {
+    throw ModelFileError(name + ": " + problem);
+  }
   std::ifstream file(path, std::ios::binary);
   if (!file) throw ModelFileError(name + ": cannot open: " + errno_text());
+  // The magic first, so that a foreign file is refused without being read whole.
+  std::array<char, kMagic.size()> magic{};
+  file.read(magic.data(), std::streamsize(magic.size()));
+  if (file.gcount() > 0 && std::memcmp(magic.data(), kMagic.data(), std::size_t(file.gcount())) != 0) {
+    throw ModelFileError(name + ": not a convlab model (bad magic)");
+  }
+  file.clear();
   file.seekg(0, std::ios::end);
   const auto end_position = file.tellg();
   if (end_position < 0) throw ModelFileError(name + ": cannot read the file");

@@ -3,9 +3,9 @@
 // {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), } padded with spaces and a newline, then the data.
 #include "common/npy.hpp"
 
-#include <unistd.h>
+#include "common/atomic_file.hpp"
+#include "common/input_file.hpp"
 
-#include <atomic>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -180,6 +180,7 @@ std::string NpyArray::shape_text() const { return convlab::shape_text(shape); }
 
 NpyArray read_npy(const std::filesystem::path& path) {
   const std::string file = path.string();
+  if (const std::string problem = not_a_regular_file(path); !problem.empty()) throw NpyError(file + ": " + problem);
   std::ifstream in(path, std::ios::binary);
   if (!in) throw NpyError(file + ": cannot open for reading");
   in.seekg(0, std::ios::end);
@@ -275,27 +276,11 @@ void write_npy(const std::filesystem::path& path, std::span<const Index> shape, 
   for (std::size_t i = 0; i < prefix - 8; ++i) bytes.push_back(char((header.size() >> (8 * i)) & 0xff));
   bytes += header;
 
-  static std::atomic<unsigned> counter{0};
-  std::filesystem::path temporary = path;
-  temporary += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw NpyError(file + ": cannot open " + temporary.string() + " for writing");
-    out.write(bytes.data(), std::streamsize(bytes.size()));
-    out.write(reinterpret_cast<const char*>(values.data()), std::streamsize(values.size_bytes()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temporary, ignored);
-      throw NpyError(file + ": writing failed (disk full?)");
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, path, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw NpyError(file + ": cannot move the written file into place: " + error.message());
+  bytes.append(reinterpret_cast<const char*>(values.data()), values.size_bytes());
+  try {
+    write_file_atomically(path, std::as_bytes(std::span<const char>(bytes)), "array");
+  } catch (const OutputFileError& error) {
+    throw NpyError(error.what());
   }
 }
 

@@ -128,6 +128,14 @@ expect_error("conv: unknown implementation" ${d} "unknown implementation 'nosuch
              conv --impl nosuch --input x.npy --weights w.npy --out-dir out)
 expect_error("conv: missing input" ${d} "absent.npy: cannot open for reading"
              conv --input absent.npy --weights w.npy --out-dir out)
+expect_error("conv: output folder under a file" ${d} "cannot save results to 'a-file/out': Not a directory"
+             conv --input x.npy --weights w.npy --out-dir a-file/out)
+expect_error("conv: input is a folder" ${d} ".: cannot open: it is a folder"
+             conv --input . --weights w.npy --out-dir out)
+expect_error("evaluate: model is a folder" ${d} ".: cannot open: it is a folder"
+             evaluate --model .)
+expect_error("evaluate: model is a device" ${d} "/dev/zero: cannot open: not a regular file"
+             evaluate --model /dev/zero)
 
 # windows
 expect_error("windows: window 0" ${d}

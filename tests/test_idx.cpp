@@ -133,6 +133,10 @@ TEST_CASE("IDX errors name the file and say what is wrong", "[idx]") {
     const std::string missing = dir + "missing.idx";
     CHECK_THROWS_WITH(convlab::read_idx_file(missing), missing + ": cannot open: No such file or directory");
   }
+  SECTION("a folder or a device, not a file") {
+    CHECK_THROWS_WITH(convlab::read_idx_file(folder.path()), folder.path().string() + ": cannot open: it is a folder");
+    CHECK_THROWS_WITH(convlab::read_idx_file("/dev/zero"), "/dev/zero: cannot open: not a regular file");
+  }
   SECTION("empty file") {
     CHECK(message_for("empty", {}) == dir + "empty: empty file: expected an IDX header");
   }

@@ -188,6 +188,10 @@ TEST_CASE("damaged or foreign model files are clear errors naming the file", "[m
     write_bytes(path, {});
     CHECK_THROWS_WITH(convlab::load_model(path), name + ": not a convlab model (bad magic)");
   }
+  SECTION("a folder or a device, not a file") {
+    CHECK_THROWS_WITH(convlab::load_model(folder.path), folder.path.string() + ": cannot open: it is a folder");
+    CHECK_THROWS_WITH(convlab::load_model("/dev/zero"), "/dev/zero: cannot open: not a regular file");
+  }
   SECTION("missing file") {
     CHECK_THROWS_WITH(convlab::load_model(folder.path / "absent.bin"),
                       (folder.path / "absent.bin").string() + ": cannot open: No such file or directory");

@@ -104,6 +104,7 @@ TEST_CASE("npy: malformed files are errors naming the file and the problem", "[n
   };
 
   CHECK_THROWS_WITH(read_npy(dir / "missing.npy"), message("missing.npy", "cannot open for reading"));
+  CHECK_THROWS_WITH(read_npy(dir.path), dir.path.string() + ": cannot open: it is a folder");
   CHECK_THROWS_WITH(read_npy(file("magic.npy", "\x93NUMPZ\x01\x00" + kHeader23)),
                     message("magic.npy", "not a .npy file (bad magic)"));
   CHECK_THROWS_WITH(read_npy(file("short.npy", "\x93NU")), message("short.npy", "not a .npy file (bad magic)"));
