@@ -17,9 +17,12 @@ struct ConvImplInfo {
   std::string build_flags;     // compiler flags its kernels were built with (benchmarks print them)
   bool uses_threads = false;   // whether it parallelises with OpenMP
   std::function<std::unique_ptr<ConvImpl>()> make;
-  // True when every pass sums in exactly naive's order (see impls/naive/naive_conv.hpp) with the same
-  // roundings (no FMA contraction): the cross-check then demands bitwise equality with naive on real data.
-  bool keeps_reference_order = false;
+  // The passes that sum every output in exactly naive's order (see impls/naive/naive_conv.hpp) with the
+  // same rounding per term: the cross-check then demands bitwise equality with naive on real data too.
+  struct ReferenceOrder {
+    bool forward = false, backward_input = false, weight_gradient = false, bias_gradient = false;
+  };
+  ReferenceOrder reference_order{};
 };
 
 const std::vector<ConvImplInfo>& conv_implementations();

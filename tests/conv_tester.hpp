@@ -9,7 +9,7 @@
 //   small integers in [-4, 4]: every partial sum is an integer below 2^24, exact in any order -> EXACT equality
 //   reals in [-1, 1]: per element |got - ref| <= 2.5 * n * u * sum_i |a_i b_i|   (derivation in the .cpp)
 // On the real data it also demands bitwise-identical results with 1 and 2 OpenMP threads, and bitwise
-// equality with naive for implementations that declare ConvImplInfo::keeps_reference_order.
+// equality with naive for the passes an implementation declares in ConvImplInfo::reference_order.
 // Implementation objects are cached across testers on purpose: later shapes reuse the scratch buffers that
 // earlier (different) shapes left behind, as a training loop would.
 #pragma once

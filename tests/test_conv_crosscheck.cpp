@@ -1,6 +1,7 @@
 // Every registered implementation against the naive reference over a systematic sweep of shapes (the
 // checks themselves, and why their tolerances are what they are, live in conv_tester.{hpp,cpp}).
 #include <catch2/catch.hpp>
+#include <random>
 
 #include "tests/conv_tester.hpp"
 
@@ -59,4 +60,24 @@ TEST_CASE("crosscheck: a second layer, 20 -> 50 channels, 5x5 stride 2 on 24x24"
 
 TEST_CASE("crosscheck: a padded 3x3 layer keeping the image size", "[crosscheck]") {
   ConvTester().batch(2).in_channels(8).out_channels(16).image(14).window(3).padding(1).test_all_implementations();
+}
+
+// Shapes nobody chose: each extent drawn at random (seeded, so a failure names a reproducible shape), the
+// window at most the padded image, strides up to 3 and padding up to 2 on each axis independently.
+TEST_CASE("crosscheck: 200 random shapes", "[crosscheck]") {
+  std::mt19937 engine(20261201);
+  const auto pick = [&](convlab::Index low, convlab::Index high) {
+    return std::uniform_int_distribution<convlab::Index>(low, high)(engine);
+  };
+  for (int trial = 0; trial < 200; ++trial) {
+    const convlab::Index height = pick(1, 20), width = pick(1, 40);
+    const convlab::Index pad_rows = pick(0, 2), pad_cols = pick(0, 2);
+    ConvTester tester;
+    tester.batch(pick(1, 4)).in_channels(pick(1, 4)).out_channels(pick(1, 6)).image(height, width)
+        .padding(pad_rows, pad_cols).window(pick(1, std::min<convlab::Index>(height + 2 * pad_rows, 6)),
+                                            pick(1, std::min<convlab::Index>(width + 2 * pad_cols, 6)))
+        .stride(pick(1, 3), pick(1, 3)).seed(std::uint32_t(trial));
+    INFO("random trial " << trial);
+    tester.test_all_implementations();
+  }
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "common/aligned_buffer.hpp"
 #include "common/conv_registry.hpp"
+#include "impls/naive/naive_conv.hpp"
 #include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_conv.hpp"
@@ -78,7 +80,10 @@ void check_close(const std::vector<T>& got, const std::vector<T>& ref, const std
 
 // All three passes of `impl` against naive for one shape, in precision T.
 template <typename T>
-void compare_with_naive(ConvImpl& impl, const ConvShape& s, bool small_integers, const std::string& label) {
+// `same_rounding`: the arch rounds each term as naive does, so its forward pass and input gradient, which
+// sum in naive's order, must equal naive's bit for bit (see ConvImplInfo::reference_order).
+void compare_with_naive(ConvImpl& impl, const ConvShape& s, bool small_integers, const std::string& label,
+                        bool same_rounding) {
   std::mt19937 random(std::uint32_t(s.in_width * 131 + s.stride_width * 17 + s.pad_width * 7 + s.kernel_width));
   const auto x = make_data<T>(s.input_size(), small_integers, random);
   const auto w = make_data<T>(s.weight_size(), small_integers, random);
@@ -101,6 +106,11 @@ void compare_with_naive(ConvImpl& impl, const ConvShape& s, bool small_integers,
   naive.backward_input(s, absolute(dy).data(), absolute(w).data(), dx_mag.data());
   check_close(dx, dx_ref, dx_mag, s.out_channels * s.kernel_height * s.kernel_width, small_integers,
               "backward_input " + what);
+  if (same_rounding) {
+    INFO(what);
+    CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(dx.data(), dx_ref.data(), dx.size() * sizeof(T)) == 0);
+  }
 
   std::vector<T> dw(std::size_t(s.weight_size()), T(-7)), dw_ref(dw.size()), dw_mag(dw.size());
   std::vector<T> db(std::size_t(s.out_channels), T(-7)), db_ref(db.size()), db_mag(db.size());
@@ -209,14 +219,16 @@ TEST_CASE("simd and openmp equal naive on every available arch: awkward widths, 
     convlab::simd::SimdConv simd(arch);
     convlab::openmp::OpenmpConv openmp(arch);
     const std::string name(convlab::simd::arch_name(arch));
+    const bool same_rounding =
+        convlab::simd::kernel_table(arch).fused_multiply_add == convlab::naive_fuses_multiply_add();
     for (const ConvShape& s : awkward_shapes()) {
       for (bool small_integers : {true, false}) {
-        compare_with_naive<float>(simd, s, small_integers, "simd/" + name);
-        compare_with_naive<double>(simd, s, small_integers, "simd/" + name);
+        compare_with_naive<float>(simd, s, small_integers, "simd/" + name, same_rounding);
+        compare_with_naive<double>(simd, s, small_integers, "simd/" + name, same_rounding);
       }
       // One data kind for openmp: its kernels are simd's, what differs is the tiling (and every parallel
       // region costs milliseconds when the shared machine preempts a thread).
-      compare_with_naive<float>(openmp, s, true, "openmp/" + name);
+      compare_with_naive<float>(openmp, s, true, "openmp/" + name, same_rounding);
     }
   }
 }
@@ -226,11 +238,13 @@ TEST_CASE("simd and openmp equal naive on the lecture's first layer on every ava
     convlab::simd::SimdConv simd(arch);
     convlab::openmp::OpenmpConv openmp(arch);
     const std::string name(convlab::simd::arch_name(arch));
+    const bool same_rounding =
+        convlab::simd::kernel_table(arch).fused_multiply_add == convlab::naive_fuses_multiply_add();
     for (bool small_integers : {true, false}) {
-      compare_with_naive<float>(simd, lecture_layer(3), small_integers, "simd/" + name);
-      compare_with_naive<float>(openmp, lecture_layer(3), small_integers, "openmp/" + name);
+      compare_with_naive<float>(simd, lecture_layer(3), small_integers, "simd/" + name, same_rounding);
+      compare_with_naive<float>(openmp, lecture_layer(3), small_integers, "openmp/" + name, same_rounding);
     }
-    compare_with_naive<double>(openmp, lecture_layer(2), false, "openmp/" + name);
+    compare_with_naive<double>(openmp, lecture_layer(2), false, "openmp/" + name, same_rounding);
   }
 }
 
@@ -353,5 +367,5 @@ TEST_CASE("openmp: tiles that split output channels and rows give simd's bits", 
   }
   omp_set_num_threads(previous);
   convlab::openmp::OpenmpConv openmp;
-  compare_with_naive<float>(openmp, s, true, "openmp/auto");
+  compare_with_naive<float>(openmp, s, true, "openmp/auto", false);
 }

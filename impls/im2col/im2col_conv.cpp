@@ -209,7 +209,8 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
 
 ConvImplInfo im2col_conv_info() {
   return {"im2col", "lecture's method: strided windows view copied to a patch matrix, one gemm per image",
-          CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<Im2colConv>(); }};
+          CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<Im2colConv>(); },
+          {.bias_gradient = true}};
 }
 
 }  // namespace convlab

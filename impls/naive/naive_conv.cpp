@@ -94,6 +94,14 @@ void NaiveConv::backward_weights_typed(const ConvShape& s, const T* input, const
   }
 }
 
+bool naive_fuses_multiply_add() {
+#ifdef __FMA__
+  return true;
+#else
+  return false;
+#endif
+}
+
 ConvImplInfo naive_conv_info() {
   return {"naive", "reference: plain loops in the order of the math", CONVLAB_IMPL_BUILD_FLAGS, false,
           [] { return std::make_unique<NaiveConv>(); }};

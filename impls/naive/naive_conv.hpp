@@ -14,6 +14,12 @@
 
 namespace convlab {
 
+// Whether each term of naive's sums is one fused multiply-add (one rounding), as gcc contracts
+// `sum += w * x` on a target with FMA (-march=native here; the flag -ffp-contract=fast is explicit in
+// impls/naive/CMakeLists.txt), or a multiply and an add (two roundings). An implementation that sums in
+// naive's order is bitwise equal to it only when it rounds the same way.
+bool naive_fuses_multiply_add();
+
 class NaiveConv final : public ConvImplFromTemplates<NaiveConv> {
  public:
   template <typename T>

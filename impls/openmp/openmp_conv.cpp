@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/conv_registry.hpp"
+#include "impls/naive/naive_conv.hpp"
 
 namespace convlab {
 namespace openmp {
@@ -169,17 +170,21 @@ template void OpenmpConv::backward_weights_typed<double>(const ConvShape&, const
 
 ConvImplInfo openmp_conv_info() {
   std::string arch, flags;
+  ConvImplInfo::ReferenceOrder order;
   try {
     const simd::KernelTable& table = simd::kernel_table(simd::selected_arch());
     arch = std::string(simd::arch_name(table.arch));
     flags = table.build_flags;
+    // The correlation kernel sums every output of the forward pass and the input gradient in naive's
+    // order (simd_kernels.hpp): bitwise naive's whenever both round each term alike.
+    order.forward = order.backward_input = table.fused_multiply_add == naive_fuses_multiply_add();
   } catch (const std::exception& error) {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;
   }
   return {"openmp",
           "OpenMP-tiled: simd's kernels over cache-sized image x channel x row tiles on all cores (runs " + arch + ")",
-          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }};
+          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }, order};
 }
 
 }  // namespace convlab

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/conv_registry.hpp"
+#include "impls/naive/naive_conv.hpp"
 
 namespace convlab {
 namespace simd {
@@ -92,16 +93,20 @@ ConvImplInfo simd_conv_info() {
   // rather than thrown, so listing implementations never fails).
   std::string arch;
   std::string flags;
+  ConvImplInfo::ReferenceOrder order;
   try {
     const simd::KernelTable& table = simd::kernel_table(simd::selected_arch());
     arch = std::string(simd::arch_name(table.arch));
     flags = table.build_flags;
+    // The correlation kernel sums every output of the forward pass and the input gradient in naive's
+    // order (simd_kernels.hpp): bitwise naive's whenever both round each term alike.
+    order.forward = order.backward_input = table.fused_multiply_add == naive_fuses_multiply_add();
   } catch (const std::exception& error) {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;
   }
   return {"simd", "xsimd direct convolution along output rows, register-blocked, runtime dispatch (runs " + arch + ")",
-          flags, false, [] { return std::make_unique<simd::SimdConv>(); }};
+          flags, false, [] { return std::make_unique<simd::SimdConv>(); }, order};
 }
 
 }  // namespace convlab

@@ -22,8 +22,10 @@
 //  - the input gradient is the same kernel on the zero-dilated output gradient with flipped taps; the
 //    weight gradient keeps per-lane partial sums in registers (blocks of out channels x taps) and
 //    reduces them once per fixed batch chunk (so impls/openmp's parallel result is bitwise the same).
-// FMA rounds once where naive (possibly) rounds twice, and the weight gradient's lanes and chunks
-// reorder its sums: results match naive to within the usual error bounds, exactly on small integers.
+// The forward pass and the input gradient sum every output in naive's order with one FMA per term, so they
+// are bitwise naive's whenever naive's loop is contracted to FMAs too (any -march with FMA; not on the
+// sse2 path, which multiplies and adds): ConvImplInfo::reference_order says so and the cross-check demands
+// it. The weight gradient's lanes and chunks reorder its sums: within the error bound, exact on integers.
 //
 // The arch is chosen when the object is created (see simd_arch.hpp: CONVLAB_SIMD_ARCH, set_forced_arch).
 #pragma once

@@ -407,7 +407,12 @@ struct Kernels {
 
 template <class Arch>
 constexpr KernelTable make_kernel_table(simd::Arch arch, const char* build_flags) {
-  return {arch, build_flags, Kernels<Arch, float>::table(), Kernels<Arch, double>::table()};
+#ifdef __FMA__
+  constexpr bool fused = true;
+#else
+  constexpr bool fused = false;
+#endif
+  return {arch, build_flags, fused, Kernels<Arch, float>::table(), Kernels<Arch, double>::table()};
 }
 
 }  // namespace
