@@ -2,7 +2,8 @@
 """Checks that the tutorial cannot drift from the code it shows.
 
 In docs/tutorial/*.md and docs/README.md:
-  - every ```cpp block must directly follow a marker  <!-- example: NAME -->  and equal docs/examples/NAME.cpp;
+  - every ```cpp (```python) block must directly follow a marker  <!-- example: NAME -->  and equal
+    docs/examples/NAME.cpp (NAME.py);
   - every marker  <!-- output: NAME -->  must be directly followed by a fenced block equal to NAME.expected
     (the output ctest compares with the program's real output: see docs/CMakeLists.txt);
   - every example shown must have its output shown, and every docs/examples/*.cpp must be shown somewhere.
@@ -15,7 +16,8 @@ import re
 import sys
 
 MARKER = re.compile(r"^<!--\s*(example|output):\s*([A-Za-z0-9_]+)\s*-->\s*$")
-FENCE = re.compile(r"^```(\w*)\s*$")
+FENCE = re.compile(r"^```([\w+]*)\s*$")
+EXTENSIONS = {"cpp": ".cpp", "c++": ".cpp", "cc": ".cpp", "python": ".py"}
 
 
 def blocks(lines):
@@ -75,13 +77,14 @@ def main():
                 problems.append("%s: marker '%s: %s' is not followed by a code block" % (where, marker[0], marker[1]))
                 continue
             if marker is None:
-                if language == "cpp":
-                    problems.append("%s: C++ block without an <!-- example: NAME --> marker (not compiled)" % where)
+                if language in EXTENSIONS:
+                    problems.append("%s: %s block without an <!-- example: NAME --> marker (not run)" % (where, language))
                 continue
             kind, name = marker[0], marker[1]
-            source = os.path.join(examples, name + (".cpp" if kind == "example" else ".expected"))
-            if kind == "example" and language != "cpp":
-                problems.append("%s: the block after 'example: %s' must be ```cpp" % (where, name))
+            if kind == "example" and language not in EXTENSIONS:
+                problems.append("%s: the block after 'example: %s' must be ```cpp or ```python" % (where, name))
+                continue
+            source = os.path.join(examples, name + (EXTENSIONS[language] if kind == "example" else ".expected"))
             if not os.path.exists(source):
                 problems.append("%s: %s does not exist" % (where, os.path.relpath(source, docs)))
                 continue
@@ -93,10 +96,10 @@ def main():
             (shown_code if kind == "example" else shown_output).add(name)
     for name in sorted(shown_code - shown_output):
         problems.append("example %s is shown but its output is not" % name)
-    for path in sorted(glob.glob(os.path.join(examples, "*.cpp"))):
+    for path in sorted(glob.glob(os.path.join(examples, "*.cpp")) + glob.glob(os.path.join(examples, "*.py"))):
         name = os.path.splitext(os.path.basename(path))[0]
         if name not in shown_code:
-            problems.append("docs/examples/%s.cpp is not shown in any tutorial page" % name)
+            problems.append("docs/examples/%s is not shown in any tutorial page" % os.path.basename(path))
     if problems:
         print("\n".join(problems))
         return 1
