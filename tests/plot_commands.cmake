@@ -1,0 +1,64 @@
+# Every `convlab plot` figure from real runs: a small model trained here (with its history), one real
+# benchmark case with the peaks it is drawn against, and MNIST training digit 0. Each command must exit 0
+# and leave a PNG (its 8-byte signature, an IHDR chunk and a plausible size) at the path it was given.
+# Run by ctest (tests/CMakeLists.txt) as
+#   cmake -DCONVLAB=<convlab> -DCONVLAB_BENCH=<convlab_bench> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P plot_commands.cmake
+foreach(variable CONVLAB CONVLAB_BENCH DATA_DIR SCRATCH)
+  if(NOT DEFINED ${variable})
+    message(FATAL_ERROR "plot_commands.cmake needs -D${variable}=...")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${SCRATCH}")
+file(MAKE_DIRECTORY "${SCRATCH}")
+
+function(run what)
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR} OMP_NUM_THREADS=1 ${ARGN}
+                  WORKING_DIRECTORY "${SCRATCH}" RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err
+                  TIMEOUT 300)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${status}): ${ARGN}\n${out}\n${err}")
+  endif()
+endfunction()
+
+run("training a small model" ${CONVLAB} train --arch conv4:5x5,dense8 --train-limit 500 --epochs 2 --threads 1
+    --save model.bin --history history.csv)
+run("one benchmark case and the peaks" ${CONVLAB_BENCH} --convlab_quick --convlab_no_onednn --benchmark_min_time=0.01
+    "--benchmark_filter=^(peak/memory/read/threads:1|peak/fma/float/threads:1|conv/simd/forward/lecture1/float/batch:64/threads:1)/"
+    --benchmark_out=bench.json)
+
+set(figures
+  "digit|digit --out figures/digit.png"
+  "windows|windows --out figures/windows.png"
+  "response|response --out figures/response.png"
+  "weighted-windows|weighted-windows --out figures/weighted-windows.png"
+  "filters|filters --model model.bin --out figures/filters.png"
+  "feature-maps|feature-maps --model model.bin --split test --digit 3 --out figures/feature-maps.png"
+  "confusion|confusion --model model.bin --split test --out figures/confusion.png"
+  "curve|curve --history history.csv --history history.csv --title two-lines --out figures/curve.png"
+  "bench|bench --json bench.json --out figures/bench.png"
+  "roofline|roofline --json bench.json --out figures/roofline.png")
+set(failures "")
+foreach(entry ${figures})
+  string(REPLACE "|" ";" parts "${entry}")
+  list(GET parts 0 name)
+  list(GET parts 1 arguments)
+  separate_arguments(arguments UNIX_COMMAND "${arguments}")
+  run("convlab plot ${name}" ${CONVLAB} plot ${arguments})
+  set(png "${SCRATCH}/figures/${name}.png")
+  if(NOT EXISTS "${png}")
+    string(APPEND failures "\n  ${name}: ${png} was not written")
+    continue()
+  endif()
+  file(SIZE "${png}" size)
+  file(READ "${png}" header LIMIT 16 HEX)
+  if(NOT header STREQUAL "89504e470d0a1a0a0000000d49484452" OR size LESS 2000)
+    string(APPEND failures "\n  ${name}: not a PNG of a figure (first bytes ${header}, ${size} bytes)")
+  else()
+    message(STATUS "ok   ${name}: ${size} bytes")
+  endif()
+endforeach()
+if(failures)
+  message(FATAL_ERROR "plot commands that did not write a PNG:${failures}")
+endif()
+list(LENGTH figures count)
+message(STATUS "all ${count} plot commands wrote a PNG")
