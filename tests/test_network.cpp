@@ -227,3 +227,22 @@ TEST_CASE("use returns classes, probabilities and every hidden layer's output", 
   CHECK_THROWS_WITH(network.error_and_gradient(network.parameters(), inputs, labels, gradient),
                     "network: label 7 is not below the 5 classes");
 }
+
+// The lecture's error is the mean over all N*K target entries, -sum(T log Y) / (N K): with one-hot
+// targets, the mean over examples of -log(probability of the label), divided by the K classes.
+TEST_CASE("the error is the negative log-likelihood averaged over all N*K target entries", "[network]") {
+  const Architecture a = Architecture::parse("conv3:3x3:s2:p1,dense5", 1, 8, 8, 4);
+  Network<double> network(a, naive(), 11);
+  std::vector<double> inputs;
+  std::vector<std::uint8_t> labels;
+  random_examples(a, 9, inputs, labels);
+
+  const std::vector<double> zeros(std::size_t(network.parameter_count()), 0.0);
+  CHECK(network.error(zeros, inputs, labels) == Approx(std::log(4.0) / 4).epsilon(1e-14));  // uniform softmax
+
+  const auto outputs = network.use(inputs, true);
+  double log_likelihood = 0;
+  for (std::size_t n = 0; n < labels.size(); ++n) log_likelihood += std::log(outputs.probabilities[n * 4 + labels[n]]);
+  const double expected = -log_likelihood / (double(labels.size()) * 4);
+  CHECK(network.error(network.parameters(), inputs, labels) == Approx(expected).epsilon(1e-12));
+}
