@@ -1,9 +1,11 @@
 // The machine's peak: FMA throughput and memory bandwidth kernels (see bench_peak.hpp).
 //
 // Built with the project's architecture flags (-march=native by default), so xsimd::batch<T> is the widest
-// vector this CPU has: 512-bit zmm registers on Zen 5, which has two FMA pipes of 4 cycles latency. Eight
-// independent chains would just cover latency x throughput; 16 leave slack for scheduling and still use
-// only half of the 32 vector registers, so nothing spills.
+// vector this CPU has: 512-bit zmm registers on Zen 5, which has two 512-bit FMA pipes of 4 cycles latency
+// (64 float flops per cycle), and on Zen 4, which runs a 512-bit FMA on its two 256-bit pipes (32 per
+// cycle: half Zen 5's peak at the same clock). Eight independent chains would just cover latency x
+// throughput on Zen 5; 16 leave slack for scheduling and still use only half of the 32 vector registers,
+// so nothing spills.
 #include "bench/bench_peak.hpp"
 
 #include <benchmark/benchmark.h>

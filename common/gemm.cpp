@@ -20,7 +20,8 @@
 //   reduces each horizontally.
 // Loop nest of a work item: k blocks (KC) -> 48-wide panels of B -> 8-row tiles.
 //
-// Block sizes for Zen 5 (L1d 48 KiB, L2 1 MiB per core, L3 32 MiB shared):
+// Block sizes for Zen 5 (L1d 48 KiB, L2 1 MiB per core, L3 32 MiB shared; Zen 4, also seen on this
+// project's machines, has a 32 KiB L1d, which still holds the 24 KiB B micro-panel):
 //   MR x NR = 8 x 3 vectors: 24 accumulators + 3 B vectors + 1 broadcast fit the 32 zmm registers, and
 //     24 independent FMA chains cover the 2 FMA pipes x 4 cycles latency three times over. 8 rows divide
 //     the batch sizes 64/1000; 48 columns leave only 2 of n = 50 to the tail.

@@ -4,8 +4,9 @@
 // and threads take tiles dynamically (schedule(dynamic): the machine is shared, so a static split would
 // leave a core idle behind a preempted one). Inside a tile, each image's planes are prepared once and
 // the simd kernel computes the tile's channels and rows (impls/simd/simd_kernels.hpp; no kernel code
-// here). Tile sizes, for this machine (L1d 48 KiB, L2 1 MiB per core, L3 32 MiB shared, 2 cores):
-//   - channels: as many as keep the tile's weights within 16 KiB (a third of L1d), so the broadcast
+// here). Tile sizes, for this kind of machine (2 cores, L2 1 MiB per core, L3 32 MiB shared; L1d 48 KiB
+// on the Zen 5 they were chosen on, 32 KiB on the Zen 4 also seen):
+//   - channels: as many as keep the tile's weights within 16 KiB (a third of L1d, half on Zen 4), so the broadcast
 //     weights stay in L1 next to the input rows the kernel is streaming through;
 //   - rows: as many as keep the input band they read (all channels and phases) within 256 KiB, a
 //     quarter of L2, so a planes band is still in L2 when the next channel tile re-reads it;

@@ -6,7 +6,8 @@
 // Register blocking: the correlation keeps a block of Fb output channels x R output rows x J column
 // vectors in accumulators (<= 24 on AVX-512's 32 registers, <= 12 on the 16 of AVX2/SSE2). Each
 // input vector loaded for a tap feeds Fb FMAs and each broadcast weight feeds R*J, so loads stay well
-// under the two FMAs per cycle the core can retire. Every output keeps naive's tap order.
+// under the FMA rate (two 512-bit FMAs per cycle on Zen 5, one on Zen 4, whose two FMA pipes are 256
+// bits wide). Every output keeps naive's tap order.
 #pragma once
 
 #include <algorithm>
