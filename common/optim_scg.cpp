@@ -52,7 +52,11 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
   const int progress_every = std::max(1, n_iterations / 10);
 
   // All work vectors, allocated once. x is the caller's `weights`.
-  std::vector<T> gradnew(n), gradold(n), d(n), xplus(n), gplus(n), xnew(n);
+  // gradient_at_xnew: the trial point's error is evaluated together with its gradient, which a successful
+  // step needs next. mlutilities.scg evaluates f(xnew) and, on success, gradf(xnew) separately; both give
+  // the same numbers (the error comes from the same forward pass either way), so the trace is the same and
+  // a success costs one forward pass less (a failure one backward pass more; failures are the rarer).
+  std::vector<T> gradnew(n), gradold(n), d(n), xplus(n), gplus(n), xnew(n), gradient_at_xnew(n);
   const std::span<T> x = weights;
   const std::span<const T> cx = weights;
   auto c = [](const std::vector<T>& v) { return std::span<const T>(v); };
@@ -60,9 +64,8 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
   ScgResult result;
   result.error_trace.reserve(static_cast<std::size_t>(n_iterations) + 1);
 
-  double fold = objective.error(cx);
+  double fold = objective.error_and_gradient(cx, gradnew);
   double fnow = fold;
-  objective.error_and_gradient(cx, gradnew);
   gradold = gradnew;
   negate_into(c(gradnew), std::span<T>(d));
   bool success = true;
@@ -113,7 +116,7 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
     if (delta != 0) {
       alpha = -mu / delta;
       add_scaled(cx, alpha, c(d), std::span<T>(xnew));
-      fnew = objective.error(c(xnew));
+      fnew = objective.error_and_gradient(c(xnew), gradient_at_xnew);
       Delta = 2 * (fnew - fold) / (alpha * mu);
     }
     if (!std::isnan(Delta) && Delta >= 0) {
@@ -141,8 +144,8 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
       if (largest_step < options.x_precision) return finish(j, "limit on x Precision");
       if (std::abs(fnew - fold) < options.f_precision) return finish(j, "limit on f Precision");
       std::swap(gradold, gradnew);
+      std::swap(gradnew, gradient_at_xnew);  // evaluated at xnew, which x now is
       fold = fnew;
-      objective.error_and_gradient(cx, gradnew);
       if (dot(c(gradnew), c(gradnew)) == 0) return finish(j, "zero gradient");
     }
 
