@@ -1,6 +1,7 @@
 #include "impls/naive/naive_conv.hpp"
 
 #include <memory>
+#include <utility>
 
 #include "common/conv_registry.hpp"
 
@@ -94,12 +95,34 @@ void NaiveConv::backward_weights_typed(const ConvShape& s, const T* input, const
   }
 }
 
-bool naive_fuses_multiply_add() {
-#ifdef __FMA__
-  return true;
-#else
-  return false;
-#endif
+namespace {
+// -1*1 + (1 + 2^-12)^2 in naive's forward pass (two input channels) and input gradient (two output
+// channels), on 1x1 images and windows: fused, the second term rounds once to 2^-11 + 2^-24; multiplied
+// first, (1 + 2^-12)^2 = 1 + 2^-11 + 2^-24 rounds (a tie, to even) to 1 + 2^-11 and the sum is 2^-11.
+// The same in double with 2^-27 for 2^-12.
+template <typename T>
+std::pair<bool, bool> fused_in_forward_and_input_gradient() {
+  const T eps = T(1) / T(sizeof(T) == 4 ? 1 << 12 : 1 << 27);
+  const T fused = 2 * eps + eps * eps;
+  const T first[2] = {T(-1), 1 + eps}, second[2] = {T(1), 1 + eps};
+  ConvShape s;
+  s.in_channels = 2;  // forward: y = w0 x0 + w1 x1
+  T y = 0;
+  NaiveConv().forward(s, second, first, nullptr, &y);
+  s.in_channels = 1;
+  s.out_channels = 2;  // input gradient: dx = dy0 w0 + dy1 w1
+  T dx = 0;
+  NaiveConv().backward_input(s, second, first, &dx);
+  return {y == fused, dx == fused};
+}
+}  // namespace
+
+TermRounding naive_term_rounding() {
+  const auto [forward_f, input_f] = fused_in_forward_and_input_gradient<float>();
+  const auto [forward_d, input_d] = fused_in_forward_and_input_gradient<double>();
+  if (forward_f && input_f && forward_d && input_d) return TermRounding::fused;
+  if (!forward_f && !input_f && !forward_d && !input_d) return TermRounding::separate;
+  return TermRounding::mixed;
 }
 
 ConvImplInfo naive_conv_info() {

@@ -14,11 +14,14 @@
 
 namespace convlab {
 
-// Whether each term of naive's sums is one fused multiply-add (one rounding), as gcc contracts
-// `sum += w * x` on a target with FMA (-march=native here; the flag -ffp-contract=fast is explicit in
-// impls/naive/CMakeLists.txt), or a multiply and an add (two roundings). An implementation that sums in
-// naive's order is bitwise equal to it only when it rounds the same way.
-bool naive_fuses_multiply_add();
+// How this build of naive rounds each term of its sums: as one fused multiply-add (gcc contracts
+// `sum += w * x` into an FMA on a target with FMA, -march=native here, when nothing stands between the
+// multiply and the add), as a multiply and then an add (no FMA in the target, or a sanitizer's checks
+// between them), or either, depending on pass and type. Found by running naive itself on two terms whose
+// fused and unfused sums differ. An implementation that sums in naive's order is bitwise equal to it only
+// when it rounds the same way.
+enum class TermRounding { fused, separate, mixed };
+TermRounding naive_term_rounding();
 
 class NaiveConv final : public ConvImplFromTemplates<NaiveConv> {
  public:

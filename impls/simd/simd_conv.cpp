@@ -100,7 +100,8 @@ ConvImplInfo simd_conv_info() {
     flags = table.build_flags;
     // The correlation kernel sums every output of the forward pass and the input gradient in naive's
     // order (simd_kernels.hpp): bitwise naive's whenever both round each term alike.
-    order.forward = order.backward_input = table.fused_multiply_add == naive_fuses_multiply_add();
+    order.forward = order.backward_input =
+        naive_term_rounding() == (table.fused_multiply_add ? TermRounding::fused : TermRounding::separate);
   } catch (const std::exception& error) {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;
