@@ -86,7 +86,7 @@ struct ArchKernels {
 struct KernelTable {
   Arch arch;
   const char* build_flags;  // the flags its translation unit was compiled with
-  bool fused_multiply_add;  // xsimd::fma is one instruction (one rounding) rather than a multiply and an add
+  bool fused_multiply_add;  // the kernels' a * b + c is one instruction (one rounding), not a multiply and an add
   ArchKernels<float> f32;
   ArchKernels<double> f64;
   template <typename T>
