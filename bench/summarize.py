@@ -227,56 +227,67 @@ def targets(run):
                        + (", below the goal: unreachable here" if peak_images < 400000 else ""))
         add("lecture layer forward, float32, 2 threads: images/s", best["images_per_second"], 400000, where + ceiling)
         add("  same, fraction of the 2-thread FMA peak", ratio(best["GFLOPS"], run.peak_gflops("float", 2)), 0.5, where)
-        onednn = run.find_best_threads("onednn", "forward", "lecture1", best["batch"])
-        add("  same, vs the oneDNN primitive (same batch, its faster thread count)",
-            ratio(best["images_per_second"], onednn["images_per_second"]) if onednn else None, 1.6,
-            f"{where}; oneDNN at {onednn['threads']} thread(s)" if onednn else "no oneDNN figure for this case")
-        torch = run.find_best_threads("torch", "forward", "lecture1", best["batch"])
-        add("  same, vs PyTorch conv2d (same batch, its faster thread count)",
-            ratio(best["images_per_second"], torch["images_per_second"]) if torch else None, 3.0,
-            f"{where}; PyTorch at {torch['threads']} thread(s)" if torch else "no PyTorch figure for this case")
+        # Each peer twice: at 2 threads, as the targets are defined, and at its faster thread count (on this
+        # 2-vCPU machine PyTorch is often slower on 2 threads than on 1), the stricter comparison.
+        for peer, label, goal in (("onednn", "the oneDNN primitive", 1.6), ("torch", "PyTorch conv2d", 3.0)):
+            for at_best in (False, True):
+                other = (run.find_best_threads(peer, "forward", "lecture1", best["batch"]) if at_best
+                         else run.find(peer, "forward", "lecture1", best["batch"], 2))
+                add(f"  same, vs {label} (same batch, {'its faster thread count' if at_best else '2 threads'})",
+                    ratio(best["images_per_second"], other["images_per_second"]) if other else None, goal,
+                    f"{where}; {peer} at {other['threads']} thread(s)" if other else f"no {peer} figure for this case")
     else:
         add("lecture layer forward, float32, 2 threads: images/s", None, 400000, "no convlab figure at batch >= 64")
 
     # Forward + both backward passes: seconds per image summed over the passes, at the training batch.
     batch = 64
-    totals = {}
-    for impl in run.impl_order + ["torch"]:
-        seconds = 0.0
-        for pass_ in PASSES:
-            rows = [r for r in (convlab_rows(run, pass_, "lecture1", 2) if impl != "torch" else
-                                [run.find_best_threads("torch", pass_, "lecture1", batch)]) if r and r["impl"] == impl
-                    and r["batch"] == batch]
-            if not rows:
-                seconds = None
-                break
-            seconds += 1.0 / rows[0]["images_per_second"]
-        if seconds:
-            totals[impl] = seconds
-    torch_total = totals.pop("torch", None)
-    if totals and torch_total:
-        best_impl = min(totals, key=totals.get)
-        add("lecture layer forward + both backward, 2 threads: vs PyTorch", torch_total / totals[best_impl], 6.0,
-            f"{best_impl}, batch {batch}: {fmt(1 / totals[best_impl])} vs {fmt(1 / torch_total)} images/s "
-            "through all three passes (PyTorch's faster thread count per pass)")
-    else:
-        add("lecture layer forward + both backward, 2 threads: vs PyTorch", None, 6.0,
-            "needs all three passes at batch 64, 2 threads, for a convlab implementation and PyTorch")
+    for at_best in (False, True):
+        totals = {}
+        for impl in run.impl_order + ["torch"]:
+            seconds = 0.0
+            for pass_ in PASSES:
+                if impl == "torch":
+                    rows = [run.find_best_threads("torch", pass_, "lecture1", batch) if at_best
+                            else run.find("torch", pass_, "lecture1", batch, 2)]
+                else:
+                    rows = convlab_rows(run, pass_, "lecture1", 2)
+                rows = [r for r in rows if r and r["impl"] == impl and r["batch"] == batch]
+                if not rows:
+                    seconds = None
+                    break
+                seconds += 1.0 / rows[0]["images_per_second"]
+            if seconds:
+                totals[impl] = seconds
+        torch_total = totals.pop("torch", None)
+        what = ("lecture layer forward + both backward, 2 threads: vs PyTorch"
+                + (" at its faster thread count per pass" if at_best else " at 2 threads"))
+        if totals and torch_total:
+            best_impl = min(totals, key=totals.get)
+            add(what, torch_total / totals[best_impl], 6.0,
+                f"{best_impl}, batch {batch}: {fmt(1 / totals[best_impl])} vs {fmt(1 / torch_total)} images/s "
+                "through all three passes")
+        else:
+            add(what, None, 6.0, "needs all three passes at batch 64, 2 threads, for a convlab implementation and PyTorch")
 
     # End to end: a training epoch of the lecture's network at 2 threads, the fastest convlab implementation
-    # against PyTorch's faster thread count (images per second, so a quick run's shorter epochs compare alike).
+    # against PyTorch's at 2 threads and at its faster thread count (images per second, so a quick run's
+    # shorter epochs compare alike).
     torch_epochs = [e for e in run.epochs if e["impl"] == "torch"]
-    torch_epoch = max(torch_epochs, key=lambda e: e["images_per_second"]) if torch_epochs else None
     own_epochs = [e for e in run.epochs if e["impl"] != "torch" and e["threads"] == 2]
     fastest = max(own_epochs, key=lambda e: e["images_per_second"]) if own_epochs else None
-    if fastest and torch_epoch:
-        add("training epoch (lecture network, batch 64, 2 threads): vs PyTorch",
-            ratio(fastest["images_per_second"], torch_epoch["images_per_second"]), 4.0,
-            f"{fastest['impl']}: {fmt(fastest['images_per_second'])} vs {fmt(torch_epoch['images_per_second'])} "
-            f"images/s (PyTorch's faster epoch, at {torch_epoch['threads']} thread(s))")
-    else:
-        add("training epoch (lecture network, batch 64, 2 threads): vs PyTorch", None, 4.0,
-            "needs a convlab epoch at 2 threads and a PyTorch epoch")
+    torch_epoch = None
+    for at_best in (False, True):
+        candidates = torch_epochs if at_best else [e for e in torch_epochs if e["threads"] == 2]
+        torch_epoch = max(candidates, key=lambda e: e["images_per_second"]) if candidates else None
+        what = ("training epoch (lecture network, batch 64, 2 threads): vs PyTorch"
+                + (" at its faster thread count" if at_best else " at 2 threads"))
+        if fastest and torch_epoch:
+            add(what, ratio(fastest["images_per_second"], torch_epoch["images_per_second"]), 4.0,
+                f"{fastest['impl']}: {fmt(fastest['images_per_second'])} vs {fmt(torch_epoch['images_per_second'])} "
+                f"images/s (PyTorch at {torch_epoch['threads']} thread(s))")
+        else:
+            add(what, None, 4.0, "needs a convlab epoch at 2 threads and a PyTorch epoch")
+    # torch_epoch is now PyTorch's faster epoch: the time-to-accuracy goal uses the stricter comparison.
     reached = time_to_accuracy(run, TARGET_TEST_PERCENT)
     torch_epoch_seconds = 60000 / torch_epoch["images_per_second"] if torch_epoch else None
     if reached and torch_epoch_seconds:
@@ -288,7 +299,7 @@ def targets(run):
             "quick mode times fewer images)")
     else:
         add(f"default `convlab train` to {TARGET_TEST_PERCENT}% test: two PyTorch epochs / its time", None, 1.0,
-            "needs train_default_history.csv reaching the accuracy and a PyTorch epoch at 2 threads"
+            "needs train_default_history.csv reaching the accuracy and a PyTorch epoch"
             if torch_epoch_seconds else "needs a PyTorch epoch")
 
     one = [r for r in run.conv if r["impl"] == "openmp" and r["pass"] == "forward" and r["shape"] == "lecture1"]
