@@ -10,7 +10,7 @@ Forward: np.lib.stride_tricks.as_strided windows (N, 24, 24, 5, 5) -> tensordot 
 -sum(T * log Y) / (N * K) with indicator targets T; its gradient back through the layers as the lecture's
 ConvNet did (windows^T @ delta for the conv weights). Prints seconds for each part, one iteration's total and
 the peak resident memory (resource.getrusage), and with --out writes them as JSON.
-Needs about 15 GiB for 50000 images. Run with Debian's /usr/bin/python3, with OPENBLAS_CORETYPE and
+Needs about 18 GiB for 50000 images (17.7 GiB peak RSS measured on 2026-12-01). Run with Debian's /usr/bin/python3, with OPENBLAS_CORETYPE and
 OPENBLAS_L2_SIZE unset (they pin OpenBLAS to a slower kernel on this machine)."""
 
 import argparse
