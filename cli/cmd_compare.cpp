@@ -6,9 +6,9 @@
 // interchangeable when a whole training run with each lands on a classifier as accurate as naive's.
 //
 // The default budget is one epoch of the lecture's network (float, SGD one-cycle, batch 64) on all 60000
-// MNIST training images, tested on all 10000 test images: its speed-ups are the per-epoch ratios. Naive
-// took 91-154 s for it on the 2-core development machine while shared (load 9-13), the whole comparison of
-// four implementations 3.5-6.5 min; on idle cores both take less.
+// MNIST training images, tested on all 10000 test images: its speed-ups are the per-epoch ratios. On the
+// idle 2-core Zen 4 machine of 2026-12-01 naive trained for 70 s and the whole comparison of four
+// implementations took about 2.5 minutes (docs/tutorial/07-cross-checks.md has its table).
 // Over its 938 SGD steps the implementations' different summation orders (rounding differences of 1e-7)
 // are amplified by the training dynamics, so the classifiers agree in accuracy but not prediction for
 // prediction; fewer steps (a smaller --train-limit) show the agreement directly: see the measurements in
