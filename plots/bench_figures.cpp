@@ -249,7 +249,7 @@ void plot_bench_bars(const BenchRun& run, const BenchSelection& selection, const
          << "set grid ytics mytics\nset ylabel 'GFLOP/s (2 x multiply-adds per second, log scale)'\n"
          << "set xlabel 'case: shape (bench/bench_plan.cpp), batch N, threads T'\n"
          << "set xtics (" << tics.str() << ") font 'sans,9'\n"
-         << "set key outside right top vertical\n";
+         << "set key outside below center horizontal\n";
   script << "plot ";
   for (std::size_t series = 0; series < impls.size(); ++series) {
     script << (series ? ", " : "") << "$impl" << series << " using 1:2 with boxes title " << gnuplot_quote(impls[series]);
@@ -322,18 +322,19 @@ void plot_roofline(const BenchRun& run, const BenchSelection& selection, const s
     script << "EOD\n";
   }
   const std::string title = "roofline: convolution passes in " + selection.dtype + " with " + threads_text(threads) +
-                            (run.machine.empty() ? "" : "\n" + run.machine);
+                            (run.machine.empty() ? "" : "\n" + run.machine) + "\nroof = min(FMA peak " +
+                            gflops_text(peak.value) + " GFLOP/s, " + gflops_text(bandwidth.value) +
+                            " GB/s read x intensity)";
   script << "set title " << gnuplot_quote(title) << "\n"
          << "set logscale xy\nset grid xtics ytics mxtics mytics\n"
          << "set xrange [" << low_intensity / 2 << ":" << high_intensity * 2 << "]\n"
          << "set yrange [" << low_rate / 3 << ":" << peak.value * 3 << "]\n"
-         << "set xlabel 'arithmetic intensity (FLOP per byte of compulsory memory traffic)'\n"
-         << "set ylabel 'GFLOP/s (log scale)'\nset key outside right top vertical\nset samples 400\n"
+         << "set xlabel 'arithmetic intensity (FLOP per byte of compulsory memory traffic)' offset 0,0.6\n"
+         << "set ylabel 'GFLOP/s (log scale)'\nset key outside below center horizontal maxrows 3\nset samples 400\n"
          << "peak = " << peak.value << "\nbandwidth = " << bandwidth.value << "\n"
          << "roof(x) = bandwidth * x < peak ? bandwidth * x : peak\n"
          << "plot roof(x) with lines linewidth 3 linecolor rgb '#333333' title "
-         << gnuplot_quote("roof: FMA peak " + gflops_text(peak.value) + " GFLOP/s, read " +
-                          gflops_text(bandwidth.value) + " GB/s x intensity");
+         << gnuplot_quote("roof");
   for (std::size_t series = 0; series < impls.size(); ++series) {
     // gnuplot's key cannot show a variable marker: the points go untitled, a filled square names the colour.
     script << ", $impl" << series << " using 1:2:3 with points pointtype variable pointsize 1.6 linecolor " << series + 1
@@ -345,7 +346,7 @@ void plot_roofline(const BenchRun& run, const BenchSelection& selection, const s
            << gnuplot_quote("pass: " + pass);
   }
   script << "\n";
-  render_png(script.str(), out, {{1050, 650, 11}, {}});
+  render_png(script.str(), out, {{1000, 760, 11}, {}});
 }
 
 }  // namespace convlab::plots
