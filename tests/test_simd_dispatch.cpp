@@ -14,7 +14,6 @@
 
 #include "common/aligned_buffer.hpp"
 #include "common/conv_registry.hpp"
-#include "impls/naive/naive_conv.hpp"
 #include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_conv.hpp"
@@ -219,9 +218,7 @@ TEST_CASE("simd and openmp equal naive on every available arch: awkward widths, 
     convlab::simd::SimdConv simd(arch);
     convlab::openmp::OpenmpConv openmp(arch);
     const std::string name(convlab::simd::arch_name(arch));
-    const bool same_rounding = convlab::naive_term_rounding() == (convlab::simd::kernel_table(arch).fused_multiply_add
-                                                                      ? convlab::TermRounding::fused
-                                                                      : convlab::TermRounding::separate);
+    const bool same_rounding = convlab::simd::rounds_like_naive(convlab::simd::kernel_table(arch));
     for (const ConvShape& s : awkward_shapes()) {
       for (bool small_integers : {true, false}) {
         compare_with_naive<float>(simd, s, small_integers, "simd/" + name, same_rounding);
@@ -239,9 +236,7 @@ TEST_CASE("simd and openmp equal naive on the lecture's first layer on every ava
     convlab::simd::SimdConv simd(arch);
     convlab::openmp::OpenmpConv openmp(arch);
     const std::string name(convlab::simd::arch_name(arch));
-    const bool same_rounding = convlab::naive_term_rounding() == (convlab::simd::kernel_table(arch).fused_multiply_add
-                                                                      ? convlab::TermRounding::fused
-                                                                      : convlab::TermRounding::separate);
+    const bool same_rounding = convlab::simd::rounds_like_naive(convlab::simd::kernel_table(arch));
     for (bool small_integers : {true, false}) {
       compare_with_naive<float>(simd, lecture_layer(3), small_integers, "simd/" + name, same_rounding);
       compare_with_naive<float>(openmp, lecture_layer(3), small_integers, "openmp/" + name, same_rounding);

@@ -16,8 +16,8 @@ namespace convlab {
 
 // How this build of naive rounds each term of its sums: as one fused multiply-add (gcc contracts
 // `sum += w * x` into an FMA on a target with FMA, -march=native here, when nothing stands between the
-// multiply and the add), as a multiply and then an add (no FMA in the target, or a sanitizer's checks
-// between them), or either, depending on pass and type. Found by running naive itself on two terms whose
+// multiply and the add), as a multiply and then an add (no FMA in the target), or either, depending on
+// pass and type. Found by running naive itself on two terms whose
 // fused and unfused sums differ. An implementation that sums in naive's order is bitwise equal to it only
 // when it rounds the same way.
 enum class TermRounding { fused, separate, mixed };

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/conv_registry.hpp"
-#include "impls/naive/naive_conv.hpp"
+#include "impls/simd/simd_conv.hpp"
 
 namespace convlab {
 namespace openmp {
@@ -177,8 +177,7 @@ ConvImplInfo openmp_conv_info() {
     flags = table.build_flags;
     // The correlation kernel sums every output of the forward pass and the input gradient in naive's
     // order (simd_kernels.hpp): bitwise naive's whenever both round each term alike.
-    order.forward = order.backward_input =
-        naive_term_rounding() == (table.fused_multiply_add ? TermRounding::fused : TermRounding::separate);
+    order.forward = order.backward_input = simd::rounds_like_naive(table);
   } catch (const std::exception& error) {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;

@@ -86,6 +86,10 @@ template void SimdConv::backward_weights_typed<float>(const ConvShape&, const fl
 template void SimdConv::backward_weights_typed<double>(const ConvShape&, const double*, const double*, double*,
                                                        double*);
 
+bool rounds_like_naive(const KernelTable& table) {
+  return naive_term_rounding() == (table.fused_multiply_add ? TermRounding::fused : TermRounding::separate);
+}
+
 }  // namespace simd
 
 ConvImplInfo simd_conv_info() {
@@ -100,8 +104,7 @@ ConvImplInfo simd_conv_info() {
     flags = table.build_flags;
     // The correlation kernel sums every output of the forward pass and the input gradient in naive's
     // order (simd_kernels.hpp): bitwise naive's whenever both round each term alike.
-    order.forward = order.backward_input =
-        naive_term_rounding() == (table.fused_multiply_add ? TermRounding::fused : TermRounding::separate);
+    order.forward = order.backward_input = simd::rounds_like_naive(table);
   } catch (const std::exception& error) {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;

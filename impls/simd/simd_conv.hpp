@@ -42,6 +42,11 @@
 
 namespace convlab::simd {
 
+// Whether `table`'s kernels round each term as this build of naive does: then the forward pass and the
+// input gradient, which the correlation kernel sums in naive's order, are bitwise naive's (used for
+// ConvImplInfo::reference_order by simd and openmp, and by the tests).
+bool rounds_like_naive(const KernelTable& table);
+
 class SimdConv final : public ConvImplFromTemplates<SimdConv> {
  public:
   SimdConv();  // selected_arch()
