@@ -50,6 +50,24 @@ TEST_CASE("crosscheck: image widths 1 to 35", "[crosscheck]") {
   }
 }
 
+// The input gradient of layers with one or two input channels and square 3x3 / 5x5 windows slides down
+// the rows (simd_kernels_impl.hpp) and on AVX-512 reads the output gradient unpadded, with masks: widths
+// from below one vector to past two (where it hands over to the other kernels), heights that leave every
+// remainder of its 8-row blocks, and every padding a window allows.
+TEST_CASE("crosscheck: input gradient of few-channel square windows, every width, height and padding",
+          "[crosscheck]") {
+  for (convlab::Index window : {3, 5})
+    for (convlab::Index in : {1, 2})
+      for (convlab::Index pad = 0; pad < window; ++pad)
+        for (convlab::Index width : {1, 5, 8, 9, 15, 16, 17, 24, 28, 32, 33, 40}) {
+          const convlab::Index height = 1 + (width * 7 + pad * 3) % 19;
+          if (width + 2 * pad < window || height + 2 * pad < window) continue;
+          INFO("window " << window << ", in " << in << ", pad " << pad << ", " << height << "x" << width);
+          ConvTester().batch(2).in_channels(in).out_channels(3).image(height, width).window(window).padding(pad)
+              .test_all_implementations();
+        }
+}
+
 TEST_CASE("crosscheck: the lecture's layer, 1 -> 20 channels, 5x5 windows on 28x28", "[crosscheck]") {
   ConvTester().batch(3).in_channels(1).out_channels(20).image(28).window(5).test_all_implementations();
 }

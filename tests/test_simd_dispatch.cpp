@@ -134,7 +134,9 @@ std::vector<ConvShape> awkward_shapes() {
   struct Window {
     Index kh, kw, sh, sw, ph, pw;
   };
-  const Window windows[] = {{3, 3, 1, 1, 0, 0}, {2, 3, 2, 1, 1, 1}, {3, 2, 1, 3, 0, 2}, {1, 5, 1, 2, 2, 2}};
+  // The first two, with stride 1 and square windows, take the sliding input-gradient kernel.
+  const Window windows[] = {{3, 3, 1, 1, 0, 0}, {5, 5, 1, 1, 2, 1}, {2, 3, 2, 1, 1, 1}, {3, 2, 1, 3, 0, 2},
+                            {1, 5, 1, 2, 2, 2}};
   for (Index width : {1, 3, 7, 8, 9, 15, 16, 17, 24, 31, 33}) {
     for (const Window& window : windows) {
       ConvShape s;

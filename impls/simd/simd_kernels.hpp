@@ -54,6 +54,14 @@ struct CorrelateJob {
   T* output = nullptr;                 // one image: [out channel][out_height][out_width]
   Index out_height = 1, out_width = 1;
   bool stream_stores = false;          // write whole aligned lines with non-temporal stores where possible
+  // > 0: the taps form a kh x kw grid read with flipped rows, tap_offsets[ky*kw + kx] = (kh-1-ky)*pitch +
+  // shift(kx), with row_stride 1 and one phase (the input gradient). Lets the kernel slide down the rows
+  // and feed each loaded vector to every output row it reaches, not just one.
+  Index flipped_kernel_height = 0;
+  // correlate_unpadded: `planes` is the output gradient itself (layout {out channels, 1, its height, its
+  // width}); virtual row r, column c is element (r - pad_top, c - pad_left), zero outside.
+  bool unpadded = false;
+  Index pad_top = 0, pad_left = 0;
 };
 
 // Weight-gradient accumulation for one image, kept per SIMD lane so the order of a lane's sum is fixed:
@@ -77,6 +85,8 @@ template <typename T>
 struct ArchKernels {
   // Computes out channels [o_begin, o_end) and rows [y_begin, y_end) of job.output.
   void (*correlate)(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end);
+  // The same for a job with `unpadded` set; returns false, doing nothing, where the arch or shape cannot.
+  bool (*correlate_unpadded)(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end);
   void (*weight_grad)(const WeightGradJob<T>& job);
   // out[e] = horizontal sum of lanes[e*L .. e*L + L) for e < count.
   void (*reduce_lanes)(const T* lanes, Index count, T* out);

@@ -287,7 +287,155 @@ struct Kernels {
       kCorrelateBlocks = {correlate_plane<1>(std::make_integer_sequence<int, kMaxColumnVectors>()),
                           correlate_plane<2>(std::make_integer_sequence<int, kMaxColumnVectors>())};
 
+  // ---- Sliding rows (the input gradient of a layer with few input channels, e.g. the lecture's 1). With
+  // one output channel per block, correlate_block loads a vector for every FMA. Here a block of R output
+  // rows walks the plane rows it reads once each: a vector loaded from plane row p feeds every output row
+  // r of the block whose tap row p - r exists, up to KH of them (5 on a 5x5 kernel instead of 1).
+  // Order: plane rows bottom-up. Tap row p - r belongs to ky = KH-1-(p - r), so for every output the
+  // rows arrive in increasing ky, and within a row kx increases: naive's order, as everywhere here.
+  //
+  // Unpadded (AVX-512 only): the plane is the output gradient itself, read with masked loads that zero
+  // the padding lanes, and rows that fall in the padding are skipped. Preparing padded planes cost as
+  // much as a third of the pass (it writes twice the output gradient's bytes per image). The skipped
+  // terms are w * 0, which naive skips too (and whose +-0 cannot change a sum that starts at +0).
+  static constexpr int kMaxSlideRows = 8;
+  static constexpr int kMaxSlideColumns = 2;
+  static constexpr int kMaxSlideChannels = 2;  // more output channels: correlate_block reuses loads across them
+  static constexpr int kMaxSlideKernel = 5;
+  using Mask = std::conditional_t<std::is_same_v<T, float>, __mmask16, __mmask8>;
+
+  static Vec load_masked(const T* address, Mask mask) {
+    if constexpr (std::is_same_v<T, float>) return Vec(_mm512_maskz_loadu_ps(mask, address));
+    else return Vec(_mm512_maskz_loadu_pd(mask, address));
+  }
+
+  template <int KH, int R, int J, bool Unpadded>
+  static void slide_block(const CorrelateJob<T>& job, const Index* columns, bool partial, Index o, Index y,
+                          const Mask (&masks)[kMaxSlideColumns][kMaxSlideKernel]) {
+    Vec acc[R][J];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+      for (int j = 0; j < J; ++j) acc[r][j] = Vec(T(0));
+    constexpr int kw = KH;  // square kernels only (try_slide checks)
+    const Index pitch = job.layout.pitch;
+    const Index* shifts = job.tap_offsets + (KH - 1) * kw;  // the ky = KH-1 taps: row part 0
+    const T* weights = job.weights + o * job.weight_out_stride;
+    for (Index i = 0; i < job.layout.channels; ++i) {
+      const T* channel = job.planes + i * job.layout.channel_size();
+      const T* w = weights + i * job.weight_in_stride;
+#pragma GCC unroll 16
+      for (int p = R + KH - 2; p >= 0; --p) {
+        const Index row = y + p - (Unpadded ? job.pad_top : 0);
+        if (Unpadded && (row < 0 || row >= job.layout.rows)) continue;
+        // Unpadded, the first vector of a row may start left of it: the address is formed as an integer
+        // (it can precede the buffer; the mask keeps every lane outside the row unread).
+        const std::uintptr_t row_address = reinterpret_cast<std::uintptr_t>(channel) +
+                                           std::uintptr_t(row * pitch - (Unpadded ? job.pad_left : 0)) * sizeof(T);
+#pragma GCC unroll 8
+        for (int kx = 0; kx < kw; ++kx) {
+          Vec x[J];
+#pragma GCC unroll 2
+          for (int j = 0; j < J; ++j) {
+            const T* address = reinterpret_cast<const T*>(row_address + std::uintptr_t(shifts[kx] + columns[j]) * sizeof(T));
+            if constexpr (Unpadded) x[j] = load_masked(address, masks[j][kx]);
+            else x[j] = Vec::load_unaligned(address);
+          }
+#pragma GCC unroll 8
+          for (int r = 0; r < R; ++r) {
+            const int tap_row = p - r;
+            if (tap_row < 0 || tap_row >= KH) continue;
+            const Vec weight(w[(KH - 1 - tap_row) * kw + kx]);
+#pragma GCC unroll 2
+            for (int j = 0; j < J; ++j) acc[r][j] = fma(weight, x[j], acc[r][j]);
+          }
+        }
+      }
+    }
+    const T bias = job.bias ? job.bias[o] : T(0);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      T* out = job.output + o * job.out_height * job.out_width + (y + r) * job.out_width;
+#pragma GCC unroll 2
+      for (int j = 0; j < J; ++j) {
+        const Vec value = job.bias ? acc[r][j] + Vec(bias) : acc[r][j];
+        if (partial) {
+          alignas(64) T lanes[kLanes];
+          value.store_aligned(lanes);
+          std::memcpy(out + columns[j], lanes, std::size_t(job.out_width) * sizeof(T));
+        } else {
+          value.store_unaligned(out + columns[j]);
+        }
+      }
+    }
+  }
+
+  using SlideBlockFn = void (*)(const CorrelateJob<T>&, const Index*, bool, Index, Index,
+                                const Mask (&)[kMaxSlideColumns][kMaxSlideKernel]);
+  template <int KH, int J, bool Unpadded, int... R>
+  static constexpr std::array<SlideBlockFn, sizeof...(R)> slide_row(std::integer_sequence<int, R...>) {
+    return {&slide_block<KH, R + 1, J, Unpadded>...};
+  }
+  template <int KH, bool Unpadded, int... J>
+  static constexpr auto slide_plane(std::integer_sequence<int, J...>) {
+    return std::array<std::array<SlideBlockFn, kMaxSlideRows>, sizeof...(J)>{
+        slide_row<KH, J + 1, Unpadded>(std::make_integer_sequence<int, kMaxSlideRows>())...};
+  }
+  // [3x3 / 5x5][J-1][R-1]; the unpadded kernels exist only where masked loads do (AVX-512).
+  template <bool Unpadded>
+  static constexpr std::array<std::array<std::array<SlideBlockFn, kMaxSlideRows>, kMaxSlideColumns>, 2> slide_table() {
+    return {slide_plane<3, Unpadded>(std::make_integer_sequence<int, kMaxSlideColumns>()),
+            slide_plane<5, Unpadded>(std::make_integer_sequence<int, kMaxSlideColumns>())};
+  }
+  static constexpr auto kSlideBlocks = slide_table<false>();
+  static constexpr auto kUnpaddedSlideBlocks = [] {
+    if constexpr (kWide) return slide_table<true>();
+    else return decltype(slide_table<false>()){};
+  }();
+
+  static bool can_slide(const CorrelateJob<T>& job, Index o_begin, Index o_end) {
+    const Index kh = job.flipped_kernel_height;
+    const Index width = job.out_width;
+    const Index vectors = width < kLanes ? 1 : (width + kLanes - 1) / kLanes;
+    return (kh == 3 || kh == 5) && job.kernel_taps == kh * kh && job.row_stride == 1 && job.layout.phases == 1 &&
+           o_end - o_begin <= kMaxSlideChannels && vectors <= kMaxSlideColumns;
+  }
+
+  static void slide(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end) {
+    const Index kh = job.flipped_kernel_height;
+    const Index width = job.out_width;
+    const bool partial = width < kLanes;
+    const Index vectors = partial ? 1 : (width + kLanes - 1) / kLanes;
+    Index columns[kMaxSlideColumns] = {};
+    Mask masks[kMaxSlideColumns][kMaxSlideKernel] = {};
+    for (Index j = 0; j < vectors; ++j) {
+      columns[j] = partial ? 0 : std::min(j * kLanes, width - kLanes);
+      if (!job.unpadded) continue;
+      for (Index kx = 0; kx < kh; ++kx)
+        for (Index l = 0; l < kLanes; ++l) {
+          const Index column = columns[j] + job.tap_offsets[(kh - 1) * kh + kx] + l - job.pad_left;
+          if (column >= 0 && column < job.layout.pitch) masks[j][kx] = Mask(masks[j][kx] | (Mask(1) << l));
+        }
+    }
+    const Index rows = y_end - y_begin;
+    const Index blocks = (rows + kMaxSlideRows - 1) / kMaxSlideRows;
+    const Index block_rows = (rows + blocks - 1) / blocks;
+    const auto& table = (job.unpadded ? kUnpaddedSlideBlocks : kSlideBlocks)[kh == 3 ? 0 : 1][vectors - 1];
+    for (Index o = o_begin; o < o_end; ++o)
+      for (Index y = y_begin; y < y_end; y += block_rows)
+        table[std::min(block_rows, y_end - y) - 1](job, columns, partial, o, y, masks);
+  }
+
+  // The input gradient straight from the output gradient, no planes; false when this arch or shape
+  // cannot (the caller then prepares planes and calls correlate).
+  static bool correlate_unpadded(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end) {
+    if (!kWide || !can_slide(job, o_begin, o_end)) return false;
+    slide(job, o_begin, o_end, y_begin, y_end);
+    return true;
+  }
+
   static void correlate(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end) {
+    if (can_slide(job, o_begin, o_end)) return slide(job, o_begin, o_end, y_begin, y_end);
     const Index width = job.out_width;
     // Column vectors: full ones from the left; a ragged right edge is covered by one more vector ending
     // exactly at the edge (overlapping its neighbour, which gets the same values rewritten); a row
@@ -416,7 +564,9 @@ struct Kernels {
     }
   }
 
-  static constexpr ArchKernels<T> table() { return {&correlate, &weight_grad, &reduce_lanes, kLanes}; }
+  static constexpr ArchKernels<T> table() {
+    return {&correlate, &correlate_unpadded, &weight_grad, &reduce_lanes, kLanes};
+  }
 };
 
 template <class Arch>

@@ -137,11 +137,8 @@ void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan
                           const T* weights, T* input_grad, Index n, Index c_begin, Index c_end, Index iy_begin,
                           Index iy_end, Scratch<T>& scratch) {
   const ConvShape& s = plan.shape;
-  scratch.planes.resize(std::size_t(plan.layout.size()));
-  prepare_planes(output_grad + n * s.out_channels * plan.out_height * plan.out_width, plan.source, plan.layout,
-                 scratch.planes.data(), plan.first_row(iy_begin), plan.end_row(iy_end));
+  const T* image_grad = output_grad + n * s.out_channels * plan.out_height * plan.out_width;
   CorrelateJob<T> job;
-  job.planes = scratch.planes.data();
   job.layout = plan.layout;
   job.row_stride = 1;
   job.tap_offsets = plan.tap_offsets.data();
@@ -152,6 +149,20 @@ void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan
   job.output = input_grad + n * s.in_channels * s.in_height * s.in_width;
   job.out_height = s.in_height;
   job.out_width = s.in_width;
+  job.flipped_kernel_height = s.kernel_height;
+  if (s.stride_height == 1 && s.stride_width == 1) {
+    CorrelateJob<T> direct = job;
+    direct.planes = image_grad;
+    direct.layout = {s.out_channels, 1, plan.out_height, plan.out_width};
+    direct.unpadded = true;
+    direct.pad_top = plan.source.top;
+    direct.pad_left = plan.source.left;
+    if (kernels.correlate_unpadded(direct, c_begin, c_end, iy_begin, iy_end)) return;
+  }
+  scratch.planes.resize(std::size_t(plan.layout.size()));
+  prepare_planes(image_grad, plan.source, plan.layout, scratch.planes.data(), plan.first_row(iy_begin),
+                 plan.end_row(iy_end));
+  job.planes = scratch.planes.data();
   kernels.correlate(job, c_begin, c_end, iy_begin, iy_end);
 }
 
