@@ -128,8 +128,8 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   auto& scratch = thread_scratch<T>();
   const Index lane_values = simd::weight_grad_partial_size(s) * kernels.lanes;
   for (auto& each : scratch) {
-    each.planes.resize(std::size_t(plan.layout.size()));
-    each.output_grad.resize(std::size_t(s.out_channels * plan.out_height * plan.dy_pitch));
+    each.planes.resize(std::size_t(plan.grad_planes_size()));
+    each.output_grad.resize(std::size_t(plan.grad_output_grad_size()));
     each.lanes.resize(std::size_t(lane_values));
   }
   const Index stride = simd::weight_grad_partial_size(s);
@@ -149,8 +149,8 @@ std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_
   const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
   const simd::ForwardPlan forward(s, lanes, false);
   const simd::BackwardInputPlan backward(s, lanes);
-  const Index per_thread = std::max(forward.layout.size(), backward.layout.size()) +
-                           s.out_channels * forward.out_height * forward.dy_pitch +
+  const Index per_thread = std::max({forward.layout.size(), forward.grad_planes_size(), backward.layout.size()}) +
+                           forward.grad_output_grad_size() +
                            simd::weight_grad_partial_size(s) * lanes;
   const Index shared = simd::kWeightGradChunks * simd::weight_grad_partial_size(s);
   return std::size_t(per_thread * std::max(omp_get_max_threads(), 1) + shared) * element_size;

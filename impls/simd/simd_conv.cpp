@@ -69,8 +69,8 @@ std::size_t SimdConv::workspace_bytes(const ConvShape& s, std::size_t element_si
   const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
   const ForwardPlan forward(s, lanes, false);
   const BackwardInputPlan backward(s, lanes);
-  const Index planes = std::max(forward.layout.size(), backward.layout.size());
-  const Index dy = s.out_channels * forward.out_height * forward.dy_pitch;
+  const Index planes = std::max({forward.layout.size(), forward.grad_planes_size(), backward.layout.size()});
+  const Index dy = forward.grad_output_grad_size();
   const Index weight_lanes = weight_grad_partial_size(s) * lanes;
   const Index partials = kWeightGradChunks * weight_grad_partial_size(s);
   return std::size_t(planes + dy + weight_lanes + partials) * element_size;

@@ -135,6 +135,20 @@ struct ForwardPlan {
   // where the kernel can fill whole cache lines (paired row tails): the lecture layer's output, 46 KB
   // per image, is the one big memory stream of the forward pass, and this halves its traffic.
   bool stream_output = false;
+  // The weight gradient's planes. With stride 1 it treats each output-gradient channel as one flat run of
+  // out_height*out_width values (no row padding: the lecture's 24x24 = 36 full vectors, where rows padded
+  // to 32 waste a quarter of every lane) against kw column-shifted copies of the padded input with rows
+  // out_width long, in which tap (ky, kx) of flat position k sits at copy kx, position ky*out_width + k.
+  // Otherwise it uses the forward pass's planes and the output gradient in rows of dy_pitch.
+  bool flat_weight_grad = false;
+  PlaneLayout grad_layout;
+  std::vector<Index> grad_tap_offsets;
+  Index grad_dy_height = 1, grad_dy_pitch = 1;  // rows and pitch of the output gradient as the kernel reads it
+  bool copy_output_grad = true;                 // false: the flat run is a whole number of vectors, read in place
+  Index grad_planes_size() const { return grad_layout.size(); }
+  Index grad_output_grad_size() const {
+    return copy_output_grad ? shape.out_channels * grad_dy_height * grad_dy_pitch : 0;
+  }
   ForwardPlan(const ConvShape& shape, Index lanes, bool allow_direct);
   // Plane rows that output rows [y_begin, y_end) read.
   Index first_row(Index y_begin) const { return y_begin * shape.stride_height; }

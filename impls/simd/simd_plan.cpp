@@ -86,7 +86,60 @@ ForwardPlan::ForwardPlan(const ConvShape& s, Index lane_count, bool allow_direct
     for (Index kx = 0; kx < kw; ++kx)
       tap_offsets[std::size_t(ky * kw + kx)] =
           ((kx % layout.phases) * layout.rows + ky) * layout.pitch + kx / layout.phases;
+
+  flat_weight_grad = s.stride_height == 1 && s.stride_width == 1;
+  if (flat_weight_grad) {
+    const Index flat = out_height * out_width;
+    grad_dy_height = 1;
+    grad_dy_pitch = round_up(flat, lanes);
+    copy_output_grad = grad_dy_pitch != flat;
+    // Each copy: every padded row an output reaches, out_width wide, then a vector of zeros that the last
+    // (partly padded) vector of the flat run may read.
+    grad_layout = {s.in_channels, kw, 1, (out_height - 1 + kh) * out_width + lanes};
+    grad_tap_offsets.resize(std::size_t(kh * kw));
+    for (Index ky = 0; ky < kh; ++ky)
+      for (Index kx = 0; kx < kw; ++kx)
+        grad_tap_offsets[std::size_t(ky * kw + kx)] = kx * grad_layout.pitch + ky * out_width;
+  } else {
+    grad_layout = layout;
+    grad_tap_offsets = tap_offsets;
+    grad_dy_height = out_height;
+    grad_dy_pitch = dy_pitch;
+    copy_output_grad = true;
+  }
 }
+
+namespace {
+// The flat weight gradient's input planes: copy kx of channel c holds padded-input element (r, x + kx) at
+// r*out_width + x, for every padded row r an output reaches.
+template <typename T>
+void prepare_shifted_copies(const T* image, const ForwardPlan& plan, T* planes) {
+  const ConvShape& s = plan.shape;
+  const Index width = plan.out_width, rows = plan.out_height - 1 + s.kernel_height;
+  for (Index c = 0; c < s.in_channels; ++c) {
+    const T* channel = image + c * s.in_height * s.in_width;
+    for (Index kx = 0; kx < s.kernel_width; ++kx) {
+      T* copy = planes + (c * s.kernel_width + kx) * plan.grad_layout.pitch;
+      // Output column x reads input column x + kx - pad: columns [begin, end) of the copy exist.
+      const Index begin = std::clamp<Index>(s.pad_width - kx, 0, width);
+      const Index end = std::clamp<Index>(s.in_width + s.pad_width - kx, begin, width);
+      for (Index r = 0; r < rows; ++r) {
+        T* row = copy + r * width;
+        const Index source_row = r - s.pad_height;
+        if (source_row < 0 || source_row >= s.in_height) {
+          std::fill(row, row + width, T(0));
+          continue;
+        }
+        std::fill(row, row + begin, T(0));
+        std::memcpy(row + begin, channel + source_row * s.in_width + begin + kx - s.pad_width,
+                    std::size_t(end - begin) * sizeof(T));
+        std::fill(row + end, row + width, T(0));
+      }
+      std::fill(copy + rows * width, copy + plan.grad_layout.pitch, T(0));
+    }
+  }
+}
+}  // namespace
 
 BackwardInputPlan::BackwardInputPlan(const ConvShape& s, Index lanes)
     : shape(s), out_height(s.out_height()), out_width(s.out_width()) {
@@ -179,30 +232,40 @@ void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, c
   const Index reduced = weight_count + (with_bias ? s.out_channels : 0);
   scratch.lanes.resize(std::size_t(reduced * lanes));
   std::fill(scratch.lanes.begin(), scratch.lanes.end(), T(0));
-  const PlaneLayout dy_layout{s.out_channels, 1, plan.out_height, plan.dy_pitch};
-  const PlaneSource dy_source{plan.out_height, plan.out_width, 0, 0, 1, 1};
-  scratch.planes.resize(std::size_t(plan.layout.size()));
-  scratch.output_grad.resize(std::size_t(dy_layout.size()));
+  // The output gradient as the kernel reads it: one flat run per channel, or rows padded to dy_pitch.
+  const PlaneLayout dy_layout{s.out_channels, 1, plan.grad_dy_height, plan.grad_dy_pitch};
+  const Index dy_size = s.out_channels * plan.out_height * plan.out_width;
+  const PlaneSource dy_source = plan.flat_weight_grad ? PlaneSource{1, plan.out_height * plan.out_width, 0, 0, 1, 1}
+                                                      : PlaneSource{plan.out_height, plan.out_width, 0, 0, 1, 1};
+  scratch.planes.resize(std::size_t(plan.grad_planes_size()));
+  scratch.output_grad.resize(std::size_t(plan.grad_output_grad_size()));
 
   WeightGradJob<T> job;
   job.planes = scratch.planes.data();
-  job.layout = plan.layout;
+  job.layout = plan.grad_layout;
   job.row_stride = s.stride_height;
-  job.tap_offsets = plan.tap_offsets.data();
+  job.tap_offsets = plan.grad_tap_offsets.data();
   job.kernel_taps = s.kernel_height * s.kernel_width;
-  job.output_grad = scratch.output_grad.data();
   job.out_channels = s.out_channels;
-  job.out_height = plan.out_height;
-  job.dy_pitch = plan.dy_pitch;
+  job.out_height = plan.grad_dy_height;
+  job.dy_pitch = plan.grad_dy_pitch;
   job.lanes = scratch.lanes.data();
   job.bias_lanes = with_bias ? scratch.lanes.data() + weight_count * lanes : nullptr;
 
   const Index image_size = s.in_channels * s.in_height * s.in_width;
-  const Index dy_size = s.out_channels * plan.out_height * plan.out_width;
   const Index end = weight_grad_chunk_begin(s.batch, chunk + 1);
   for (Index n = weight_grad_chunk_begin(s.batch, chunk); n < end; ++n) {
-    prepare_planes(input + n * image_size, plan.source, plan.layout, scratch.planes.data(), 0, plan.layout.rows);
-    prepare_planes(output_grad + n * dy_size, dy_source, dy_layout, scratch.output_grad.data(), 0, dy_layout.rows);
+    if (plan.flat_weight_grad) {
+      prepare_shifted_copies(input + n * image_size, plan, scratch.planes.data());
+    } else {
+      prepare_planes(input + n * image_size, plan.source, plan.layout, scratch.planes.data(), 0, plan.layout.rows);
+    }
+    if (plan.copy_output_grad) {
+      prepare_planes(output_grad + n * dy_size, dy_source, dy_layout, scratch.output_grad.data(), 0, dy_layout.rows);
+      job.output_grad = scratch.output_grad.data();
+    } else {
+      job.output_grad = output_grad + n * dy_size;
+    }
     kernels.weight_grad(job);
   }
   kernels.reduce_lanes(scratch.lanes.data(), reduced, partial);
