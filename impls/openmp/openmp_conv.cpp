@@ -44,9 +44,9 @@ void for_each_tile(const Tiling& t, Index batch, Index channels, Index rows, dou
     const Index image_tile = tile / (t.row_tiles * t.channel_tiles);
     const Index c0 = channel_tile * t.channels, c1 = std::min(channels, c0 + t.channels);
     const Index r0 = row_tile * t.rows, r1 = std::min(rows, r0 + t.rows);
-    const Index n1 = std::min(batch, (image_tile + 1) * t.images);
+    const Index n1 = t.first_image(batch, image_tile + 1);
     simd::Scratch<T>& mine = scratch[std::size_t(omp_get_thread_num())];
-    for (Index n = image_tile * t.images; n < n1; ++n) body(n, c0, c1, r0, r1, mine);
+    for (Index n = t.first_image(batch, image_tile); n < n1; ++n) body(n, c0, c1, r0, r1, mine);
   }
 }
 }  // namespace
@@ -63,7 +63,9 @@ Tiling choose_tiling(Index batch, Index channels, Index rows, Index weight_bytes
   const Index spatial_tiles = t.channel_tiles * t.row_tiles;
   const Index by_balance = std::max<Index>(1, batch * spatial_tiles / (kMinTilesPerThread * std::max(threads, 1)));
   t.images = std::clamp<Index>(std::min(by_work, by_balance), 1, batch);
-  t.image_tiles = ceil_div(batch, t.images);
+  const Index whole_rounds = ceil_div(ceil_div(batch, t.images), std::max(threads, 1));
+  t.image_tiles = std::min(batch, whole_rounds * std::max(threads, 1));
+  t.images = ceil_div(batch, t.image_tiles);
   return t;
 }
 

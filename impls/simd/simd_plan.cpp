@@ -11,6 +11,15 @@ namespace convlab::simd {
 namespace {
 constexpr Index kStreamOutputBytes = Index(8) << 20;
 
+// Asks for the next image's operand while this one is computed. The unpadded input gradient reads the
+// output gradient in short row runs channel by channel, which the hardware prefetcher does not follow:
+// from memory (a batch too big for L3) it ran at half the speed it reaches from cache.
+template <typename T>
+void prefetch_image(const T* begin, Index count) {
+  constexpr Index kLine = 64 / Index(sizeof(T));
+  for (Index i = 0; i < count; i += kLine) __builtin_prefetch(begin + i, 0, 2);
+}
+
 Index round_up(Index value, Index multiple) { return (value + multiple - 1) / multiple * multiple; }
 
 // Source index along one axis for virtual coordinate v, or -1 when v falls in padding or a dilation gap.
@@ -190,7 +199,9 @@ void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan
                           const T* weights, T* input_grad, Index n, Index c_begin, Index c_end, Index iy_begin,
                           Index iy_end, Scratch<T>& scratch) {
   const ConvShape& s = plan.shape;
-  const T* image_grad = output_grad + n * s.out_channels * plan.out_height * plan.out_width;
+  const Index image_grad_size = s.out_channels * plan.out_height * plan.out_width;
+  const T* image_grad = output_grad + n * image_grad_size;
+  if (n + 1 < s.batch) prefetch_image(image_grad + image_grad_size, image_grad_size);
   CorrelateJob<T> job;
   job.layout = plan.layout;
   job.row_stride = 1;
@@ -255,6 +266,10 @@ void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, c
   const Index image_size = s.in_channels * s.in_height * s.in_width;
   const Index end = weight_grad_chunk_begin(s.batch, chunk + 1);
   for (Index n = weight_grad_chunk_begin(s.batch, chunk); n < end; ++n) {
+    if (n + 1 < end) {
+      prefetch_image(input + (n + 1) * image_size, image_size);
+      prefetch_image(output_grad + (n + 1) * dy_size, dy_size);
+    }
     if (plan.flat_weight_grad) {
       prepare_shifted_copies(input + n * image_size, plan, scratch.planes.data());
     } else {
