@@ -108,6 +108,9 @@ std::uint64_t uniform_up_to(std::mt19937_64& generator, std::uint64_t bound) {
   }
 }
 
+// Parameter updates of at least this many values are split over the OpenMP threads.
+constexpr std::size_t kParallelUpdateMin = std::size_t(1) << 16;
+
 void fisher_yates_shuffle(std::vector<Index>& order, std::mt19937_64& generator) {
   for (std::size_t i = order.size(); i > 1; --i) {
     const auto j = static_cast<std::size_t>(uniform_up_to(generator, i - 1));
@@ -191,10 +194,16 @@ MinibatchResult train_minibatch(MinibatchObjective<T>& objective, std::span<T> w
         // PyTorch SGD: v = momentum v + (g + decay w); w -= rate v.
         const T momentum = static_cast<T>(momentum_at(options, step, total_steps, steps_per_epoch));
         const T lr = static_cast<T>(rate);
+        T* const w = weights.data();
+        T* const v = first_moment.data();
+        const T* const grad = gradient.data();
+        // Elementwise, so threads change no result; on the lecture's 576530 parameters a serial pass over
+        // the three arrays (6.9 MB, mostly outside L2) took a tenth of each training step.
+#pragma omp parallel for simd schedule(static) if (n >= kParallelUpdateMin)
         for (std::size_t i = 0; i < n; ++i) {
-          const T g = gradient[i] + decay * weights[i];
-          first_moment[i] = momentum * first_moment[i] + g;
-          weights[i] -= lr * first_moment[i];
+          const T g = grad[i] + decay * w[i];
+          v[i] = momentum * v[i] + g;
+          w[i] -= lr * v[i];
         }
       } else {
         // PyTorch Adam (L2 decay added to the gradient, bias-corrected moments):
@@ -204,12 +213,17 @@ MinibatchResult train_minibatch(MinibatchObjective<T>& objective, std::span<T> w
         const T step_size = static_cast<T>(rate / (1 - std::pow(options.adam_beta1, t)));
         const T correction2_sqrt = static_cast<T>(std::sqrt(1 - std::pow(options.adam_beta2, t)));
         const T epsilon = static_cast<T>(options.adam_epsilon);
+        T* const w = weights.data();
+        T* const m = first_moment.data();
+        T* const v = second_moment.data();
+        const T* const grad = gradient.data();
+#pragma omp parallel for simd schedule(static) if (n >= kParallelUpdateMin)
         for (std::size_t i = 0; i < n; ++i) {
-          const T g = gradient[i] + decay * weights[i];
-          first_moment[i] = beta1 * first_moment[i] + (T(1) - beta1) * g;
-          second_moment[i] = beta2 * second_moment[i] + (T(1) - beta2) * g * g;
-          const T denominator = std::sqrt(second_moment[i]) / correction2_sqrt + epsilon;
-          weights[i] -= step_size * first_moment[i] / denominator;
+          const T g = grad[i] + decay * w[i];
+          m[i] = beta1 * m[i] + (T(1) - beta1) * g;
+          v[i] = beta2 * v[i] + (T(1) - beta2) * g * g;
+          const T denominator = std::sqrt(v[i]) / correction2_sqrt + epsilon;
+          w[i] -= step_size * m[i] / denominator;
         }
       }
       ++step;
