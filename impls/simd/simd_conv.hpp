@@ -20,9 +20,15 @@
 //    no bounds tests in the inner loop, any stride/padding keeps unit-stride loads, and ragged row ends
 //    are covered by one overlapping vector instead of scalar code (rows narrower than a vector are
 //    computed whole and stored partially);
-//  - the input gradient is the same kernel on the zero-dilated output gradient with flipped taps; the
-//    weight gradient keeps per-lane partial sums in registers (blocks of out channels x taps) and
-//    reduces them once per fixed batch chunk (so impls/openmp's parallel result is bitwise the same).
+//  - the input gradient is the same kernel on the zero-dilated output gradient with flipped taps, except
+//    for few (<= 2) input channels and square 3x3/5x5 windows at stride 1 (the lecture's layer), which
+//    have no channel block to reuse a load: there a block of up to 7 output rows slides down the rows it
+//    reads, each loaded vector feeding every row it reaches (up to 5 FMAs instead of 1), and on AVX-512
+//    the output gradient is read in place with masked loads (no padded copy, all-padding rows skipped);
+//  - the weight gradient keeps per-lane partial sums in registers (blocks of out channels x taps) and
+//    reduces them once per fixed batch chunk (so impls/openmp's parallel result is bitwise the same); at
+//    stride 1 each output-gradient channel is one flat run of whole vectors (the lecture's 24x24 = 36 x 16)
+//    against column-shifted copies of the input, so no lane is spent on row padding.
 // The forward pass and the input gradient sum every output in naive's order with one FMA per term, so they
 // are bitwise naive's whenever naive's loop is contracted to FMAs too (any -march with FMA; not on the
 // sse2 path, which multiplies and adds): ConvImplInfo::reference_order says so and the cross-check demands
