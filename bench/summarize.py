@@ -287,20 +287,24 @@ def targets(run):
                 f"images/s (PyTorch at {torch_epoch['threads']} thread(s))")
         else:
             add(what, None, 4.0, "needs a convlab epoch at 2 threads and a PyTorch epoch")
-    # torch_epoch is now PyTorch's faster epoch: the time-to-accuracy goal uses the stricter comparison.
+    # Time to accuracy against two PyTorch epochs: at 2 threads (the targets' definition) and at PyTorch's
+    # faster thread count (the stricter comparison).
     reached = time_to_accuracy(run, TARGET_TEST_PERCENT)
-    torch_epoch_seconds = 60000 / torch_epoch["images_per_second"] if torch_epoch else None
-    if reached and torch_epoch_seconds:
-        epoch, seconds = reached
-        add(f"default `convlab train` to {TARGET_TEST_PERCENT}% test: two PyTorch epochs / its time",
-            2 * torch_epoch_seconds / seconds, 1.0,
-            f"reached at epoch {epoch} after {fmt(seconds)} s of training; a PyTorch epoch of 60000 images at "
-            f"{torch_epoch['threads']} thread(s), its faster, takes {fmt(torch_epoch_seconds)} s (its measured rate; "
-            "quick mode times fewer images)")
-    else:
-        add(f"default `convlab train` to {TARGET_TEST_PERCENT}% test: two PyTorch epochs / its time", None, 1.0,
-            "needs train_default_history.csv reaching the accuracy and a PyTorch epoch"
-            if torch_epoch_seconds else "needs a PyTorch epoch")
+    for at_best in (False, True):
+        candidates = torch_epochs if at_best else [e for e in torch_epochs if e["threads"] == 2]
+        torch_epoch = max(candidates, key=lambda e: e["images_per_second"]) if candidates else None
+        what = (f"default `convlab train` to {TARGET_TEST_PERCENT}% test: two PyTorch epochs / its time"
+                + (" (PyTorch at its faster thread count)" if at_best else " (PyTorch at 2 threads)"))
+        torch_epoch_seconds = 60000 / torch_epoch["images_per_second"] if torch_epoch else None
+        if reached and torch_epoch_seconds:
+            epoch, seconds = reached
+            add(what, 2 * torch_epoch_seconds / seconds, 1.0,
+                f"reached at epoch {epoch} after {fmt(seconds)} s of training; a PyTorch epoch of 60000 images at "
+                f"{torch_epoch['threads']} thread(s) takes {fmt(torch_epoch_seconds)} s (its measured rate; "
+                "quick mode times fewer images)")
+        else:
+            add(what, None, 1.0, "needs train_default_history.csv reaching the accuracy and a PyTorch epoch"
+                if torch_epoch_seconds else "needs a PyTorch epoch")
 
     one = [r for r in run.conv if r["impl"] == "openmp" and r["pass"] == "forward" and r["shape"] == "lecture1"]
     pairs = [(run.find("openmp", "forward", "lecture1", r["batch"], 2), r) for r in one if r["threads"] == 1]
