@@ -486,9 +486,9 @@ void dot_tail(const Problem<T>& pr, Index p0, Index kc, Index i_begin, Index i_e
 // The last n mod L columns when op(A) = A^T and op(B) = B (the dense weight gradient X^T dY: n = 50
 // leaves 2). A vector along n would be mostly padding (the 8 x 1-vector tile spent a quarter of that
 // product's time on 2 of its 50 columns); here vectors run along C's rows instead, which are contiguous
-// in A (stored k x m), each broadcast B element feeding kColumnTailRowVectors FMAs. Each element is the
-// same p-ordered FMA chain and epilogue as in the scalar remainder, so it does not matter which rows a
-// work item's edge leaves to the scalar loop: the thread count changes no bit.
+// in A (stored k x m), each broadcast B element feeding kColumnTailRowVectors FMAs. Every row, including
+// those a work item's edge leaves over, goes through the same block arithmetic, so the thread count
+// changes no bit.
 constexpr int kColumnTailRowVectors = 6;
 constexpr int kColumnTailMaxColumns = 3;
 template <typename T, int NC>
@@ -539,15 +539,28 @@ void column_tail(const Problem<T>& pr, Index p0, Index kc, Index i_begin, Index 
                                                                    pr.c + i * pr.ldc + j0 + q, pr.ldc, pr.alpha, beta);
     }
   }
-  for (; i < i_end; ++i) {
-    for (Index q = 0; q < cols; ++q) {
-      T sum = T(0);
-      for (Index p = 0; p < kc; ++p) sum = std::fma(pr.a[(p0 + p) * pr.lda + i], pr.b[(p0 + p) * pr.ldb + j0 + q], sum);
-      T& out = pr.c[i * pr.ldc + j0 + q];
-      T value = pr.alpha * sum;
-      if (beta != T(0)) value = std::fma(beta, out, value);
-      out = value;
-    }
+  if (i == i_end) return;
+  // The rows left over (fewer than a block) go through the same block kernel on zero-padded copies: which
+  // rows are left over depends on the work split, and a scalar loop would round differently wherever
+  // xsimd's fma is not fused (AVX-512 without contraction, as in the sanitizer build).
+  const Index rows = i_end - i;
+  thread_local AlignedBuffer<T> a_copy, c_copy;
+  a_copy.resize(std::size_t(kc * rows_per_block));
+  c_copy.resize(std::size_t(rows_per_block * kColumnTailMaxColumns));
+  for (Index p = 0; p < kc; ++p) {
+    const T* source = pr.a + (p0 + p) * pr.lda + i;
+    T* row = a_copy.data() + p * rows_per_block;
+    std::copy_n(source, rows, row);
+    std::fill(row + rows, row + rows_per_block, T(0));
+  }
+  for (Index q = 0; q < cols; q += kColumnTailMaxColumns) {
+    const Index group = std::min<Index>(kColumnTailMaxColumns, cols - q);
+    for (Index r = 0; r < rows_per_block; ++r)
+      for (Index g = 0; g < group; ++g) c_copy.data()[r * group + g] = r < rows ? pr.c[(i + r) * pr.ldc + j0 + q + g] : T(0);
+    blocks[group - 1](kc, a_copy.data(), rows_per_block, pr.b + p0 * pr.ldb + j0 + q, pr.ldb, c_copy.data(), group,
+                      pr.alpha, beta);
+    for (Index r = 0; r < rows; ++r)
+      for (Index g = 0; g < group; ++g) pr.c[(i + r) * pr.ldc + j0 + q + g] = c_copy.data()[r * group + g];
   }
 }
 
