@@ -14,7 +14,7 @@
 //   through in-register L x L transposes).
 //   The last n mod 16 columns (2 of n = 50) would waste most of a vector; when op(A) = A they are done
 //   with the dot-product kernel below instead, and when op(A) = A^T, op(B) = B (the dense weight
-//   gradient) with vectors along C's columns of rows (column_tail: 121 -> 165 GFLOP/s for 11520 x 50 x 64
+//   gradient) with vectors along C's columns of rows (column_tail: 123 -> 192 GFLOP/s for 11520 x 50 x 64
 //   on 2 threads).
 // * Dot product (NT with k >= 256 and n < 32, e.g. the conv weight gradient 20 x 25 x 36864, and the
 //   column tail above). Both operands are contiguous along k, so nothing is packed: a 4 x 5 tile keeps 20
