@@ -70,7 +70,17 @@ Tiling choose_tiling(Index batch, Index channels, Index rows, Index weight_bytes
 }
 
 OpenmpConv::OpenmpConv() : OpenmpConv(simd::selected_arch()) {}
-OpenmpConv::OpenmpConv(simd::Arch arch) : kernels_(&checked_table(arch)) {}
+OpenmpConv::OpenmpConv(simd::Arch arch) : kernels_(&checked_table(arch)), blocked_(&simd::blocked_table(arch)) {}
+
+template <typename T>
+simd::BlockedScratch<T>& OpenmpConv::blocked_scratch() {
+  if constexpr (sizeof(T) == sizeof(float)) return blocked_f32_; else return blocked_f64_;
+}
+
+namespace {
+// The channel-blocked passes cut their work into units of ~this many flops before using threads.
+int blocked_threads(double flops) { return flops >= kMinParallelFlops ? omp_get_max_threads() : 1; }
+}  // namespace
 
 template <typename T>
 std::vector<simd::Scratch<T>>& OpenmpConv::thread_scratch() {
@@ -90,6 +100,11 @@ AlignedBuffer<T>& OpenmpConv::partials() {
 template <typename T>
 void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
   const simd::ArchKernels<T>& kernels = kernels_->get<T>();
+  if (simd::choose_kernel_family(s, simd::ConvPass::forward, kernels.lanes) == simd::KernelFamily::blocked) {
+    simd::blocked_forward(blocked_->get<T>(), s, input, weights, bias, output, blocked_scratch<T>(),
+                          blocked_threads(s.forward_flops()));
+    return;
+  }
   const simd::ForwardPlan plan(s, kernels.lanes, true);
   auto& scratch = thread_scratch<T>();
   for (auto& each : scratch) each.planes.resize(std::size_t(plan.layout.size()));  // no allocation in threads
@@ -107,6 +122,11 @@ void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weig
 template <typename T>
 void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
   const simd::ArchKernels<T>& kernels = kernels_->get<T>();
+  if (simd::choose_kernel_family(s, simd::ConvPass::backward_input, kernels.lanes) == simd::KernelFamily::blocked) {
+    simd::blocked_backward_input(blocked_->get<T>(), s, output_grad, weights, input_grad, blocked_scratch<T>(),
+                                 blocked_threads(s.backward_input_flops()));
+    return;
+  }
   const simd::BackwardInputPlan plan(s, kernels.lanes);
   auto& scratch = thread_scratch<T>();
   for (auto& each : scratch) each.planes.resize(std::size_t(plan.layout.size()));
@@ -126,6 +146,11 @@ template <typename T>
 void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                                         T* bias_grad) {
   const simd::ArchKernels<T>& kernels = kernels_->get<T>();
+  if (simd::choose_kernel_family(s, simd::ConvPass::backward_weights, kernels.lanes) == simd::KernelFamily::blocked) {
+    simd::blocked_backward_weights(blocked_->get<T>(), s, input, output_grad, weight_grad, bias_grad,
+                                   blocked_scratch<T>(), blocked_threads(s.backward_weights_flops()));
+    return;
+  }
   const simd::ForwardPlan plan(s, kernels.lanes, false);
   auto& scratch = thread_scratch<T>();
   const Index lane_values = simd::weight_grad_partial_size(s) * kernels.lanes;
@@ -155,7 +180,8 @@ std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_
                            forward.grad_output_grad_size() +
                            simd::weight_grad_partial_size(s) * lanes;
   const Index shared = simd::kWeightGradChunks * simd::weight_grad_partial_size(s);
-  return std::size_t(per_thread * std::max(omp_get_max_threads(), 1) + shared) * element_size;
+  return std::max(std::size_t(per_thread * std::max(omp_get_max_threads(), 1) + shared) * element_size,
+                  simd::blocked_workspace_bytes(s, *blocked_, element_size, omp_get_max_threads()));
 }
 
 template void OpenmpConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);

@@ -28,6 +28,7 @@
 
 #include "common/aligned_buffer.hpp"
 #include "common/conv_impl.hpp"
+#include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_kernels.hpp"
 
@@ -55,8 +56,13 @@ class OpenmpConv final : public ConvImplFromTemplates<OpenmpConv> {
   std::vector<simd::Scratch<T>>& thread_scratch();
   template <typename T>
   AlignedBuffer<T>& partials();
+  template <typename T>
+  simd::BlockedScratch<T>& blocked_scratch();
 
   const simd::KernelTable* kernels_;
+  const simd::BlockedTable* blocked_;
+  simd::BlockedScratch<float> blocked_f32_;
+  simd::BlockedScratch<double> blocked_f64_;
   std::vector<simd::Scratch<float>> scratch_f32_;
   std::vector<simd::Scratch<double>> scratch_f64_;
   AlignedBuffer<float> partials_f32_;

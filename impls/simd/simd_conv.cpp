@@ -21,7 +21,7 @@ const KernelTable& checked_table(Arch arch) {
 }  // namespace
 
 SimdConv::SimdConv() : SimdConv(selected_arch()) {}
-SimdConv::SimdConv(Arch arch) : kernels_(&checked_table(arch)) {}
+SimdConv::SimdConv(Arch arch) : kernels_(&checked_table(arch)), blocked_(&blocked_table(arch)) {}
 
 template <typename T>
 Scratch<T>& SimdConv::scratch() {
@@ -29,8 +29,17 @@ Scratch<T>& SimdConv::scratch() {
 }
 
 template <typename T>
+BlockedScratch<T>& SimdConv::blocked_scratch() {
+  if constexpr (sizeof(T) == sizeof(float)) return blocked_f32_; else return blocked_f64_;
+}
+
+template <typename T>
 void SimdConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
   const ArchKernels<T>& kernels = kernels_->get<T>();
+  if (choose_kernel_family(s, ConvPass::forward, kernels.lanes) == KernelFamily::blocked) {
+    blocked_forward(blocked_->get<T>(), s, input, weights, bias, output, blocked_scratch<T>(), 1);
+    return;
+  }
   const ForwardPlan plan(s, kernels.lanes, true);
   for (Index n = 0; n < s.batch; ++n) {
     forward_image(kernels, plan, input, weights, bias, output, n, 0, s.out_channels, 0, plan.out_height, scratch<T>());
@@ -40,6 +49,10 @@ void SimdConv::forward_typed(const ConvShape& s, const T* input, const T* weight
 template <typename T>
 void SimdConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
   const ArchKernels<T>& kernels = kernels_->get<T>();
+  if (choose_kernel_family(s, ConvPass::backward_input, kernels.lanes) == KernelFamily::blocked) {
+    blocked_backward_input(blocked_->get<T>(), s, output_grad, weights, input_grad, blocked_scratch<T>(), 1);
+    return;
+  }
   const BackwardInputPlan plan(s, kernels.lanes);
   for (Index n = 0; n < s.batch; ++n) {
     backward_input_image(kernels, plan, output_grad, weights, input_grad, n, 0, s.in_channels, 0, s.in_height,
@@ -51,6 +64,11 @@ template <typename T>
 void SimdConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                                       T* bias_grad) {
   const ArchKernels<T>& kernels = kernels_->get<T>();
+  if (choose_kernel_family(s, ConvPass::backward_weights, kernels.lanes) == KernelFamily::blocked) {
+    blocked_backward_weights(blocked_->get<T>(), s, input, output_grad, weight_grad, bias_grad, blocked_scratch<T>(),
+                             1);
+    return;
+  }
   const ForwardPlan plan(s, kernels.lanes, false);
   const Index stride = weight_grad_partial_size(s);
   AlignedBuffer<T>& partials = [&]() -> AlignedBuffer<T>& {
@@ -73,7 +91,8 @@ std::size_t SimdConv::workspace_bytes(const ConvShape& s, std::size_t element_si
   const Index dy = forward.grad_output_grad_size();
   const Index weight_lanes = weight_grad_partial_size(s) * lanes;
   const Index partials = kWeightGradChunks * weight_grad_partial_size(s);
-  return std::size_t(planes + dy + weight_lanes + partials) * element_size;
+  return std::max(std::size_t(planes + dy + weight_lanes + partials) * element_size,
+                  blocked_workspace_bytes(s, *blocked_, element_size, 1));
 }
 
 template void SimdConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);

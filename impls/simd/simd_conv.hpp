@@ -43,6 +43,7 @@
 
 #include "common/aligned_buffer.hpp"
 #include "common/conv_impl.hpp"
+#include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_kernels.hpp"
 
@@ -73,8 +74,13 @@ class SimdConv final : public ConvImplFromTemplates<SimdConv> {
  private:
   template <typename T>
   Scratch<T>& scratch();
+  template <typename T>
+  BlockedScratch<T>& blocked_scratch();
 
   const KernelTable* kernels_;
+  const BlockedTable* blocked_;
+  BlockedScratch<float> blocked_f32_;
+  BlockedScratch<double> blocked_f64_;
   Scratch<float> scratch_f32_;
   Scratch<double> scratch_f64_;
   AlignedBuffer<float> partials_f32_;

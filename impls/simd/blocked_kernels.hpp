@@ -1,0 +1,80 @@
+// Channel-blocked kernels: the second kernel family of impls/simd and impls/openmp (the first, in
+// simd_kernels.hpp, vectorises along output columns). Here a vector holds L consecutive *channels* of one
+// pixel, and a register tile is V channel vectors x P pixels:
+//
+//   acc[p][v] += w[tap][v] * broadcast(source[pixel_source[p] + tap_offsets[tap]])     for every tap
+//
+// Each pixel carries its own source offset, so neither the stride nor the end of a row costs anything:
+// a tile may hold pixels 2 columns apart or span two rows, and every lane is a real channel whatever the
+// image width. Each loaded weight vector feeds P FMAs and each broadcast V of them (V*P accumulators:
+// 24 of AVX-512's 32 registers, 12 of AVX2's and SSE2's 16).
+//
+// The forward pass and the input gradient are one tile kernel over different tap lists (taps in naive's
+// order: in channel, window row, window column for y; out channel, then the window taps of one stride
+// phase for dx), so both sum every output exactly as naive does. The weight gradient is a second kernel
+// whose tile is V out-channel vectors x T taps, summing over pixels.
+#pragma once
+
+#include "common/conv_shape.hpp"
+#include "impls/simd/simd_arch.hpp"
+
+namespace convlab::simd {
+
+inline constexpr int kMaxTileVectors = 4;
+
+// One group of V channel vectors over pixels [begin, end) of a pixel list.
+template <typename T>
+struct TileJob {
+  const T* source = nullptr;
+  const Index* pixel_source = nullptr;  // per pixel: offset into source of its tap list's origin
+  const Index* pixel_dest = nullptr;    // per pixel: offset into one dest channel
+  const Index* tap_offsets = nullptr;   // added to a pixel's source offset, one per tap
+  Index taps = 0;                       // 0 is allowed: the tile is zero (a stride phase no tap reaches)
+  const T* packed_weights = nullptr;    // [tap][V*L], channels past `channels` zero
+  const T* bias = nullptr;              // V*L values added after the taps, or null
+  T* dest = nullptr;                    // channel c of pixel p: dest[c*dest_channel_stride + pixel_dest[p]]
+  Index dest_channel_stride = 0;
+  Index channels = 0;                   // channels of the group that exist (<= V*L); only those are stored
+};
+
+// Weight-gradient tile: partial[t][v*L + l] += sum over pixels p of
+//   output_grad[v*vector_stride + p*L + l] * source[pixel_source[p] + tap_offsets[t]]
+template <typename T>
+struct WeightTileJob {
+  const T* source = nullptr;
+  const Index* pixel_source = nullptr;
+  Index pixels = 0;
+  const Index* tap_offsets = nullptr;
+  Index taps = 0;                       // taps of this job; the kernel walks them T at a time
+  const T* output_grad = nullptr;       // channel-blocked: [vector][pixel][L]
+  Index vector_stride = 0;
+  T* partial = nullptr;                 // [tap][V*L], accumulated into
+};
+
+template <typename T>
+struct BlockedKernels {
+  // tiles[V - 1] runs V channel vectors; pixels_per_tile[V - 1] is its P.
+  void (*tiles[kMaxTileVectors])(const TileJob<T>& job, Index begin, Index end);
+  Index pixels_per_tile[kMaxTileVectors];
+  void (*weight_tiles[kMaxTileVectors])(const WeightTileJob<T>& job);
+  Index taps_per_tile[kMaxTileVectors];
+  Index lanes;
+  int max_vectors;  // the widest V worth using on this arch
+};
+
+struct BlockedTable {
+  BlockedKernels<float> f32;
+  BlockedKernels<double> f64;
+  template <typename T>
+  const BlockedKernels<T>& get() const {
+    if constexpr (sizeof(T) == sizeof(float)) return f32; else return f64;
+  }
+};
+
+// Defined one per arch translation unit (blocked_kernels_<arch>.cpp).
+const BlockedTable& blocked_table_sse2();
+const BlockedTable& blocked_table_avx2();
+const BlockedTable& blocked_table_avx512f();
+const BlockedTable& blocked_table(Arch arch);
+
+}  // namespace convlab::simd

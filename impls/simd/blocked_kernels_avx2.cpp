@@ -1,0 +1,11 @@
+// The channel-blocked kernels instantiated for avx2; compiled with that arch's flags alone (CMakeLists.txt).
+#include "impls/simd/blocked_kernels_impl.hpp"
+
+namespace convlab::simd {
+
+const BlockedTable& blocked_table_avx2() {
+  static constexpr BlockedTable table = make_blocked_table<xsimd::fma3<xsimd::avx2>>();
+  return table;
+}
+
+}  // namespace convlab::simd
