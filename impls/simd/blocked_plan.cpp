@@ -341,38 +341,40 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
     job.output_grad = scratch.blocked_grad.data() + (n * groups_.vectors + groups_.first_vector(g)) * pixels_ * lanes;
     kernels.weight_tiles[groups_.group_vectors(g) - 1](job);
   }
+  if (band != 0) return;
+  // The bias gradient of the group's channels, lane by lane over the chunk's images and pixels in order
+  // (elementwise, so the compiler vectorises it without reordering any sum).
+  T* bias = scratch.partials.data() + chunk * groups_.padded_channels() * (taps_ + 1) +
+            groups_.padded_channels() * taps_ + groups_.first_channel(g);
+  std::fill(bias, bias + width, T(0));
+  for (Index n = chunk_begin(chunk); n < chunk_begin(chunk + 1); ++n)
+    for (Index v = 0; v < groups_.group_vectors(g); ++v) {
+      const T* grad = scratch.blocked_grad.data() + (n * groups_.vectors + groups_.first_vector(g) + v) * pixels_ * lanes;
+      T* sums = bias + v * lanes;
+      for (Index p = 0; p < pixels_; ++p)
+        for (Index l = 0; l < lanes; ++l) sums[l] += grad[p * lanes + l];
+    }
 }
 
 template <typename T>
-void BlockedBackwardWeights::finish(const T* output_grad, T* weight_grad, T* bias_grad,
-                                    BlockedScratch<T>& scratch) const {
+void BlockedBackwardWeights::finish(T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch) const {
   const ConvShape& s = shape_;
   const Index chunk_size = groups_.padded_channels() * (taps_ + 1);
-  const T* partials = scratch.partials.data();
+  // The chunks' sums added in chunk order, element by element, into chunk 0's.
+  T* total = scratch.partials.data();
+  for (Index k = 1; k < chunks_; ++k) {
+    const T* partial = scratch.partials.data() + k * chunk_size;
+    for (Index e = 0; e < chunk_size; ++e) total[e] += partial[e];
+  }
   for (Index g = 0; g < groups_.count(); ++g) {
     const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-    for (Index i = 0; i < groups_.group_channels(g); ++i)
-      for (Index t = 0; t < taps_; ++t) {
-        const Index at = first * taps_ + t * width + i;
-        T sum = partials[at];
-        for (Index k = 1; k < chunks_; ++k) sum += partials[k * chunk_size + at];
-        weight_grad[(first + i) * taps_ + t] = sum;
-      }
-  }
-  if (!bias_grad) return;
-  // Per chunk, images in order, pixels in order; then the chunks in order.
-  for (Index f = 0; f < s.out_channels; ++f) {
-    T total = 0;
-    for (Index k = 0; k < chunks_; ++k) {
-      T sum = 0;
-      for (Index n = chunk_begin(k); n < chunk_begin(k + 1); ++n) {
-        const T* grad = output_grad + (n * s.out_channels + f) * pixels_;
-        for (Index p = 0; p < pixels_; ++p) sum += grad[p];
-      }
-      total = k == 0 ? sum : total + sum;
+    const T* group = total + first * taps_;
+    for (Index i = 0; i < groups_.group_channels(g); ++i) {
+      T* out = weight_grad + (first + i) * taps_;
+      for (Index t = 0; t < taps_; ++t) out[t] = group[t * width + i];
     }
-    bias_grad[f] = total;
   }
+  if (bias_grad) std::copy(total + groups_.padded_channels() * taps_, total + groups_.padded_channels() * taps_ + s.out_channels, bias_grad);
 }
 
 // ------------------------------------------------------------------------------------- whole passes
@@ -437,7 +439,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
 #pragma omp for schedule(dynamic)
     for (Index unit = 0; unit < plan.units(); ++unit) plan.run(kernels, input, unit, scratch);
   }
-  plan.finish(output_grad, weight_grad, bias_grad, scratch);
+  plan.finish(weight_grad, bias_grad, scratch);
 }
 
 namespace {
@@ -502,7 +504,7 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, BlockedScratch<T>&) const; \
   template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, Index, BlockedScratch<T>&)  \
       const;                                                                                                 \
-  template void BlockedBackwardWeights::finish<T>(const T*, T*, T*, BlockedScratch<T>&) const;
+  template void BlockedBackwardWeights::finish<T>(T*, T*, BlockedScratch<T>&) const;
 CONVLAB_BLOCKED_INSTANTIATE(float)
 CONVLAB_BLOCKED_INSTANTIATE(double)
 #undef CONVLAB_BLOCKED_INSTANTIATE

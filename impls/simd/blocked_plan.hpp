@@ -113,9 +113,9 @@ class BlockedBackwardWeights {
   // Step 2, per unit (a chunk's tap band of one channel group, summed over the chunk's images).
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* input, Index unit, BlockedScratch<T>& scratch) const;
-  // Step 3 (serial): the chunks' sums added in chunk order; the bias gradient by chunks likewise.
+  // Step 3 (serial): the chunks' sums (weights and bias) added in chunk order.
   template <typename T>
-  void finish(const T* output_grad, T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch) const;
+  void finish(T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch) const;
 
  private:
   Index chunk_begin(Index chunk) const { return shape_.batch * chunk / chunks_; }

@@ -1,0 +1,173 @@
+// The channel-blocked kernel family of impls/simd and impls/openmp (impls/simd/blocked_kernels.hpp),
+// forced on for shapes that reach each of its edges: channel counts around every vector width (partial
+// channel vectors and groups), strides 1-4 (every stride phase of the input gradient, phases no tap
+// reaches), every padding up to the window's, 1x1 to 7x7 windows, widths from 1 to 40 (tiles that span
+// rows, short last tiles). Each against naive on every arch this CPU has, in float and double; and the
+// other family forced on the same shapes, so both stay correct whatever the rule picks.
+#include <catch2/catch.hpp>
+#include <omp.h>
+
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "impls/openmp/openmp_conv.hpp"
+#include "impls/simd/blocked_plan.hpp"
+#include "impls/simd/simd_conv.hpp"
+#include "tests/naive_comparison.hpp"
+
+using convlab::ConvShape;
+using convlab::Index;
+using convlab::simd::Arch;
+using convlab::simd::KernelFamily;
+using convlab::testing::compare_with_naive;
+using convlab::testing::make_data;
+
+namespace {
+
+// Forces a family for the test's lifetime, whatever the environment says.
+struct FamilyGuard {
+  explicit FamilyGuard(KernelFamily family) { convlab::simd::force_kernel_family(family); }
+  ~FamilyGuard() { convlab::simd::force_kernel_family(std::nullopt); }
+};
+
+ConvShape make_shape(Index batch, Index in_channels, Index out_channels, Index height, Index width, Index kernel_h,
+                     Index kernel_w, Index stride_h, Index stride_w, Index pad_h, Index pad_w) {
+  ConvShape s;
+  s.batch = batch;
+  s.in_channels = in_channels;
+  s.out_channels = out_channels;
+  s.in_height = height;
+  s.in_width = width;
+  s.kernel_height = kernel_h;
+  s.kernel_width = kernel_w;
+  s.stride_height = stride_h;
+  s.stride_width = stride_w;
+  s.pad_height = pad_h;
+  s.pad_width = pad_w;
+  return s;
+}
+
+// Channel counts on both sides of 1, 2 and 4 vectors of floats and doubles (4/8/16 lanes).
+std::vector<ConvShape> channel_edge_shapes() {
+  std::vector<ConvShape> shapes;
+  const Index counts[] = {1, 2, 7, 15, 16, 17, 31, 32, 33, 65};
+  for (Index c : counts)
+    for (Index f : counts)
+      if ((c + f) % 3 == 0 || c == f || c == 17 || f == 17) shapes.push_back(make_shape(2, c, f, 6, 7, 3, 3, 2, 1, 1, 0));
+  return shapes;
+}
+
+// Geometry: windows 1x1 to 7x7 (and non-square), strides 1-4, paddings 0 .. window-1, widths 1-40; 5 -> 9
+// channels (a partial second vector of 8 lanes: floats on AVX2, doubles on AVX-512).
+std::vector<ConvShape> geometry_shapes() {
+  std::vector<ConvShape> shapes;
+  struct Window {
+    Index kh, kw;
+  };
+  const Window windows[] = {{1, 1}, {3, 3}, {7, 7}, {2, 5}};
+  const Index widths[] = {1, 2, 5, 17, 40};
+  Index variant = 0;
+  for (const Window& window : windows)
+    for (Index stride = 1; stride <= 4; ++stride)
+      for (Index pad_h = 0; pad_h < window.kh; ++pad_h)
+        for (Index width : widths) {
+          ++variant;
+          const Index pad_w = (pad_h + variant) % window.kw;
+          if (width + 2 * pad_w < window.kw) continue;
+          const Index height = 3 + variant % 6;
+          if (height + 2 * pad_h < window.kh) continue;
+          // Rows and columns take different strides in every other shape.
+          const Index stride_h = variant % 2 ? stride : 1 + (stride % 4);
+          shapes.push_back(make_shape(1 + variant % 3, 5, 9, height, width, window.kh, window.kw, stride_h, stride,
+                                      pad_h, pad_w));
+        }
+  return shapes;
+}
+
+void sweep(const std::vector<ConvShape>& shapes, KernelFamily family, bool with_doubles) {
+  const FamilyGuard guard(family);
+  for (Arch arch : convlab::simd::available_archs()) {
+    convlab::simd::SimdConv simd(arch);
+    convlab::openmp::OpenmpConv openmp(arch);
+    const std::string name(convlab::simd::arch_name(arch));
+    const bool same_rounding = convlab::simd::rounds_like_naive(convlab::simd::kernel_table(arch));
+    for (const ConvShape& s : shapes) {
+      compare_with_naive<float>(simd, s, true, "simd/" + name, same_rounding);
+      compare_with_naive<float>(simd, s, false, "simd/" + name, same_rounding);
+      if (with_doubles) compare_with_naive<double>(simd, s, false, "simd/" + name, same_rounding);
+      compare_with_naive<float>(openmp, s, false, "openmp/" + name, same_rounding);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("blocked kernels: channel counts around every vector width", "[simd][blocked]") {
+  sweep(channel_edge_shapes(), KernelFamily::blocked, true);
+}
+
+TEST_CASE("blocked kernels: windows 1x1-7x7, strides 1-4, every padding, widths 1-40", "[simd][blocked]") {
+  sweep(geometry_shapes(), KernelFamily::blocked, true);
+}
+
+TEST_CASE("planes kernels: the same channel and geometry sweeps", "[simd][blocked]") {
+  sweep(channel_edge_shapes(), KernelFamily::planes, false);
+  sweep(geometry_shapes(), KernelFamily::planes, false);
+}
+
+TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[simd][blocked]") {
+  const FamilyGuard guard(KernelFamily::blocked);
+  const int previous = omp_get_max_threads();
+  // More images than weight-gradient chunks (not a multiple of them), padding, a stride, a partial
+  // channel group; and batch 1, where the pixels and taps are cut into bands instead of images.
+  for (const ConvShape& s : {make_shape(37, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2), make_shape(1, 33, 70, 15, 9, 3, 3, 1, 1, 1, 1)}) {
+    INFO(s.describe());
+    std::mt19937 random(5);
+    const auto x = make_data<float>(s.input_size(), false, random);
+    const auto w = make_data<float>(s.weight_size(), false, random);
+    const auto b = make_data<float>(s.out_channels, false, random);
+    const auto dy = make_data<float>(s.output_size(), false, random);
+    struct Results {
+      std::vector<float> y, dx, dw, db;
+    };
+    auto run = [&](convlab::ConvImpl& impl) {
+      Results r{std::vector<float>(std::size_t(s.output_size())), std::vector<float>(std::size_t(s.input_size())),
+                std::vector<float>(std::size_t(s.weight_size())), std::vector<float>(std::size_t(s.out_channels))};
+      impl.forward(s, x.data(), w.data(), b.data(), r.y.data());
+      impl.backward_input(s, dy.data(), w.data(), r.dx.data());
+      impl.backward_weights(s, x.data(), dy.data(), r.dw.data(), r.db.data());
+      return r;
+    };
+    for (Arch arch : convlab::simd::available_archs()) {
+      INFO("arch " << convlab::simd::arch_name(arch));
+      convlab::simd::SimdConv simd(arch);
+      convlab::openmp::OpenmpConv openmp(arch);
+      const Results reference = run(simd);
+      for (int threads : {1, 2, 3}) {
+        INFO(threads << " threads");
+        omp_set_num_threads(threads);
+        const Results got = run(openmp);
+        CHECK(got.y == reference.y);
+        CHECK(got.dx == reference.dx);
+        CHECK(got.dw == reference.dw);
+        CHECK(got.db == reference.db);
+      }
+      omp_set_num_threads(previous);
+    }
+  }
+}
+
+TEST_CASE("kernel family: forcing through the API and the environment", "[simd][blocked]") {
+  const ConvShape s = make_shape(1, 1, 1, 8, 8, 3, 3, 1, 1, 0, 0);
+  {
+    const FamilyGuard guard(KernelFamily::blocked);
+    CHECK(convlab::simd::choose_kernel_family(s, convlab::simd::ConvPass::forward, 16) == KernelFamily::blocked);
+  }
+  {
+    const FamilyGuard guard(KernelFamily::planes);
+    CHECK(convlab::simd::choose_kernel_family(make_shape(1, 64, 64, 8, 8, 3, 3, 2, 2, 1, 1),
+                                              convlab::simd::ConvPass::forward, 16) == KernelFamily::planes);
+  }
+}
