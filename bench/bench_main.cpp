@@ -86,9 +86,13 @@ OwnFlags take_own_flags(int& argc, char** argv) {
     else {
       if (arg.rfind("--benchmark_list_tests", 0) == 0 && arg != "--benchmark_list_tests=false")
         flags.only_listing = true;
-      // Google Benchmark prints its own flags for --help and exits; ours come first.
-      if (arg == "--help" || arg == "-h") std::cout << kUsage;
       argv[kept++] = argv[i];
+      // Google Benchmark prints its own flags for --help (it does not know -h) and exits; ours come first.
+      if (arg == "--help" || arg == "-h") {
+        static char help[] = "--help";
+        std::cout << kUsage;
+        argv[kept - 1] = help;
+      }
     }
   }
   argc = kept;

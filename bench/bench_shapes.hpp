@@ -3,8 +3,8 @@
 #pragma once
 
 #include <filesystem>
-#include <memory>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
