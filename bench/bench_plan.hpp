@@ -1,6 +1,6 @@
-// What the convolution benchmark suite measures: the shapes, passes, batch sizes and thread counts, in one
-// place, so the C++ benchmarks and the Python peers (which read `convlab_bench --convlab_list_cases`)
-// time exactly the same cases under the same names.
+// What the convolution benchmark suite measures: which shapes (bench_shapes.hpp), passes, batch sizes and
+// thread counts, in one place, so the C++ benchmarks and the Python peers (which read
+// `convlab_bench --convlab_list_cases`) time exactly the same cases under the same names.
 //
 // Benchmark names follow one scheme that bench/summarize.py parses:
 //   conv/<impl>/<pass>/<shape>/<dtype>/batch:<N>/threads:<T>
