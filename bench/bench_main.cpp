@@ -5,12 +5,14 @@
 //   --convlab_list_cases   print the plan as JSON (what the Python peers time) and exit
 //   --convlab_no_onednn    leave the oneDNN peer out
 //   --convlab_epoch_images=N   train the epoch benchmarks on the first N MNIST images (default: 60000, quick 3200)
+//   --shapes FILE, --shape DESC   time these layers instead of the standard shape files (see kUsage)
 #include <benchmark/benchmark.h>
 
 #include <cstring>
 #include <stdexcept>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,8 +24,24 @@
 
 namespace {
 
+constexpr const char* kUsage = R"(convlab_bench: convlab's convolution benchmarks (Google Benchmark).
+Without --shapes/--shape it times the standard shape files in bench/shapes/ (mnist, resnet, deepbench, tails).
+
+convlab_bench's own flags:
+  --shapes FILE            time the layers of a shape file (one benchdnn descriptor per line, # comments);
+                           repeatable
+  --shape DESC             time one layer given as a benchdnn descriptor, e.g. 'mb64ic20ih24oc50kh5sh2n"conv2"';
+                           repeatable. Each layer runs at its mb (64 without one) and at batch 1
+  --convlab_quick          the reduced plan of scripts/bench.sh --quick (mnist.txt at its batches)
+  --convlab_list_cases     print the plan as JSON (what the Python peers time) and exit
+  --convlab_no_onednn      leave the oneDNN peer out
+  --convlab_epoch_images=N train the epoch benchmarks on the first N MNIST images (default 60000, quick 3200)
+Descriptor syntax: bench/README.md. Google Benchmark's flags follow.
+)";
+
 struct OwnFlags {
   bool quick = false;
+  convlab::bench::PlanRequest plan;
   bool list_cases = false;
   bool no_onednn = false;
   std::size_t epoch_images = 0;  // 0: the plan's default
@@ -44,13 +62,24 @@ std::size_t parse_count(const std::string& flag) {
   return std::size_t(count);
 }
 
+// The value of `--name VALUE` or `--name=VALUE` when argv[i] is that flag (advancing i past a separate value).
+std::optional<std::string> flag_value(const std::string& name, int argc, char** argv, int& i) {
+  const std::string arg = argv[i];
+  if (arg.rfind(name + "=", 0) == 0) return arg.substr(name.size() + 1);
+  if (arg != name) return std::nullopt;
+  if (i + 1 >= argc) throw std::invalid_argument("convlab_bench: " + name + " needs a value (see --help)");
+  return std::string(argv[++i]);
+}
+
 // Removes convlab's flags from argv (Google Benchmark rejects flags it does not know).
 OwnFlags take_own_flags(int& argc, char** argv) {
   OwnFlags flags;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (arg == "--convlab_quick") flags.quick = true;
+    if (auto file = flag_value("--shapes", argc, argv, i)) flags.plan.shape_files.push_back(*file);
+    else if (auto descriptor = flag_value("--shape", argc, argv, i)) flags.plan.descriptors.push_back(*descriptor);
+    else if (arg == "--convlab_quick") flags.quick = true;
     else if (arg == "--convlab_list_cases") flags.list_cases = true;
     else if (arg == "--convlab_no_onednn") flags.no_onednn = true;
     else if (arg.rfind("--convlab_epoch_images=", 0) == 0) flags.epoch_images = parse_count(arg);
@@ -58,10 +87,17 @@ OwnFlags take_own_flags(int& argc, char** argv) {
       if (arg.rfind("--benchmark_list_tests", 0) == 0 && arg != "--benchmark_list_tests=false")
         flags.only_listing = true;
       argv[kept++] = argv[i];
+      // Google Benchmark prints its own flags for --help (it does not know -h) and exits; ours come first.
+      if (arg == "--help" || arg == "-h") {
+        static char help[] = "--help";
+        std::cout << kUsage;
+        argv[kept - 1] = help;
+      }
     }
   }
   argc = kept;
   argv[argc] = nullptr;
+  flags.plan.quick = flags.quick;
   return flags;
 }
 
@@ -85,13 +121,15 @@ int main(int argc, char** argv) {
   convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/openmp_spin.hpp)
   using namespace convlab::bench;
   OwnFlags flags;
+  BenchPlan plan;
   try {
     flags = take_own_flags(argc, argv);
+    plan = make_bench_plan(flags.plan);
   } catch (const std::invalid_argument& error) {
-    std::cerr << error.what() << "\n";
+    const std::string message = error.what();
+    std::cerr << (message.rfind("convlab_bench:", 0) == 0 ? "" : "convlab_bench: ") << message << "\n";
     return 2;
   }
-  const BenchPlan plan = make_bench_plan(flags.quick);
   if (flags.list_cases) {
     std::cout << bench_plan_json(plan);
     return 0;

@@ -1,6 +1,7 @@
 // The benchmark suite's cases (see bench_plan.hpp).
 #include "bench/bench_plan.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace convlab::bench {
@@ -12,31 +13,6 @@ const char* pass_name(Pass pass) {
     case Pass::backward_weights: return "backward_weights";
   }
   return "unknown";
-}
-
-namespace {
-ConvShape make_shape(Index channels, Index size, Index filters, Index kernel, Index stride, Index padding) {
-  ConvShape s;
-  s.in_channels = channels;
-  s.in_height = s.in_width = size;
-  s.out_channels = filters;
-  s.kernel_height = s.kernel_width = kernel;
-  s.stride_height = s.stride_width = stride;
-  s.pad_height = s.pad_width = padding;
-  return s;
-}
-}  // namespace
-
-const std::vector<BenchShape>& bench_shapes() {
-  static const std::vector<BenchShape> shapes = {
-      {"lecture1", "the lecture's layer: 1 -> 20 channels, 5x5 windows on 28x28 MNIST digits",
-       make_shape(1, 28, 20, 5, 1, 0)},
-      {"conv2_s1", "a second layer on its 24x24x20 output: 20 -> 50 channels, 5x5, stride 1",
-       make_shape(20, 24, 50, 5, 1, 0)},
-      {"conv2_s2", "the same second layer with stride 2", make_shape(20, 24, 50, 5, 2, 0)},
-      {"pad3x3", "a padded 3x3 layer: 20 -> 20 channels on 24x24, padding 1", make_shape(20, 24, 20, 3, 1, 1)},
-  };
-  return shapes;
 }
 
 ConvShape BenchCase::with_batch() const {
@@ -69,22 +45,55 @@ std::string BenchCase::name(const std::string& impl, const std::string& dtype, i
   return text.str();
 }
 
-BenchPlan make_bench_plan(bool quick) {
+namespace {
+
+// The lecture layer's id in mnist.txt: the summary's targets are about it.
+constexpr const char* kLectureShapeId = "lecture1";
+
+std::vector<Index> batches_for(const BenchShape& shape, Pass pass, const PlanRequest& request) {
+  std::vector<Index> batches;
+  const bool standard = request.shape_files.empty() && request.descriptors.empty();
+  if (!(standard && request.quick)) batches.push_back(1);
+  batches.push_back(shape.shape.batch);
+  if (standard && shape.id == kLectureShapeId) {
+    batches.push_back(1000);
+    // The lecture's forward pass over the whole test set at once, as the lecture does it.
+    if (!request.quick && pass == Pass::forward) batches.push_back(10000);
+  }
+  std::sort(batches.begin(), batches.end());  // the peers predict a case's time from the smaller batches
+  batches.erase(std::unique(batches.begin(), batches.end()), batches.end());
+  return batches;
+}
+
+// JSON string literal: names and descriptors are printable ASCII, but may hold a backslash.
+std::string json_string(const std::string& text) {
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+BenchPlan make_bench_plan(const PlanRequest& request) {
+  ShapeCollection shapes;
+  if (request.shape_files.empty() && request.descriptors.empty()) {
+    for (const char* suite : kStandardSuites) {
+      shapes.add_standard_suite(suite);
+      if (request.quick) break;
+    }
+  } else {
+    for (const std::string& file : request.shape_files) shapes.add_file(file);
+    for (const std::string& descriptor : request.descriptors) shapes.add_descriptor(descriptor);
+  }
   BenchPlan plan;
-  plan.quick = quick;
-  for (const BenchShape& shape : bench_shapes()) {
-    const bool lecture = shape.id == "lecture1";
+  plan.quick = request.quick;
+  plan.shapes = shapes.shapes();
+  for (const auto& shape : plan.shapes) {
     for (Pass pass : kAllPasses) {
-      std::vector<Index> batches;
-      if (quick) {
-        batches = {64};
-        if (lecture) batches.push_back(1000);
-      } else {
-        batches = {1, 64, 1000};
-        // The lecture's forward pass over the whole test set at once, as the lecture does it.
-        if (lecture && pass == Pass::forward) batches.push_back(10000);
-      }
-      for (Index batch : batches) plan.cases.push_back(BenchCase{&shape, pass, batch});
+      for (Index batch : batches_for(*shape, pass, request)) plan.cases.push_back(BenchCase{shape.get(), pass, batch});
     }
   }
   return plan;
@@ -99,14 +108,18 @@ std::string bench_plan_json(const BenchPlan& plan) {
   for (std::size_t i = 0; i < plan.cases.size(); ++i) {
     const BenchCase& c = plan.cases[i];
     const ConvShape s = c.with_batch();
-    json << "    {\"shape_id\": \"" << c.shape->id << "\", \"pass\": \"" << pass_name(c.pass)
+    // "stride" and "padding" (the row values) stay for readers of older plans.
+    json << "    {\"shape_id\": " << json_string(c.shape->id) << ", \"suite\": " << json_string(c.shape->suite)
+         << ", \"name\": " << json_string(c.shape->name) << ", \"pass\": \"" << pass_name(c.pass)
          << "\", \"batch\": " << s.batch << ", \"in_channels\": " << s.in_channels
          << ", \"in_height\": " << s.in_height << ", \"in_width\": " << s.in_width
          << ", \"out_channels\": " << s.out_channels << ", \"kernel_height\": " << s.kernel_height
          << ", \"kernel_width\": " << s.kernel_width << ", \"stride\": " << s.stride_height
-         << ", \"padding\": " << s.pad_height << ", \"flops\": " << c.flops()
-         << ", \"arithmetic_intensity\": " << c.arithmetic_intensity(4) << ", \"describe\": \"" << s.describe()
-         << "\"}" << (i + 1 < plan.cases.size() ? "," : "") << "\n";
+         << ", \"padding\": " << s.pad_height << ", \"stride_height\": " << s.stride_height
+         << ", \"stride_width\": " << s.stride_width << ", \"pad_height\": " << s.pad_height
+         << ", \"pad_width\": " << s.pad_width << ", \"flops\": " << c.flops()
+         << ", \"arithmetic_intensity\": " << c.arithmetic_intensity(4)
+         << ", \"describe\": " << json_string(s.describe()) << "}" << (i + 1 < plan.cases.size() ? "," : "") << "\n";
   }
   json << "  ]\n}\n";
   return json.str();

@@ -1,14 +1,16 @@
-// What the convolution benchmark suite measures: the shapes, passes, batch sizes and thread counts, in one
-// place, so the C++ benchmarks and the Python peers (which read `convlab_bench --convlab_list_cases`)
-// time exactly the same cases under the same names.
+// What the convolution benchmark suite measures: which shapes (bench_shapes.hpp), passes, batch sizes and
+// thread counts, in one place, so the C++ benchmarks and the Python peers (which read
+// `convlab_bench --convlab_list_cases`) time exactly the same cases under the same names.
 //
 // Benchmark names follow one scheme that bench/summarize.py parses:
 //   conv/<impl>/<pass>/<shape>/<dtype>/batch:<N>/threads:<T>
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/bench_shapes.hpp"
 #include "common/conv_shape.hpp"
 
 namespace convlab::bench {
@@ -16,15 +18,6 @@ namespace convlab::bench {
 enum class Pass { forward, backward_input, backward_weights };
 inline constexpr Pass kAllPasses[] = {Pass::forward, Pass::backward_input, Pass::backward_weights};
 const char* pass_name(Pass pass);
-
-struct BenchShape {
-  std::string id;       // short name used in benchmark names, e.g. "lecture1"
-  std::string meaning;  // one line for the summary
-  ConvShape shape;      // batch is set per case
-};
-
-// The lecture's first layer, a second layer on its output (stride 1 and 2), a padded 3x3 layer.
-const std::vector<BenchShape>& bench_shapes();
 
 struct BenchCase {
   const BenchShape* shape = nullptr;
@@ -41,11 +34,21 @@ struct BenchCase {
 struct BenchPlan {
   bool quick = false;
   std::vector<int> thread_counts{1, 2};
-  std::vector<BenchCase> cases;  // every shape x pass x batch, in that order
+  std::vector<std::shared_ptr<const BenchShape>> shapes;  // what the cases point to
+  std::vector<BenchCase> cases;  // every shape x pass x batch, in that order, batches increasing
 };
 
-// quick: batch 64 everywhere plus the lecture layer at 1000 (forward also 10000 in the full plan).
-BenchPlan make_bench_plan(bool quick);
+struct PlanRequest {
+  bool quick = false;
+  std::vector<std::string> shape_files;  // --shapes, in order
+  std::vector<std::string> descriptors;  // --shape, in order
+};
+
+// With shape files or descriptors: each of their shapes at its batch and at batch 1. Without: every standard
+// file (bench/shapes/) at its batch and at 1, plus the lecture layer at 1000 (forward also 10000, the
+// lecture's whole test set at once); quick: only mnist.txt at its batch, plus the lecture layer at 1000.
+// Throws ConvDescriptorError or BenchPlanError, naming the file and line.
+BenchPlan make_bench_plan(const PlanRequest& request);
 
 // The plan as JSON, for the Python peers: {"quick":..., "thread_counts":[...], "cases":[{...}]}.
 std::string bench_plan_json(const BenchPlan& plan);

@@ -247,7 +247,7 @@ void plot_bench_bars(const BenchRun& run, const BenchSelection& selection, const
          << "set logscale y\nset yrange [" << lowest / 3 << ":" << highest * 3 << "]\n"
          << "set xrange [-0.6:" << double(cases.size()) - 0.4 << "]\n"
          << "set grid ytics mytics\nset ylabel 'GFLOP/s (2 x multiply-adds per second, log scale)'\n"
-         << "set xlabel 'case: shape (bench/bench_plan.cpp), batch N, threads T'\n"
+         << "set xlabel 'case: shape (bench/shapes/), batch N, threads T'\n"
          << "set xtics (" << tics.str() << ") font 'sans,9'\n"
          << "set key outside below center horizontal\n";
   script << "plot ";

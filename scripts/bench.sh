@@ -3,25 +3,47 @@
 # JSON (machine peak, every implementation, oneDNN), the Python peers' JSON (PyTorch, the lecture's numpy
 # method, a PyTorch training epoch), the default `convlab train` run's history (time to 98.24% test), their
 # logs, and summary.md / summary.json from bench/summarize.py.
-#   --quick   fewer cases and shorter timing: finishes in about two minutes on an idle machine
+#   --quick         fewer cases and shorter timing: finishes in about two minutes on an idle machine
+#   --shapes FILE   time the layers of this shape file instead of the standard ones (repeatable)
+#   --shape DESC    time this benchdnn descriptor's layer, e.g. 'mb64ic20ih24oc50kh5sh2' (repeatable)
 # Builds convlab_bench first in build/ (or $CONVLAB_BUILD_DIR). Peers that are not installed are skipped with
 # a message. The machine's load (uptime) before and after is recorded: figures are only as good as it.
 set -euo pipefail
+caller_dir=$PWD
+original_args="$*"
 cd "$(dirname "$0")/.."
 
 quick=0
-for arg in "$@"; do
-  case "$arg" in
+shape_flags=()  # passed to convlab_bench as they are, so it and the peers time the same plan
+absolute() { if [[ "$1" == /* ]]; then echo "$1"; else echo "$caller_dir/$1"; fi; }
+while (($#)); do
+  case "$1" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench.sh: unknown argument '$arg' (known: --quick)" >&2; exit 2 ;;
+    --shapes|--shape)
+      if (($# < 2)); then echo "bench.sh: $1 needs a value" >&2; exit 2; fi
+      if [[ "$1" == --shapes ]]; then shape_flags+=(--shapes "$(absolute "$2")"); else shape_flags+=(--shape "$2"); fi
+      shift ;;
+    --shapes=*) shape_flags+=(--shapes "$(absolute "${1#--shapes=}")") ;;
+    --shape=*) shape_flags+=(--shape "${1#--shape=}") ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench.sh: unknown argument '$1' (known: --quick, --shapes FILE, --shape DESC)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 build_dir=${CONVLAB_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target convlab_bench convlab >/dev/null
 bench="$build_dir/convlab_bench"
+if ((quick)); then
+  mode=quick own_flags=(--convlab_quick) min_time=0.05 peer_min_time=0.05 peer_max_call=1 epoch_images=3200
+else
+  mode=full own_flags=() min_time=0.5 peer_min_time=0.5 peer_max_call=3 epoch_images=60000
+fi
+own_flags+=(${shape_flags[@]+"${shape_flags[@]}"})
+# The plan first: a bad --shape or shape file stops here, with convlab_bench's message and exit status 2,
+# before any results folder exists.
+plan_json=$("$bench" "${own_flags[@]}" --convlab_list_cases)
 
 out="results/bench-$(date +%Y%m%d-%H%M%S)"
 while [[ -e "$out" ]]; do out="$out-again"; done
@@ -29,15 +51,10 @@ mkdir -p "$out"
 log="$out/log.txt"
 say() { echo "bench [$(date +%H:%M:%S)]: $*" | tee -a "$log" >&2; }
 
-if ((quick)); then
-  mode=quick own_flags=(--convlab_quick) min_time=0.05 peer_min_time=0.05 peer_max_call=1 epoch_images=3200
-else
-  mode=full own_flags=() min_time=0.5 peer_min_time=0.5 peer_max_call=3 epoch_images=60000
-fi
 uptime_before=$(uptime)
 say "mode $mode, results in $out; load: $uptime_before"
 
-"$bench" "${own_flags[@]}" --convlab_list_cases >"$out/plan.json"
+printf '%s\n' "$plan_json" >"$out/plan.json"
 say "convlab_bench (machine peak, convlab's implementations, oneDNN)"
 "$bench" "${own_flags[@]}" --convlab_epoch_images="$epoch_images" --benchmark_min_time="$min_time" \
   --benchmark_out="$out/convlab_bench.json" --benchmark_out_format=json 2> >(tee -a "$log" >&2) |
@@ -93,7 +110,9 @@ run_peer convlab_train "$build_dir/convlab" train --threads 2 --history "$out/tr
 
 uptime_after=$(uptime)
 say "load after: $uptime_after"
-command="scripts/bench.sh${*:+ $*}"
+command="scripts/bench.sh${original_args:+ $original_args}"
+command=${command//\\/\\\\}  # a JSON string: descriptors' names come in double quotes
+command=${command//\"/\\\"}
 printf '{"mode": "%s", "command": "%s", "uptime_before": "%s", "uptime_after": "%s", "build_dir": "%s"}\n' \
   "$mode" "$command" "$(echo "$uptime_before" | xargs)" "$(echo "$uptime_after" | xargs)" "$build_dir" >"$out/meta.json"
 summarizer=python3

@@ -13,8 +13,25 @@ def log(peer, message):
 
 
 def load_plan(path):
+    """The plan, with each case's "stride" and "padding" taken from its per-axis fields (stride_height,
+    stride_width, pad_height, pad_width; plans before them had only the two). The peers take one stride and
+    one padding for both axes, so a case whose rows and columns differ is left out with a message rather than
+    timed as a different convolution under its name."""
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        plan = json.load(f)
+    peer = os.path.splitext(os.path.basename(sys.argv[0]))[0] or "peer"
+    kept = []
+    for case in plan["cases"]:
+        sh, sw = case.get("stride_height", case["stride"]), case.get("stride_width", case["stride"])
+        ph, pw = case.get("pad_height", case["padding"]), case.get("pad_width", case["padding"])
+        if sh != sw or ph != pw:
+            log(peer, f"skipped {case['shape_id']} {case['pass']} batch {case['batch']}: stride {sh},{sw} and "
+                      f"padding {ph},{pw} differ between rows and columns, which this peer does not support")
+            continue
+        case["stride"], case["padding"] = sh, ph
+        kept.append(case)
+    plan["cases"] = kept
+    return plan
 
 
 def load_average():
