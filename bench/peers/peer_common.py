@@ -30,6 +30,16 @@ def case_name(impl, case, threads, dtype="float"):
     return (f"conv/{impl}/{case['pass']}/{case['shape_id']}/{dtype}/batch:{case['batch']}/threads:{threads}")
 
 
+def geometry(case):
+    """(stride_height, stride_width, pad_height, pad_width) of a plan case: its per-axis fields, or the single
+    "stride"/"padding" of older plans for both axes."""
+    def axis(name, fallback):
+        value = case.get(name)
+        return int(case[fallback] if value is None else value)
+    return (axis("stride_height", "stride"), axis("stride_width", "stride"),
+            axis("pad_height", "padding"), axis("pad_width", "padding"))
+
+
 def time_calls(call, min_time):
     """Runs call() once untimed, then until min_time seconds have passed; returns (iterations, seconds/call)."""
     call()

@@ -33,23 +33,13 @@ def parse_args():
     return parser.parse_args()
 
 
-def geometry(case):
-    """(stride_height, stride_width, pad_height, pad_width): the plan's per-axis fields, or the older plans'
-    single "stride"/"padding" for both axes."""
-    def axis(name, fallback):
-        value = case.get(name)
-        return int(case[fallback] if value is None else value)
-    return (axis("stride_height", "stride"), axis("stride_width", "stride"),
-            axis("pad_height", "padding"), axis("pad_width", "padding"))
-
-
 MEMORY_FORMATS = ("nchw", "channels_last")
 
 
 def make_operands(torch, case):
     n, c, f = case["batch"], case["in_channels"], case["out_channels"]
     h, w_, kh, kw = case["in_height"], case["in_width"], case["kernel_height"], case["kernel_width"]
-    sh, sw, ph, pw = geometry(case)
+    sh, sw, ph, pw = peer_common.geometry(case)
     oh, ow = (h + 2 * ph - kh) // sh + 1, (w_ + 2 * pw - kw) // sw + 1
     return {"x": torch.randn(n, c, h, w_), "w": torch.randn(f, c, kh, kw), "b": torch.randn(f),
             "dy": torch.randn(n, f, oh, ow)}
@@ -61,7 +51,7 @@ def make_call(torch, case, operands, memory_format):
     x, w, dy = (operands[k].contiguous(memory_format=layout) for k in ("x", "w", "dy"))
     b = operands["b"]
     f = case["out_channels"]
-    sh, sw, ph, pw = geometry(case)
+    sh, sw, ph, pw = peer_common.geometry(case)
     strides, paddings = [sh, sw], [ph, pw]
 
     def backward(mask):
