@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite and writes results/bench-<timestamp>/: convlab_bench's Google Benchmark
-# JSON (machine peak, every implementation, oneDNN), the Python peers' JSON (PyTorch, the lecture's numpy
-# method, a PyTorch training epoch), the default `convlab train` run's history (time to 98.24% test), their
-# logs, and summary.md / summary.json from bench/summarize.py.
+# JSON (machine peak, every implementation, oneDNN, XNNPACK), the Python peers' JSON (PyTorch, the lecture's
+# numpy method, a PyTorch training epoch), the default `convlab train` run's history (time to 98.24% test),
+# their logs, and summary.md / summary.json / speedups-<pass>.png from bench/summarize.py.
 #   --quick   fewer cases and shorter timing: finishes in about two minutes on an idle machine
 # Builds convlab_bench first in build/ (or $CONVLAB_BUILD_DIR). Peers that are not installed are skipped with
 # a message. The machine's load (uptime) before and after is recorded: figures are only as good as it.
@@ -38,7 +38,7 @@ uptime_before=$(uptime)
 say "mode $mode, results in $out; load: $uptime_before"
 
 "$bench" "${own_flags[@]}" --convlab_list_cases >"$out/plan.json"
-say "convlab_bench (machine peak, convlab's implementations, oneDNN)"
+say "convlab_bench (machine peak, convlab's implementations, oneDNN, XNNPACK)"
 "$bench" "${own_flags[@]}" --convlab_epoch_images="$epoch_images" --benchmark_min_time="$min_time" \
   --benchmark_out="$out/convlab_bench.json" --benchmark_out_format=json 2> >(tee -a "$log" >&2) |
   tee "$out/convlab_bench.txt"
