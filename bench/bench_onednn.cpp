@@ -9,7 +9,7 @@
 // depends on the shape (oneDNN 2.6 picks different jit kernels for them, and on some layers the training
 // one is much faster), so each forward case times both briefly first and keeps the faster; the label
 // and counters say which won and by how much. Both are checked against the naive reference on the first
-// image before either may report a time; one that fails is not used.
+// and last images before either may report a time; one that fails is not used.
 // Built only when CMake found oneDNN (CONVLAB_HAVE_DNNL); otherwise it registers nothing and says why.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -161,19 +161,22 @@ const char* kind_name(dnnl::prop_kind kind) {
   return kind == dnnl::prop_kind::forward_training ? "forward_training" : "forward_inference";
 }
 
-// Runs the forward primitive once through the NCHW operands holding the reference's first image, weights
-// and bias, and compares image 0 of the result with the naive reference. Empty when it matches.
+// Runs the forward primitive once through the NCHW operands holding the reference's image (as the batch's
+// first and last), weights and bias, and compares those images of the result with the naive reference.
+// Empty when they match.
 std::string check_forward(OnednnCall& call, const BenchCase& bench_case) {
   const ReferenceImage& reference = reference_forward_image(bench_case.with_batch());
   const auto put = [&](int argument, const std::vector<float>& values) {
     std::memcpy(call.plain.at(argument).get_data_handle(), values.data(), values.size() * sizeof(float));
   };
-  put(DNNL_ARG_SRC, reference.input);  // image 0 only; the other images keep their values
+  put_reference_images(reference, static_cast<float*>(call.plain.at(DNNL_ARG_SRC).get_data_handle()),
+                       bench_case.batch);  // the other images keep their values
   put(DNNL_ARG_WEIGHTS, reference.weights);
   put(DNNL_ARG_BIAS, reference.bias);
   call.run_with_reorders();  // the reorders fill the blocked operands that the primitive alone reads
   call.stream.wait();
-  return check_against_reference(reference, static_cast<const float*>(call.plain.at(DNNL_ARG_DST).get_data_handle()));
+  return check_reference_images(
+      reference, static_cast<const float*>(call.plain.at(DNNL_ARG_DST).get_data_handle()), bench_case.batch);
 }
 
 // Images per second of the primitive alone, best of a few short rounds: enough to tell the two forward

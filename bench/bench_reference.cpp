@@ -44,7 +44,15 @@ const ReferenceImage& reference_forward_image(const ConvShape& shape) {
   return *entry;
 }
 
-std::string check_against_reference(const ReferenceImage& reference, const float* output) {
+void put_reference_images(const ReferenceImage& reference, float* input, Index batch) {
+  const std::size_t size = reference.input.size();
+  std::copy(reference.input.begin(), reference.input.end(), input);
+  std::copy(reference.input.begin(), reference.input.end(), input + std::size_t(batch - 1) * size);
+}
+
+namespace {
+
+std::string check_image(const ReferenceImage& reference, const float* output, Index image) {
   // Tolerance relative to the largest reference value: summation orders differ between libraries (float
   // rounding of a few units in the last place per term), while a layout or padding mistake moves values
   // by the order of the values themselves.
@@ -62,9 +70,18 @@ std::string check_against_reference(const ReferenceImage& reference, const float
   }
   if (worst_difference <= tolerance) return {};
   std::ostringstream message;
-  message << "result differs from the naive reference: element " << worst << " of image 0 is " << output[worst]
-          << ", expected " << reference.output[worst] << " (tolerance " << tolerance << ")";
+  message << "result differs from the naive reference: element " << worst << " of image " << image << " is "
+          << output[worst] << ", expected " << reference.output[worst] << " (tolerance " << tolerance << ")";
   return message.str();
+}
+
+}  // namespace
+
+std::string check_reference_images(const ReferenceImage& reference, const float* output, Index batch) {
+  const std::size_t size = reference.output.size();
+  std::string error = check_image(reference, output, 0);
+  if (error.empty()) error = check_image(reference, output + std::size_t(batch - 1) * size, batch - 1);
+  return error;
 }
 
 }  // namespace convlab::bench

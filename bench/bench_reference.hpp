@@ -2,8 +2,9 @@
 // peer set up wrongly (weights in the wrong layout, padding on the wrong side) runs just as fast as a right
 // one, so only its numbers tell.
 //
-// The check uses the first image of the batch only, so the reference stays cheap on large shapes while
-// the peer runs exactly the primitive that is timed (whole batch, same thread count).
+// The reference computes one image, so it stays cheap on large shapes, while the peer runs exactly the
+// call that is timed (whole batch, same thread count) with that image as the batch's first and last: a
+// mistake in the batch stride shows in the last.
 #pragma once
 
 #include <string>
@@ -24,8 +25,11 @@ struct ReferenceImage {
 // The reference for `shape`'s geometry (its batch is ignored); computed on first use, then cached.
 const ReferenceImage& reference_forward_image(const ConvShape& shape);
 
-// Empty when `output` (image 0 of a peer's result, F x oh x ow) matches the reference within a float
-// rounding tolerance; otherwise one line saying where and by how much it differs.
-std::string check_against_reference(const ReferenceImage& reference, const float* output);
+// Copies the reference's input image into the first and the last image of an NCHW batch.
+void put_reference_images(const ReferenceImage& reference, float* input, Index batch);
+
+// Empty when the first and the last image of `output` (a peer's NCHW result for the whole batch) match the
+// reference within a float rounding tolerance; otherwise one line saying where and by how much it differs.
+std::string check_reference_images(const ReferenceImage& reference, const float* output, Index batch);
 
 }  // namespace convlab::bench

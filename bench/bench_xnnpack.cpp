@@ -6,8 +6,8 @@
 //   conv/xnnpack_nchw/forward/...  the same plus the NCHW -> NHWC copy of the input and the NHWC -> NCHW copy
 //                                  of the output, on the same thread pool: what a caller holding convlab's
 //                                  layout pays (as conv/onednn_nchw does with oneDNN's reorders).
-// XNNPACK has no backward passes. Each operator is checked against the naive reference on the first image
-// before it may report a time. Built only when CMake found XNNPACK (CONVLAB_HAVE_XNNPACK).
+// XNNPACK has no backward passes. Each operator is checked against the naive reference on the batch's first
+// and last images before it may report a time. Built only when CMake found XNNPACK (CONVLAB_HAVE_XNNPACK).
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -18,8 +18,8 @@
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -62,9 +62,16 @@ struct TransposeTask {
     const std::size_t size = task.planes * task.pixels;
     const float* from = task.from + image * size;
     float* to = task.to + image * size;
-    for (std::size_t plane = 0; plane < task.planes; ++plane)
-      for (std::size_t pixel = 0; pixel < task.pixels; ++pixel)
-        to[pixel * task.planes + plane] = from[plane * task.pixels + pixel];
+    // In tiles, so both the rows read and the rows written stay in L1 while a tile is copied.
+    constexpr std::size_t kTile = 16;
+    for (std::size_t plane0 = 0; plane0 < task.planes; plane0 += kTile)
+      for (std::size_t pixel0 = 0; pixel0 < task.pixels; pixel0 += kTile) {
+        const std::size_t plane_end = std::min(plane0 + kTile, task.planes);
+        const std::size_t pixel_end = std::min(pixel0 + kTile, task.pixels);
+        for (std::size_t plane = plane0; plane < plane_end; ++plane)
+          for (std::size_t pixel = pixel0; pixel < pixel_end; ++pixel)
+            to[pixel * task.planes + plane] = from[plane * task.pixels + pixel];
+      }
   }
   void operator()(pthreadpool_t pool, std::size_t images) {
     pthreadpool_parallelize_1d(pool, &TransposeTask::run, this, images, 0);
@@ -130,10 +137,11 @@ std::unique_ptr<XnnpackCall> make_call(const BenchCase& bench_case, int threads)
                    reference.bias.data(), -INFINITY, INFINITY, /*flags*/ 0, &call->op),
                "xnn_create_convolution2d_nhwc_f32");
 
-  // Every page touched now, not in the timed loop. Image 0 of the NCHW input is the reference's image.
+  // Every page touched now, not in the timed loop. The first and last images of the NCHW input are the
+  // reference's image.
   const std::size_t in_size = std::size_t(s.input_size()), out_size = std::size_t(s.output_size());
   fill(call->input_nchw, in_size, 44u);
-  std::memcpy(call->input_nchw.data(), reference.input.data(), reference.input.size() * sizeof(float));
+  put_reference_images(reference, call->input_nchw.data(), s.batch);
   fill(call->input_nhwc, in_size + kInputSlack, 0u);
   fill(call->output_nhwc, out_size, 0u);
   fill(call->output_nchw, out_size, 0u);
@@ -144,7 +152,7 @@ std::unique_ptr<XnnpackCall> make_call(const BenchCase& bench_case, int threads)
 
   // The check goes through the NCHW variant: it covers the operator and both layout copies.
   call->run_with_layout_copies();
-  const std::string error = check_against_reference(reference, call->output_nchw.data());
+  const std::string error = check_reference_images(reference, call->output_nchw.data(), s.batch);
   if (!error.empty()) throw std::runtime_error("XNNPACK " + error);
   return call;
 }
