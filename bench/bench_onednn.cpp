@@ -179,37 +179,38 @@ std::string check_forward(OnednnCall& call, const BenchCase& bench_case) {
       reference, static_cast<const float*>(call.plain.at(DNNL_ARG_DST).get_data_handle()), bench_case.batch);
 }
 
-// Images per second of the primitive alone, best of a few short rounds: enough to tell the two forward
-// primitives apart, not a measurement to report.
-double trial_rate(OnednnCall& call, Index batch) {
+// Images per second of the primitive alone over one short round (at least one call): enough, best of a
+// few rounds, to tell the two forward primitives apart; not a measurement to report.
+double trial_round(OnednnCall& call, Index batch) {
   using clock = std::chrono::steady_clock;
   constexpr double kRoundSeconds = 0.03;
-  double best = 0;
-  for (int round = 0; round < 2; ++round) {
-    const auto start = clock::now();
-    int calls = 0;
-    double seconds = 0;
-    do {
-      call.run_primitive();
-      call.stream.wait();
-      ++calls;
-      seconds = std::chrono::duration<double>(clock::now() - start).count();
-    } while (seconds < kRoundSeconds);
-    best = std::max(best, double(batch) * calls / seconds);
-  }
-  return best;
+  const auto start = clock::now();
+  int calls = 0;
+  double seconds = 0;
+  do {
+    call.run_primitive();
+    call.stream.wait();
+    ++calls;
+    seconds = std::chrono::duration<double>(clock::now() - start).count();
+  } while (seconds < kRoundSeconds);
+  return double(batch) * calls / seconds;
 }
 
 // The forward call to time: both prop kinds built, checked and tried; the faster correct one is kept.
 struct ForwardChoice {
   std::unique_ptr<OnednnCall> call;
   dnnl::prop_kind kind = dnnl::prop_kind::forward_inference;
-  double inference_rate = 0, training_rate = 0;  // trial images/s; 0 when that kind failed
+  double inference_rate = 0, training_rate = 0;  // trial images/s; 0 when that kind failed its check
   std::string note;                              // which won, or why one was left out
 };
 
 ForwardChoice choose_forward(const BenchCase& bench_case) {
-  ForwardChoice choice;
+  struct Candidate {
+    dnnl::prop_kind kind;
+    std::unique_ptr<OnednnCall> call;
+    double rate = 0;
+  };
+  std::vector<Candidate> candidates;
   std::string failures;
   for (dnnl::prop_kind kind : {dnnl::prop_kind::forward_inference, dnnl::prop_kind::forward_training}) {
     std::unique_ptr<OnednnCall> call;
@@ -226,15 +227,23 @@ ForwardChoice choose_forward(const BenchCase& bench_case) {
     }
     call->run_primitive();  // warm-up after the check's reorders
     call->stream.wait();
-    const double rate = trial_rate(*call, bench_case.batch);
-    const double kept_rate = std::max(choice.inference_rate, choice.training_rate);  // 0 before the first
-    (kind == dnnl::prop_kind::forward_training ? choice.training_rate : choice.inference_rate) = rate;
-    if (!choice.call || rate > kept_rate) {
-      choice.call = std::move(call);  // the slower one, if any, is freed here
-      choice.kind = kind;
-    }
+    candidates.push_back({kind, std::move(call)});
   }
-  if (!choice.call) throw std::runtime_error("no oneDNN forward primitive passed the check: " + failures);
+  if (candidates.empty()) throw std::runtime_error("no oneDNN forward primitive passed the check: " + failures);
+  // Rounds alternate between the two, so a burst of load from elsewhere does not favour either.
+  for (int round = 0; round < 3; ++round)
+    for (Candidate& candidate : candidates)
+      candidate.rate = std::max(candidate.rate, trial_round(*candidate.call, bench_case.batch));
+
+  ForwardChoice choice;
+  Candidate* best = &candidates.front();
+  for (Candidate& candidate : candidates) {
+    (candidate.kind == dnnl::prop_kind::forward_training ? choice.training_rate : choice.inference_rate) =
+        candidate.rate;
+    if (candidate.rate > best->rate) best = &candidate;
+  }
+  choice.kind = best->kind;
+  choice.call = std::move(best->call);  // the other one is freed with `candidates`
   std::ostringstream note;
   note.precision(3);
   note << kind_name(choice.kind) << " chosen (trial images/s: inference " << choice.inference_rate << ", training "
