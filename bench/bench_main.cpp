@@ -4,6 +4,7 @@
 //   --convlab_quick        the reduced plan of scripts/bench.sh --quick
 //   --convlab_list_cases   print the plan as JSON (what the Python peers time) and exit
 //   --convlab_no_onednn    leave the oneDNN peer out
+//   --convlab_no_xnnpack   leave the XNNPACK peer out
 //   --convlab_epoch_images=N   train the epoch benchmarks on the first N MNIST images (default: 60000, quick 3200)
 //   --shapes FILE, --shape DESC   time these layers instead of the standard shape files (see kUsage)
 #include <benchmark/benchmark.h>
@@ -35,6 +36,7 @@ convlab_bench's own flags:
   --convlab_quick          the reduced plan of scripts/bench.sh --quick (mnist.txt at its batches)
   --convlab_list_cases     print the plan as JSON (what the Python peers time) and exit
   --convlab_no_onednn      leave the oneDNN peer out
+  --convlab_no_xnnpack     leave the XNNPACK peer out
   --convlab_epoch_images=N train the epoch benchmarks on the first N MNIST images (default 60000, quick 3200)
 Descriptor syntax: bench/README.md. Google Benchmark's flags follow.
 )";
@@ -44,6 +46,7 @@ struct OwnFlags {
   convlab::bench::PlanRequest plan;
   bool list_cases = false;
   bool no_onednn = false;
+  bool no_xnnpack = false;
   std::size_t epoch_images = 0;  // 0: the plan's default
   bool only_listing = false;  // Google Benchmark was asked to list names: measure nothing
 };
@@ -82,6 +85,7 @@ OwnFlags take_own_flags(int& argc, char** argv) {
     else if (arg == "--convlab_quick") flags.quick = true;
     else if (arg == "--convlab_list_cases") flags.list_cases = true;
     else if (arg == "--convlab_no_onednn") flags.no_onednn = true;
+    else if (arg == "--convlab_no_xnnpack") flags.no_xnnpack = true;
     else if (arg.rfind("--convlab_epoch_images=", 0) == 0) flags.epoch_images = parse_count(arg);
     else {
       if (arg.rfind("--benchmark_list_tests", 0) == 0 && arg != "--benchmark_list_tests=false")
@@ -166,6 +170,13 @@ int main(int argc, char** argv) {
     const bool registered = register_onednn_benchmarks(plan, peak);
     benchmark::AddCustomContext("convlab.onednn", onednn_description());
     if (!registered) std::cerr << "convlab_bench: oneDNN peer skipped: " << onednn_description() << "\n";
+  }
+  if (flags.no_xnnpack) {
+    benchmark::AddCustomContext("convlab.xnnpack", "left out (--convlab_no_xnnpack)");
+  } else {
+    const bool registered = register_xnnpack_benchmarks(plan, peak);
+    benchmark::AddCustomContext("convlab.xnnpack", xnnpack_description());
+    if (!registered) std::cerr << "convlab_bench: XNNPACK peer skipped: " << xnnpack_description() << "\n";
   }
   const std::size_t epoch_images = flags.epoch_images ? flags.epoch_images : (flags.quick ? 3200 : 60000);
   benchmark::AddCustomContext("convlab.epoch_images", std::to_string(epoch_images));

@@ -5,16 +5,28 @@
 //                         formats such as nChw16c): the library at its best.
 //   conv/onednn_nchw/...  the same primitive plus the reorders from NCHW/OIHW inputs and back to NCHW
 //                         outputs, which is what a caller holding convlab's layout pays.
+// The forward pass has two primitives: prop_kind forward_inference and forward_training. Which is faster
+// depends on the shape (oneDNN 2.6 picks different jit kernels for them, and on some layers the training
+// one is much faster), so each forward case times both briefly first and keeps the faster; the label
+// and counters say which won and by how much. Both are checked against the naive reference on the first
+// and last images before either may report a time; one that fails is not used.
 // Built only when CMake found oneDNN (CONVLAB_HAVE_DNNL); otherwise it registers nothing and says why.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <memory>
+#include <sstream>
+#include <stdexcept>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "bench/bench_reference.hpp"
 #include "bench/bench_suites.hpp"
 
 #ifdef CONVLAB_HAVE_DNNL
@@ -38,6 +50,7 @@ struct OnednnCall {
     memory from, to;
   };
   std::vector<Reorder> before, after;
+  std::unordered_map<int, memory> plain;  // every operand in the NCHW/OIHW layout a caller holds
   std::string description;  // implementation oneDNN chose and which operands need a reorder
 
   void run_primitive() { primitive.execute(stream, arguments); }
@@ -63,6 +76,7 @@ void add_operand(OnednnCall& call, int argument, const memory::desc& preferred, 
                  bool is_output, const char* what) {
   memory user(plain, call.engine);
   fill(user, 0.2f);  // touches every page now, not in the timed loop
+  call.plain[argument] = user;
   if (preferred == plain) {
     call.arguments[argument] = user;
     return;
@@ -79,7 +93,9 @@ void add_operand(OnednnCall& call, int argument, const memory::desc& preferred, 
   call.description += std::string(call.description.empty() ? "reorders: " : ",") + what;
 }
 
-std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case) {
+// `forward_kind` is the forward pass's prop kind (forward_inference or forward_training); the backward
+// passes ignore it.
+std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case, dnnl::prop_kind forward_kind) {
   const ConvShape s = bench_case.with_batch();
   const auto f32 = memory::data_type::f32;
   const memory::dims x_dims{s.batch, s.in_channels, s.in_height, s.in_width};
@@ -97,14 +113,13 @@ std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case) {
     return dnnl::convolution_forward::desc(kind, direct, any(x_dims), any(w_dims), any(b_dims), any(y_dims), strides,
                                            padding, padding);
   };
-  // Inference is oneDNN's fastest forward; the backward passes need a training forward as their hint.
+  // The backward passes need a training forward as their hint.
   const dnnl::convolution_forward::primitive_desc training_pd(forward_desc(dnnl::prop_kind::forward_training),
                                                                call->engine);
   std::string implementation;
   switch (bench_case.pass) {
     case Pass::forward: {
-      const dnnl::convolution_forward::primitive_desc pd(forward_desc(dnnl::prop_kind::forward_inference),
-                                                         call->engine);
+      const dnnl::convolution_forward::primitive_desc pd(forward_desc(forward_kind), call->engine);
       call->primitive = dnnl::convolution_forward(pd);
       implementation = pd.impl_info_str();
       add_operand(*call, DNNL_ARG_SRC, pd.src_desc(), x_plain, false, "src");
@@ -142,35 +157,144 @@ std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case) {
   return call;
 }
 
+const char* kind_name(dnnl::prop_kind kind) {
+  return kind == dnnl::prop_kind::forward_training ? "forward_training" : "forward_inference";
+}
+
+// Runs the forward primitive once through the NCHW operands holding the reference's image (as the batch's
+// first and last), weights and bias, and compares those images of the result with the naive reference.
+// Empty when they match.
+std::string check_forward(OnednnCall& call, const BenchCase& bench_case) {
+  const ReferenceImage& reference = reference_forward_image(bench_case.with_batch());
+  const auto put = [&](int argument, const std::vector<float>& values) {
+    std::memcpy(call.plain.at(argument).get_data_handle(), values.data(), values.size() * sizeof(float));
+  };
+  put_reference_images(reference, static_cast<float*>(call.plain.at(DNNL_ARG_SRC).get_data_handle()),
+                       bench_case.batch);  // the other images keep their values
+  put(DNNL_ARG_WEIGHTS, reference.weights);
+  put(DNNL_ARG_BIAS, reference.bias);
+  call.run_with_reorders();  // the reorders fill the blocked operands that the primitive alone reads
+  call.stream.wait();
+  return check_reference_images(
+      reference, static_cast<const float*>(call.plain.at(DNNL_ARG_DST).get_data_handle()), bench_case.batch);
+}
+
+// Images per second of the primitive alone over one short round (at least one call): enough, best of a
+// few rounds, to tell the two forward primitives apart; not a measurement to report.
+double trial_round(OnednnCall& call, Index batch) {
+  using clock = std::chrono::steady_clock;
+  constexpr double kRoundSeconds = 0.03;
+  const auto start = clock::now();
+  int calls = 0;
+  double seconds = 0;
+  do {
+    call.run_primitive();
+    call.stream.wait();
+    ++calls;
+    seconds = std::chrono::duration<double>(clock::now() - start).count();
+  } while (seconds < kRoundSeconds);
+  return double(batch) * calls / seconds;
+}
+
+// The forward call to time: both prop kinds built, checked and tried; the faster correct one is kept.
+struct ForwardChoice {
+  std::unique_ptr<OnednnCall> call;
+  dnnl::prop_kind kind = dnnl::prop_kind::forward_inference;
+  double inference_rate = 0, training_rate = 0;  // trial images/s; 0 when that kind failed its check
+  std::string note;                              // which won, or why one was left out
+};
+
+ForwardChoice choose_forward(const BenchCase& bench_case) {
+  struct Candidate {
+    dnnl::prop_kind kind;
+    std::unique_ptr<OnednnCall> call;
+    double rate = 0;
+  };
+  std::vector<Candidate> candidates;
+  std::string failures;
+  for (dnnl::prop_kind kind : {dnnl::prop_kind::forward_inference, dnnl::prop_kind::forward_training}) {
+    std::unique_ptr<OnednnCall> call;
+    std::string error;
+    try {
+      call = make_call(bench_case, kind);
+      error = check_forward(*call, bench_case);
+    } catch (const std::exception& failure) {
+      error = failure.what();
+    }
+    if (!error.empty()) {
+      failures += std::string(failures.empty() ? "" : "; ") + kind_name(kind) + ": " + error;
+      continue;
+    }
+    call->run_primitive();  // warm-up after the check's reorders
+    call->stream.wait();
+    candidates.push_back({kind, std::move(call)});
+  }
+  if (candidates.empty()) throw std::runtime_error("no oneDNN forward primitive passed the check: " + failures);
+  // Rounds alternate between the two, so a burst of load from elsewhere does not favour either.
+  for (int round = 0; round < 3; ++round)
+    for (Candidate& candidate : candidates)
+      candidate.rate = std::max(candidate.rate, trial_round(*candidate.call, bench_case.batch));
+
+  ForwardChoice choice;
+  Candidate* best = &candidates.front();
+  for (Candidate& candidate : candidates) {
+    (candidate.kind == dnnl::prop_kind::forward_training ? choice.training_rate : choice.inference_rate) =
+        candidate.rate;
+    if (candidate.rate > best->rate) best = &candidate;
+  }
+  choice.kind = best->kind;
+  choice.call = std::move(best->call);  // the other one is freed with `candidates`
+  std::ostringstream note;
+  note.precision(3);
+  note << kind_name(choice.kind) << " chosen (trial images/s: inference " << choice.inference_rate << ", training "
+       << choice.training_rate << ")";
+  if (!failures.empty()) note << "; left out: " << failures;
+  choice.note = note.str();
+  return choice;
+}
+
 void onednn_benchmark(benchmark::State& state, BenchCase bench_case, int threads, bool with_reorders,
                       const StartupPeak* peak) {
   // oneDNN's OpenMP runtime sizes its kernels by the thread count when the primitive is created.
   omp_set_num_threads(threads);
-  // Google Benchmark calls this several times per case in a row: keep the last call's operands.
-  static std::unique_ptr<OnednnCall> call;
-  static std::string call_name;
+  // Google Benchmark calls this several times per case in a row, and the NCHW variant follows the
+  // primitive alone: keep the last case's call (and, for forward, the choice between prop kinds).
+  static ForwardChoice current;
+  static std::string current_name;
   const std::string name = bench_case.name("onednn", "float", threads);
-  if (call_name != name) {
-    call.reset();
-    call_name.clear();
+  if (current_name != name) {
+    current = ForwardChoice{};
+    current_name.clear();
     try {
-      call = make_call(bench_case);
+      if (bench_case.pass == Pass::forward) {
+        current = choose_forward(bench_case);
+      } else {
+        current.call = make_call(bench_case, dnnl::prop_kind::forward_training);
+      }
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
       return;
     }
-    call_name = name;
+    current_name = name;
   }
-  if (with_reorders) call->run_with_reorders();  // warm-up
-  else call->run_primitive();
-  call->stream.wait();
+  OnednnCall& call = *current.call;
+  if (with_reorders) call.run_with_reorders();  // warm-up
+  else call.run_primitive();
+  call.stream.wait();
   for (auto _ : state) {
-    if (with_reorders) call->run_with_reorders();
-    else call->run_primitive();
-    call->stream.wait();
+    if (with_reorders) call.run_with_reorders();
+    else call.run_primitive();
+    call.stream.wait();
   }
   set_conv_counters(state, bench_case, threads, *peak, sizeof(float));
-  state.SetLabel(bench_case.with_batch().describe() + " " + call->description);
+  std::string label = bench_case.with_batch().describe() + " " + call.description;
+  if (bench_case.pass == Pass::forward) {
+    state.counters["forward_training_chosen"] = current.kind == dnnl::prop_kind::forward_training ? 1 : 0;
+    state.counters["trial_inference_images_per_second"] = current.inference_rate;
+    state.counters["trial_training_images_per_second"] = current.training_rate;
+    label += "; " + current.note;
+  }
+  state.SetLabel(label);
 }
 
 }  // namespace

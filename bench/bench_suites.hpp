@@ -18,6 +18,12 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak);
 bool register_onednn_benchmarks(const BenchPlan& plan, const StartupPeak& peak);
 std::string onednn_description();  // version and CPU runtime, or why it is missing
 
+// XNNPACK's NHWC convolution operator for the plan's forward cases: conv/xnnpack/forward/... (NHWC operands)
+// and conv/xnnpack_nchw/forward/... (with the layout copies from and back to NCHW). Returns false
+// (registering nothing) when the suite was built without XNNPACK.
+bool register_xnnpack_benchmarks(const BenchPlan& plan, const StartupPeak& peak);
+std::string xnnpack_description();  // what was found, or why it is missing
+
 // One training epoch of the lecture's network per implementation (except the slow reference) and thread
 // count, on the first `images` MNIST training images: epoch/<impl>/lecture_net/float/batch:64/threads:<T>.
 void register_epoch_benchmarks(const BenchPlan& plan, std::size_t images);

@@ -4,13 +4,21 @@ Python peers' files in the same shape) into summary.md and summary.json: the mac
 implementation and peer per shape with images/s, GFLOP/s and ratios to the FMA peak and to PyTorch, a
 roofline view, the project's performance targets (measured, target, met), and the end-to-end epochs.
 
-Standard library only. Usage: summarize.py RESULTS_DIR"""
+Per shape suite (the plan's "suite" field: a shape file's stem, or "user"), for every pass: the geometric mean
+over the suite's shapes of convlab's best implementation at 2 threads against the oneDNN primitive, PyTorch
+and (forward) XNNPACK, each at its best; the worst shape; a per-shape table; and a chart of the per-shape
+speed-ups, speedups-<pass>.png, drawn by gnuplot when it is installed (its data: speedups-<pass>.dat).
+
+Standard library only (plus the gnuplot command for the charts). Usage: summarize.py RESULTS_DIR"""
 
 import csv
 import glob
 import json
 import os
+import math
 import re
+import shutil
+import subprocess
 import sys
 
 CONV_NAME = re.compile(r"^conv/([^/]+)/([^/]+)/([^/]+)/([^/]+)/batch:(\d+)/threads:(\d+)")
@@ -19,7 +27,21 @@ PEAK_FMA = re.compile(r"^peak/fma/(float|double)/threads:(\d+)")
 PEAK_MEMORY = re.compile(r"^peak/memory/(read|write|copy)/threads:(\d+)")
 UNIT_PER_SECOND = {"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1.0}
 PASSES = ["forward", "backward_input", "backward_weights"]
-PEERS = ["onednn", "onednn_nchw", "torch", "numpy"]
+PEERS = ["onednn", "onednn_fwd_inference", "onednn_fwd_training", "onednn_nchw", "torch", "xnnpack", "xnnpack_nchw",
+         "numpy"]
+# convlab's contenders for "its best" per shape (naive is the reference, never a contender).
+CONVLAB_BEST_IMPLS = ("simd", "openmp", "im2col")
+# Each peer at its best: the fastest of these benchmark names at either thread count. conv/onednn is already
+# the faster forward prop kind; the separate names count too when a run has them.
+SUITE_PEERS = [
+    {"key": "onednn", "label": "oneDNN primitive", "impls": ("onednn", "onednn_fwd_inference", "onednn_fwd_training"),
+     "passes": PASSES},
+    {"key": "torch", "label": "PyTorch", "impls": ("torch",), "passes": PASSES},
+    {"key": "xnnpack", "label": "XNNPACK", "impls": ("xnnpack",), "passes": ["forward"]},
+]
+# The shape files the geomean targets are judged on.
+TARGET_SUITES = ("mnist", "resnet", "deepbench")
+NO_SUITE = "user"  # plans without a "suite" field (older convlab_bench) hold only built-in shapes
 EXPECTED_FILES = {
     "convlab_bench.json": "convlab_bench (convlab's implementations, machine peak, oneDNN)",
     "torch_conv.json": "PyTorch conv2d peer",
@@ -77,7 +99,10 @@ class Run:
                    "threads": int(threads), "images_per_second": float(entry.get("images_per_second", 0)),
                    "GFLOPS": float(entry.get("GFLOPS", 0)), "source": source, "label": entry.get("label", ""),
                    "arithmetic_intensity": entry.get("arithmetic_intensity"),
-                   "workspace_bytes": entry.get("workspace_bytes")}
+                   "workspace_bytes": entry.get("workspace_bytes"),
+                   # which variant a peer timed: PyTorch's memory format, oneDNN's forward prop kind
+                   "memory_format": entry.get("memory_format"),
+                   "forward_training_chosen": entry.get("forward_training_chosen")}
             self.conv.append(row)
             if source == "convlab_bench.json" and impl not in PEERS and impl not in self.impl_order:
                 self.impl_order.append(impl)
@@ -188,6 +213,335 @@ def best_row(rows, min_batch=1):
     return max(rows, key=lambda r: r["images_per_second"]) if rows else None
 
 
+# ---- per shape suite ------------------------------------------------------------------------------------
+
+
+def plan_cases(run):
+    """The plan's cases with their suite (NO_SUITE when the plan predates suites)."""
+    cases = []
+    for case in run.plan.get("cases", []):
+        case = dict(case)
+        case["suite"] = case.get("suite") or NO_SUITE
+        cases.append(case)
+    return cases
+
+
+def suites_in_order(run):
+    order = []
+    for case in plan_cases(run):
+        if case["suite"] not in order:
+            order.append(case["suite"])
+    return order
+
+
+def geomean(values):
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def best_convlab(run, pass_, shape, batch, threads=2):
+    """convlab's fastest of CONVLAB_BEST_IMPLS for the case at `threads` (an implementation without threads
+    with its 1-thread figure)."""
+    rows = [r for r in convlab_rows(run, pass_, shape, threads)
+            if r["impl"] in CONVLAB_BEST_IMPLS and r["batch"] == batch]
+    return best_row(rows)
+
+
+def best_peer(run, impls, pass_, shape, batch):
+    """A peer at its best: the fastest of its benchmark names at any thread count."""
+    rows = [r for r in run.conv if r["impl"] in impls and r["pass"] == pass_ and r["shape"] == shape
+            and r["batch"] == batch and r["dtype"] == "float"]
+    return best_row(rows)
+
+
+def peer_variant(row):
+    """What the peer's row timed, in a few words: thread count plus PyTorch's layout or oneDNN's prop kind."""
+    words = [f"{row['threads']}t"]
+    if row["impl"] != "onednn" and row["impl"].startswith("onednn_"):
+        words.append(row["impl"][len("onednn_"):])
+    if row.get("forward_training_chosen") is not None and row["pass"] == "forward" and row["impl"] == "onednn":
+        words.append("fwd_training" if row["forward_training_chosen"] else "fwd_inference")
+    if row.get("memory_format"):
+        words.append(row["memory_format"])
+    return ", ".join(words)
+
+
+def suite_comparison(run):
+    """{pass: {suite: {"cases": [...], "peers": {key: summary}}}}: per case convlab's best at 2 threads and
+    each peer at its best with the ratio; per peer the geomean of the ratios, the worst case and how many
+    cases had both figures."""
+    result = {}
+    cases = plan_cases(run)
+    for pass_ in PASSES:
+        per_suite = {}
+        for suite in suites_in_order(run):
+            rows = []
+            for case in cases:
+                if case["suite"] != suite or case["pass"] != pass_:
+                    continue
+                shape, batch = case["shape_id"], case["batch"]
+                own = best_convlab(run, pass_, shape, batch)
+                row = {"shape": shape, "name": case.get("name") or shape, "batch": batch,
+                       "in_channels": case.get("in_channels"), "flops": case.get("flops"), "convlab": own,
+                       "peers": {}}
+                for peer in SUITE_PEERS:
+                    if pass_ not in peer["passes"]:
+                        continue
+                    other = best_peer(run, peer["impls"], pass_, shape, batch)
+                    row["peers"][peer["key"]] = {
+                        "row": other,
+                        "ratio": ratio(own["images_per_second"], other["images_per_second"]) if own and other else None}
+                rows.append(row)
+            if not rows:
+                continue  # the suite has no case of this pass
+            peers = {}
+            for peer in SUITE_PEERS:
+                if pass_ not in peer["passes"]:
+                    continue
+                measured = [(r, r["peers"][peer["key"]]["ratio"]) for r in rows if r["peers"][peer["key"]]["ratio"]]
+                worst = min(measured, key=lambda m: m[1]) if measured else None
+                peers[peer["key"]] = {"geomean": geomean([m[1] for m in measured]), "measured": len(measured),
+                                      "cases": len(rows),
+                                      "worst": {"shape": worst[0]["name"], "batch": worst[0]["batch"],
+                                                "ratio": worst[1]} if worst else None}
+            per_suite[suite] = {"cases": rows, "peers": peers}
+        result[pass_] = per_suite
+    return result
+
+
+def suite_targets(run, comparison, add):
+    """The per-suite targets of the issue, every pass: geomeans over the target suites against the oneDNN
+    primitive and PyTorch, no shape below 0.7x, im2col's fraction of the FMA peak and its lead over numpy,
+    openmp's 1-thread parity with simd and its 2-thread scaling."""
+    cases = plan_cases(run)
+    for pass_ in PASSES:
+        suites = comparison.get(pass_, {})
+        for peer in (p for p in SUITE_PEERS if p["key"] in ("onednn", "torch")):
+            lowest, unmeasured = None, []
+            for suite in TARGET_SUITES:
+                what = (f"{pass_}, {suite} shapes: geomean of convlab's best (2 threads) / {peer['label']} "
+                        "at its best")
+                summary = suites.get(suite, {}).get("peers", {}).get(peer["key"])
+                if not summary or not summary["cases"]:
+                    add(what, None, 1.0, f"not measured: no '{suite}' shapes in this run's plan")
+                    unmeasured.append(suite)
+                    continue
+                if not summary["measured"]:
+                    add(what, None, 1.0, f"not measured: no case of the {summary['cases']} has both figures")
+                    unmeasured.append(suite)
+                    continue
+                worst = summary["worst"]
+                add(what, summary["geomean"], 1.0,
+                    f"{summary['measured']} of {summary['cases']} shapes; worst {worst['shape']} "
+                    f"(batch {worst['batch']}) at {fmt(worst['ratio'])}x")
+                if lowest is None or worst["ratio"] < lowest[0]:
+                    lowest = (worst["ratio"], f"{suite}/{worst['shape']} (batch {worst['batch']})")
+            add(f"{pass_}, every shape of the {'/'.join(TARGET_SUITES)} files: lowest convlab's best / "
+                f"{peer['label']} at its best", lowest[0] if lowest else None, 0.7,
+                (lowest[1] if lowest else "not measured")
+                + (f"; {', '.join(unmeasured)} not measured" if lowest and unmeasured else ""))
+
+        # The rest are judged on every case of the pass in the plan (all suites, all batches).
+        pass_cases = [c for c in cases if c["pass"] == pass_]
+
+        def lowest_over(candidates, what, goal, strictly_above=False):
+            """candidates: (case label, value or None). Adds the lowest value with where it is."""
+            measured = [(label, value) for label, value in candidates if value is not None]
+            missing = len(candidates) - len(measured)
+            if not measured:
+                add(what, None, goal, "not measured" if candidates else "no such case in this run's plan")
+                return
+            label, value = min(measured, key=lambda m: m[1])
+            add(what, value, goal, f"lowest at {label}; {len(measured)} case(s)"
+                + (f", {missing} not measured" if missing else ""), strictly_above)
+
+        def case_label(case):
+            return f"{case['suite']}/{case.get('name') or case['shape_id']} batch {case['batch']}"
+
+        def at(impl, case, threads):
+            rows = [r for r in convlab_rows(run, pass_, case["shape_id"], threads)
+                    if r["impl"] == impl and r["batch"] == case["batch"]]
+            return rows[0] if rows else None
+
+        wide = [c for c in pass_cases if (c.get("in_channels") or 0) >= 16]
+        lowest_over([(case_label(c), (at("im2col", c, 2) or {}).get("peak_fraction")) for c in wide],
+                    f"{pass_}: im2col (2 threads), fraction of the FMA peak, every shape with >= 16 input channels",
+                    0.4)
+        numpy_pairs = []
+        for c in pass_cases:
+            own = at("im2col", c, 2)
+            numpy = best_peer(run, ("numpy",), pass_, c["shape_id"], c["batch"])
+            numpy_pairs.append((case_label(c), ratio(own["images_per_second"], numpy["images_per_second"])
+                                if own and numpy else None))
+        lowest_over(numpy_pairs, f"{pass_}: im2col (2 threads) / numpy peer at its best, every shape (above 1)",
+                    1.0, strictly_above=True)
+        parity = []
+        for c in pass_cases:
+            openmp, simd = at("openmp", c, 1), at("simd", c, 1)
+            parity.append((case_label(c), ratio(openmp["images_per_second"], simd["images_per_second"])
+                           if openmp and simd and openmp["threads"] == 1 else None))
+        lowest_over(parity, f"{pass_}: openmp / simd at 1 thread, every shape (within 5 %)", 0.95)
+        scaling = []
+        for c in pass_cases:
+            if (c.get("flops") or 0) < 0.5e9:
+                continue
+            two, one = at("openmp", c, 2), at("openmp", c, 1)
+            scaling.append((case_label(c), ratio(two["images_per_second"], one["images_per_second"])
+                            if two and one and two["threads"] == 2 and one["threads"] == 1 else None))
+        lowest_over(scaling, f"{pass_}: openmp 2 threads / 1 thread, every call of >= 0.5 GFLOP", 1.8)
+
+
+def write_speedup_charts(run, comparison):
+    """Per pass: speedups-<pass>.dat (one line per case: label and convlab's best / each peer at its best)
+    and, when gnuplot is installed, speedups-<pass>.png: grouped bars from 1.0 on a log scale, so a bar up
+    is a lead, a bar down a deficit. Returns what it wrote or why it did not, one line per pass."""
+    notes = []
+    gnuplot = shutil.which("gnuplot")
+    for pass_ in PASSES:
+        peers = [p for p in SUITE_PEERS if pass_ in p["passes"]]
+        lines = []
+        for suite, data in comparison.get(pass_, {}).items():
+            names = [case["name"] for case in data["cases"]]
+            for case in data["cases"]:
+                values = [case["peers"][p["key"]]["ratio"] for p in peers]
+                if all(v is None for v in values):
+                    continue
+                # the batch only where the suite has the shape at more than one batch
+                label = f"{suite}/{case['name']}" + (f"/b{case['batch']}" if names.count(case["name"]) > 1 else "")
+                lines.append((label, values))
+        dat = os.path.join(run.directory, f"speedups-{pass_}.dat")
+        if not lines:
+            notes.append(f"{pass_}: no chart (no case with convlab and a peer measured)")
+            continue
+        with open(dat, "w", encoding="utf-8") as f:
+            f.write("# case " + " ".join(f"vs_{p['key']}" for p in peers) + "  (convlab's best at 2 threads / the peer"
+                    " at its best; NaN: not measured)\n")
+            for label, values in lines:
+                f.write(f"\"{label}\" " + " ".join("NaN" if v is None else f"{v:.6g}" for v in values) + "\n")
+        if not gnuplot:
+            notes.append(f"{pass_}: {os.path.basename(dat)} written; no chart (gnuplot not installed)")
+            continue
+        png = os.path.join(run.directory, f"speedups-{pass_}.png")
+        width = max(800, 60 + 18 * len(lines) * len(peers))
+        box = 0.8 / len(peers)
+        plots = []
+        for i, peer in enumerate(peers):
+            offset = (i - (len(peers) - 1) / 2) * box
+            # boxxyerror: x y xlow xhigh ylow yhigh, bars from 1.0 to the ratio
+            plots.append(f"'{dat}' using ($0+{offset}):{i + 2}:($0+{offset - box / 2}):($0+{offset + box / 2}):"
+                         f"(1):{i + 2}{':xtic(1)' if i == 0 else ''} with boxxyerror fs solid 0.8 noborder "
+                         f"title 'vs {peer['label']}'")
+        plots.append("1 with lines lc rgb 'black' dt 2 notitle")
+        script = "\n".join([
+            f"set terminal pngcairo noenhanced size {width},520",
+            f"set output '{png}'",
+            f"set title \"{pass_}: convlab's best (2 threads) / each peer at its best, per shape\"",
+            "set logscale y", "set ylabel 'speed-up (log scale)'", "set grid ytics",
+            "set xtics rotate by 45 right font ',8'", "set key top right opaque box",
+            "set bmargin 10",
+            f"set xrange [-0.6:{len(lines) - 0.4}]", "set datafile missing 'NaN'",
+            "plot " + ", ".join(plots), ""])
+        try:
+            done = subprocess.run([gnuplot], input=script, text=True, capture_output=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            notes.append(f"{pass_}: no chart (gnuplot failed: {error})")
+            continue
+        if done.returncode != 0 or not os.path.exists(png):
+            notes.append(f"{pass_}: no chart (gnuplot: {done.stderr.strip().splitlines()[-1:] or done.returncode})")
+        else:
+            notes.append(f"{pass_}: {os.path.basename(png)}")
+    return notes
+
+
+def suite_markdown(run, comparison, chart_notes):
+    out = ["## Per shape suite: convlab's best against each peer at its best", ""]
+    out.append("convlab's best: the fastest of " + "/".join(CONVLAB_BEST_IMPLS) + " at 2 threads (an implementation "
+               "without threads with its 1-thread figure), batch as in the plan. Each peer at its best: its fastest "
+               "figure at 1 or 2 threads (the oneDNN primitive: the faster forward prop kind; PyTorch: the faster "
+               "of NCHW and channels_last; XNNPACK: NHWC, forward only). Ratios are images/s over images/s; a "
+               "geomean over the shapes with both figures.")
+    out.append("")
+    if not comparison or not any(comparison.values()):
+        return out + ["No plan in this run: not measured.", ""]
+    for pass_ in PASSES:
+        suites = comparison.get(pass_, {})
+        if not suites:
+            continue
+        out += [f"### {pass_}", ""]
+        header = ["suite", "shapes"]
+        rows = []
+        peers = [p for p in SUITE_PEERS if pass_ in p["passes"]]
+        for peer in peers:
+            header += [f"vs {peer['label']}: geomean", "worst"]
+        for suite, data in suites.items():
+            row = [suite, len(data["cases"])]
+            for peer in peers:
+                summary = data["peers"][peer["key"]]
+                if not summary["measured"]:
+                    row += ["not measured", "-"]
+                    continue
+                worst = summary["worst"]
+                count = "" if summary["measured"] == summary["cases"] else \
+                    f" ({summary['measured']} of {summary['cases']})"
+                row += [f"{fmt(summary['geomean'])}x{count}",
+                        f"{worst['shape']} b{worst['batch']}: {fmt(worst['ratio'])}x"]
+            rows.append(row)
+        out += [table(header, rows), ""]
+        for suite, data in suites.items():
+            out += [f"#### {pass_}, {suite}", ""]
+            header = ["shape", "batch", "GFLOP/call", "convlab best", "GFLOP/s"]
+            for peer in peers:
+                header += [peer["label"], "GFLOP/s", "ratio"]
+            rows = []
+            for case in data["cases"]:
+                own = case["convlab"]
+                row = [case["name"], case["batch"], fmt(case["flops"] / 1e9 if case["flops"] else None),
+                       f"{own['impl']} ({own['threads']}t)" if own else "not measured",
+                       fmt(own["GFLOPS"]) if own else "-"]
+                for peer in peers:
+                    other = case["peers"][peer["key"]]
+                    if other["row"]:
+                        row += [peer_variant(other["row"]), fmt(other["row"]["GFLOPS"]), fmt(other["ratio"])]
+                    else:
+                        row += ["not measured", "-", "-"]
+                rows.append(row)
+            out += [table(header, rows), ""]
+    if chart_notes:
+        out += ["Charts (bars from 1.0 on a log scale: up, convlab is faster): " + "; ".join(chart_notes) + ".", ""]
+    return out
+
+
+def suites_json(comparison):
+    """The comparison for summary.json: rows named by benchmark, not repeated whole."""
+    def brief(row):
+        return None if row is None else {"impl": row["impl"], "threads": row["threads"], "GFLOPS": row["GFLOPS"],
+                                         "images_per_second": row["images_per_second"],
+                                         "variant": peer_variant(row)}
+    return {pass_: {suite: {"peers": data["peers"],
+                            "cases": [{"shape": c["shape"], "name": c["name"], "batch": c["batch"],
+                                       "convlab": brief(c["convlab"]),
+                                       "peers": {k: {"ratio": v["ratio"], "row": brief(v["row"])}
+                                                 for k, v in c["peers"].items()}} for c in data["cases"]]}
+                    for suite, data in suites.items()} for pass_, suites in comparison.items()}
+
+
+def print_suite_geomeans(comparison):
+    """One line per pass, suite and peer on stdout: what a reader (and tests/summarize_suites.cmake) checks
+    first."""
+    for pass_, suites in comparison.items():
+        for suite, data in suites.items():
+            for peer in SUITE_PEERS:
+                summary = data["peers"].get(peer["key"])
+                if summary is None:
+                    continue
+                if summary["measured"]:
+                    worst = summary["worst"]
+                    print(f"summarize.py: {pass_} {suite}: convlab's best vs {peer['label']} geomean "
+                          f"{summary['geomean']:.2f}x over {summary['measured']} of {summary['cases']} shapes, worst "
+                          f"{worst['shape']} {worst['ratio']:.2f}x")
+                else:
+                    print(f"summarize.py: {pass_} {suite}: convlab's best vs {peer['label']} not measured")
+
+
 TARGET_TEST_PERCENT = 98.24  # the lecture's test accuracy on MNIST
 TRAIN_HISTORY = "train_default_history.csv"  # scripts/bench.sh: `convlab train --threads 2 --history ...`
 
@@ -206,12 +560,12 @@ def time_to_accuracy(run, percent):
     return None
 
 
-def targets(run):
+def targets(run, comparison):
     """The project's performance targets, each with the measured figure, the goal and whether it is met."""
     result = []
 
-    def add(what, measured, goal, detail):
-        met = None if measured is None else measured >= goal
+    def add(what, measured, goal, detail, strictly_above=False):
+        met = None if measured is None else (measured > goal if strictly_above else measured >= goal)
         result.append({"target": what, "measured": measured, "goal": goal, "met": met, "detail": detail})
 
     lecture_forward = convlab_rows(run, "forward", "lecture1", 2)
@@ -316,6 +670,7 @@ def targets(run):
     else:
         add("openmp: 2 threads vs itself at 1 thread (lecture layer forward)", None, 1.8,
             "no 'openmp' implementation measured at 1 and 2 threads")
+    suite_targets(run, comparison, add)
     return result
 
 
@@ -368,7 +723,7 @@ def warnings(run):
     return found
 
 
-def markdown(run, target_rows, roof_rows):
+def markdown(run, target_rows, roof_rows, comparison, chart_notes):
     ctx = run.contexts.get("convlab_bench.json", {})
     out = [f"# convlab benchmark summary: {os.path.basename(os.path.abspath(run.directory))}", ""]
     meta = run.meta
@@ -380,6 +735,7 @@ def markdown(run, target_rows, roof_rows):
         out.append(f"- `{impl}`: {ctx.get(f'impl.{impl}.summary', '')} (threads: "
                    f"{ctx.get(f'impl.{impl}.uses_threads', '?')}; flags `{ctx.get(f'impl.{impl}.build_flags', '?')}`)")
     out.append(f"- oneDNN: {ctx.get('convlab.onednn', 'no figures')}")
+    out.append(f"- XNNPACK: {ctx.get('convlab.xnnpack', 'no figures')}")
     torch_ctx = run.contexts.get("torch_conv.json")
     if torch_ctx:
         out.append(f"- PyTorch {torch_ctx.get('torch_version')}, Python peers' glibc allocator: MALLOC_MMAP_MAX_="
@@ -421,6 +777,8 @@ def markdown(run, target_rows, roof_rows):
     rows = [[t["target"], fmt(t["measured"]), fmt(t["goal"]),
              "n/a" if t["met"] is None else ("yes" if t["met"] else "no"), t["detail"]] for t in target_rows]
     out += [table(["target", "measured", "goal", "met", "where"], rows), ""]
+
+    out += suite_markdown(run, comparison, chart_notes)
 
     out += ["## Roofline (float32)", ""]
     rows = []
@@ -495,16 +853,20 @@ def main(argv):
         print(f"summarize.py: {argv[1]}: no benchmark results found", file=sys.stderr)
         return 1
     enrich(run)
-    target_rows = targets(run)
+    comparison = suite_comparison(run)
+    target_rows = targets(run, comparison)
     roof_rows = roofline(run)
-    write_atomically(os.path.join(argv[1], "summary.md"), markdown(run, target_rows, roof_rows))
+    chart_notes = write_speedup_charts(run, comparison)
+    write_atomically(os.path.join(argv[1], "summary.md"), markdown(run, target_rows, roof_rows, comparison, chart_notes))
     summary = {"meta": run.meta,
                "fma_peak_gflops": {f"{d}/threads:{t}": v for (d, t), v in sorted(run.fma.items())},
                "memory_gbps": {f"{k}/threads:{t}": v for (k, t), v in sorted(run.memory.items())},
-               "warnings": warnings(run), "targets": target_rows, "roofline": roof_rows, "conv": run.conv,
+               "warnings": warnings(run), "targets": target_rows, "roofline": roof_rows,
+               "suites": suites_json(comparison), "charts": chart_notes, "conv": run.conv,
                "epochs": run.epochs,
                "other": run.other, "errors": run.errors}
     write_atomically(os.path.join(argv[1], "summary.json"), json.dumps(summary, indent=2) + "\n")
+    print_suite_geomeans(comparison)
     print(f"summarize.py: wrote {os.path.join(argv[1], 'summary.md')} and summary.json")
     return 0
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole benchmark suite and writes results/bench-<timestamp>/: convlab_bench's Google Benchmark
-# JSON (machine peak, every implementation, oneDNN), the Python peers' JSON (PyTorch, the lecture's numpy
-# method, a PyTorch training epoch), the default `convlab train` run's history (time to 98.24% test), their
-# logs, and summary.md / summary.json from bench/summarize.py.
+# JSON (machine peak, every implementation, oneDNN, XNNPACK), the Python peers' JSON (PyTorch, the lecture's
+# numpy method, a PyTorch training epoch), the default `convlab train` run's history (time to 98.24% test), their
+# logs, and summary.md / summary.json / speedups-<pass>.png from
+# bench/summarize.py.
 #   --quick         fewer cases and shorter timing: finishes in about two minutes on an idle machine
 #   --shapes FILE   time the layers of this shape file instead of the standard ones (repeatable)
 #   --shape DESC    time this benchdnn descriptor's layer, e.g. 'mb64ic20ih24oc50kh5sh2' (repeatable)
@@ -55,7 +56,7 @@ uptime_before=$(uptime)
 say "mode $mode, results in $out; load: $uptime_before"
 
 printf '%s\n' "$plan_json" >"$out/plan.json"
-say "convlab_bench (machine peak, convlab's implementations, oneDNN)"
+say "convlab_bench (machine peak, convlab's implementations, oneDNN, XNNPACK)"
 "$bench" "${own_flags[@]}" --convlab_epoch_images="$epoch_images" --benchmark_min_time="$min_time" \
   --benchmark_out="$out/convlab_bench.json" --benchmark_out_format=json 2> >(tee -a "$log" >&2) |
   tee "$out/convlab_bench.txt"

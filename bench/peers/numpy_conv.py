@@ -87,21 +87,28 @@ def blas_description():
     return info
 
 
+def pair(value):
+    """(height, width) from a per-axis pair or one number for both axes."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+
+
 def windows(np, x, kernel_height, kernel_width, stride):
     """(N, C, H, W) -> (N, C, oh, ow, kh, kw) view: the lecture's as_strided trick, no copy."""
     n, c, h, w = x.shape
     sn, sc, sh, sw = x.strides
-    oh = (h - kernel_height) // stride + 1
-    ow = (w - kernel_width) // stride + 1
+    stride_h, stride_w = pair(stride)
+    oh = (h - kernel_height) // stride_h + 1
+    ow = (w - kernel_width) // stride_w + 1
     return np.lib.stride_tricks.as_strided(
         x, shape=(n, c, oh, ow, kernel_height, kernel_width),
-        strides=(sn, sc, sh * stride, sw * stride, sh, sw), writeable=False)
+        strides=(sn, sc, sh * stride_h, sw * stride_w, sh, sw), writeable=False)
 
 
 def pad(np, x, padding):
-    if padding == 0:
+    pad_h, pad_w = pair(padding)
+    if pad_h == 0 and pad_w == 0:
         return x
-    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    return np.pad(x, ((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)))
 
 
 def forward(np, x, w, b, stride, padding):
@@ -121,43 +128,49 @@ def backward_input(np, dy, w, in_height, in_width, stride, padding):
     dy with the flipped kernels, cropped to the unpadded input."""
     n, f, oh, ow = dy.shape
     kh, kw = w.shape[2:]
-    padded_h, padded_w = in_height + 2 * padding, in_width + 2 * padding
+    (sh, sw), (ph, pw) = pair(stride), pair(padding)
+    padded_h, padded_w = in_height + 2 * ph, in_width + 2 * pw
     # Dilate by the stride and pad by k-1, plus whatever rows/columns the strided windows never reached.
     full = np.zeros((n, f, padded_h + kh - 1, padded_w + kw - 1), dtype=dy.dtype)
-    full[:, :, kh - 1:kh - 1 + (oh - 1) * stride + 1:stride, kw - 1:kw - 1 + (ow - 1) * stride + 1:stride] = dy
+    full[:, :, kh - 1:kh - 1 + (oh - 1) * sh + 1:sh, kw - 1:kw - 1 + (ow - 1) * sw + 1:sw] = dy
     dx_padded = np.tensordot(windows(np, full, kh, kw, 1), w[:, :, ::-1, ::-1], axes=([1, 4, 5], [0, 2, 3]))
-    return dx_padded[:, padding:padding + in_height, padding:padding + in_width, :]
+    return dx_padded[:, ph:ph + in_height, pw:pw + in_width, :]
 
 
 def self_check(np):
-    """Against direct loops, on small shapes with stride and padding: the peer must compute the real thing."""
+    """Against direct loops, on small shapes with stride and padding (the last one different per axis): the
+    peer must compute the real thing."""
     rng = np.random.default_rng(1)
-    for (n, c, h, f, k, s, p) in [(2, 1, 8, 3, 3, 1, 0), (2, 2, 9, 3, 3, 2, 1), (1, 3, 7, 2, 5, 2, 2)]:
-        x = rng.standard_normal((n, c, h, h))
-        w = rng.standard_normal((f, c, k, k))
+    # (n, c, h, w, f, kh, kw, (stride_h, stride_w), (pad_h, pad_w))
+    for shape in [(2, 1, 8, 8, 3, 3, 3, (1, 1), (0, 0)), (2, 2, 9, 9, 3, 3, 3, (2, 2), (1, 1)),
+                  (1, 3, 7, 7, 2, 5, 5, (2, 2), (2, 2)), (2, 2, 9, 11, 3, 3, 5, (1, 2), (2, 1))]:
+        n, c, h, w_, f, kh, kw, (sh, sw), (ph, pw) = shape
+        x = rng.standard_normal((n, c, h, w_))
+        w = rng.standard_normal((f, c, kh, kw))
         b = rng.standard_normal(f)
-        xp = pad(np, x, p)
-        o = (h + 2 * p - k) // s + 1
-        y_ref = np.zeros((n, f, o, o))
-        for i in range(o):
-            for j in range(o):
-                patch = xp[:, :, i * s:i * s + k, j * s:j * s + k]
+        xp = pad(np, x, (ph, pw))
+        oh, ow = (h + 2 * ph - kh) // sh + 1, (w_ + 2 * pw - kw) // sw + 1
+        y_ref = np.zeros((n, f, oh, ow))
+        for i in range(oh):
+            for j in range(ow):
+                patch = xp[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw]
                 y_ref[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3])) + b
-        y = forward(np, x, w, b, s, p).transpose(0, 3, 1, 2)
+        y = forward(np, x, w, b, (sh, sw), (ph, pw)).transpose(0, 3, 1, 2)
         dy = rng.standard_normal(y_ref.shape)
         dxp_ref = np.zeros_like(xp)
         dw_ref = np.zeros_like(w)
-        for i in range(o):
-            for j in range(o):
-                dxp_ref[:, :, i * s:i * s + k, j * s:j * s + k] += np.tensordot(dy[:, :, i, j], w, axes=([1], [0]))
-                dw_ref += np.tensordot(dy[:, :, i, j], xp[:, :, i * s:i * s + k, j * s:j * s + k], axes=([0], [0]))
-        dx_ref = dxp_ref[:, :, p:p + h, p:p + h]
-        dx = backward_input(np, dy, w, h, h, s, p).transpose(0, 3, 1, 2)
-        dw, db = backward_weights(np, x, dy, k, k, s, p)
+        for i in range(oh):
+            for j in range(ow):
+                window = (slice(None), slice(None), slice(i * sh, i * sh + kh), slice(j * sw, j * sw + kw))
+                dxp_ref[window] += np.tensordot(dy[:, :, i, j], w, axes=([1], [0]))
+                dw_ref += np.tensordot(dy[:, :, i, j], xp[window], axes=([0], [0]))
+        dx_ref = dxp_ref[:, :, ph:ph + h, pw:pw + w_]
+        dx = backward_input(np, dy, w, h, w_, (sh, sw), (ph, pw)).transpose(0, 3, 1, 2)
+        dw, db = backward_weights(np, x, dy, kh, kw, (sh, sw), (ph, pw))
         for name, got, want in [("forward", y, y_ref), ("backward_input", dx, dx_ref), ("backward_weights", dw, dw_ref),
                                 ("bias_grad", db, dy.sum(axis=(0, 2, 3)))]:
-            if not np.allclose(got, want, rtol=1e-10, atol=1e-10):
-                raise SystemExit(f"{PEER}: self-check failed: {name} for shape {(n, c, h, f, k, s, p)}")
+            if got.shape != want.shape or not np.allclose(got, want, rtol=1e-10, atol=1e-10):
+                raise SystemExit(f"{PEER}: self-check failed: {name} for shape {shape}")
     peer_common.log(PEER, "self-check passed (forward, backward_input, backward_weights vs direct loops)")
 
 
@@ -186,8 +199,9 @@ def main():
             continue
         n, c, f = case["batch"], case["in_channels"], case["out_channels"]
         h, w_, kh, kw = case["in_height"], case["in_width"], case["kernel_height"], case["kernel_width"]
-        s, p = case["stride"], case["padding"]
-        oh, ow = (h + 2 * p - kh) // s + 1, (w_ + 2 * p - kw) // s + 1
+        sh, sw, ph, pw = peer_common.geometry(case)
+        s, p = (sh, sw), (ph, pw)
+        oh, ow = (h + 2 * ph - kh) // sh + 1, (w_ + 2 * pw - kw) // sw + 1
         x = rng.standard_normal((n, c, h, w_), dtype=np.float32)
         w = rng.standard_normal((f, c, kh, kw), dtype=np.float32)
         b = rng.standard_normal(f, dtype=np.float32)

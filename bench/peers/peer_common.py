@@ -13,25 +13,9 @@ def log(peer, message):
 
 
 def load_plan(path):
-    """The plan, with each case's "stride" and "padding" taken from its per-axis fields (stride_height,
-    stride_width, pad_height, pad_width; plans before them had only the two). The peers take one stride and
-    one padding for both axes, so a case whose rows and columns differ is left out with a message rather than
-    timed as a different convolution under its name."""
+    """The plan convlab_bench printed; each case's stride and padding per axis: geometry(case)."""
     with open(path, encoding="utf-8") as f:
-        plan = json.load(f)
-    peer = os.path.splitext(os.path.basename(sys.argv[0]))[0] or "peer"
-    kept = []
-    for case in plan["cases"]:
-        sh, sw = case.get("stride_height", case["stride"]), case.get("stride_width", case["stride"])
-        ph, pw = case.get("pad_height", case["padding"]), case.get("pad_width", case["padding"])
-        if sh != sw or ph != pw:
-            log(peer, f"skipped {case['shape_id']} {case['pass']} batch {case['batch']}: stride {sh},{sw} and "
-                      f"padding {ph},{pw} differ between rows and columns, which this peer does not support")
-            continue
-        case["stride"], case["padding"] = sh, ph
-        kept.append(case)
-    plan["cases"] = kept
-    return plan
+        return json.load(f)
 
 
 def load_average():
@@ -45,6 +29,16 @@ def load_average():
 
 def case_name(impl, case, threads, dtype="float"):
     return (f"conv/{impl}/{case['pass']}/{case['shape_id']}/{dtype}/batch:{case['batch']}/threads:{threads}")
+
+
+def geometry(case):
+    """(stride_height, stride_width, pad_height, pad_width) of a plan case: its per-axis fields, or the single
+    "stride"/"padding" of older plans for both axes."""
+    def axis(name, fallback):
+        value = case.get(name)
+        return int(case[fallback] if value is None else value)
+    return (axis("stride_height", "stride"), axis("stride_width", "stride"),
+            axis("pad_height", "padding"), axis("pad_width", "padding"))
 
 
 def time_calls(call, min_time):
