@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <omp.h>
+
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 namespace convlab::simd {
@@ -43,11 +46,17 @@ std::optional<KernelFamily> forced_family;
 
 std::optional<KernelFamily> family_from_environment() {
   const char* value = std::getenv(kKernelFamilyEnvVar);
-  if (!value) return std::nullopt;
-  const std::string text(value);
+  const std::string text = value ? value : "";
   if (text == "blocked") return KernelFamily::blocked;
   if (text == "planes") return KernelFamily::planes;
-  return std::nullopt;  // "auto", empty or anything else: the rule
+  if (text.empty() || text == "auto") return std::nullopt;
+  throw std::invalid_argument(std::string(kKernelFamilyEnvVar) + "='" + text +
+                              "': expected blocked, planes or auto");
+}
+
+// Image-major when the batch shares evenly over the threads (see blocked_plan.hpp).
+bool image_major(Index items, int threads) {
+  return threads <= 1 || items >= Index(4) * threads || (items >= threads && items % threads == 0);
 }
 }  // namespace
 
@@ -57,7 +66,7 @@ ChannelGroups::ChannelGroups(Index channel_count, Index lane_count, int max_vect
 
 // ------------------------------------------------------------------------------------------ forward
 
-BlockedForward::BlockedForward(const ConvShape& s, Index lanes, const Index* pixels_per_tile, int max_vectors,
+BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors,
                                int threads)
     : shape_(s), groups_(s.out_channels, lanes, max_vectors) {
   const Index oh = s.out_height(), ow = s.out_width();
@@ -65,75 +74,67 @@ BlockedForward::BlockedForward(const ConvShape& s, Index lanes, const Index* pix
   padded_height_ = s.in_height + 2 * s.pad_height;
   padded_width_ = s.in_width + 2 * s.pad_width;
   pixels_ = oh * ow;
-  pixel_source_.resize(std::size_t(pixels_));
-  pixel_dest_.resize(std::size_t(pixels_));
   for (Index oy = 0; oy < oh; ++oy)
     for (Index ox = 0; ox < ow; ++ox) {
-      pixel_source_[std::size_t(oy * ow + ox)] = oy * s.stride_height * padded_width_ + ox * s.stride_width;
-      pixel_dest_[std::size_t(oy * ow + ox)] = oy * ow + ox;
+      pixel_source_.push_back(oy * s.stride_height * padded_width_ + ox * s.stride_width);
+      pixel_dest_.push_back(oy * ow + ox);
     }
   for (Index c = 0; c < s.in_channels; ++c)
     for (Index ky = 0; ky < s.kernel_height; ++ky)
       for (Index kx = 0; kx < s.kernel_width; ++kx)
         tap_offsets_.push_back((c * padded_height_ + ky) * padded_width_ + kx);
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
-  band_pixels_ = band_size(pixels_, tile, s.batch * groups_.count(), threads);
+  const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count();
+  band_pixels_ = band_size(pixels_, tile, other_units, threads);
   bands_ = ceil_div(pixels_, band_pixels_);
 }
 
-std::size_t BlockedForward::workspace_elements() const {
-  const Index packed = groups_.padded_channels() * (Index(tap_offsets_.size()) + 1);
-  const Index padded = pads_ ? shape_.batch * shape_.in_channels * padded_height_ * padded_width_ : 0;
-  return std::size_t(packed + padded);
+Index BlockedForward::slot_elements() const {
+  return pads_ ? shape_.in_channels * padded_height_ * padded_width_ : 0;
 }
 
 template <typename T>
-void BlockedForward::pack(const T* weights, const T* bias, BlockedScratch<T>& scratch) const {
+void BlockedForward::pack(const T* weights, const T* bias, AlignedBuffer<T>& packed) const {
   const Index taps = Index(tap_offsets_.size());
   const Index padded = groups_.padded_channels();
-  scratch.packed.resize(std::size_t(padded * (taps + 1)));
-  T* packed = scratch.packed.data();
+  packed.resize(std::size_t(padded * (taps + 1)));
   for (Index g = 0; g < groups_.count(); ++g) {
     const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-    T* group = packed + first * taps;
+    T* group = packed.data() + first * taps;
     for (Index t = 0; t < taps; ++t)
       for (Index i = 0; i < width; ++i) {
         const Index f = first + i;
         group[t * width + i] = f < shape_.out_channels ? weights[f * taps + t] : T(0);
       }
   }
-  T* packed_bias = packed + padded * taps;
+  T* packed_bias = packed.data() + padded * taps;
   for (Index f = 0; f < padded; ++f) packed_bias[f] = bias && f < shape_.out_channels ? bias[f] : T(0);
-  if (pads_) scratch.source.resize(std::size_t(shape_.batch * shape_.in_channels * padded_height_ * padded_width_));
 }
 
 template <typename T>
-void BlockedForward::pad_image(const T* input, Index n, BlockedScratch<T>& scratch) const {
+const T* BlockedForward::prepare_image(const T* input, Index n, T* slot) const {
   const ConvShape& s = shape_;
-  const Index image = s.in_channels * s.in_height * s.in_width;
-  copy_with_border(input + n * image, s.in_channels, s.in_height, s.in_width, s.pad_height, s.pad_width,
-                   padded_height_, padded_width_,
-                   scratch.source.data() + n * s.in_channels * padded_height_ * padded_width_);
+  const T* image = input + n * s.in_channels * s.in_height * s.in_width;
+  if (!pads_) return image;
+  copy_with_border(image, s.in_channels, s.in_height, s.in_width, s.pad_height, s.pad_width, padded_height_,
+                   padded_width_, slot);
+  return slot;
 }
 
 template <typename T>
-void BlockedForward::run(const BlockedKernels<T>& kernels, const T* input, bool with_bias, T* output, Index unit,
-                         const BlockedScratch<T>& scratch) const {
-  const ConvShape& s = shape_;
-  const Index band = unit % bands_;
-  const Index g = (unit / bands_) % groups_.count();
-  const Index n = unit / (bands_ * groups_.count());
+void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias,
+                         T* output, Index n, Index unit) const {
+  const Index band = unit % bands_, g = unit / bands_;
   const Index taps = Index(tap_offsets_.size());
   TileJob<T> job;
-  job.source = pads_ ? scratch.source.data() + n * s.in_channels * padded_height_ * padded_width_
-                     : input + n * s.in_channels * s.in_height * s.in_width;
+  job.source = source;
   job.pixel_source = pixel_source_.data();
   job.pixel_dest = pixel_dest_.data();
   job.tap_offsets = tap_offsets_.data();
   job.taps = taps;
-  job.packed_weights = scratch.packed.data() + groups_.first_channel(g) * taps;
-  job.bias = with_bias ? scratch.packed.data() + groups_.padded_channels() * taps + groups_.first_channel(g) : nullptr;
-  job.dest = output + (n * s.out_channels + groups_.first_channel(g)) * pixels_;
+  job.packed_weights = packed + groups_.first_channel(g) * taps;
+  job.bias = with_bias ? packed + groups_.padded_channels() * taps + groups_.first_channel(g) : nullptr;
+  job.dest = output + (n * shape_.out_channels + groups_.first_channel(g)) * pixels_;
   job.dest_channel_stride = pixels_;
   job.channels = groups_.group_channels(g);
   const Index begin = band * band_pixels_, end = std::min(pixels_, begin + band_pixels_);
@@ -142,25 +143,25 @@ void BlockedForward::run(const BlockedKernels<T>& kernels, const T* input, bool 
 
 // ----------------------------------------------------------------------------------- backward_input
 
-BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, Index lanes, const Index* pixels_per_tile,
+BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixels_per_tile, Index lanes,
                                            int max_vectors, int threads)
     : shape_(s), groups_(s.in_channels, lanes, max_vectors) {
   const Index oh = s.out_height(), ow = s.out_width();
   const Index sh = s.stride_height, sw = s.stride_width, kh = s.kernel_height, kw = s.kernel_width;
   // Output-gradient rows an input pixel reaches: (iy + pad - ky) / stride, from -ceil((kh-1)/sh) up to
-  // (H-1+pad)/sh; a zero border covers the ones outside [0, oh).
+  // (H-1+pad)/sh; a zero border covers the ones outside [0, oh). Columns alike.
   top_ = ceil_div(kh - 1, sh);
   left_ = ceil_div(kw - 1, sw);
   grad_height_ = top_ + std::max(oh, (s.in_height - 1 + s.pad_height) / sh + 1);
   grad_width_ = left_ + std::max(ow, (s.in_width - 1 + s.pad_width) / sw + 1);
   const Index grad_plane = grad_height_ * grad_width_;
-  const Index padded_channels = groups_.padded_channels();
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index phases = sh * sw;
+  const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count() * phases;
   packed_begin_.push_back(0);
   for (Index ry = 0; ry < sh; ++ry)
     for (Index rx = 0; rx < sw; ++rx) {
-      phase_pixel_begin_.push_back(Index(pixel_source_.size()));
+      const Index phase = ry * sw + rx;
       phase_tap_begin_.push_back(Index(tap_offsets_.size()));
       // Taps in naive's order (out channel, window row, window column), only this phase's.
       for (Index f = 0; f < s.out_channels; ++f)
@@ -168,45 +169,38 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, Index lanes, cons
           for (Index kx = rx; kx < kw; kx += sw)
             tap_offsets_.push_back(f * grad_plane - (ky - ry) / sh * grad_width_ - (kx - rx) / sw);
       const Index taps = Index(tap_offsets_.size()) - phase_tap_begin_.back();
-      packed_begin_.push_back(packed_begin_.back() + taps * padded_channels);
+      packed_begin_.push_back(packed_begin_.back() + taps * groups_.padded_channels());
       // Input pixels of this phase: (iy + pad) mod stride = (ry, rx); the first tap (ry, rx) reads
-      // output-gradient pixel ((iy + pad - ry) / sh, (ix + pad - rx) / sw).
+      // output-gradient pixel ((iy + pad - ry) / sh, (ix + pad - rx) / sw). A phase no tap reaches
+      // (a window smaller than the stride) still writes its pixels: zeros.
+      const Index begin = Index(pixel_source_.size());
       for (Index iy = (ry - s.pad_height % sh + sh) % sh; iy < s.in_height; iy += sh)
         for (Index ix = (rx - s.pad_width % sw + sw) % sw; ix < s.in_width; ix += sw) {
           const Index oy = (iy + s.pad_height - ry) / sh, ox = (ix + s.pad_width - rx) / sw;
           pixel_source_.push_back(taps ? (oy + top_) * grad_width_ + ox + left_ : 0);
           pixel_dest_.push_back(iy * s.in_width + ix);
         }
+      const Index end = Index(pixel_source_.size());
+      if (begin == end) continue;
+      const Index band = band_size(end - begin, tile, other_units, threads);
+      for (Index g = 0; g < groups_.count(); ++g)
+        for (Index b = begin; b < end; b += band) units_.push_back({phase, g, b, std::min(end, b + band)});
     }
-  phase_pixel_begin_.push_back(Index(pixel_source_.size()));
   phase_tap_begin_.push_back(Index(tap_offsets_.size()));
-  for (Index phase = 0; phase < phases; ++phase) {
-    const Index begin = phase_pixel_begin_[std::size_t(phase)], end = phase_pixel_begin_[std::size_t(phase) + 1];
-    if (begin == end) continue;
-    const Index band = band_size(end - begin, tile, s.batch * groups_.count() * phases, threads);
-    for (Index g = 0; g < groups_.count(); ++g)
-      for (Index b = begin; b < end; b += band) phase_units_.push_back({phase, g, b, std::min(end, b + band)});
-  }
-}
-
-std::size_t BlockedBackwardInput::workspace_elements() const {
-  return std::size_t(packed_begin_.back() + shape_.batch * shape_.out_channels * grad_height_ * grad_width_);
 }
 
 template <typename T>
-void BlockedBackwardInput::pack(const T* weights, BlockedScratch<T>& scratch) const {
+void BlockedBackwardInput::pack(const T* weights, AlignedBuffer<T>& packed) const {
   const ConvShape& s = shape_;
   const Index sh = s.stride_height, sw = s.stride_width, kh = s.kernel_height, kw = s.kernel_width;
-  scratch.packed.resize(std::size_t(packed_begin_.back()));
-  scratch.source.resize(std::size_t(s.batch * s.out_channels * grad_height_ * grad_width_));
-  Index phase = 0;
+  packed.resize(std::size_t(packed_elements()));
   for (Index ry = 0; ry < sh; ++ry)
-    for (Index rx = 0; rx < sw; ++rx, ++phase) {
+    for (Index rx = 0; rx < sw; ++rx) {
+      const Index phase = ry * sw + rx;
       const Index taps = phase_tap_begin_[std::size_t(phase) + 1] - phase_tap_begin_[std::size_t(phase)];
-      T* packed = scratch.packed.data() + packed_begin_[std::size_t(phase)];
       for (Index g = 0; g < groups_.count(); ++g) {
         const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-        T* out = packed + first * taps;
+        T* out = packed.data() + packed_begin_[std::size_t(phase)] + first * taps;
         for (Index f = 0; f < s.out_channels; ++f)
           for (Index ky = ry; ky < kh; ky += sh)
             for (Index kx = rx; kx < kw; kx += sw, out += width)
@@ -219,30 +213,29 @@ void BlockedBackwardInput::pack(const T* weights, BlockedScratch<T>& scratch) co
 }
 
 template <typename T>
-void BlockedBackwardInput::pad_image(const T* output_grad, Index n, BlockedScratch<T>& scratch) const {
+const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot) const {
   const ConvShape& s = shape_;
   const Index oh = s.out_height(), ow = s.out_width();
   copy_with_border(output_grad + n * s.out_channels * oh * ow, s.out_channels, oh, ow, top_, left_, grad_height_,
-                   grad_width_, scratch.source.data() + n * s.out_channels * grad_height_ * grad_width_);
+                   grad_width_, slot);
+  return slot;
 }
 
 template <typename T>
-void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, T* input_grad, Index unit,
-                               const BlockedScratch<T>& scratch) const {
+void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source, const T* packed, T* input_grad,
+                               Index n, Index unit) const {
   const ConvShape& s = shape_;
-  const PhaseUnit& piece = phase_units_[std::size_t(unit % Index(phase_units_.size()))];
-  const Index n = unit / Index(phase_units_.size());
+  const Unit& piece = units_[std::size_t(unit)];
   const Index tap_begin = phase_tap_begin_[std::size_t(piece.phase)];
   const Index taps = phase_tap_begin_[std::size_t(piece.phase) + 1] - tap_begin;
   const Index plane = s.in_height * s.in_width;
   TileJob<T> job;
-  job.source = scratch.source.data() + n * s.out_channels * grad_height_ * grad_width_;
+  job.source = source;
   job.pixel_source = pixel_source_.data();
   job.pixel_dest = pixel_dest_.data();
   job.tap_offsets = tap_offsets_.data() + tap_begin;
   job.taps = taps;
-  job.packed_weights =
-      scratch.packed.data() + packed_begin_[std::size_t(piece.phase)] + groups_.first_channel(piece.group) * taps;
+  job.packed_weights = packed + packed_begin_[std::size_t(piece.phase)] + groups_.first_channel(piece.group) * taps;
   job.dest = input_grad + (n * s.in_channels + groups_.first_channel(piece.group)) * plane;
   job.dest_channel_stride = plane;
   job.channels = groups_.group_channels(piece.group);
@@ -251,7 +244,7 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, T* input_grad, 
 
 // --------------------------------------------------------------------------------- backward_weights
 
-BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, Index lanes, const Index* taps_per_tile,
+BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* taps_per_tile, Index lanes,
                                                int max_vectors, int threads)
     : shape_(s), groups_(s.out_channels, lanes, max_vectors) {
   const Index oh = s.out_height(), ow = s.out_width();
@@ -267,40 +260,29 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, Index lanes, 
       for (Index kx = 0; kx < s.kernel_width; ++kx)
         tap_offsets_.push_back((c * padded_height_ + ky) * padded_width_ + kx);
   taps_ = Index(tap_offsets_.size());
-  // Chunks depend on the shape alone (never on the thread count), so the sums' order does too; at most
-  // 16, and fewer when the per-chunk sums of a large layer would not fit in 4 Mi elements.
-  const Index partial = groups_.padded_channels() * (taps_ + 1);
-  chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 22) / partial));
+  // Chunks depend on the shape alone (never on the thread count), and so does the order of every sum; at
+  // most 16, and fewer when the per-chunk sums of a large layer would exceed 4 Mi elements in all.
+  chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 22) / chunk_elements()));
   const Index tile = taps_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
-  band_taps_ = band_size(taps_, tile, chunks_ * groups_.count(), threads);
+  const Index other_units = image_major(chunks_, threads) ? Index(4) * threads : chunks_ * groups_.count();
+  band_taps_ = band_size(taps_, tile, other_units, threads);
   tap_bands_ = ceil_div(taps_, band_taps_);
 }
 
-std::size_t BlockedBackwardWeights::workspace_elements() const {
-  const Index padded = pads_ ? shape_.batch * shape_.in_channels * padded_height_ * padded_width_ : 0;
-  const Index blocked = shape_.batch * groups_.padded_channels() * pixels_;
-  return std::size_t(padded + blocked + chunks_ * groups_.padded_channels() * (taps_ + 1));
+Index BlockedBackwardWeights::slot_elements() const {
+  return padded_input_elements() + groups_.padded_channels() * pixels_;
 }
 
 template <typename T>
-void BlockedBackwardWeights::size_scratch(BlockedScratch<T>& scratch) const {
-  if (pads_) scratch.source.resize(std::size_t(shape_.batch * shape_.in_channels * padded_height_ * padded_width_));
-  scratch.blocked_grad.resize(std::size_t(shape_.batch * groups_.padded_channels() * pixels_));
-  scratch.partials.resize(std::size_t(chunks_ * groups_.padded_channels() * (taps_ + 1)));
-}
-
-template <typename T>
-void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n,
-                                           BlockedScratch<T>& scratch) const {
+void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n, T* slot) const {
   const ConvShape& s = shape_;
   if (pads_) {
     copy_with_border(input + n * s.in_channels * s.in_height * s.in_width, s.in_channels, s.in_height, s.in_width,
-                     s.pad_height, s.pad_width, padded_height_, padded_width_,
-                     scratch.source.data() + n * s.in_channels * padded_height_ * padded_width_);
+                     s.pad_height, s.pad_width, padded_height_, padded_width_, slot);
   }
   const Index lanes = groups_.lanes;
   const T* grad = output_grad + n * s.out_channels * pixels_;
-  T* blocked = scratch.blocked_grad.data() + n * groups_.padded_channels() * pixels_;
+  T* blocked = slot + padded_input_elements();
   for (Index v = 0; v < groups_.vectors; ++v) {
     T* out = blocked + v * pixels_ * lanes;
     for (Index l = 0; l < lanes; ++l) {
@@ -316,55 +298,48 @@ void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad,
 }
 
 template <typename T>
-void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* input, Index unit,
-                                 BlockedScratch<T>& scratch) const {
+void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* input, const T* slot, Index n,
+                                 Index chunk, Index unit, T* partials) const {
   const ConvShape& s = shape_;
-  const Index band = unit % tap_bands_;
-  const Index g = (unit / tap_bands_) % groups_.count();
-  const Index chunk = unit / (tap_bands_ * groups_.count());
+  const Index band = unit % tap_bands_, g = unit / tap_bands_;
   const Index lanes = groups_.lanes;
   const Index width = groups_.group_vectors(g) * lanes;
   const Index tap_begin = band * band_taps_, tap_end = std::min(taps_, tap_begin + band_taps_);
-  T* partial = scratch.partials.data() + chunk * groups_.padded_channels() * (taps_ + 1) +
-               groups_.first_channel(g) * taps_ + tap_begin * width;
-  std::fill(partial, partial + (tap_end - tap_begin) * width, T(0));
+  T* chunk_sums = partials + chunk * chunk_elements();
+  T* sums = chunk_sums + groups_.first_channel(g) * taps_ + tap_begin * width;
+  const bool first_image = n == chunk_begin(chunk);
+  if (first_image) std::fill(sums, sums + (tap_end - tap_begin) * width, T(0));
+  const T* blocked = slot + padded_input_elements() + groups_.first_vector(g) * pixels_ * lanes;
   WeightTileJob<T> job;
+  job.source = pads_ ? slot : input + n * s.in_channels * s.in_height * s.in_width;
   job.pixel_source = pixel_source_.data();
   job.pixels = pixels_;
   job.tap_offsets = tap_offsets_.data() + tap_begin;
   job.taps = tap_end - tap_begin;
+  job.output_grad = blocked;
   job.vector_stride = pixels_ * lanes;
-  job.partial = partial;
-  for (Index n = chunk_begin(chunk); n < chunk_begin(chunk + 1); ++n) {
-    job.source = pads_ ? scratch.source.data() + n * s.in_channels * padded_height_ * padded_width_
-                       : input + n * s.in_channels * s.in_height * s.in_width;
-    job.output_grad = scratch.blocked_grad.data() + (n * groups_.vectors + groups_.first_vector(g)) * pixels_ * lanes;
-    kernels.weight_tiles[groups_.group_vectors(g) - 1](job);
-  }
+  job.partial = sums;
+  kernels.weight_tiles[groups_.group_vectors(g) - 1](job);
   if (band != 0) return;
   // The bias gradient of the group's channels, lane by lane over the chunk's images and pixels in order
   // (elementwise, so the compiler vectorises it without reordering any sum).
-  T* bias = scratch.partials.data() + chunk * groups_.padded_channels() * (taps_ + 1) +
-            groups_.padded_channels() * taps_ + groups_.first_channel(g);
-  std::fill(bias, bias + width, T(0));
-  for (Index n = chunk_begin(chunk); n < chunk_begin(chunk + 1); ++n)
-    for (Index v = 0; v < groups_.group_vectors(g); ++v) {
-      const T* grad = scratch.blocked_grad.data() + (n * groups_.vectors + groups_.first_vector(g) + v) * pixels_ * lanes;
-      T* sums = bias + v * lanes;
-      for (Index p = 0; p < pixels_; ++p)
-        for (Index l = 0; l < lanes; ++l) sums[l] += grad[p * lanes + l];
-    }
+  T* bias = chunk_sums + groups_.padded_channels() * taps_ + groups_.first_channel(g);
+  if (first_image) std::fill(bias, bias + width, T(0));
+  for (Index v = 0; v < groups_.group_vectors(g); ++v) {
+    const T* grad = blocked + v * pixels_ * lanes;
+    T* lane_sums = bias + v * lanes;
+    for (Index p = 0; p < pixels_; ++p)
+      for (Index l = 0; l < lanes; ++l) lane_sums[l] += grad[p * lanes + l];
+  }
 }
 
 template <typename T>
-void BlockedBackwardWeights::finish(T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch) const {
-  const ConvShape& s = shape_;
-  const Index chunk_size = groups_.padded_channels() * (taps_ + 1);
-  // The chunks' sums added in chunk order, element by element, into chunk 0's.
-  T* total = scratch.partials.data();
+void BlockedBackwardWeights::finish(T* partials, T* weight_grad, T* bias_grad) const {
+  const Index size = chunk_elements();
+  T* total = partials;  // chunk 0's sums; the others are added in order, element by element
   for (Index k = 1; k < chunks_; ++k) {
-    const T* partial = scratch.partials.data() + k * chunk_size;
-    for (Index e = 0; e < chunk_size; ++e) total[e] += partial[e];
+    const T* partial = partials + k * size;
+    for (Index e = 0; e < size; ++e) total[e] += partial[e];
   }
   for (Index g = 0; g < groups_.count(); ++g) {
     const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
@@ -374,81 +349,114 @@ void BlockedBackwardWeights::finish(T* weight_grad, T* bias_grad, BlockedScratch
       for (Index t = 0; t < taps_; ++t) out[t] = group[t * width + i];
     }
   }
-  if (bias_grad) std::copy(total + groups_.padded_channels() * taps_, total + groups_.padded_channels() * taps_ + s.out_channels, bias_grad);
+  if (bias_grad) {
+    const T* bias = total + groups_.padded_channels() * taps_;
+    std::copy(bias, bias + shape_.out_channels, bias_grad);
+  }
 }
 
 // ------------------------------------------------------------------------------------- whole passes
 
-template <typename T>
-void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const T* input, const T* weights,
-                     const T* bias, T* output, BlockedScratch<T>& scratch, int threads) {
-  const BlockedForward plan(s, kernels.lanes, kernels.pixels_per_tile, kernels.max_vectors, threads);
-  plan.pack(weights, bias, scratch);
-  const Index per_image = plan.units_per_image();
-  if (threads <= 1) {  // image by image, so a padded copy is used while it is in cache
-    for (Index n = 0; n < s.batch; ++n) {
-      if (plan.pads()) plan.pad_image(input, n, scratch);
-      for (Index u = 0; u < per_image; ++u) plan.run(kernels, input, bias != nullptr, output, n * per_image + u, scratch);
+namespace {
+// Runs prepare(n, slot) and then every unit of image n, for every image: image-major, each thread in a slot
+// of its own; or every image prepared into a slot of its own first, then all units shared out.
+template <typename T, typename Prepare, typename Run>
+void run_images(Index batch, Index units_per_image, Index slot_elements, int threads, AlignedBuffer<T>& slots,
+                const Prepare& prepare, const Run& run) {
+  if (image_major(batch, threads)) {
+    slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
+#pragma omp parallel for schedule(dynamic) num_threads(std::max(threads, 1)) if (threads > 1)
+    for (Index n = 0; n < batch; ++n) {
+      T* slot = slots.data() + omp_get_thread_num() * slot_elements;
+      const T* source = prepare(n, slot);
+      for (Index u = 0; u < units_per_image; ++u) run(source, n, u);
     }
     return;
   }
+  slots.resize(std::size_t(batch * slot_elements));
+  std::vector<const T*> sources(static_cast<std::size_t>(batch));
 #pragma omp parallel num_threads(threads)
   {
-    if (plan.pads()) {
 #pragma omp for schedule(static)
-      for (Index n = 0; n < s.batch; ++n) plan.pad_image(input, n, scratch);
-    }
+    for (Index n = 0; n < batch; ++n) sources[std::size_t(n)] = prepare(n, slots.data() + n * slot_elements);
 #pragma omp for schedule(dynamic)
-    for (Index unit = 0; unit < s.batch * per_image; ++unit)
-      plan.run(kernels, input, bias != nullptr, output, unit, scratch);
+    for (Index unit = 0; unit < batch * units_per_image; ++unit)
+      run(sources[std::size_t(unit / units_per_image)], unit / units_per_image, unit % units_per_image);
   }
+}
+}  // namespace
+
+template <typename T>
+void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const T* input, const T* weights,
+                     const T* bias, T* output, BlockedScratch<T>& scratch, int threads) {
+  const BlockedForward plan(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  plan.pack(weights, bias, scratch.packed);
+  const T* packed = scratch.packed.data();
+  run_images<T>(
+      s.batch, plan.units_per_image(), plan.slot_elements(), threads, scratch.slots,
+      [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
+      [&](const T* source, Index n, Index unit) { plan.run(kernels, source, packed, bias != nullptr, output, n, unit); });
 }
 
 template <typename T>
 void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s, const T* output_grad,
                             const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads) {
-  const BlockedBackwardInput plan(s, kernels.lanes, kernels.pixels_per_tile, kernels.max_vectors, threads);
-  plan.pack(weights, scratch);
-  const Index per_image = plan.units_per_image();
-  if (threads <= 1) {
-    for (Index n = 0; n < s.batch; ++n) {
-      plan.pad_image(output_grad, n, scratch);
-      for (Index u = 0; u < per_image; ++u) plan.run(kernels, input_grad, n * per_image + u, scratch);
-    }
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-#pragma omp for schedule(static)
-    for (Index n = 0; n < s.batch; ++n) plan.pad_image(output_grad, n, scratch);
-#pragma omp for schedule(dynamic)
-    for (Index unit = 0; unit < s.batch * per_image; ++unit) plan.run(kernels, input_grad, unit, scratch);
-  }
+  const BlockedBackwardInput plan(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  plan.pack(weights, scratch.packed);
+  const T* packed = scratch.packed.data();
+  run_images<T>(
+      s.batch, plan.units_per_image(), plan.slot_elements(), threads, scratch.slots,
+      [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
+      [&](const T* source, Index n, Index unit) { plan.run(kernels, source, packed, input_grad, n, unit); });
 }
 
 template <typename T>
 void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape& s, const T* input,
                               const T* output_grad, T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch,
                               int threads) {
-  const BlockedBackwardWeights plan(s, kernels.lanes, kernels.taps_per_tile, kernels.max_vectors, threads);
-  plan.size_scratch(scratch);
-#pragma omp parallel num_threads(std::max(threads, 1)) if (threads > 1)
-  {
+  const BlockedBackwardWeights plan(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  scratch.partials.resize(std::size_t(plan.partial_elements()));
+  T* partials = scratch.partials.data();
+  const Index slot = plan.slot_elements(), per_chunk = plan.units_per_chunk();
+  if (image_major(plan.chunks(), threads)) {
+    // Chunk by chunk: a thread takes a chunk and feeds its images, one by one, to all of its units.
+    scratch.slots.resize(std::size_t(std::max(threads, 1) * slot));
+#pragma omp parallel for schedule(dynamic) num_threads(std::max(threads, 1)) if (threads > 1)
+    for (Index k = 0; k < plan.chunks(); ++k) {
+      T* mine = scratch.slots.data() + omp_get_thread_num() * slot;
+      for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
+        plan.prepare_image(input, output_grad, n, mine);
+        for (Index u = 0; u < per_chunk; ++u) plan.run(kernels, input, mine, n, k, u, partials);
+      }
+    }
+  } else {
+    // Fewer chunks than threads: every image prepared first, then (chunk, unit) pairs shared out.
+    scratch.slots.resize(std::size_t(s.batch * slot));
+#pragma omp parallel num_threads(threads)
+    {
 #pragma omp for schedule(static)
-    for (Index n = 0; n < s.batch; ++n) plan.prepare_image(input, output_grad, n, scratch);
+      for (Index n = 0; n < s.batch; ++n) plan.prepare_image(input, output_grad, n, scratch.slots.data() + n * slot);
 #pragma omp for schedule(dynamic)
-    for (Index unit = 0; unit < plan.units(); ++unit) plan.run(kernels, input, unit, scratch);
+      for (Index piece = 0; piece < plan.chunks() * per_chunk; ++piece) {
+        const Index k = piece / per_chunk, u = piece % per_chunk;
+        for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n)
+          plan.run(kernels, input, scratch.slots.data() + n * slot, n, k, u, partials);
+      }
+    }
   }
-  plan.finish(weight_grad, bias_grad, scratch);
+  plan.finish(partials, weight_grad, bias_grad);
 }
 
 namespace {
 template <typename T>
 std::size_t workspace_elements(const ConvShape& s, const BlockedKernels<T>& kernels, int threads) {
-  const BlockedForward forward(s, kernels.lanes, kernels.pixels_per_tile, kernels.max_vectors, threads);
-  const BlockedBackwardInput backward(s, kernels.lanes, kernels.pixels_per_tile, kernels.max_vectors, threads);
-  const BlockedBackwardWeights weights(s, kernels.lanes, kernels.taps_per_tile, kernels.max_vectors, threads);
-  return std::max({forward.workspace_elements(), backward.workspace_elements(), weights.workspace_elements()});
+  const BlockedForward forward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  const BlockedBackwardInput backward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  const BlockedBackwardWeights weights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  const Index slots = std::max<Index>(threads, s.batch);  // at most
+  const Index largest_slot = std::max({forward.slot_elements(), backward.slot_elements(), weights.slot_elements()});
+  const Index packed = std::max(backward.packed_elements(), s.weight_size() + 2 * s.out_channels + s.weight_size());
+  return std::size_t(slots * largest_slot + packed + weights.partial_elements());
 }
 }  // namespace
 
@@ -468,43 +476,65 @@ const BlockedTable& blocked_table(Arch arch) {
   return blocked_table_sse2();
 }
 
-
 // ------------------------------------------------------------------------------------ family choice
 
 void force_kernel_family(std::optional<KernelFamily> family) { forced_family = family; }
 
+namespace {
+// Fraction of a vector's lanes holding real channels when `channels` are cut into vectors of `lanes`.
+double lane_use(Index channels, Index lanes) {
+  return double(channels) / double((channels + lanes - 1) / lanes * lanes);
+}
+}  // namespace
+
+// A model of the fraction of the FMA peak each family reaches, fitted to the per-shape kernel ladder
+// (scripts/bench.sh, docs/performance.md): the blocked kernels run near peak on their real lanes and pay a
+// fixed cost per pixel tile (the store into NCHW) that short tap lists do not hide; the planes kernels
+// reach a lower, steady fraction on unit-stride rows (ragged row ends aside), and lose most of it when
+// strided: a column stride costs phase-plane copies, and the input gradient multiplies the zeros of the
+// dilated output gradient (1 - 1/(sh*sw) of its products).
 KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes) {
   if (forced_family) return *forced_family;
   if (const auto from_environment = family_from_environment()) return *from_environment;
-  // The channel-blocked kernels fill a vector with channels: worth it when there are enough of them to
-  // fill most of its lanes. The column-vector kernels need a stride-1 row to fill theirs.
-  const Index vector_channels = pass == ConvPass::backward_input ? s.in_channels : s.out_channels;
-  const Index reduced_channels = pass == ConvPass::backward_input ? s.out_channels : s.in_channels;
-  const bool strided = s.stride_width > 1;
-  if (vector_channels * 2 < lanes) return KernelFamily::planes;
-  return strided || reduced_channels >= 4 ? KernelFamily::blocked : KernelFamily::planes;
+  const bool input_side = pass == ConvPass::backward_input;
+  const Index vector_channels = input_side ? s.in_channels : s.out_channels;
+  const double window = double(s.kernel_height * s.kernel_width);
+  double taps = input_side ? double(s.out_channels) * window / double(s.stride_height * s.stride_width)
+                           : double(s.in_channels) * window;
+  if (pass == ConvPass::backward_weights) taps = 1e9;  // its tiles sum over every pixel: no per-tile cost to hide
+  const double blocked = 0.92 * lane_use(vector_channels, lanes) * taps / (taps + 12.0);
+  const Index row = input_side ? s.in_width : s.out_width();
+  const Index half = lanes / 2;
+  const Index ragged = row % lanes;
+  // AVX-512's planes kernel packs two rows' remainders of up to half a vector into one register.
+  const double row_use = lanes >= 16 && ragged > 0 && ragged <= half
+                             ? double(row) / double(row - ragged + half)
+                             : lane_use(row, lanes);
+  double planes = 0.70 * (pass == ConvPass::backward_weights && s.stride_height == 1 && s.stride_width == 1 ? 1.0 : row_use);
+  if (s.stride_width > 1 || s.stride_height > 1)
+    planes = input_side ? planes / double(s.stride_height * s.stride_width) / 1.5 : 0.2;
+  return blocked > planes ? KernelFamily::blocked : KernelFamily::planes;
 }
 
-#define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                        \
-  template void BlockedForward::pack<T>(const T*, const T*, BlockedScratch<T>&) const;                       \
-  template void BlockedForward::pad_image<T>(const T*, Index, BlockedScratch<T>&) const;                     \
-  template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, bool, T*, Index,                  \
-                                       const BlockedScratch<T>&) const;                                      \
-  template void BlockedBackwardInput::pack<T>(const T*, BlockedScratch<T>&) const;                            \
-  template void BlockedBackwardInput::pad_image<T>(const T*, Index, BlockedScratch<T>&) const;                \
-  template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, T*, Index, const BlockedScratch<T>&)   \
-      const;                                                                                                 \
-  template void BlockedBackwardWeights::size_scratch<T>(BlockedScratch<T>&) const;                           \
-  template void blocked_forward<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, const T*, T*, \
-                                   BlockedScratch<T>&, int);                                                 \
+#define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
+  template void BlockedForward::pack<T>(const T*, const T*, AlignedBuffer<T>&) const;                         \
+  template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
+  template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index)   \
+      const;                                                                                                  \
+  template void BlockedBackwardInput::pack<T>(const T*, AlignedBuffer<T>&) const;                              \
+  template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*) const;                         \
+  template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index)   \
+      const;                                                                                                  \
+  template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*) const;                 \
+  template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, const T*, Index, Index,     \
+                                               Index, T*) const;                                              \
+  template void BlockedBackwardWeights::finish<T>(T*, T*, T*) const;                                           \
+  template void blocked_forward<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, const T*,   \
+                                   T*, BlockedScratch<T>&, int);                                              \
   template void blocked_backward_input<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, T*,  \
-                                          BlockedScratch<T>&, int);                                          \
-  template void blocked_backward_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, T*, \
-                                            T*, BlockedScratch<T>&, int);                                    \
-  template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, BlockedScratch<T>&) const; \
-  template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, Index, BlockedScratch<T>&)  \
-      const;                                                                                                 \
-  template void BlockedBackwardWeights::finish<T>(T*, T*, BlockedScratch<T>&) const;
+                                          BlockedScratch<T>&, int);                                           \
+  template void blocked_backward_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*,    \
+                                            T*, T*, BlockedScratch<T>&, int);
 CONVLAB_BLOCKED_INSTANTIATE(float)
 CONVLAB_BLOCKED_INSTANTIATE(double)
 #undef CONVLAB_BLOCKED_INSTANTIATE

@@ -1,18 +1,23 @@
-// How a ConvShape maps onto the channel-blocked kernels (blocked_kernels.hpp), one plan per pass. Each
-// plan splits its call into independent work units; impls/simd runs them in order, impls/openmp over
-// threads. A unit's results never depend on which other units exist, so both give the same bits.
+// How a ConvShape maps onto the channel-blocked kernels (blocked_kernels.hpp), one plan per pass.
 //
-//   forward          source = the zero-padded input (read in place when there is no padding); pixels =
-//                    every output pixel; taps = (in channel, window row, window column); vectors hold
-//                    output channels; units = image x channel group x pixel band.
+//   forward          source = the input image, zero-padded into a scratch slot when the layer pads; pixels
+//                    = every output pixel; taps = (in channel, window row, window column); vectors hold
+//                    output channels.
 //   backward_input   polyphase: input pixels whose (row + pad) mod stride and (column + pad) mod stride
 //                    agree see the same window taps, and consecutive such pixels read consecutive
-//                    output-gradient pixels. Each of the s*s phases is a stride-1 correlation over only
-//                    its own taps: no multiplications by the zeros that dilating dy would insert.
-//                    source = the output gradient with a zero border; vectors hold input channels.
-//   backward_weights vectors hold output channels of the output gradient, copied channel-blocked;
-//                    each tile sums V x T (vector, tap) products over every pixel of every image of a
-//                    fixed batch chunk; chunks are added in order at the end.
+//                    output-gradient pixels. Each of the s*s phases is a stride-1 correlation over its own
+//                    taps only: no multiplications by the zeros that dilating dy would insert. source =
+//                    the output gradient with a zero border; vectors hold input channels.
+//   backward_weights vectors hold output channels of the output gradient, copied channel-blocked; each
+//                    tile sums V x T (vector, tap) products over the pixels of an image, image after
+//                    image through a fixed batch chunk; the chunks are added in order at the end.
+//
+// Every pass prepares each image once (padding, blocking) into a slot and cuts its work into units that
+// never depend on each other. With threads, a batch big enough to share evenly goes image by image (a
+// thread prepares an image into its own slot and runs all of that image's units while the slot is in
+// cache); a small one prepares every image first and shares the units. Each output (each partial sum of
+// the weight gradient) is computed by the same code in the same order either way: the same bits from 1
+// thread or many.
 #pragma once
 
 #include <algorithm>
@@ -28,7 +33,6 @@ namespace convlab::simd {
 // Channels cut into groups of up to max_vectors vectors of `lanes` channels (the last group may be narrower).
 struct ChannelGroups {
   Index channels = 0, lanes = 1, vectors = 0, max_vectors = 1;
-  ChannelGroups() = default;
   ChannelGroups(Index channels, Index lanes, int max_vectors);
   Index count() const { return (vectors + max_vectors - 1) / max_vectors; }
   Index first_vector(Index group) const { return group * max_vectors; }
@@ -38,31 +42,26 @@ struct ChannelGroups {
   Index padded_channels() const { return vectors * lanes; }
 };
 
-// Scratch one implementation object keeps between calls (grows, never shrinks): shared by all threads.
+// Scratch one implementation object keeps between calls (grows, never shrinks).
 template <typename T>
 struct BlockedScratch {
-  AlignedBuffer<T> packed;        // weights (and bias) in the kernels' order
-  AlignedBuffer<T> source;        // the batch's zero-padded input or output gradient
-  AlignedBuffer<T> blocked_grad;  // the output gradient, channel-blocked (weight gradient)
-  AlignedBuffer<T> partials;      // weight gradient: one set of sums per batch chunk
+  AlignedBuffer<T> packed;    // weights (and bias) in the kernels' order
+  AlignedBuffer<T> slots;     // prepared images: one per thread, or one per image
+  AlignedBuffer<T> partials;  // weight gradient: one set of sums per batch chunk
 };
 
-// A pass's work: `units` independent pieces. threads only changes how finely the work is cut.
 class BlockedForward {
  public:
-  BlockedForward(const ConvShape& shape, Index lanes, const Index* pixels_per_tile, int max_vectors, int threads);
+  BlockedForward(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors, int threads);
   Index units_per_image() const { return groups_.count() * bands_; }
-  std::size_t workspace_elements() const;
-  // Step 1 (serial): packs weights and bias, sizes the scratch. Then, per image, pads it (when padding).
+  Index slot_elements() const;  // 0 when the input is read in place
   template <typename T>
-  void pack(const T* weights, const T* bias, BlockedScratch<T>& scratch) const;
-  bool pads() const { return pads_; }
+  void pack(const T* weights, const T* bias, AlignedBuffer<T>& packed) const;
   template <typename T>
-  void pad_image(const T* input, Index n, BlockedScratch<T>& scratch) const;
-  // Step 2: one unit.
+  const T* prepare_image(const T* input, Index n, T* slot) const;  // the image as the kernels read it
   template <typename T>
-  void run(const BlockedKernels<T>& kernels, const T* input, bool with_bias, T* output, Index unit,
-           const BlockedScratch<T>& scratch) const;
+  void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias, T* output, Index n,
+           Index unit) const;
 
  private:
   ConvShape shape_;
@@ -74,51 +73,53 @@ class BlockedForward {
 
 class BlockedBackwardInput {
  public:
-  BlockedBackwardInput(const ConvShape& shape, Index lanes, const Index* pixels_per_tile, int max_vectors,
+  BlockedBackwardInput(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors,
                        int threads);
-  Index units_per_image() const { return Index(phase_units_.size()); }
-  std::size_t workspace_elements() const;
+  Index units_per_image() const { return Index(units_.size()); }
+  Index slot_elements() const { return shape_.out_channels * grad_height_ * grad_width_; }
+  Index packed_elements() const { return packed_begin_.back(); }
   template <typename T>
-  void pack(const T* weights, BlockedScratch<T>& scratch) const;
+  void pack(const T* weights, AlignedBuffer<T>& packed) const;
   template <typename T>
-  void pad_image(const T* output_grad, Index n, BlockedScratch<T>& scratch) const;
+  const T* prepare_image(const T* output_grad, Index n, T* slot) const;
   template <typename T>
-  void run(const BlockedKernels<T>& kernels, T* input_grad, Index unit, const BlockedScratch<T>& scratch) const;
+  void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, T* input_grad, Index n,
+           Index unit) const;
 
  private:
-  struct PhaseUnit {
-    Index phase, group, begin, end;  // pixels [begin, end) of the concatenated list
+  struct Unit {
+    Index phase, group, begin, end;  // pixels [begin, end) of the phases' concatenated pixel list
   };
   ConvShape shape_;
   ChannelGroups groups_;
   Index grad_height_ = 0, grad_width_ = 0, top_ = 0, left_ = 0;
-  std::vector<Index> phase_pixel_begin_, phase_tap_begin_, packed_begin_;  // per phase (+1 end entry)
+  std::vector<Index> phase_tap_begin_, packed_begin_;  // per phase, plus an end entry
   std::vector<Index> pixel_source_, pixel_dest_, tap_offsets_;
-  std::vector<PhaseUnit> phase_units_;
+  std::vector<Unit> units_;
 };
 
 class BlockedBackwardWeights {
  public:
-  BlockedBackwardWeights(const ConvShape& shape, Index lanes, const Index* taps_per_tile, int max_vectors,
+  BlockedBackwardWeights(const ConvShape& shape, const Index* taps_per_tile, Index lanes, int max_vectors,
                          int threads);
   Index chunks() const { return chunks_; }
-  Index units() const { return chunks_ * groups_.count() * tap_bands_; }
-  std::size_t workspace_elements() const;
-  // Step 1 (serial): sizes the scratch. Then, per image: pads its input, copies its output gradient
-  // channel-blocked.
+  Index chunk_begin(Index chunk) const { return shape_.batch * chunk / chunks_; }
+  Index units_per_chunk() const { return groups_.count() * tap_bands_; }
+  Index slot_elements() const;  // the padded input (when padding) and the channel-blocked output gradient
+  Index partial_elements() const { return chunks_ * chunk_elements(); }
   template <typename T>
-  void size_scratch(BlockedScratch<T>& scratch) const;
+  void prepare_image(const T* input, const T* output_grad, Index n, T* slot) const;
+  // Adds image n's products to `unit`'s partial sums of `chunk` (the chunk's first image starts them).
   template <typename T>
-  void prepare_image(const T* input, const T* output_grad, Index n, BlockedScratch<T>& scratch) const;
-  // Step 2, per unit (a chunk's tap band of one channel group, summed over the chunk's images).
+  void run(const BlockedKernels<T>& kernels, const T* input, const T* slot, Index n, Index chunk, Index unit,
+           T* partials) const;
+  // The chunks' sums (weights and bias) added in chunk order.
   template <typename T>
-  void run(const BlockedKernels<T>& kernels, const T* input, Index unit, BlockedScratch<T>& scratch) const;
-  // Step 3 (serial): the chunks' sums (weights and bias) added in chunk order.
-  template <typename T>
-  void finish(T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch) const;
+  void finish(T* partials, T* weight_grad, T* bias_grad) const;
 
  private:
-  Index chunk_begin(Index chunk) const { return shape_.batch * chunk / chunks_; }
+  Index chunk_elements() const { return groups_.padded_channels() * (taps_ + 1); }
+  Index padded_input_elements() const { return pads_ ? shape_.in_channels * padded_height_ * padded_width_ : 0; }
   ConvShape shape_;
   ChannelGroups groups_;
   Index padded_height_ = 0, padded_width_ = 0, pixels_ = 0, taps_ = 0, chunks_ = 1, tap_bands_ = 1,
@@ -127,8 +128,7 @@ class BlockedBackwardWeights {
   std::vector<Index> pixel_source_, tap_offsets_;
 };
 
-// Whole passes: `threads` > 1 runs the units over that many OpenMP threads, 1 runs them in order
-// (impls/simd). Both give the same bits.
+// Whole passes on `threads` OpenMP threads (1: in order, impls/simd). Any thread count gives the same bits.
 template <typename T>
 void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* input, const T* weights,
                      const T* bias, T* output, BlockedScratch<T>& scratch, int threads);
@@ -139,16 +139,17 @@ template <typename T>
 void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* input,
                               const T* output_grad, T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch,
                               int threads);
-// Bytes of scratch the three passes need for `shape`.
+// Bytes of scratch the largest of the three passes needs for `shape`.
 std::size_t blocked_workspace_bytes(const ConvShape& shape, const BlockedTable& table, std::size_t element_size,
                                     int threads);
 
 // Which kernel family a pass of `shape` runs: the channel-blocked one, or the column-vector planes of
-// simd_kernels.hpp. CONVLAB_SIMD_KERNELS=blocked|planes|auto (or force_kernel_family) overrides the rule.
+// simd_kernels.hpp, by a cost model of their lane use (blocked_plan.cpp). CONVLAB_SIMD_KERNELS=blocked|planes
+// (or force_kernel_family, for tests and the benchmark ladder) overrides it.
 enum class KernelFamily { planes, blocked };
 enum class ConvPass { forward, backward_input, backward_weights };
 KernelFamily choose_kernel_family(const ConvShape& shape, ConvPass pass, Index lanes);
 inline constexpr const char* kKernelFamilyEnvVar = "CONVLAB_SIMD_KERNELS";
-void force_kernel_family(std::optional<KernelFamily> family);  // for tests and the benchmark ladder
+void force_kernel_family(std::optional<KernelFamily> family);
 
 }  // namespace convlab::simd
