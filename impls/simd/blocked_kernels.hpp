@@ -35,6 +35,12 @@ struct TileJob {
   T* dest = nullptr;                    // channel c of pixel p: dest[c*dest_channel_stride + pixel_dest[p]]
   Index dest_channel_stride = 0;
   Index channels = 0;                   // channels of the group that exist (<= V*L); only those are stored
+  // Reduction blocking: a long tap list runs as consecutive blocks whose weights stay in cache. Between
+  // blocks the sums wait in `partial_sums` ([pixel - begin][V*L], exactly as held in registers, so the sum
+  // of every output is the same chain of FMAs): a block that is not first starts from them, one that is not
+  // last stores them there instead of to dest. Null: the whole tap list at once.
+  T* partial_sums = nullptr;
+  bool first_block = true, last_block = true;
 };
 
 // Weight-gradient tile: partial[t][v*L + l] += sum over pixels p of

@@ -53,10 +53,13 @@ struct Blocked {
 #pragma GCC unroll 8
       for (int j = 0; j < P; ++j) source[j] = job.source + job.pixel_source[p0 + std::min<Index>(j, valid - 1)];
       Vec acc[P][V];
+      T* partial = job.partial_sums ? job.partial_sums + (p0 - begin) * kGroup : nullptr;
+      const bool resume = partial && !job.first_block;
 #pragma GCC unroll 8
       for (int j = 0; j < P; ++j)
 #pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) acc[j][v] = Vec(T(0));
+        for (int v = 0; v < V; ++v)
+          acc[j][v] = resume && j < valid ? Vec::load_unaligned(partial + j * kGroup + v * kLanes) : Vec(T(0));
       const T* w = job.packed_weights;
       for (Index t = 0; t < job.taps; ++t, w += kGroup) {
         const Index offset = job.tap_offsets[t];
@@ -69,6 +72,15 @@ struct Blocked {
 #pragma GCC unroll 4
           for (int v = 0; v < V; ++v) acc[j][v] = fma(weight[v], x, acc[j][v]);
         }
+      }
+      if (partial && !job.last_block) {
+#pragma GCC unroll 8
+        for (int j = 0; j < P; ++j) {
+          if (j >= valid) break;
+#pragma GCC unroll 4
+          for (int v = 0; v < V; ++v) acc[j][v].store_unaligned(partial + j * kGroup + v * kLanes);
+        }
+        continue;
       }
       if (job.bias) {
 #pragma GCC unroll 4

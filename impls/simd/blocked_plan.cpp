@@ -16,12 +16,55 @@ namespace convlab::simd {
 namespace {
 Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 
+// A long reduction runs in tap blocks whose packed weights fit in this much cache (an eighth of the
+// 1 MiB L2 of this machine kind's cores, next to the image and a band's sums), rather than streaming
+// every tap's weights from L3 for every pixel tile. Its pixel bands are then cut to at most
+// kMaxBlockedBandPixels, so the band's sums stay in L2 between blocks.
+constexpr Index kWeightBlockBytes = Index(128) << 10;
+constexpr Index kMaxBlockedBandPixels = 384;
+
 // Cuts `count` items into bands of whole tiles: one band per thread's worth of work when the other
-// dimensions (`other_units`) cannot keep `threads` busy several times over, else one band.
-Index band_size(Index count, Index tile, Index other_units, int threads) {
+// dimensions (`other_units`) cannot keep `threads` busy several times over, else one band; never more
+// than `max_count` items.
+Index band_size(Index count, Index tile, Index other_units, int threads, Index max_count) {
   const Index tiles = ceil_div(count, tile);
-  const Index wanted = std::clamp<Index>(ceil_div(Index(4) * threads, std::max<Index>(other_units, 1)), 1, tiles);
+  const Index by_threads = ceil_div(Index(4) * threads, std::max<Index>(other_units, 1));
+  const Index by_size = ceil_div(count, std::max(tile, max_count / tile * tile));
+  const Index wanted = std::clamp<Index>(std::max(by_threads, by_size), 1, tiles);
   return ceil_div(tiles, wanted) * tile;
+}
+
+// Taps per block for a group of `width` channels of T; the whole list when it fits.
+template <typename T>
+Index tap_block(Index width) {
+  return std::max<Index>(1, kWeightBlockBytes / (width * Index(sizeof(T))));
+}
+
+// Whether a list of `taps` taps for groups of up to `vectors` vectors of `lanes` doubles (the larger type)
+// may need blocks: then bands are capped.
+bool may_block(Index taps, Index vectors, Index lanes) { return taps > tap_block<double>(vectors * lanes); }
+
+// Runs job over pixels [begin, end) in tap blocks of `block` taps (sums between blocks in `sums`).
+template <typename T>
+void run_tap_blocks(void (*tiles)(const TileJob<T>&, Index, Index), TileJob<T> job, Index width, Index begin,
+                    Index end, T* sums) {
+  const Index block = tap_block<T>(width);
+  if (job.taps <= block) {
+    tiles(job, begin, end);
+    return;
+  }
+  const Index taps = job.taps;
+  const Index* offsets = job.tap_offsets;
+  const T* weights = job.packed_weights;
+  job.partial_sums = sums;
+  for (Index t = 0; t < taps; t += block) {
+    job.taps = std::min(block, taps - t);
+    job.tap_offsets = offsets + t;
+    job.packed_weights = weights + t * width;
+    job.first_block = t == 0;
+    job.last_block = t + block >= taps;
+    tiles(job, begin, end);
+  }
 }
 
 // One image's channels copied into a zero border: `top`/`left` zero rows/columns before each plane.
@@ -85,7 +128,8 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
         tap_offsets_.push_back((c * padded_height_ + ky) * padded_width_ + kx);
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count();
-  band_pixels_ = band_size(pixels_, tile, other_units, threads);
+  blocks_ = may_block(Index(tap_offsets_.size()), groups_.max_vectors, lanes);
+  band_pixels_ = band_size(pixels_, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : pixels_);
   bands_ = ceil_div(pixels_, band_pixels_);
 }
 
@@ -123,7 +167,7 @@ const T* BlockedForward::prepare_image(const T* input, Index n, T* slot) const {
 
 template <typename T>
 void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias,
-                         T* output, Index n, Index unit) const {
+                         T* output, Index n, Index unit, T* sums) const {
   const Index band = unit % bands_, g = unit / bands_;
   const Index taps = Index(tap_offsets_.size());
   TileJob<T> job;
@@ -138,7 +182,8 @@ void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, cons
   job.dest_channel_stride = pixels_;
   job.channels = groups_.group_channels(g);
   const Index begin = band * band_pixels_, end = std::min(pixels_, begin + band_pixels_);
-  kernels.tiles[groups_.group_vectors(g) - 1](job, begin, end);
+  run_tap_blocks(kernels.tiles[groups_.group_vectors(g) - 1], job, groups_.group_vectors(g) * groups_.lanes, begin,
+                 end, sums);
 }
 
 // ----------------------------------------------------------------------------------- backward_input
@@ -158,6 +203,7 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index phases = sh * sw;
   const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count() * phases;
+  blocks_ = may_block(s.out_channels * ceil_div(kh, sh) * ceil_div(kw, sw), groups_.max_vectors, lanes);
   packed_begin_.push_back(0);
   for (Index ry = 0; ry < sh; ++ry)
     for (Index rx = 0; rx < sw; ++rx) {
@@ -182,7 +228,8 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
         }
       const Index end = Index(pixel_source_.size());
       if (begin == end) continue;
-      const Index band = band_size(end - begin, tile, other_units, threads);
+      const Index band = band_size(end - begin, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : end - begin);
+      max_band_pixels_ = std::max(max_band_pixels_, band);
       for (Index g = 0; g < groups_.count(); ++g)
         for (Index b = begin; b < end; b += band) units_.push_back({phase, g, b, std::min(end, b + band)});
     }
@@ -223,7 +270,7 @@ const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* s
 
 template <typename T>
 void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source, const T* packed, T* input_grad,
-                               Index n, Index unit) const {
+                               Index n, Index unit, T* sums) const {
   const ConvShape& s = shape_;
   const Unit& piece = units_[std::size_t(unit)];
   const Index tap_begin = phase_tap_begin_[std::size_t(piece.phase)];
@@ -239,7 +286,8 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source
   job.dest = input_grad + (n * s.in_channels + groups_.first_channel(piece.group)) * plane;
   job.dest_channel_stride = plane;
   job.channels = groups_.group_channels(piece.group);
-  kernels.tiles[groups_.group_vectors(piece.group) - 1](job, piece.begin, piece.end);
+  run_tap_blocks(kernels.tiles[groups_.group_vectors(piece.group) - 1], job,
+                 groups_.group_vectors(piece.group) * groups_.lanes, piece.begin, piece.end, sums);
 }
 
 // --------------------------------------------------------------------------------- backward_weights
@@ -265,7 +313,7 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 22) / chunk_elements()));
   const Index tile = taps_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(chunks_, threads) ? Index(4) * threads : chunks_ * groups_.count();
-  band_taps_ = band_size(taps_, tile, other_units, threads);
+  band_taps_ = band_size(taps_, tile, other_units, threads, taps_);
   tap_bands_ = ceil_div(taps_, band_taps_);
 }
 
@@ -392,10 +440,14 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
   const BlockedForward plan(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
   plan.pack(weights, bias, scratch.packed);
   const T* packed = scratch.packed.data();
+  scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       s.batch, plan.units_per_image(), plan.slot_elements(), threads, scratch.slots,
       [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
-      [&](const T* source, Index n, Index unit) { plan.run(kernels, source, packed, bias != nullptr, output, n, unit); });
+      [&](const T* source, Index n, Index unit) {
+        T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
+        plan.run(kernels, source, packed, bias != nullptr, output, n, unit, sums);
+      });
 }
 
 template <typename T>
@@ -404,10 +456,14 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
   const BlockedBackwardInput plan(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
   plan.pack(weights, scratch.packed);
   const T* packed = scratch.packed.data();
+  scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       s.batch, plan.units_per_image(), plan.slot_elements(), threads, scratch.slots,
       [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
-      [&](const T* source, Index n, Index unit) { plan.run(kernels, source, packed, input_grad, n, unit); });
+      [&](const T* source, Index n, Index unit) {
+        T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
+        plan.run(kernels, source, packed, input_grad, n, unit, sums);
+      });
 }
 
 template <typename T>
@@ -456,7 +512,8 @@ std::size_t workspace_elements(const ConvShape& s, const BlockedKernels<T>& kern
   const Index slots = std::max<Index>(threads, s.batch);  // at most
   const Index largest_slot = std::max({forward.slot_elements(), backward.slot_elements(), weights.slot_elements()});
   const Index packed = std::max(backward.packed_elements(), s.weight_size() + 2 * s.out_channels + s.weight_size());
-  return std::size_t(slots * largest_slot + packed + weights.partial_elements());
+  const Index sums = std::max(threads, 1) * std::max(forward.sums_elements(), backward.sums_elements());
+  return std::size_t(slots * largest_slot + packed + sums + weights.partial_elements());
 }
 }  // namespace
 
@@ -519,12 +576,12 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
   template void BlockedForward::pack<T>(const T*, const T*, AlignedBuffer<T>&) const;                         \
   template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
-  template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index)   \
-      const;                                                                                                  \
+  template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
+                                       T*) const;                                                                                                  \
   template void BlockedBackwardInput::pack<T>(const T*, AlignedBuffer<T>&) const;                              \
   template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*) const;                         \
-  template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index)   \
-      const;                                                                                                  \
+  template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index,   \
+                                             T*) const;                                                                                                  \
   template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*) const;                 \
   template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, const T*, Index, Index,     \
                                                Index, T*) const;                                              \

@@ -48,6 +48,7 @@ struct BlockedScratch {
   AlignedBuffer<T> packed;    // weights (and bias) in the kernels' order
   AlignedBuffer<T> slots;     // prepared images: one per thread, or one per image
   AlignedBuffer<T> partials;  // weight gradient: one set of sums per batch chunk
+  AlignedBuffer<T> sums;      // per thread: a band's sums between tap blocks (TileJob::partial_sums)
 };
 
 class BlockedForward {
@@ -59,15 +60,16 @@ class BlockedForward {
   void pack(const T* weights, const T* bias, AlignedBuffer<T>& packed) const;
   template <typename T>
   const T* prepare_image(const T* input, Index n, T* slot) const;  // the image as the kernels read it
+  Index sums_elements() const { return blocks_ ? band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias, T* output, Index n,
-           Index unit) const;
+           Index unit, T* sums) const;
 
  private:
   ConvShape shape_;
   ChannelGroups groups_;
   Index padded_height_ = 0, padded_width_ = 0, pixels_ = 0, bands_ = 1, band_pixels_ = 0;
-  bool pads_ = false;
+  bool pads_ = false, blocks_ = false;
   std::vector<Index> pixel_source_, pixel_dest_, tap_offsets_;
 };
 
@@ -82,9 +84,10 @@ class BlockedBackwardInput {
   void pack(const T* weights, AlignedBuffer<T>& packed) const;
   template <typename T>
   const T* prepare_image(const T* output_grad, Index n, T* slot) const;
+  Index sums_elements() const { return blocks_ ? max_band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, T* input_grad, Index n,
-           Index unit) const;
+           Index unit, T* sums) const;
 
  private:
   struct Unit {
@@ -92,7 +95,8 @@ class BlockedBackwardInput {
   };
   ConvShape shape_;
   ChannelGroups groups_;
-  Index grad_height_ = 0, grad_width_ = 0, top_ = 0, left_ = 0;
+  Index grad_height_ = 0, grad_width_ = 0, top_ = 0, left_ = 0, max_band_pixels_ = 0;
+  bool blocks_ = false;
   std::vector<Index> phase_tap_begin_, packed_begin_;  // per phase, plus an end entry
   std::vector<Index> pixel_source_, pixel_dest_, tap_offsets_;
   std::vector<Unit> units_;
