@@ -127,14 +127,22 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
                                  blocked_threads(s.backward_input_flops()));
     return;
   }
-  const simd::BackwardInputPlan plan(s, kernels.lanes);
+  simd::BackwardInputPlan plan(s, kernels.lanes);
+  plan.pack_phase_weights(weights);
   auto& scratch = thread_scratch<T>();
-  for (auto& each : scratch) each.planes.resize(std::size_t(plan.layout.size()));
+  for (auto& each : scratch) {
+    each.planes.resize(std::size_t(plan.layout.size()));
+    each.phase_output.resize(std::size_t(plan.phase_output_size));
+  }
   const Index row_bytes = plan.layout.pitch * s.out_channels * Index(sizeof(T));
-  const Tiling t = choose_tiling(s.batch, s.in_channels, s.in_height,
-                                 s.out_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
-                                 (s.kernel_height - 1) * row_bytes, s.backward_input_flops() / double(s.batch),
-                                 omp_get_max_threads());
+  // Strided (polyphase) tiles are whole images: each tile prepares its image's whole output gradient.
+  const Tiling t = plan.polyphase
+                       ? choose_tiling(s.batch, s.in_channels, s.in_height, 1, 1, 0,
+                                       s.backward_input_flops() / double(s.batch), omp_get_max_threads())
+                       : choose_tiling(s.batch, s.in_channels, s.in_height,
+                                       s.out_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
+                                       (s.kernel_height - 1) * row_bytes, s.backward_input_flops() / double(s.batch),
+                                       omp_get_max_threads());
   for_each_tile<T>(t, s.batch, s.in_channels, s.in_height, s.backward_input_flops(), scratch,
                    [&](Index n, Index c0, Index c1, Index y0, Index y1, simd::Scratch<T>& mine) {
                      simd::backward_input_image(kernels, plan, output_grad, weights, input_grad, n, c0, c1, y0, y1,
@@ -177,6 +185,7 @@ std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_
   const simd::ForwardPlan forward(s, lanes, false);
   const simd::BackwardInputPlan backward(s, lanes);
   const Index per_thread = std::max({forward.layout.size(), forward.grad_planes_size(), backward.layout.size()}) +
+                           backward.phase_output_size +
                            forward.grad_output_grad_size() +
                            simd::weight_grad_partial_size(s) * lanes;
   const Index shared = simd::kWeightGradChunks * simd::weight_grad_partial_size(s);

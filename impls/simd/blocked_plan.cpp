@@ -558,31 +558,31 @@ double lane_use(Index channels, Index lanes) {
 }  // namespace
 
 // A model of the fraction of the FMA peak each family reaches, fitted to the per-shape kernel ladder
-// (scripts/bench.sh, docs/performance.md): the blocked kernels run near peak on their real lanes and pay a
-// fixed cost per pixel tile (the store into NCHW) that short tap lists do not hide; the planes kernels
-// reach a lower, steady fraction on unit-stride rows (ragged row ends aside), and lose most of it when
-// strided: a column stride costs phase-plane copies, and the input gradient multiplies the zeros of the
-// dilated output gradient (1 - 1/(sh*sw) of its products).
+// (docs/performance.md): the blocked kernels run near peak on their real lanes and pay a fixed cost per
+// pixel tile (the store into NCHW) that short tap lists do not hide; the planes kernels reach a lower,
+// steady fraction of the lanes their rows fill, and a column stride costs the forward pass and the weight
+// gradient most of it (phase-plane copies, half-used loads). The strided input gradient is polyphase in
+// both families: the planes kernel's rows are then a phase's columns.
 KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes) {
   if (forced_family) return *forced_family;
   if (const auto from_environment = family_from_environment()) return *from_environment;
   const bool input_side = pass == ConvPass::backward_input;
+  const bool strided = s.stride_height > 1 || s.stride_width > 1;
   const Index vector_channels = input_side ? s.in_channels : s.out_channels;
   const double window = double(s.kernel_height * s.kernel_width);
-  double taps = input_side ? double(s.out_channels) * window / double(s.stride_height * s.stride_width)
-                           : double(s.in_channels) * window;
-  if (pass == ConvPass::backward_weights) taps = 1e9;  // its tiles sum over every pixel: no per-tile cost to hide
-  const double blocked = 0.92 * lane_use(vector_channels, lanes) * taps / (taps + 12.0);
-  const Index row = input_side ? s.in_width : s.out_width();
-  const Index half = lanes / 2;
-  const Index ragged = row % lanes;
+  const double taps = input_side ? double(s.out_channels) * window / double(s.stride_height * s.stride_width)
+                                 : double(s.in_channels) * window;
+  // The weight gradient's tiles sum over every pixel: no per-tile cost to hide.
+  const double tile_cost = pass == ConvPass::backward_weights ? 1.0 : taps / (taps + 12.0);
+  const double blocked = 0.92 * lane_use(vector_channels, lanes) * tile_cost;
+  const Index row = input_side ? (s.in_width + s.stride_width - 1) / s.stride_width : s.out_width();
+  const Index half = lanes / 2, ragged = row % lanes;
   // AVX-512's planes kernel packs two rows' remainders of up to half a vector into one register.
-  const double row_use = lanes >= 16 && ragged > 0 && ragged <= half
-                             ? double(row) / double(row - ragged + half)
-                             : lane_use(row, lanes);
-  double planes = 0.70 * (pass == ConvPass::backward_weights && s.stride_height == 1 && s.stride_width == 1 ? 1.0 : row_use);
-  if (s.stride_width > 1 || s.stride_height > 1)
-    planes = input_side ? planes / double(s.stride_height * s.stride_width) / 1.5 : 0.2;
+  const double row_use = lanes >= 16 && ragged > 0 && ragged <= half ? double(row) / double(row - ragged + half)
+                                                                     : lane_use(row, lanes);
+  const bool flat_rows = pass == ConvPass::backward_weights && !strided;  // one flat run per channel
+  double planes = 0.70 * (flat_rows ? 1.0 : row_use) * tile_cost;
+  if (strided && !input_side) planes = 0.2;
   return blocked > planes ? KernelFamily::blocked : KernelFamily::planes;
 }
 

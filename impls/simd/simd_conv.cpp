@@ -53,7 +53,8 @@ void SimdConv::backward_input_typed(const ConvShape& s, const T* output_grad, co
     blocked_backward_input(blocked_->get<T>(), s, output_grad, weights, input_grad, blocked_scratch<T>(), 1);
     return;
   }
-  const BackwardInputPlan plan(s, kernels.lanes);
+  BackwardInputPlan plan(s, kernels.lanes);
+  plan.pack_phase_weights(weights);
   for (Index n = 0; n < s.batch; ++n) {
     backward_input_image(kernels, plan, output_grad, weights, input_grad, n, 0, s.in_channels, 0, s.in_height,
                          scratch<T>());
@@ -87,7 +88,8 @@ std::size_t SimdConv::workspace_bytes(const ConvShape& s, std::size_t element_si
   const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
   const ForwardPlan forward(s, lanes, false);
   const BackwardInputPlan backward(s, lanes);
-  const Index planes = std::max({forward.layout.size(), forward.grad_planes_size(), backward.layout.size()});
+  const Index planes = std::max({forward.layout.size(), forward.grad_planes_size(), backward.layout.size()}) +
+                       backward.phase_output_size;
   const Index dy = forward.grad_output_grad_size();
   const Index weight_lanes = weight_grad_partial_size(s) * lanes;
   const Index partials = kWeightGradChunks * weight_grad_partial_size(s);

@@ -119,6 +119,7 @@ struct Scratch {
   AlignedBuffer<T> planes;       // one image's prepared input (or output-gradient) planes
   AlignedBuffer<T> output_grad;  // one image's lane-padded output gradient (weight gradient)
   AlignedBuffer<T> lanes;        // weight-gradient lane partials
+  AlignedBuffer<T> phase_output; // strided input gradient: one stride phase's pixels of every channel
 };
 
 // Forward (and the input side of the weight gradient): planes of the padded input.
@@ -155,16 +156,41 @@ struct ForwardPlan {
   Index end_row(Index y_end) const { return (y_end - 1) * shape.stride_height + shape.kernel_height; }
 };
 
-// Input gradient: planes of the zero-dilated, padded output gradient, read with flipped taps.
+// Input gradient. Stride 1: planes of the padded output gradient, read with flipped taps. Strided:
+// polyphase. Input pixels whose (row + pad) mod stride and (column + pad) mod stride agree form a phase;
+// they see the same window taps, and consecutive pixels of a phase read consecutive output-gradient
+// pixels. So each of the sh*sw phases is a stride-1 correlation, over only its own taps, of the output
+// gradient with a zero border (planes with one phase), written to a phase buffer and then to its pixels
+// of dx: no products with the zeros a dilated output gradient would hold (3/4 of them at stride 2).
 struct BackwardInputPlan {
   ConvShape shape;
   Index out_height = 1, out_width = 1;  // of the forward pass (the dy planes' source)
   PlaneSource source;
   PlaneLayout layout;
   std::vector<Index> tap_offsets;
+  bool polyphase = false;
+  struct Phase {
+    Index first_row = 0, first_col = 0;  // its first input pixel; the others are stride steps apart
+    Index rows = 0, cols = 0;            // its pixels
+    Index tap_begin = 0, taps = 0;       // its taps in tap_offsets (naive's order: window row, column)
+    Index weight_begin = 0;              // its weights: [in channel][out channel][tap]
+  };
+  std::vector<Phase> phases;
+  Index phase_output_size = 0;  // in channels x the largest phase
   BackwardInputPlan(const ConvShape& shape, Index lanes);
   Index first_row(Index iy_begin) const { return iy_begin; }
   Index end_row(Index iy_end) const { return iy_end - 1 + shape.kernel_height; }
+  // Strided: the weights in each phase's order, once per call before any image (not thread-safe).
+  template <typename T>
+  void pack_phase_weights(const T* weights);
+  template <typename T>
+  const T* phase_weights() const {
+    if constexpr (sizeof(T) == sizeof(float)) return phase_weights_f32.data(); else return phase_weights_f64.data();
+  }
+
+ private:
+  AlignedBuffer<float> phase_weights_f32;
+  AlignedBuffer<double> phase_weights_f64;
 };
 
 // y for image n, out channels [o_begin, o_end), rows [y_begin, y_end).

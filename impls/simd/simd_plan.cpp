@@ -152,16 +152,70 @@ void prepare_shifted_copies(const T* image, const ForwardPlan& plan, T* planes) 
 
 BackwardInputPlan::BackwardInputPlan(const ConvShape& s, Index lanes)
     : shape(s), out_height(s.out_height()), out_width(s.out_width()) {
-  const Index kh = s.kernel_height, kw = s.kernel_width;
-  // dx[iy][ix] = sum of w[f][c][ky][kx] * D[iy + kh-1-ky][ix + kw-1-kx], D the output gradient with
-  // stride-1 zeros between elements and kh-1-pad (kw-1-pad) zeros before: naive's divisibility tests
-  // become multiplications by those zeros, which change no sum.
-  source = {out_height, out_width, kh - 1 - s.pad_height, kw - 1 - s.pad_width, s.stride_height, s.stride_width};
-  layout = {s.out_channels, 1, s.in_height + kh - 1, round_up(s.in_width, lanes) + kw - 1};
-  tap_offsets.resize(std::size_t(kh * kw));
-  for (Index ky = 0; ky < kh; ++ky)
-    for (Index kx = 0; kx < kw; ++kx)
-      tap_offsets[std::size_t(ky * kw + kx)] = (kh - 1 - ky) * layout.pitch + (kw - 1 - kx);
+  const Index kh = s.kernel_height, kw = s.kernel_width, sh = s.stride_height, sw = s.stride_width;
+  polyphase = sh > 1 || sw > 1;
+  if (!polyphase) {
+    // dx[iy][ix] = sum of w[f][c][ky][kx] * D[iy + kh-1-ky][ix + kw-1-kx], D the output gradient with
+    // kh-1-pad (kw-1-pad) zeros before: naive's bounds tests become multiplications by those zeros, which
+    // change no sum.
+    source = {out_height, out_width, kh - 1 - s.pad_height, kw - 1 - s.pad_width, 1, 1};
+    layout = {s.out_channels, 1, s.in_height + kh - 1, round_up(s.in_width, lanes) + kw - 1};
+    tap_offsets.resize(std::size_t(kh * kw));
+    for (Index ky = 0; ky < kh; ++ky)
+      for (Index kx = 0; kx < kw; ++kx)
+        tap_offsets[std::size_t(ky * kw + kx)] = (kh - 1 - ky) * layout.pitch + (kw - 1 - kx);
+    return;
+  }
+  // Tap (ky, kx) of input pixel (iy, ix) reads output-gradient pixel ((iy + pad - ky) / sh, ...), from
+  // -ceil((kh-1)/sh) on: a border of that many zero rows (columns) before it.
+  const Index top = (kh - 1 + sh - 1) / sh, left = (kw - 1 + sw - 1) / sw;
+  const Index max_rows = (s.in_height + sh - 1) / sh, max_cols = (s.in_width + sw - 1) / sw;
+  source = {out_height, out_width, top, left, 1, 1};
+  // Rows and columns up to the last a phase's whole vectors reach.
+  layout = {s.out_channels, 1, top + (sh - 1 + s.pad_height) / sh + max_rows + 1,
+            left + (sw - 1 + s.pad_width) / sw + round_up(max_cols, lanes) + 1};
+  Index weight_begin = 0;
+  for (Index ry = 0; ry < sh; ++ry)
+    for (Index rx = 0; rx < sw; ++rx) {
+      Phase phase;
+      phase.first_row = (ry - s.pad_height % sh + sh) % sh;
+      phase.first_col = (rx - s.pad_width % sw + sw) % sw;
+      phase.rows = phase.first_row < s.in_height ? (s.in_height - phase.first_row + sh - 1) / sh : 0;
+      phase.cols = phase.first_col < s.in_width ? (s.in_width - phase.first_col + sw - 1) / sw : 0;
+      phase.tap_begin = Index(tap_offsets.size());
+      const Index base_row = (phase.first_row + s.pad_height - ry) / sh + top;
+      const Index base_col = (phase.first_col + s.pad_width - rx) / sw + left;
+      for (Index ky = ry; ky < kh; ky += sh)
+        for (Index kx = rx; kx < kw; kx += sw)
+          tap_offsets.push_back((base_row - (ky - ry) / sh) * layout.pitch + base_col - (kx - rx) / sw);
+      phase.taps = Index(tap_offsets.size()) - phase.tap_begin;
+      phase.weight_begin = weight_begin;
+      weight_begin += s.in_channels * s.out_channels * phase.taps;
+      phase_output_size = std::max(phase_output_size, s.in_channels * phase.rows * phase.cols);
+      phases.push_back(phase);
+    }
+}
+
+template <typename T>
+void BackwardInputPlan::pack_phase_weights(const T* weights) {
+  if (!polyphase) return;
+  const ConvShape& s = shape;
+  const Index kh = s.kernel_height, kw = s.kernel_width, sh = s.stride_height, sw = s.stride_width;
+  AlignedBuffer<T>& packed = [&]() -> AlignedBuffer<T>& {
+    if constexpr (sizeof(T) == sizeof(float)) return phase_weights_f32; else return phase_weights_f64;
+  }();
+  packed.resize(std::size_t(s.in_channels * s.out_channels * kh * kw));
+  for (Index ry = 0; ry < sh; ++ry)
+    for (Index rx = 0; rx < sw; ++rx) {
+      const Phase& phase = phases[std::size_t(ry * sw + rx)];
+      T* out = packed.data() + phase.weight_begin;
+      for (Index c = 0; c < s.in_channels; ++c)
+        for (Index f = 0; f < s.out_channels; ++f) {
+          const T* window = weights + (f * s.in_channels + c) * kh * kw;
+          for (Index ky = ry; ky < kh; ky += sh)
+            for (Index kx = rx; kx < kw; kx += sw) *out++ = window[ky * kw + kx];
+        }
+    }
 }
 
 template <typename T>
@@ -194,6 +248,51 @@ void forward_image(const ArchKernels<T>& kernels, const ForwardPlan& plan, const
   kernels.correlate(job, o_begin, o_end, y_begin, y_end);
 }
 
+namespace {
+// The strided input gradient of one image, phase by phase (see BackwardInputPlan).
+template <typename T>
+void backward_input_phases(const ArchKernels<T>& kernels, const BackwardInputPlan& plan, const T* image_grad,
+                           T* image_dx, Index c_begin, Index c_end, Index iy_begin, Index iy_end, Scratch<T>& scratch) {
+  const ConvShape& s = plan.shape;
+  scratch.planes.resize(std::size_t(plan.layout.size()));
+  prepare_planes(image_grad, plan.source, plan.layout, scratch.planes.data(), 0, plan.layout.rows);
+  scratch.phase_output.resize(std::size_t(plan.phase_output_size));
+  const Index plane = s.in_height * s.in_width;
+  for (const BackwardInputPlan::Phase& phase : plan.phases) {
+    // Its rows inside [iy_begin, iy_end).
+    const Index sh = s.stride_height, sw = s.stride_width;
+    const Index py_begin = std::clamp<Index>((iy_begin - phase.first_row + sh - 1) / sh, 0, phase.rows);
+    const Index py_end = std::clamp<Index>((iy_end - phase.first_row + sh - 1) / sh, py_begin, phase.rows);
+    if (py_begin == py_end || phase.cols == 0) continue;
+    const Index phase_plane = phase.rows * phase.cols;
+    T* out = scratch.phase_output.data();
+    if (phase.taps == 0) {  // a window narrower than the stride: no tap reaches these pixels
+      std::fill(out, out + s.in_channels * phase_plane, T(0));
+    } else {
+      CorrelateJob<T> job;
+      job.planes = scratch.planes.data();
+      job.layout = plan.layout;
+      job.row_stride = 1;
+      job.tap_offsets = plan.tap_offsets.data() + phase.tap_begin;
+      job.kernel_taps = phase.taps;
+      job.weights = plan.phase_weights<T>() + phase.weight_begin;  // weight(c, f, t)
+      job.weight_out_stride = s.out_channels * phase.taps;
+      job.weight_in_stride = phase.taps;
+      job.output = out;
+      job.out_height = phase.rows;
+      job.out_width = phase.cols;
+      kernels.correlate(job, c_begin, c_end, py_begin, py_end);
+    }
+    for (Index c = c_begin; c < c_end; ++c)
+      for (Index py = py_begin; py < py_end; ++py) {
+        const T* from = out + c * phase_plane + py * phase.cols;
+        T* to = image_dx + c * plane + (phase.first_row + py * sh) * s.in_width + phase.first_col;
+        for (Index px = 0; px < phase.cols; ++px) to[px * sw] = from[px];
+      }
+  }
+}
+}  // namespace
+
 template <typename T>
 void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan& plan, const T* output_grad,
                           const T* weights, T* input_grad, Index n, Index c_begin, Index c_end, Index iy_begin,
@@ -214,6 +313,11 @@ void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan
   job.out_height = s.in_height;
   job.out_width = s.in_width;
   job.flipped_kernel_height = s.kernel_height;
+  if (plan.polyphase) {
+    backward_input_phases(kernels, plan, image_grad, input_grad + n * s.in_channels * s.in_height * s.in_width,
+                          c_begin, c_end, iy_begin, iy_end, scratch);
+    return;
+  }
   if (s.stride_height == 1 && s.stride_width == 1) {
     CorrelateJob<T> direct = job;
     direct.planes = image_grad;
@@ -312,7 +416,8 @@ void sum_weight_grad_chunks(const ConvShape& s, const T* partials, T* weight_gra
                                         T*, Index, Index, Index, Index, Index, Scratch<T>&);                \
   template void weight_grad_chunk<T>(const ArchKernels<T>&, const ForwardPlan&, const T*, const T*, Index,  \
                                      bool, T*, Scratch<T>&);                                               \
-  template void sum_weight_grad_chunks<T>(const ConvShape&, const T*, T*, T*);
+  template void sum_weight_grad_chunks<T>(const ConvShape&, const T*, T*, T*);                             \
+  template void BackwardInputPlan::pack_phase_weights<T>(const T*);
 CONVLAB_SIMD_INSTANTIATE(float)
 CONVLAB_SIMD_INSTANTIATE(double)
 #undef CONVLAB_SIMD_INSTANTIATE
