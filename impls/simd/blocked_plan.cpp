@@ -239,6 +239,10 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
         }
       const Index end = Index(pixel_source_.size());
       if (begin == end) continue;
+      if (taps == 0) {  // a window narrower than the stride: prepare_image zeroes these pixels
+        has_empty_phase_ = true;
+        continue;
+      }
       const Index band = band_size(end - begin, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : end - begin);
       max_band_pixels_ = std::max(max_band_pixels_, band);
       for (Index g = 0; g < groups_.count(); ++g)
@@ -277,8 +281,12 @@ void BlockedBackwardInput::pack(const T* weights, AlignedBuffer<T>& packed) cons
 }
 
 template <typename T>
-const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot) const {
+const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot, T* input_grad) const {
   const ConvShape& s = shape_;
+  if (has_empty_phase_) {  // the whole image at once (the units then write the pixels taps reach)
+    const Index image = s.in_channels * s.in_height * s.in_width;
+    std::fill(input_grad + n * image, input_grad + (n + 1) * image, T(0));
+  }
   const Index oh = s.out_height(), ow = s.out_width();
   copy_with_border(output_grad + n * s.out_channels * oh * ow, s.out_channels, oh, ow, top_, left_, grad_height_,
                    grad_width_, slot);
@@ -472,7 +480,7 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       s.batch, plan.units_per_image(), plan.slot_elements(), threads, scratch.slots,
-      [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
+      [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot, input_grad); },
       [&](const T* source, Index n, Index unit) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, input_grad, n, unit, sums);
@@ -592,7 +600,7 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
                                        T*) const;                                                                                                  \
   template void BlockedBackwardInput::pack<T>(const T*, AlignedBuffer<T>&) const;                              \
-  template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*) const;                         \
+  template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*, T*) const;                         \
   template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index,   \
                                              T*) const;                                                                                                  \
   template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*) const;                 \

@@ -82,8 +82,9 @@ class BlockedBackwardInput {
   Index packed_elements() const { return packed_begin_.back(); }
   template <typename T>
   void pack(const T* weights, AlignedBuffer<T>& packed) const;
+  // Also zeroes image n of input_grad when some stride phase has no taps (before any of its units run).
   template <typename T>
-  const T* prepare_image(const T* output_grad, Index n, T* slot) const;
+  const T* prepare_image(const T* output_grad, Index n, T* slot, T* input_grad) const;
   Index sums_elements() const { return blocks_ ? max_band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, T* input_grad, Index n,
@@ -96,7 +97,7 @@ class BlockedBackwardInput {
   ConvShape shape_;
   ChannelGroups groups_;
   Index grad_height_ = 0, grad_width_ = 0, top_ = 0, left_ = 0, max_band_pixels_ = 0;
-  bool blocks_ = false;
+  bool blocks_ = false, has_empty_phase_ = false;
   std::vector<Index> phase_tap_begin_, packed_begin_;  // per phase, plus an end entry
   std::vector<Index> pixel_source_, pixel_dest_, tap_offsets_;
   std::vector<Unit> units_;

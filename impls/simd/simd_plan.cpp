@@ -258,17 +258,22 @@ void backward_input_phases(const ArchKernels<T>& kernels, const BackwardInputPla
   prepare_planes(image_grad, plan.source, plan.layout, scratch.planes.data(), 0, plan.layout.rows);
   scratch.phase_output.resize(std::size_t(plan.phase_output_size));
   const Index plane = s.in_height * s.in_width;
+  // Phases no tap reaches (a window narrower than the stride) are zero: the tile's rows are cleared first
+  // and the other phases overwrite their pixels.
+  const bool has_empty_phase = std::any_of(plan.phases.begin(), plan.phases.end(),
+                                           [](const BackwardInputPlan::Phase& p) { return p.taps == 0; });
+  if (has_empty_phase)
+    for (Index c = c_begin; c < c_end; ++c)
+      std::fill(image_dx + c * plane + iy_begin * s.in_width, image_dx + c * plane + iy_end * s.in_width, T(0));
   for (const BackwardInputPlan::Phase& phase : plan.phases) {
     // Its rows inside [iy_begin, iy_end).
     const Index sh = s.stride_height, sw = s.stride_width;
     const Index py_begin = std::clamp<Index>((iy_begin - phase.first_row + sh - 1) / sh, 0, phase.rows);
     const Index py_end = std::clamp<Index>((iy_end - phase.first_row + sh - 1) / sh, py_begin, phase.rows);
-    if (py_begin == py_end || phase.cols == 0) continue;
+    if (py_begin == py_end || phase.cols == 0 || phase.taps == 0) continue;
     const Index phase_plane = phase.rows * phase.cols;
     T* out = scratch.phase_output.data();
-    if (phase.taps == 0) {  // a window narrower than the stride: no tap reaches these pixels
-      std::fill(out, out + s.in_channels * phase_plane, T(0));
-    } else {
+    {
       CorrelateJob<T> job;
       job.planes = scratch.planes.data();
       job.layout = plan.layout;
