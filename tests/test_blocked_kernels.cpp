@@ -121,6 +121,13 @@ TEST_CASE("blocked kernels: long reductions run in tap blocks (sums kept between
         KernelFamily::blocked, true);
 }
 
+TEST_CASE("blocked kernels: windows that do not overlap are gathered (with padding, any channel count)",
+          "[simd][blocked]") {
+  sweep({make_shape(2, 20, 18, 11, 13, 3, 3, 3, 3, 2, 1), make_shape(3, 40, 33, 9, 10, 2, 2, 2, 2, 1, 1),
+         make_shape(2, 70, 17, 12, 12, 1, 1, 2, 2, 0, 0), make_shape(1, 5, 40, 7, 17, 2, 3, 2, 4, 1, 2)},
+        KernelFamily::blocked, true);
+}
+
 TEST_CASE("planes kernels: the same channel and geometry sweeps", "[simd][blocked]") {
   sweep(channel_edge_shapes(), KernelFamily::planes, false);
   sweep(geometry_shapes(), KernelFamily::planes, false);

@@ -120,39 +120,90 @@ ChannelGroups::ChannelGroups(Index channel_count, Index lane_count, int max_vect
     : channels(channel_count), lanes(lane_count), vectors(ceil_div(channel_count, lane_count)),
       max_vectors(max_vector_count) {}
 
+// ------------------------------------------------------------------------------------ input windows
+
+InputWindows::InputWindows(const ConvShape& s) : shape_(s) {
+  const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
+  // Stride 1 is left in place: neighbouring tiles then read neighbouring floats of the same lines.
+  const bool disjoint = kh <= s.stride_height && kw <= s.stride_width && (s.stride_height > 1 || s.stride_width > 1);
+  mode_ = disjoint ? Mode::gathered : s.pad_height > 0 || s.pad_width > 0 ? Mode::padded : Mode::in_place;
+  padded_height_ = mode_ == Mode::padded ? s.in_height + 2 * s.pad_height : s.in_height;
+  padded_width_ = mode_ == Mode::padded ? s.in_width + 2 * s.pad_width : s.in_width;
+  const Index window = s.in_channels * kh * kw;
+  for (Index oy = 0; oy < oh; ++oy)
+    for (Index ox = 0; ox < ow; ++ox)
+      pixel_source_.push_back(mode_ == Mode::gathered ? (oy * ow + ox) * window
+                                                      : oy * s.stride_height * padded_width_ + ox * s.stride_width);
+  for (Index c = 0; c < s.in_channels; ++c)
+    for (Index ky = 0; ky < kh; ++ky)
+      for (Index kx = 0; kx < kw; ++kx)
+        tap_offsets_.push_back(mode_ == Mode::gathered ? (c * kh + ky) * kw + kx
+                                                       : (c * padded_height_ + ky) * padded_width_ + kx);
+}
+
+Index InputWindows::slot_elements() const {
+  switch (mode_) {
+    case Mode::in_place: return 0;
+    case Mode::padded: return shape_.in_channels * padded_height_ * padded_width_;
+    case Mode::gathered: return shape_.out_height() * shape_.out_width() * shape_.in_channels * shape_.kernel_height *
+                                shape_.kernel_width;
+  }
+  return 0;
+}
+
+template <typename T>
+const T* InputWindows::prepare(const T* input, Index n, T* slot) const {
+  const ConvShape& s = shape_;
+  const T* image = input + n * s.in_channels * s.in_height * s.in_width;
+  if (mode_ == Mode::in_place) return image;
+  if (mode_ == Mode::padded) {
+    copy_with_border(image, s.in_channels, s.in_height, s.in_width, s.pad_height, s.pad_width, padded_height_,
+                     padded_width_, slot);
+    return slot;
+  }
+  const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
+  const Index window = s.in_channels * kh * kw;
+  constexpr Index kChannelBlock = 16;  // input rows read side by side while a pixel's run is written
+  for (Index c0 = 0; c0 < s.in_channels; c0 += kChannelBlock) {
+    const Index c1 = std::min(s.in_channels, c0 + kChannelBlock);
+    for (Index oy = 0; oy < oh; ++oy)
+      for (Index ky = 0; ky < kh; ++ky) {
+        const Index iy = oy * s.stride_height - s.pad_height + ky;
+        const bool row_inside = iy >= 0 && iy < s.in_height;
+        for (Index ox = 0; ox < ow; ++ox) {
+          T* run = slot + (oy * ow + ox) * window + ky * kw;
+          for (Index kx = 0; kx < kw; ++kx) {
+            const Index ix = ox * s.stride_width - s.pad_width + kx;
+            const bool inside = row_inside && ix >= 0 && ix < s.in_width;
+            const T* from = image + iy * s.in_width + ix;
+            for (Index c = c0; c < c1; ++c)
+              run[c * kh * kw + kx] = inside ? from[c * s.in_height * s.in_width] : T(0);
+          }
+        }
+      }
+  }
+  return slot;
+}
+
 // ------------------------------------------------------------------------------------------ forward
 
 BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors,
                                int threads)
-    : shape_(s), groups_(s.out_channels, lanes, max_vectors) {
-  const Index oh = s.out_height(), ow = s.out_width();
-  pads_ = s.pad_height > 0 || s.pad_width > 0;
-  padded_height_ = s.in_height + 2 * s.pad_height;
-  padded_width_ = s.in_width + 2 * s.pad_width;
-  pixels_ = oh * ow;
-  for (Index oy = 0; oy < oh; ++oy)
-    for (Index ox = 0; ox < ow; ++ox) {
-      pixel_source_.push_back(oy * s.stride_height * padded_width_ + ox * s.stride_width);
-      pixel_dest_.push_back(oy * ow + ox);
-    }
-  for (Index c = 0; c < s.in_channels; ++c)
-    for (Index ky = 0; ky < s.kernel_height; ++ky)
-      for (Index kx = 0; kx < s.kernel_width; ++kx)
-        tap_offsets_.push_back((c * padded_height_ + ky) * padded_width_ + kx);
+    : shape_(s), groups_(s.out_channels, lanes, max_vectors), windows_(s) {
+  pixels_ = s.out_height() * s.out_width();
+  for (Index p = 0; p < pixels_; ++p) pixel_dest_.push_back(p);
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count();
-  blocks_ = may_block(Index(tap_offsets_.size()), groups_.max_vectors, lanes);
+  blocks_ = may_block(Index(windows_.tap_offsets().size()), groups_.max_vectors, lanes);
   band_pixels_ = band_size(pixels_, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : pixels_);
   bands_ = ceil_div(pixels_, band_pixels_);
 }
 
-Index BlockedForward::slot_elements() const {
-  return pads_ ? shape_.in_channels * padded_height_ * padded_width_ : 0;
-}
+Index BlockedForward::slot_elements() const { return windows_.slot_elements(); }
 
 template <typename T>
 void BlockedForward::pack(const T* weights, const T* bias, AlignedBuffer<T>& packed) const {
-  const Index taps = Index(tap_offsets_.size());
+  const Index taps = Index(windows_.tap_offsets().size());
   const Index padded = groups_.padded_channels();
   packed.resize(std::size_t(padded * (taps + 1)));
   for (Index g = 0; g < groups_.count(); ++g) {
@@ -168,24 +219,19 @@ void BlockedForward::pack(const T* weights, const T* bias, AlignedBuffer<T>& pac
 
 template <typename T>
 const T* BlockedForward::prepare_image(const T* input, Index n, T* slot) const {
-  const ConvShape& s = shape_;
-  const T* image = input + n * s.in_channels * s.in_height * s.in_width;
-  if (!pads_) return image;
-  copy_with_border(image, s.in_channels, s.in_height, s.in_width, s.pad_height, s.pad_width, padded_height_,
-                   padded_width_, slot);
-  return slot;
+  return windows_.prepare(input, n, slot);
 }
 
 template <typename T>
 void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias,
                          T* output, Index n, Index unit, T* sums) const {
   const Index band = unit % bands_, g = unit / bands_;
-  const Index taps = Index(tap_offsets_.size());
+  const Index taps = Index(windows_.tap_offsets().size());
   TileJob<T> job;
   job.source = source;
-  job.pixel_source = pixel_source_.data();
+  job.pixel_source = windows_.pixel_source();
   job.pixel_dest = pixel_dest_.data();
-  job.tap_offsets = tap_offsets_.data();
+  job.tap_offsets = windows_.tap_offsets().data();
   job.taps = taps;
   job.packed_weights = packed + groups_.first_channel(g) * taps;
   job.bias = with_bias ? packed + groups_.padded_channels() * taps + groups_.first_channel(g) : nullptr;
@@ -319,20 +365,9 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source
 
 BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* taps_per_tile, Index lanes,
                                                int max_vectors, int threads)
-    : shape_(s), groups_(s.out_channels, lanes, max_vectors) {
-  const Index oh = s.out_height(), ow = s.out_width();
-  pads_ = s.pad_height > 0 || s.pad_width > 0;
-  padded_height_ = s.in_height + 2 * s.pad_height;
-  padded_width_ = s.in_width + 2 * s.pad_width;
-  pixels_ = oh * ow;
-  for (Index oy = 0; oy < oh; ++oy)
-    for (Index ox = 0; ox < ow; ++ox)
-      pixel_source_.push_back(oy * s.stride_height * padded_width_ + ox * s.stride_width);
-  for (Index c = 0; c < s.in_channels; ++c)
-    for (Index ky = 0; ky < s.kernel_height; ++ky)
-      for (Index kx = 0; kx < s.kernel_width; ++kx)
-        tap_offsets_.push_back((c * padded_height_ + ky) * padded_width_ + kx);
-  taps_ = Index(tap_offsets_.size());
+    : shape_(s), groups_(s.out_channels, lanes, max_vectors), windows_(s) {
+  pixels_ = s.out_height() * s.out_width();
+  taps_ = Index(windows_.tap_offsets().size());
   // Chunks depend on the shape alone (never on the thread count), and so does the order of every sum; at
   // most 16, and fewer when the per-chunk sums of a large layer would exceed 4 Mi elements in all.
   chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 22) / chunk_elements()));
@@ -343,19 +378,16 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
 }
 
 Index BlockedBackwardWeights::slot_elements() const {
-  return padded_input_elements() + groups_.padded_channels() * pixels_;
+  return windows_.slot_elements() + groups_.padded_channels() * pixels_;
 }
 
 template <typename T>
 void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n, T* slot) const {
   const ConvShape& s = shape_;
-  if (pads_) {
-    copy_with_border(input + n * s.in_channels * s.in_height * s.in_width, s.in_channels, s.in_height, s.in_width,
-                     s.pad_height, s.pad_width, padded_height_, padded_width_, slot);
-  }
+  windows_.prepare(input, n, slot);
   const Index lanes = groups_.lanes;
   const T* grad = output_grad + n * s.out_channels * pixels_;
-  T* blocked = slot + padded_input_elements();
+  T* blocked = slot + windows_.slot_elements();
   for (Index v = 0; v < groups_.vectors; ++v) {
     T* out = blocked + v * pixels_ * lanes;
     for (Index l = 0; l < lanes; ++l) {
@@ -382,12 +414,12 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
   T* sums = chunk_sums + groups_.first_channel(g) * taps_ + tap_begin * width;
   const bool first_image = n == chunk_begin(chunk);
   if (first_image) std::fill(sums, sums + (tap_end - tap_begin) * width, T(0));
-  const T* blocked = slot + padded_input_elements() + groups_.first_vector(g) * pixels_ * lanes;
+  const T* blocked = slot + windows_.slot_elements() + groups_.first_vector(g) * pixels_ * lanes;
   WeightTileJob<T> job;
-  job.source = pads_ ? slot : input + n * s.in_channels * s.in_height * s.in_width;
-  job.pixel_source = pixel_source_.data();
+  job.source = windows_.slot_elements() ? slot : input + n * s.in_channels * s.in_height * s.in_width;
+  job.pixel_source = windows_.pixel_source();
   job.pixels = pixels_;
-  job.tap_offsets = tap_offsets_.data() + tap_begin;
+  job.tap_offsets = windows_.tap_offsets().data() + tap_begin;
   job.taps = tap_end - tap_begin;
   job.output_grad = blocked;
   job.vector_stride = pixels_ * lanes;
@@ -595,6 +627,7 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
 }
 
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
+  template const T* InputWindows::prepare<T>(const T*, Index, T*) const;                                      \
   template void BlockedForward::pack<T>(const T*, const T*, AlignedBuffer<T>&) const;                         \
   template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \

@@ -51,6 +51,28 @@ struct BlockedScratch {
   AlignedBuffer<T> sums;      // per thread: a band's sums between tap blocks (TileJob::partial_sums)
 };
 
+// How the forward pass and the weight gradient read an input image: in place; zero-padded into a slot; or,
+// when windows do not overlap (window <= stride, as in ResNet's 1x1 stride-2 downsampling), gathered
+// window by window into one contiguous run per output pixel. A gathered image is read once, in rows, and
+// holds only the pixels some window uses; the tiles then read each pixel's taps from one run instead of
+// one line per channel (on a large image those lines come from memory, a channel plane apart).
+class InputWindows {
+ public:
+  explicit InputWindows(const ConvShape& shape);
+  const Index* pixel_source() const { return pixel_source_.data(); }  // per output pixel
+  const std::vector<Index>& tap_offsets() const { return tap_offsets_; }  // (in channel, window row, column)
+  Index slot_elements() const;  // 0: read in place
+  template <typename T>
+  const T* prepare(const T* input, Index n, T* slot) const;  // image n as the tiles read it
+
+ private:
+  enum class Mode { in_place, padded, gathered };
+  ConvShape shape_;
+  Mode mode_ = Mode::in_place;
+  Index padded_height_ = 0, padded_width_ = 0;
+  std::vector<Index> pixel_source_, tap_offsets_;
+};
+
 class BlockedForward {
  public:
   BlockedForward(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors, int threads);
@@ -68,9 +90,10 @@ class BlockedForward {
  private:
   ConvShape shape_;
   ChannelGroups groups_;
-  Index padded_height_ = 0, padded_width_ = 0, pixels_ = 0, bands_ = 1, band_pixels_ = 0;
-  bool pads_ = false, blocks_ = false;
-  std::vector<Index> pixel_source_, pixel_dest_, tap_offsets_;
+  InputWindows windows_;
+  Index pixels_ = 0, bands_ = 1, band_pixels_ = 0;
+  bool blocks_ = false;
+  std::vector<Index> pixel_dest_;
 };
 
 class BlockedBackwardInput {
@@ -124,13 +147,12 @@ class BlockedBackwardWeights {
 
  private:
   Index chunk_elements() const { return groups_.padded_channels() * (taps_ + 1); }
-  Index padded_input_elements() const { return pads_ ? shape_.in_channels * padded_height_ * padded_width_ : 0; }
+
   ConvShape shape_;
   ChannelGroups groups_;
-  Index padded_height_ = 0, padded_width_ = 0, pixels_ = 0, taps_ = 0, chunks_ = 1, tap_bands_ = 1,
+  InputWindows windows_;
+  Index pixels_ = 0, taps_ = 0, chunks_ = 1, tap_bands_ = 1,
         band_taps_ = 0;
-  bool pads_ = false;
-  std::vector<Index> pixel_source_, tap_offsets_;
 };
 
 // Whole passes on `threads` OpenMP threads (1: in order, impls/simd). Any thread count gives the same bits.
