@@ -597,12 +597,13 @@ double lane_use(Index channels, Index lanes) {
 }
 }  // namespace
 
-// A model of the fraction of the FMA peak each family reaches, fitted to the per-shape kernel ladder
-// (docs/performance.md): the blocked kernels run near peak on their real lanes and pay a fixed cost per
-// pixel tile (the store into NCHW) that short tap lists do not hide; the planes kernels reach a lower,
-// steady fraction of the lanes their rows fill, and a column stride costs the forward pass and the weight
-// gradient most of it (phase-plane copies, half-used loads). The strided input gradient is polyphase in
-// both families: the planes kernel's rows are then a phase's columns.
+// A model of the fraction of the FMA peak each family reaches, fitted to one run of both families over the
+// standard shape files (docs/performance.md). The blocked kernels run near peak on the lanes that hold real
+// channels, less a fixed cost per output element (its store into NCHW, or for the weight gradient the copy
+// of the output gradient into channel blocks) that a short reduction does not hide. The planes kernels run
+// at a steady fraction of the lanes their rows fill (a strided input gradient is polyphase: its rows are a
+// phase's columns); a strided forward pass pays for its phase-plane copies, and a strided weight gradient
+// keeps up only while the input has few channels.
 KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes) {
   if (forced_family) return *forced_family;
   if (const auto from_environment = family_from_environment()) return *from_environment;
@@ -612,17 +613,19 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   const double window = double(s.kernel_height * s.kernel_width);
   const double taps = input_side ? double(s.out_channels) * window / double(s.stride_height * s.stride_width)
                                  : double(s.in_channels) * window;
-  // The weight gradient's tiles sum over every pixel: no per-tile cost to hide.
-  const double tile_cost = pass == ConvPass::backward_weights ? 1.0 : taps / (taps + 12.0);
-  const double blocked = 0.92 * lane_use(vector_channels, lanes) * tile_cost;
+  const double blocked = 0.92 * lane_use(vector_channels, lanes) * taps / (taps + 35.0);
   const Index row = input_side ? (s.in_width + s.stride_width - 1) / s.stride_width : s.out_width();
   const Index half = lanes / 2, ragged = row % lanes;
   // AVX-512's planes kernel packs two rows' remainders of up to half a vector into one register.
-  const double row_use = lanes >= 16 && ragged > 0 && ragged <= half ? double(row) / double(row - ragged + half)
-                                                                     : lane_use(row, lanes);
-  const bool flat_rows = pass == ConvPass::backward_weights && !strided;  // one flat run per channel
-  double planes = 0.70 * (flat_rows ? 1.0 : row_use) * tile_cost;
-  if (strided && !input_side) planes = 0.2;
+  const double row_use = lanes >= 16 && row > lanes && ragged > 0 && ragged <= half
+                             ? double(row) / double(row - ragged + half)
+                             : lane_use(row, lanes);
+  double planes = 0.70 * row_use;
+  if (pass == ConvPass::forward && strided) planes *= 0.9;
+  if (pass == ConvPass::backward_weights) {
+    if (!strided) planes = 0.70;  // one flat run of whole vectors per channel
+    else planes = s.in_channels <= 4 ? 0.55 * row_use : 0.25;
+  }
   return blocked > planes ? KernelFamily::blocked : KernelFamily::planes;
 }
 

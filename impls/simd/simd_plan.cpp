@@ -67,6 +67,14 @@ void prepare_planes(const T* source, const PlaneSource& from, const PlaneLayout&
           std::fill(row + std::max(copy_begin, copy_end), row + layout.pitch, T(0));
           continue;
         }
+        if (from.dilation_cols == 1) {  // phase q of a strided row: every phases-th column from q - left
+          const Index first = q - from.left;
+          for (Index j = 0; j < layout.pitch; ++j) {
+            const Index column = first + j * layout.phases;
+            row[j] = column >= 0 && column < from.cols ? in[column] : T(0);
+          }
+          continue;
+        }
         for (Index j = 0; j < layout.pitch; ++j) {
           const Index column = source_index(j * layout.phases + q, from.left, from.dilation_cols, from.cols);
           row[j] = column < 0 ? T(0) : in[column];
