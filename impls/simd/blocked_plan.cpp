@@ -602,7 +602,8 @@ double lane_use(Index channels, Index lanes) {
 // channels, less a fixed cost per output element (its store into NCHW, or for the weight gradient the copy
 // of the output gradient into channel blocks) that a short reduction does not hide. The planes kernels run
 // at a steady fraction of the lanes their rows fill (a strided input gradient is polyphase: its rows are a
-// phase's columns); a strided forward pass pays for its phase-plane copies, and a strided weight gradient
+// phase's columns, written to dx from a phase buffer); a strided forward pass pays for its phase-plane
+// copies, and a strided weight gradient
 // keeps up only while the input has few channels.
 KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes) {
   if (forced_family) return *forced_family;
@@ -622,6 +623,7 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
                              : lane_use(row, lanes);
   double planes = 0.70 * row_use;
   if (pass == ConvPass::forward && strided) planes *= 0.9;
+  if (input_side && strided) planes *= 0.8;  // each phase's pixels copied from its buffer into dx
   if (pass == ConvPass::backward_weights) {
     if (!strided) planes = 0.70;  // one flat run of whole vectors per channel
     else planes = s.in_channels <= 4 ? 0.55 * row_use : 0.25;
