@@ -603,8 +603,7 @@ double lane_use(Index channels, Index lanes) {
 // of the output gradient into channel blocks) that a short reduction does not hide. The planes kernels run
 // at a steady fraction of the lanes their rows fill (a strided input gradient is polyphase: its rows are a
 // phase's columns, written to dx from a phase buffer); a strided forward pass pays for its phase-plane
-// copies, and a strided weight gradient
-// keeps up only while the input has few channels.
+// copies, and a strided weight gradient keeps up only while the input has few channels.
 KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes) {
   if (forced_family) return *forced_family;
   if (const auto from_environment = family_from_environment()) return *from_environment;
