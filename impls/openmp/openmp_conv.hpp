@@ -1,5 +1,11 @@
 // openmp: "OpenMP-tiled" - impls/simd's kernels run by all cores over cache-sized tiles.
 //
+// The channel-blocked family (impls/simd/blocked_plan.hpp) cuts each pass into independent units itself:
+// with a batch that shares evenly a thread takes whole images (prepares one into a slot of its own and runs
+// all of its units while the slot is in cache); a small batch prepares every image first and shares the
+// units (channel groups x pixel bands, or x tap bands for the weight gradient). The description below is
+// the planes family's tiling.
+//
 // Forward and input gradient: the work is cut into tiles of (images) x (output channels) x (output rows),
 // and threads take tiles dynamically (schedule(dynamic): the machine is shared, so a static split would
 // leave a core idle behind a preempted one). Inside a tile, each image's planes are prepared once and

@@ -1,42 +1,38 @@
-// simd: direct convolution vectorised with xsimd, dispatched at run time to AVX-512, AVX2+FMA or SSE2.
+// simd: direct convolution vectorised with xsimd, dispatched at run time to AVX-512, AVX2+FMA or SSE2, in two
+// kernel families chosen per pass by a cost model of their lane use (blocked_plan.hpp: choose_kernel_family;
+// CONVLAB_SIMD_KERNELS=planes|blocked forces one).
 //
-// What it does differently from naive, and why that is faster:
-//  - vectorises along output columns: one vector holds L consecutive outputs of a row (L = 16 floats on
-//    AVX-512), so one FMA does L of naive's multiply-adds, in naive's order for every output (in
-//    channels, then window rows, then window columns; the bias last);
-//  - register blocking: a block of output channels x 1-2 output rows x up to 4 column vectors (up to 24
-//    accumulators on AVX-512, 12 on AVX2/SSE2) stays in registers for the whole window, so each loaded
-//    input vector feeds one FMA per block channel and each weight, broadcast straight from L1, feeds
-//    every vector of the block - no output is loaded, and each is stored once;
-//  - AVX-512 on rows whose width leaves at most half a vector over (the lecture's 24 = 16 + 8) blocks two
-//    rows and packs both rows' remainders into one register: 3 FMAs per row pair and tap instead of 4,
-//    no lane wasted;
-//  - the forward output is the big memory stream (46 KB per image on the lecture layer, 14.7x the input):
-//    when it exceeds 8 MiB and is 64-byte aligned (AlignedBuffer), those row pairs are written as whole
-//    cache lines with non-temporal stores, which skip the read-for-ownership (an unaligned output falls
-//    back to ordinary stores). On one core of the Zen 4 machine of 2026-12-01 simd ran the lecture layer
-//    at 131,779 images/s at batch 1000 and 139,922 at batch 10000, 65-69 % of that core's FMA peak;
-//  - each image is first copied into zero-padded, stride-phase-split "planes" (simd_kernels.hpp):
-//    no bounds tests in the inner loop, any stride/padding keeps unit-stride loads, and ragged row ends
-//    are covered by one overlapping vector instead of scalar code (rows narrower than a vector are
-//    computed whole and stored partially);
-//  - the input gradient is the same kernel on the zero-dilated output gradient with flipped taps, except
-//    for few (<= 2) input channels and square 3x3/5x5 windows at stride 1 (the lecture's layer), which
-//    have no channel block to reuse a load: there a block of up to 7 output rows slides down the rows it
-//    reads, each loaded vector feeding every row it reaches (up to 5 FMAs instead of 1), and on AVX-512
-//    the output gradient is read in place with masked loads (no padded copy, all-padding rows skipped);
-//  - the weight gradient keeps per-lane partial sums in registers (blocks of out channels x taps) and
-//    reduces them once per fixed batch chunk (so impls/openmp's parallel result is bitwise the same); at
-//    stride 1 each output-gradient channel is one flat run of whole vectors (the lecture's 24x24 = 36 x 16)
-//    against column-shifted copies of the input, so no lane is spent on row padding.
-// The forward pass and the input gradient sum every output in naive's order with one FMA per term, so they
-// are bitwise naive's whenever naive's loop is contracted to FMAs too (any -march with FMA; not on the
-// sse2 path, which multiplies and adds): ConvImplInfo::reference_order says so and the cross-check demands
-// it. The weight gradient's lanes and chunks reorder its sums: within the error bound, exact on integers.
+// "planes" (simd_kernels.hpp) vectorises along output columns: one vector holds L consecutive outputs of a
+// row (L = 16 floats on AVX-512), in naive's order for every output (in channels, window rows, window
+// columns; the bias last). Why it is faster than naive:
+//  - register blocking: a block of output channels x 1-2 rows x up to 4 column vectors stays in registers
+//    for the whole window, so each loaded input vector feeds one FMA per block channel and each broadcast
+//    weight feeds every vector of the block;
+//  - AVX-512 rows that leave at most half a vector over (the lecture's 24 = 16 + 8) pair two rows'
+//    remainders in one register; a forward output too big for cache is written with non-temporal stores;
+//  - each image is copied once into zero-padded planes (split by column phase when strided): no bounds
+//    tests, unit-stride loads; the input gradient of few-channel 3x3/5x5 stride-1 layers (the lecture's)
+//    slides a block of rows down the image so each load feeds up to 5 FMAs; a strided input gradient is
+//    polyphase (one stride-1 correlation per stride phase over only its own taps: no products with the
+//    zeros of a dilated output gradient); the weight gradient keeps per-lane partial sums in registers.
+// It wins where rows fill its vectors and channels are few (the lecture's layer: 1 -> 20 channels).
 //
-// What it costs: scratch of one image's planes (its channels zero-padded, and split by column phase when
-// strided) kept in the object between calls, plus lane partials for the weight gradient; three builds of
-// the kernels (one per arch, chosen at run time); and code that is much longer than naive's.
+// "blocked" (blocked_kernels.hpp) vectorises along channels: a vector holds L output channels (input
+// channels for the input gradient) of one pixel, and a register tile of V vectors x P pixels (24 of
+// AVX-512's 32 registers) sums over a tap list, each pixel reading through its own offset. So a stride or
+// a ragged row costs nothing and every lane is a real channel at any image width; the input gradient is
+// polyphase; long reductions run in tap blocks whose weights stay in L2; non-overlapping windows (1x1
+// stride 2) are gathered into one run per pixel. It wins on multi-channel and strided layers.
+//
+// Both families sum every output of the forward pass and the input gradient in naive's order with one FMA
+// per term, so they are bitwise naive's whenever naive's loop is contracted to FMAs too (any -march with
+// FMA; not on the sse2 path): ConvImplInfo::reference_order says so and the cross-check demands it. The
+// weight gradient reorders its sums (lanes, pixels, fixed batch chunks): within the error bound, exact on
+// integers, and bitwise independent of the thread count (impls/openmp runs the same units in parallel).
+//
+// What it costs: scratch kept in the object between calls (an image's planes or a prepared slot, packed
+// weights, partial sums); three builds of each family (one per arch, chosen at run time); and code much
+// longer than naive's.
 //
 // The arch is chosen when the object is created (see simd_arch.hpp: CONVLAB_SIMD_ARCH, set_forced_arch).
 #pragma once
