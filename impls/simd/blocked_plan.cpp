@@ -620,7 +620,9 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   const double row_use = lanes >= 16 && row > lanes && ragged > 0 && ragged <= half
                              ? double(row) / double(row - ragged + half)
                              : lane_use(row, lanes);
-  double planes = 0.70 * row_use;
+  // Long rows amortise each row's start-up (plane rows, block edges) over more vectors.
+  const double long_rows = std::clamp((double(row) - 32.0) / 32.0, 0.0, 1.0);
+  double planes = (0.70 + 0.15 * long_rows) * row_use;
   if (pass == ConvPass::forward && strided) planes *= 0.9;
   if (input_side && strided) planes *= 0.8;  // each phase's pixels copied from its buffer into dx
   if (pass == ConvPass::backward_weights) {
