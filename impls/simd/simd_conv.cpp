@@ -130,7 +130,9 @@ ConvImplInfo simd_conv_info() {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;
   }
-  return {"simd", "xsimd direct convolution along output rows, register-blocked, runtime dispatch (runs " + arch + ")",
+  return {"simd",
+          "xsimd direct convolution, register-blocked along output rows or along channels (chosen per pass and "
+          "shape), runtime dispatch (runs " + arch + ")",
           flags, false, [] { return std::make_unique<simd::SimdConv>(); }, order};
 }
 
