@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <omp.h>
 
+#include <cstdlib>
 #include <optional>
 #include <random>
 #include <string>
@@ -173,6 +174,19 @@ TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[s
       omp_set_num_threads(previous);
     }
   }
+}
+
+TEST_CASE("kernel family: the lecture's layer keeps the planes kernels, wide strided layers take the blocked",
+          "[simd][blocked]") {
+  using convlab::simd::ConvPass;
+  using convlab::simd::choose_kernel_family;
+  if (std::getenv(convlab::simd::kKernelFamilyEnvVar)) return;  // the environment overrides the rule
+  const ConvShape lecture = make_shape(64, 1, 20, 28, 28, 5, 5, 1, 1, 0, 0);
+  for (ConvPass pass : {ConvPass::forward, ConvPass::backward_input, ConvPass::backward_weights})
+    CHECK(choose_kernel_family(lecture, pass, 16) == KernelFamily::planes);
+  const ConvShape wide = make_shape(4, 64, 64, 56, 56, 3, 3, 2, 2, 1, 1);
+  for (ConvPass pass : {ConvPass::forward, ConvPass::backward_input, ConvPass::backward_weights})
+    CHECK(choose_kernel_family(wide, pass, 16) == KernelFamily::blocked);
 }
 
 TEST_CASE("kernel family: forcing through the API and the environment", "[simd][blocked]") {
