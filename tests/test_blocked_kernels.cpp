@@ -200,4 +200,16 @@ TEST_CASE("kernel family: forcing through the API and the environment", "[simd][
     CHECK(convlab::simd::choose_kernel_family(make_shape(1, 64, 64, 8, 8, 3, 3, 2, 2, 1, 1),
                                               convlab::simd::ConvPass::forward, 16) == KernelFamily::planes);
   }
+  const char* name = convlab::simd::kKernelFamilyEnvVar;
+  const char* before = std::getenv(name);
+  const std::string saved = before ? before : "";
+  setenv(name, "blocked", 1);
+  CHECK(convlab::simd::choose_kernel_family(s, convlab::simd::ConvPass::forward, 16) == KernelFamily::blocked);
+  setenv(name, "planes", 1);
+  CHECK(convlab::simd::choose_kernel_family(make_shape(1, 64, 64, 8, 8, 3, 3, 2, 2, 1, 1),
+                                            convlab::simd::ConvPass::forward, 16) == KernelFamily::planes);
+  setenv(name, "fastest", 1);
+  CHECK_THROWS_WITH(convlab::simd::choose_kernel_family(s, convlab::simd::ConvPass::forward, 16),
+                    Catch::Contains("CONVLAB_SIMD_KERNELS='fastest'") && Catch::Contains("blocked, planes or auto"));
+  if (before) setenv(name, saved.c_str(), 1); else unsetenv(name);
 }
