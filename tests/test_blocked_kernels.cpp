@@ -113,12 +113,13 @@ TEST_CASE("blocked kernels: windows 1x1-7x7, strides 1-4, every padding, widths 
   sweep(geometry_shapes(), KernelFamily::blocked, true);
 }
 
-TEST_CASE("blocked kernels: long reductions run in tap blocks (sums kept between blocks)", "[simd][blocked]") {
+TEST_CASE("blocked kernels: long reductions in tap blocks, large images in pixel bands", "[simd][blocked]") {
   // More taps than one block's weights hold (128 KiB: 2048 taps of one 64-byte vector), in the forward pass
   // (in channels x window) and in the input gradient (out channels x a phase's window taps), with bands
   // of pixels, padding and a stride; with a partial channel group.
+  // And an image whose output gradient the weight gradient takes in several pixel bands (256 KiB each).
   sweep({make_shape(2, 240, 20, 9, 10, 3, 3, 1, 1, 1, 1), make_shape(2, 20, 240, 9, 11, 3, 3, 2, 2, 1, 1),
-         make_shape(1, 3, 70, 30, 31, 7, 7, 1, 1, 3, 3)},
+         make_shape(1, 3, 70, 30, 31, 7, 7, 1, 1, 3, 3), make_shape(2, 2, 64, 40, 41, 3, 3, 1, 1, 0, 1)},
         KernelFamily::blocked, true);
 }
 

@@ -22,6 +22,8 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 // kMaxBlockedBandPixels, so the band's sums stay in L2 between blocks.
 constexpr Index kWeightBlockBytes = Index(128) << 10;
 constexpr Index kMaxBlockedBandPixels = 384;
+// The weight gradient's tap tiles take the channel-blocked output gradient in bands of this many bytes.
+constexpr Index kGradBandBytes = Index(256) << 10;
 
 // Cuts `count` items into bands of whole tiles: one band per thread's worth of work when the other
 // dimensions (`other_units`) cannot keep `threads` busy several times over, else one band; never more
@@ -417,14 +419,20 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
   const T* blocked = slot + windows_.slot_elements() + groups_.first_vector(g) * pixels_ * lanes;
   WeightTileJob<T> job;
   job.source = windows_.slot_elements() ? slot : input + n * s.in_channels * s.in_height * s.in_width;
-  job.pixel_source = windows_.pixel_source();
-  job.pixels = pixels_;
   job.tap_offsets = windows_.tap_offsets().data() + tap_begin;
   job.taps = tap_end - tap_begin;
-  job.output_grad = blocked;
   job.vector_stride = pixels_ * lanes;
   job.partial = sums;
-  kernels.weight_tiles[groups_.group_vectors(g) - 1](job);
+  // Pixel band by pixel band, every tap tile over one band before the next, so a band of the blocked
+  // output gradient stays in L2 while all the taps read it (a large image's would not). Each tap's sum
+  // still runs over the pixels in order: its partial sum is stored and reloaded exactly between bands.
+  const Index band_pixels = std::max<Index>(1, kGradBandBytes / (width * Index(sizeof(T))));
+  for (Index p = 0; p < pixels_; p += band_pixels) {
+    job.pixel_source = windows_.pixel_source() + p;
+    job.pixels = std::min(band_pixels, pixels_ - p);
+    job.output_grad = blocked + p * lanes;
+    kernels.weight_tiles[groups_.group_vectors(g) - 1](job);
+  }
   if (band != 0) return;
   // The bias gradient of the group's channels, lane by lane over the chunk's images and pixels in order
   // (elementwise, so the compiler vectorises it without reordering any sum).
