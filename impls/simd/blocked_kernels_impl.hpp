@@ -42,6 +42,52 @@ struct Blocked {
     return vectors == 1 ? 8 : vectors == 2 ? 6 : vectors == 3 ? 4 : 3;
   }
 
+  // AVX-512 floats: a tile's pixels x 16 channels transposed in registers (unpack, shuffle, then 128-bit
+  // block permutes) into 16 channel runs of up to 8 pixels, each stored with a masked store.
+  static constexpr bool kTransposeStores = kWide && std::is_same_v<T, float>;
+
+  // pixels[j] holds channels first + 0..15 of pixel j (j < 8; the ones past `valid` are ignored). Writes
+  // channel first + i's run to dest + (first + i) * stride, for the channels below `channels`.
+  static void store_channel_runs(const __m512 (&pixels)[8], T* dest, Index stride, Index first, Index channels,
+                                 Index valid) {
+    if constexpr (kTransposeStores) {
+      // The zero-masking forms with every lane on: the plain ones start from _mm512_undefined_ps(), which
+      // GCC 12 reports as an uninitialised read inside its own headers.
+      constexpr __mmask16 kAll = 0xFFFF;
+      __m512 pairs[8], quads[8];
+      // pairs[2k] (pairs[2k+1]) per 128-bit block b: pixels 2k, 2k+1 of channels 4b, 4b+1 (4b+2, 4b+3).
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        pairs[2 * k] = _mm512_maskz_unpacklo_ps(kAll, pixels[2 * k], pixels[2 * k + 1]);
+        pairs[2 * k + 1] = _mm512_maskz_unpackhi_ps(kAll, pixels[2 * k], pixels[2 * k + 1]);
+      }
+      // quads[4h + q] per block b: pixels 4h..4h+3 of channel 4b + q.
+#pragma GCC unroll 2
+      for (int h = 0; h < 2; ++h) {
+        quads[4 * h + 0] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 0], pairs[4 * h + 2], 0x44);
+        quads[4 * h + 1] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 0], pairs[4 * h + 2], 0xEE);
+        quads[4 * h + 2] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 1], pairs[4 * h + 3], 0x44);
+        quads[4 * h + 3] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 1], pairs[4 * h + 3], 0xEE);
+      }
+      const __mmask16 run = __mmask16((1u << valid) - 1u);
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; ++q) {
+        // Blocks (b0 of quads[q], b0 of quads[4+q], b1, b1): channel q's 8 pixels, then channel 4+q's.
+        const __m512 low = _mm512_maskz_shuffle_f32x4(kAll, quads[q], quads[4 + q], 0x44);
+        const __m512 high = _mm512_maskz_shuffle_f32x4(kAll, quads[q], quads[4 + q], 0xEE);
+        const __m512 runs[2] = {_mm512_maskz_shuffle_f32x4(kAll, low, low, 0xD8), _mm512_maskz_shuffle_f32x4(kAll, high, high, 0xD8)};
+#pragma GCC unroll 2
+        for (int r = 0; r < 2; ++r) {
+          // runs[r]: channel 8r + q in the low half, channel 8r + 4 + q in the high half.
+          const Index c = first + 8 * r + q, c_high = c + 4;
+          if (c < channels) _mm512_mask_storeu_ps(dest + c * stride, run, runs[r]);
+          if (c_high < channels)
+            _mm512_mask_storeu_ps(dest + c_high * stride, run, _mm512_maskz_shuffle_f32x4(kAll, runs[r], runs[r], 0xEE));
+        }
+      }
+    }
+  }
+
   template <int V>
   static void tiles(const TileJob<T>& job, Index begin, Index end) {
     constexpr int P = pixels_for(V);
@@ -90,12 +136,27 @@ struct Blocked {
           for (int j = 0; j < P; ++j) acc[j][v] = acc[j][v] + bias;
         }
       }
+      const Index* dest_offsets = job.pixel_dest + p0;
+      if constexpr (kTransposeStores && P <= 8) {
+        // Consecutive destination pixels (every forward tile, and the input gradient at stride 1): each
+        // channel's P values are one short run, written from registers after an in-register transpose.
+        if (dest_offsets[valid - 1] - dest_offsets[0] == valid - 1) {
+#pragma GCC unroll 4
+          for (int v = 0; v < V; ++v) {
+            __m512 pixels[8];
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; ++j) pixels[j] = j < P ? __m512(acc[j][v]) : _mm512_setzero_ps();
+            store_channel_runs(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
+                               job.channels, valid);
+          }
+          continue;
+        }
+      }
       alignas(64) T tile[P][kGroup];
 #pragma GCC unroll 8
       for (int j = 0; j < P; ++j)
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) acc[j][v].store_aligned(&tile[j][v * kLanes]);
-      const Index* dest_offsets = job.pixel_dest + p0;
       for (Index c = 0; c < job.channels; ++c) {
         T* dest = job.dest + c * job.dest_channel_stride;
         for (Index j = 0; j < valid; ++j) dest[dest_offsets[j]] = tile[j][c];
