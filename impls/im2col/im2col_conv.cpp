@@ -1,118 +1,148 @@
-// im2col convolution: strided windows view -> patch matrix -> shared gemm (see im2col_conv.hpp).
+// im2col convolution: strided windows view -> per-thread column bands -> shared gemm (see im2col_conv.hpp).
 #include "impls/im2col/im2col_conv.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
+#include <cstring>
 #include <memory>
-#include <span>
 
 #include "common/conv_registry.hpp"
 #include "common/gemm.hpp"
-#include "common/strided_view.hpp"
 
 namespace convlab {
 
 namespace {
 
-// Sizes that every pass needs, computed once per call.
-struct Geometry {
-  Index channels, height, width;   // one input image
-  Index padded_height, padded_width;
-  Index filters, out_pixels;       // F and P = oh * ow
-  Index patch_length;              // K = C * kh * kw
-  Index image_size() const { return channels * height * width; }
-  Index padded_image_size() const { return channels * padded_height * padded_width; }
-  Index out_image_size() const { return filters * out_pixels; }
+// The column buffer of one band (K rows x band pixels) is sized to stay in L2 next to the gemm's block of
+// weights; a band keeps at least kMinBandPixels (two of the gemm's 48-wide panels) even when K is large, and
+// its row stride stays below a page so that the gemm reads it in place instead of packing it.
+constexpr std::size_t kColumnBytes = std::size_t(384) << 10;
+constexpr Index kMinBandPixels = 96;
+constexpr std::size_t kPageBytes = 4096;
+// Weight-gradient partial sums: at most this many fixed chunks of the (image, band) units, fewer when one
+// partial (F x K) is large.
+constexpr Index kWeightGradChunks = 4;
+constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 
-  explicit Geometry(const ConvShape& s)
-      : channels(s.in_channels), height(s.in_height), width(s.in_width),
-        padded_height(s.in_height + 2 * s.pad_height), padded_width(s.in_width + 2 * s.pad_width),
-        filters(s.out_channels), out_pixels(s.out_height() * s.out_width()), patch_length(s.reduction_length()) {}
+int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
+
+// The windows view's run (n, oy, ox = 0.., c, ky, kx) of one image: input element
+// [c][oy*sh + ky - ph][ox*sw + kx - pw]; ox in [ox_begin, ox_end) lies inside the image, the rest is padding.
+struct Run {
+  Index iy;                 // input row, or outside [0, H) when the whole run is padding
+  Index ix0;                // input column of ox = 0 (may be negative)
+  Index ox_begin, ox_end;   // valid ox range
 };
 
-bool has_padding(const ConvShape& s) { return s.pad_height > 0 || s.pad_width > 0; }
+Index ceil_div(Index a, Index b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 
-// The images inside a zero-bordered buffer of `count` padded images: same shape as the input chunk.
-template <typename T>
-StridedView<T, 4> padded_interior(std::span<T> padded, const ConvShape& s, const Geometry& g, Index count) {
-  return StridedView<T, 4>(padded, {count, g.channels, g.height, g.width},
-                           {g.padded_image_size(), g.padded_height * g.padded_width, g.padded_width, 1},
-                           s.pad_height * g.padded_width + s.pad_width);
+Run run_of(const Im2colGeometry& g, Index oy, Index ky, Index kx) {
+  Run r;
+  r.iy = oy * g.stride_h + ky - g.pad_h;
+  r.ix0 = kx - g.pad_w;
+  // ox*sw + ix0 in [0, W)  <=>  ox in [ceil(-ix0 / sw), ceil((W - ix0) / sw))
+  r.ox_begin = std::clamp<Index>(ceil_div(-r.ix0, g.stride_w), 0, g.out_w);
+  r.ox_end = std::clamp<Index>(ceil_div(g.in_w - r.ix0, g.stride_w), r.ox_begin, g.out_w);
+  if (r.iy < 0 || r.iy >= g.in_h) r.ox_begin = r.ox_end = g.out_w;
+  return r;
 }
 
-// Row-by-row copy between two views of the same (N, C, H, W) shape whose rows are contiguous.
+// im2col of one band: cols[(c*kh + ky)*kw + kx][(oy - oy0)*ow + ox] = window element, for channels
+// [c_begin, c_end) (rows counted from c_begin) and output rows [oy0, oy1). Each (row, oy) is one run of the
+// windows view: a memcpy of a contiguous input run for stride 1, a strided gather otherwise, zeros for padding.
 template <typename T>
-void copy_images(const StridedView<const T, 4>& from, const StridedView<T, 4>& to) {
-  for (Index n = 0; n < from.shape(0); ++n)
-    for (Index c = 0; c < from.shape(1); ++c)
-      for (Index y = 0; y < from.shape(2); ++y) std::copy_n(&from(n, c, y, 0), from.shape(3), &to(n, c, y, 0));
-}
-
-// im2col proper: every window of the view, in the view's (n, oy, ox, c, ky, kx) order, becomes one row of
-// `patches`. The view supplies all addressing; rows along kx are contiguous in the images.
-template <typename T>
-void copy_windows_to_patches(const StridedView<const T, 6>& windows, T* patches) {
-  const Index taps = windows.shape(5);
-  for (Index n = 0; n < windows.shape(0); ++n)
-    for (Index oy = 0; oy < windows.shape(1); ++oy)
-      for (Index ox = 0; ox < windows.shape(2); ++ox)
-        for (Index c = 0; c < windows.shape(3); ++c)
-          for (Index ky = 0; ky < windows.shape(4); ++ky) {
-            patches = std::copy_n(&windows(n, oy, ox, c, ky, 0), taps, patches);
+void fill_columns(const Im2colGeometry& g, const T* image, Index c_begin, Index c_end, Index oy0, Index oy1,
+                  T* cols, Index ldcols) {
+  T* row = cols;
+  for (Index c = c_begin; c < c_end; ++c) {
+    const T* plane = image + c * g.in_h * g.in_w;
+    for (Index ky = 0; ky < g.kernel_h; ++ky)
+      for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
+        T* dst = row;
+        for (Index oy = oy0; oy < oy1; ++oy, dst += g.out_w) {
+          const Run r = run_of(g, oy, ky, kx);
+          std::fill(dst, dst + r.ox_begin, T(0));
+          const Index count = r.ox_end - r.ox_begin;
+          if (count > 0) {
+            const T* src = plane + r.iy * g.in_w + r.ix0 + r.ox_begin * g.stride_w;
+            if (g.stride_w == 1) {
+              std::memcpy(dst + r.ox_begin, src, std::size_t(count) * sizeof(T));
+            } else {
+              for (Index i = 0; i < count; ++i) dst[r.ox_begin + i] = src[i * g.stride_w];
+            }
           }
-}
-
-// col2im: the adjoint of the copy above. Each patch element is added back onto the pixel it was read from;
-// overlapping windows accumulate. `windows` must view zeroed storage.
-template <typename T>
-void scatter_add_patches(const T* patches, const StridedView<T, 6>& windows) {
-  const Index taps = windows.shape(5);
-  for (Index n = 0; n < windows.shape(0); ++n)
-    for (Index oy = 0; oy < windows.shape(1); ++oy)
-      for (Index ox = 0; ox < windows.shape(2); ++ox)
-        for (Index c = 0; c < windows.shape(3); ++c)
-          for (Index ky = 0; ky < windows.shape(4); ++ky) {
-            T* row = &windows(n, oy, ox, c, ky, 0);
-            for (Index kx = 0; kx < taps; ++kx) row[kx] += patches[kx];
-            patches += taps;
-          }
-}
-
-Window2d window_of(const ConvShape& s) { return {s.kernel_height, s.kernel_width}; }
-Window2d stride_of(const ConvShape& s) { return {s.stride_height, s.stride_width}; }
-
-// Fills the patch matrix for images [first, first + count) of `input`, going through the zero-bordered
-// copy when the shape pads.
-template <typename T, typename Workspace>
-void fill_patches(Workspace& work, const ConvShape& s, const Geometry& g, const T* input, Index first,
-                  Index count) {
-  const std::span<const T> chunk(input + first * g.image_size(), std::size_t(count * g.image_size()));
-  StridedView<const T, 4> images(chunk, {count, g.channels, g.height, g.width});
-  if (has_padding(s)) {
-    work.padded.resize(std::size_t(count * g.padded_image_size()));
-    work.padded.fill(T(0));
-    copy_images(images, padded_interior(work.padded.span(), s, g, count));
-    images = StridedView<const T, 4>(std::span<const T>(work.padded.data(), work.padded.size()),
-                                     {count, g.channels, g.padded_height, g.padded_width});
+          std::fill(dst + r.ox_end, dst + g.out_w, T(0));
+        }
+      }
   }
-  work.patches.resize(std::size_t(count * g.out_pixels * g.patch_length));
-  copy_windows_to_patches(sliding_windows(images, window_of(s), stride_of(s)), work.patches.data());
+}
+
+// col2im of one band, the adjoint of fill_columns: each column element is added onto the input pixel it was
+// read from (padding positions are dropped); in row order, then output-row order.
+template <typename T>
+void scatter_columns(const Im2colGeometry& g, const T* cols, Index ldcols, Index c_begin, Index c_end, Index oy0,
+                     Index oy1, T* image_grad) {
+  const T* row = cols;
+  for (Index c = c_begin; c < c_end; ++c) {
+    T* plane = image_grad + c * g.in_h * g.in_w;
+    for (Index ky = 0; ky < g.kernel_h; ++ky)
+      for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
+        const T* src = row;
+        for (Index oy = oy0; oy < oy1; ++oy, src += g.out_w) {
+          const Run r = run_of(g, oy, ky, kx);
+          const Index count = r.ox_end - r.ox_begin;
+          if (count <= 0) continue;
+          T* dst = plane + r.iy * g.in_w + r.ix0 + r.ox_begin * g.stride_w;
+          const T* from = src + r.ox_begin;
+          if (g.stride_w == 1) {
+            for (Index i = 0; i < count; ++i) dst[i] += from[i];
+          } else {
+            for (Index i = 0; i < count; ++i) dst[i * g.stride_w] += from[i];
+          }
+        }
+      }
+  }
 }
 
 }  // namespace
 
-Index Im2colConv::images_per_chunk(const ConvShape& s, std::size_t element_size) const {
-  const Geometry g(s);
-  const std::size_t image_bytes = std::size_t(g.out_pixels * g.patch_length) * element_size;
-  const std::size_t fitting = max_patch_bytes_ / std::max<std::size_t>(image_bytes, 1);
-  return std::clamp<Index>(Index(std::min<std::size_t>(fitting, std::size_t(s.batch))), 1, s.batch);
+Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Index band_pixels_limit)
+    : channels(s.in_channels), in_h(s.in_height), in_w(s.in_width), filters(s.out_channels),
+      kernel_h(s.kernel_height), kernel_w(s.kernel_width), stride_h(s.stride_height), stride_w(s.stride_width),
+      pad_h(s.pad_height), pad_w(s.pad_width), out_h(s.out_height()), out_w(s.out_width()),
+      out_pixels(out_h * out_w), patch_length(s.reduction_length()) {
+  // Band: whole output rows, as many as keep K x band within kColumnBytes (at least kMinBandPixels), with a
+  // row stride below a page when K is deeper than the gemm's in-place limit; then evened out over the image.
+  const Index element = Index(element_size);
+  Index target = std::max<Index>(Index(kColumnBytes) / (std::max<Index>(patch_length, 1) * element), kMinBandPixels);
+  if (patch_length > 64) target = std::min<Index>(target, Index(kPageBytes) / element - 16);
+  if (band_pixels_limit > 0) target = std::min(target, band_pixels_limit);
+  Index rows = std::clamp<Index>(target / std::max<Index>(out_w, 1), 1, std::max<Index>(out_h, 1));
+  if (s.batch == 1 && out_h > 1) rows = std::min(rows, (out_h + 1) / 2);  // two bands for two threads
+  bands = (out_h + rows - 1) / rows;
+  band_rows = (out_h + bands - 1) / bands;
+  bands = (out_h + band_rows - 1) / band_rows;
+  // Padded to whole cache lines, and off multiples of 4 KiB so the gemm's rows do not share L1 sets.
+  const Index line = 64 / element;
+  column_stride = (band_rows * out_w + line - 1) / line * line;
+  if ((column_stride * element) % Index(kPageBytes) == 0) column_stride += line;
+}
+
+Index Im2colGeometry::weight_grad_chunks(Index batch, std::size_t element_size) const {
+  const Index units = batch * bands;
+  const bool large = std::size_t(filters * patch_length) * element_size > kLargePartialBytes;
+  return std::clamp<Index>(units, 1, large ? 2 : kWeightGradChunks);
 }
 
 std::size_t Im2colConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
   s.validate();
-  const Geometry g(s);
-  const Index count = images_per_chunk(s, element_size);
-  const Index padded = has_padding(s) ? count * g.padded_image_size() : 0;
-  return std::size_t(count * g.out_pixels * g.patch_length + padded) * element_size;
+  const Im2colGeometry g(s, element_size, band_pixels_limit_);
+  const std::size_t columns = std::size_t(g.patch_length * g.column_stride) * std::size_t(max_threads());
+  const std::size_t transposed = std::size_t(g.patch_length * g.filters);
+  const std::size_t partials =
+      std::size_t(g.weight_grad_chunks(s.batch, element_size) - 1) * std::size_t(g.filters * g.patch_length);
+  return (columns + std::max(transposed, partials)) * element_size;
 }
 
 template <typename T>
@@ -125,56 +155,70 @@ Im2colConv::Workspace<T>& Im2colConv::workspace() {
 }
 
 template <typename T>
+void Im2colConv::columns_for_thread(Workspace<T>& work, const Im2colGeometry& g, int threads) {
+  const std::size_t per_thread = std::size_t(g.patch_length * g.column_stride);
+  if (work.columns.size() < std::size_t(threads)) work.columns.resize(std::size_t(threads));
+  for (int t = 0; t < threads; ++t) work.columns[std::size_t(t)].resize(per_thread);
+}
+
+template <typename T>
 void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
-  const Geometry g(s);
+  const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index chunk = images_per_chunk(s, sizeof(T));
-  for (Index first = 0; first < s.batch; first += chunk) {
-    const Index count = std::min(chunk, s.batch - first);
-    fill_patches(work, s, g, input, first, count);
-    for (Index image = 0; image < count; ++image) {
-      const T* patches = work.patches.data() + image * g.out_pixels * g.patch_length;
-      T* y = output + (first + image) * g.out_image_size();
-      gemm(Transpose::No, Transpose::Yes, g.filters, g.out_pixels, g.patch_length, T(1), weights, g.patch_length,
-           patches, g.patch_length, T(0), y, g.out_pixels);
-      if (!bias) continue;
-      for (Index f = 0; f < g.filters; ++f) {
-        T* row = y + f * g.out_pixels;
-        for (Index p = 0; p < g.out_pixels; ++p) row[p] += bias[f];
-      }
+  const Index units = s.batch * g.bands;
+  const int threads = int(std::min<Index>(max_threads(), units));
+  columns_for_thread(work, g, std::max(threads, 1));
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Index unit = 0; unit < units; ++unit) {
+    const Index n = unit / g.bands, band = unit % g.bands;
+    const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
+    const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
+    T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
+    fill_columns(g, input + n * image_size, 0, g.channels, oy0, oy1, cols, g.column_stride);
+    T* y = output + n * out_size + p0;
+    gemm(Transpose::No, Transpose::No, g.filters, pixels, g.patch_length, T(1), weights, g.patch_length, cols,
+         g.column_stride, T(0), y, g.out_pixels);
+    if (!bias) continue;
+    for (Index f = 0; f < g.filters; ++f) {
+      T* row = y + f * g.out_pixels;
+      for (Index p = 0; p < pixels; ++p) row[p] += bias[f];
     }
   }
 }
 
 template <typename T>
 void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
-  const Geometry g(s);
+  const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index chunk = images_per_chunk(s, sizeof(T));
-  for (Index first = 0; first < s.batch; first += chunk) {
-    const Index count = std::min(chunk, s.batch - first);
-    work.patches.resize(std::size_t(count * g.out_pixels * g.patch_length));
-    for (Index image = 0; image < count; ++image) {
-      const T* dy = output_grad + (first + image) * g.out_image_size();
-      T* patch_grad = work.patches.data() + image * g.out_pixels * g.patch_length;
-      gemm(Transpose::Yes, Transpose::No, g.out_pixels, g.patch_length, g.filters, T(1), dy, g.out_pixels,
-           weights, g.patch_length, T(0), patch_grad, g.patch_length);
-    }
-    const std::span<T> dx_chunk(input_grad + first * g.image_size(), std::size_t(count * g.image_size()));
-    if (has_padding(s)) {
-      // Scatter onto a zeroed padded buffer, then keep its interior: border gradients belong to no pixel.
-      work.padded.resize(std::size_t(count * g.padded_image_size()));
-      work.padded.fill(T(0));
-      const StridedView<T, 4> padded(work.padded.span(), {count, g.channels, g.padded_height, g.padded_width});
-      scatter_add_patches(work.patches.data(), sliding_windows(padded, window_of(s), stride_of(s)));
-      const StridedView<T, 4> interior = padded_interior(work.padded.span(), s, g, count);
-      copy_images(StridedView<const T, 4>(std::span<const T>(interior.buffer()), interior.shape(),
-                                          interior.strides(), interior.offset()),
-                  StridedView<T, 4>(dx_chunk, {count, g.channels, g.height, g.width}));
-    } else {
-      std::fill(dx_chunk.begin(), dx_chunk.end(), T(0));
-      const StridedView<T, 4> dx(dx_chunk, {count, g.channels, g.height, g.width});
-      scatter_add_patches(work.patches.data(), sliding_windows(dx, window_of(s), stride_of(s)));
+  const Index kk = g.kernel_h * g.kernel_w;
+  // W^T (K x F), so that each band's product reads both operands along their rows.
+  work.transposed.resize(std::size_t(g.patch_length * g.filters));
+  T* wt = work.transposed.data();
+  for (Index f0 = 0; f0 < g.filters; f0 += 16)
+    for (Index r = 0; r < g.patch_length; ++r)
+      for (Index f = f0; f < std::min(g.filters, f0 + 16); ++f) wt[r * g.filters + f] = weights[f * g.patch_length + r];
+  // Work items: images, each split into channel groups when there are fewer images than threads (a group's
+  // rows of the column gradient scatter only onto its own channels, so no two items write the same pixel).
+  const int max = max_threads();
+  const Index groups = s.batch >= max ? 1 : std::min<Index>(g.channels, (max + s.batch - 1) / s.batch);
+  const Index units = s.batch * groups;
+  const int threads = int(std::min<Index>(max, units));
+  columns_for_thread(work, g, std::max(threads, 1));
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Index unit = 0; unit < units; ++unit) {
+    const Index n = unit / groups, group = unit % groups;
+    const Index c_begin = g.channels * group / groups, c_end = g.channels * (group + 1) / groups;
+    T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
+    T* dx = input_grad + n * image_size;
+    std::fill(dx + c_begin * g.in_h * g.in_w, dx + c_end * g.in_h * g.in_w, T(0));
+    for (Index band = 0; band < g.bands; ++band) {
+      const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
+      const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
+      gemm(Transpose::No, Transpose::No, (c_end - c_begin) * kk, pixels, g.filters, T(1), wt + c_begin * kk * g.filters,
+           g.filters, output_grad + n * out_size + p0, g.out_pixels, T(0), cols, g.column_stride);
+      scatter_columns(g, cols, g.column_stride, c_begin, c_end, oy0, oy1, dx);
     }
   }
 }
@@ -182,33 +226,66 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
 template <typename T>
 void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                                         T* bias_grad) {
-  const Geometry g(s);
+  const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index chunk = images_per_chunk(s, sizeof(T));
-  for (Index first = 0; first < s.batch; first += chunk) {
-    const Index count = std::min(chunk, s.batch - first);
-    fill_patches(work, s, g, input, first, count);
-    for (Index image = 0; image < count; ++image) {
-      const T* dy = output_grad + (first + image) * g.out_image_size();
-      const T* patches = work.patches.data() + image * g.out_pixels * g.patch_length;
-      const T keep = (first + image == 0) ? T(0) : T(1);  // the first image overwrites, the rest accumulate
-      gemm(Transpose::No, Transpose::No, g.filters, g.patch_length, g.out_pixels, T(1), dy, g.out_pixels, patches,
-           g.patch_length, keep, weight_grad, g.patch_length);
+  const Index units = s.batch * g.bands;
+  const Index chunks = g.weight_grad_chunks(s.batch, sizeof(T));
+  const Index partial_size = g.filters * g.patch_length;
+  work.transposed.resize(std::size_t((chunks - 1) * partial_size));
+  const int threads = int(std::min<Index>(max_threads(), chunks));
+  columns_for_thread(work, g, std::max(threads, 1));
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+  // Chunk k sums the (image, band) units [units*k/chunks, units*(k+1)/chunks) in order into its own partial
+  // (chunk 0 straight into weight_grad); the partials are then added in chunk order. Neither depends on the
+  // thread count.
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Index chunk = 0; chunk < chunks; ++chunk) {
+    T* partial = chunk == 0 ? weight_grad : work.transposed.data() + (chunk - 1) * partial_size;
+    T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
+    const Index first = units * chunk / chunks, last = units * (chunk + 1) / chunks;
+    for (Index unit = first; unit < last; ++unit) {
+      const Index n = unit / g.bands, band = unit % g.bands;
+      const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
+      const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
+      fill_columns(g, input + n * image_size, 0, g.channels, oy0, oy1, cols, g.column_stride);
+      gemm(Transpose::No, Transpose::Yes, g.filters, g.patch_length, pixels, T(1), output_grad + n * out_size + p0,
+           g.out_pixels, cols, g.column_stride, unit == first ? T(0) : T(1), partial, g.patch_length);
+    }
+  }
+  if (chunks > 1) {
+    const T* partials = work.transposed.data();
+    const int add_threads = partial_size >= (Index(1) << 16) ? max_threads() : 1;
+#pragma omp parallel for schedule(static) num_threads(add_threads) if (add_threads > 1)
+    for (Index i = 0; i < partial_size; ++i) {
+      T sum = weight_grad[i];
+      for (Index k = 1; k < chunks; ++k) sum += partials[(k - 1) * partial_size + i];
+      weight_grad[i] = sum;
     }
   }
   if (!bias_grad) return;
   for (Index f = 0; f < g.filters; ++f) {
     T sum = 0;
     for (Index n = 0; n < s.batch; ++n) {
-      const T* row = output_grad + n * g.out_image_size() + f * g.out_pixels;
+      const T* row = output_grad + n * out_size + f * g.out_pixels;
       for (Index p = 0; p < g.out_pixels; ++p) sum += row[p];
     }
     bias_grad[f] = sum;
   }
 }
 
+template void Im2colConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
+template void Im2colConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
+                                                double*);
+template void Im2colConv::backward_input_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void Im2colConv::backward_input_typed<double>(const ConvShape&, const double*, const double*, double*);
+template void Im2colConv::backward_weights_typed<float>(const ConvShape&, const float*, const float*, float*,
+                                                        float*);
+template void Im2colConv::backward_weights_typed<double>(const ConvShape&, const double*, const double*, double*,
+                                                         double*);
+
 ConvImplInfo im2col_conv_info() {
-  return {"im2col", "lecture's method: strided windows view copied to a patch matrix, one gemm per image",
+  return {"im2col",
+          "lecture's method: strided windows view copied to per-thread column bands, one gemm per band",
           CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<Im2colConv>(); },
           {.bias_gradient = true}};
 }
