@@ -27,52 +27,59 @@ constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 
 int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
 
-// The windows view's run (n, oy, ox = 0.., c, ky, kx) of one image: input element
-// [c][oy*sh + ky - ph][ox*sw + kx - pw]; ox in [ox_begin, ox_end) lies inside the image, the rest is padding.
-struct Run {
-  Index iy;                 // input row, or outside [0, H) when the whole run is padding
-  Index ix0;                // input column of ox = 0 (may be negative)
-  Index ox_begin, ox_end;   // valid ox range
+// The windows view's runs (n, oy, ox = 0.., c, ky, kx) of one image read input element
+// [c][oy*sh + ky - ph][ox*sw + kx - pw]. Along ox, which elements fall inside the image depends only on kx:
+// ox in [begin, end) (the rest is padding); along oy, only on oy and ky. Computed once per tap, not per run.
+struct TapColumns {
+  Index ix0;         // input column of ox = 0 (may be negative)
+  Index begin, end;  // valid ox range
 };
 
 Index ceil_div(Index a, Index b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 
-Run run_of(const Im2colGeometry& g, Index oy, Index ky, Index kx) {
-  Run r;
-  r.iy = oy * g.stride_h + ky - g.pad_h;
-  r.ix0 = kx - g.pad_w;
+TapColumns tap_columns(const Im2colGeometry& g, Index kx) {
+  TapColumns t;
+  t.ix0 = kx - g.pad_w;
   // ox*sw + ix0 in [0, W)  <=>  ox in [ceil(-ix0 / sw), ceil((W - ix0) / sw))
-  r.ox_begin = std::clamp<Index>(ceil_div(-r.ix0, g.stride_w), 0, g.out_w);
-  r.ox_end = std::clamp<Index>(ceil_div(g.in_w - r.ix0, g.stride_w), r.ox_begin, g.out_w);
-  if (r.iy < 0 || r.iy >= g.in_h) r.ox_begin = r.ox_end = g.out_w;
-  return r;
+  t.begin = std::clamp<Index>(ceil_div(-t.ix0, g.stride_w), 0, g.out_w);
+  t.end = std::clamp<Index>(ceil_div(g.in_w - t.ix0, g.stride_w), t.begin, g.out_w);
+  return t;
+}
+
+template <typename T>
+inline void copy_run(const T* __restrict src, T* __restrict dst, Index count) {
+  for (Index i = 0; i < count; ++i) dst[i] = src[i];
 }
 
 // im2col of one band: cols[(c*kh + ky)*kw + kx][(oy - oy0)*ow + ox] = window element, for channels
 // [c_begin, c_end) (rows counted from c_begin) and output rows [oy0, oy1). Each (row, oy) is one run of the
-// windows view: a memcpy of a contiguous input run for stride 1, a strided gather otherwise, zeros for padding.
+// windows view: a copy of a contiguous input run for stride 1, a strided gather otherwise, zeros for padding.
 template <typename T>
 void fill_columns(const Im2colGeometry& g, const T* image, Index c_begin, Index c_end, Index oy0, Index oy1,
                   T* cols, Index ldcols) {
   T* row = cols;
+  const Index ow = g.out_w, sw = g.stride_w;
   for (Index c = c_begin; c < c_end; ++c) {
     const T* plane = image + c * g.in_h * g.in_w;
     for (Index ky = 0; ky < g.kernel_h; ++ky)
       for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
+        const TapColumns t = tap_columns(g, kx);
+        const Index count = t.end - t.begin;
         T* dst = row;
-        for (Index oy = oy0; oy < oy1; ++oy, dst += g.out_w) {
-          const Run r = run_of(g, oy, ky, kx);
-          std::fill(dst, dst + r.ox_begin, T(0));
-          const Index count = r.ox_end - r.ox_begin;
-          if (count > 0) {
-            const T* src = plane + r.iy * g.in_w + r.ix0 + r.ox_begin * g.stride_w;
-            if (g.stride_w == 1) {
-              std::memcpy(dst + r.ox_begin, src, std::size_t(count) * sizeof(T));
-            } else {
-              for (Index i = 0; i < count; ++i) dst[r.ox_begin + i] = src[i * g.stride_w];
-            }
+        for (Index oy = oy0; oy < oy1; ++oy, dst += ow) {
+          const Index iy = oy * g.stride_h + ky - g.pad_h;
+          if (iy < 0 || iy >= g.in_h || count <= 0) {
+            std::fill(dst, dst + ow, T(0));
+            continue;
           }
-          std::fill(dst + r.ox_end, dst + g.out_w, T(0));
+          std::fill(dst, dst + t.begin, T(0));
+          const T* src = plane + iy * g.in_w + t.ix0 + t.begin * sw;
+          if (sw == 1) {
+            copy_run(src, dst + t.begin, count);
+          } else {
+            for (Index i = 0; i < count; ++i) dst[t.begin + i] = src[i * sw];
+          }
+          std::fill(dst + t.end, dst + ow, T(0));
         }
       }
   }
@@ -84,21 +91,23 @@ template <typename T>
 void scatter_columns(const Im2colGeometry& g, const T* cols, Index ldcols, Index c_begin, Index c_end, Index oy0,
                      Index oy1, T* image_grad) {
   const T* row = cols;
+  const Index ow = g.out_w, sw = g.stride_w;
   for (Index c = c_begin; c < c_end; ++c) {
     T* plane = image_grad + c * g.in_h * g.in_w;
     for (Index ky = 0; ky < g.kernel_h; ++ky)
       for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
-        const T* src = row;
-        for (Index oy = oy0; oy < oy1; ++oy, src += g.out_w) {
-          const Run r = run_of(g, oy, ky, kx);
-          const Index count = r.ox_end - r.ox_begin;
-          if (count <= 0) continue;
-          T* dst = plane + r.iy * g.in_w + r.ix0 + r.ox_begin * g.stride_w;
-          const T* from = src + r.ox_begin;
-          if (g.stride_w == 1) {
-            for (Index i = 0; i < count; ++i) dst[i] += from[i];
+        const TapColumns t = tap_columns(g, kx);
+        const Index count = t.end - t.begin;
+        if (count <= 0) continue;
+        const T* src = row + t.begin;
+        for (Index oy = oy0; oy < oy1; ++oy, src += ow) {
+          const Index iy = oy * g.stride_h + ky - g.pad_h;
+          if (iy < 0 || iy >= g.in_h) continue;
+          T* __restrict dst = plane + iy * g.in_w + t.ix0 + t.begin * sw;
+          if (sw == 1) {
+            for (Index i = 0; i < count; ++i) dst[i] += src[i];
           } else {
-            for (Index i = 0; i < count; ++i) dst[i * g.stride_w] += from[i];
+            for (Index i = 0; i < count; ++i) dst[i * sw] += src[i];
           }
         }
       }
