@@ -3,6 +3,10 @@
 
 #include <omp.h>
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
@@ -46,9 +50,52 @@ TapColumns tap_columns(const Im2colGeometry& g, Index kx) {
   return t;
 }
 
+// The runs are short (an output row, often 10-60 elements), so stride-1 runs are moved a full vector at a time
+// with a masked last vector instead of a vector loop with a scalar remainder. Strided runs are gathered by a
+// scalar loop (faster here than the hardware gather or permutes of loaded vectors).
+#ifdef __AVX512F__
+inline __mmask16 tail_mask(float, Index count) { return __mmask16((1u << count) - 1u); }
+inline __mmask8 tail_mask(double, Index count) { return __mmask8((1u << count) - 1u); }
+inline __m512 masked_load(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+inline __m512d masked_load(const double* p, __mmask8 m) { return _mm512_maskz_loadu_pd(m, p); }
+inline void masked_store(float* p, __mmask16 m, __m512 v) { _mm512_mask_storeu_ps(p, m, v); }
+inline void masked_store(double* p, __mmask8 m, __m512d v) { _mm512_mask_storeu_pd(p, m, v); }
+inline __m512 add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+inline __m512d add(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
+#endif
+
 template <typename T>
-inline void copy_run(const T* __restrict src, T* __restrict dst, Index count) {
-  for (Index i = 0; i < count; ++i) dst[i] = src[i];
+inline void copy_run(const T* __restrict src, Index stride, T* __restrict dst, Index count) {
+#ifdef __AVX512F__
+  constexpr Index L = 64 / Index(sizeof(T));
+  const auto full = tail_mask(T(), L - 1) | decltype(tail_mask(T(), 1))(decltype(tail_mask(T(), 1))(1) << (L - 1));
+  if (stride == 1) {
+    for (Index i = 0; i < count; i += L) {
+      const auto m = count - i >= L ? full : tail_mask(T(), count - i);
+      masked_store(dst + i, m, masked_load(src + i, m));
+    }
+    return;
+  }
+  for (Index i = 0; i < count; ++i) dst[i] = src[i * stride];
+#else
+  for (Index i = 0; i < count; ++i) dst[i] = src[i * stride];
+#endif
+}
+
+template <typename T>
+inline void add_run(const T* __restrict src, T* __restrict dst, Index stride, Index count) {
+#ifdef __AVX512F__
+  if (stride == 1) {
+    constexpr Index L = 64 / Index(sizeof(T));
+    const auto full = tail_mask(T(), L - 1) | decltype(tail_mask(T(), 1))(decltype(tail_mask(T(), 1))(1) << (L - 1));
+    for (Index i = 0; i < count; i += L) {
+      const auto m = count - i >= L ? full : tail_mask(T(), count - i);
+      masked_store(dst + i, m, add(masked_load(dst + i, m), masked_load(src + i, m)));
+    }
+    return;
+  }
+#endif
+  for (Index i = 0; i < count; ++i) dst[i * stride] += src[i];
 }
 
 // im2col of one band: cols[(c*kh + ky)*kw + kx][(oy - oy0)*ow + ox] = window element, for channels
@@ -74,11 +121,7 @@ void fill_columns(const Im2colGeometry& g, const T* image, Index c_begin, Index 
           }
           std::fill(dst, dst + t.begin, T(0));
           const T* src = plane + iy * g.in_w + t.ix0 + t.begin * sw;
-          if (sw == 1) {
-            copy_run(src, dst + t.begin, count);
-          } else {
-            for (Index i = 0; i < count; ++i) dst[t.begin + i] = src[i * sw];
-          }
+          copy_run(src, sw, dst + t.begin, count);
           std::fill(dst + t.end, dst + ow, T(0));
         }
       }
@@ -104,11 +147,7 @@ void scatter_columns(const Im2colGeometry& g, const T* cols, Index ldcols, Index
           const Index iy = oy * g.stride_h + ky - g.pad_h;
           if (iy < 0 || iy >= g.in_h) continue;
           T* __restrict dst = plane + iy * g.in_w + t.ix0 + t.begin * sw;
-          if (sw == 1) {
-            for (Index i = 0; i < count; ++i) dst[i] += src[i];
-          } else {
-            for (Index i = 0; i < count; ++i) dst[i * sw] += src[i];
-          }
+          add_run(src, dst, sw, count);
         }
       }
   }
