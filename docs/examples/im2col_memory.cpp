@@ -30,10 +30,12 @@ int main() {
   layer.in_height = layer.in_width = side;
   layer.kernel_height = layer.kernel_width = window;
   // im2col never builds the whole batch's patch matrix: it builds the column form (K x pixels) of one band
-  // of output rows of one image at a time, sized for L2, so its scratch does not grow with the batch.
+  // at a time, sized for L2 (output rows of one image, or several small images whole), so its scratch does not
+  // grow with the batch.
   const convlab::Im2colGeometry bands(layer, sizeof(float));
-  std::printf("im2col's bands for %s, float: %td band(s) of %td output rows, %td x %td columns\n",
-              layer.describe().c_str(), bands.bands, bands.band_rows, bands.patch_length, bands.band_rows * bands.out_w);
+  std::printf("im2col's bands for %s, float: %td image(s) of %td output rows each, %td x %td columns\n",
+              layer.describe().c_str(), bands.images_per_band, bands.band_rows, bands.patch_length,
+              bands.images_per_band * bands.band_rows * bands.out_w);
   convlab::ConvShape epoch = layer;
   epoch.batch = 60000;
   const auto im2col = convlab::make_conv_impl("im2col");

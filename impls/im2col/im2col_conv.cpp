@@ -159,7 +159,7 @@ Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Ind
     : channels(s.in_channels), in_h(s.in_height), in_w(s.in_width), filters(s.out_channels),
       kernel_h(s.kernel_height), kernel_w(s.kernel_width), stride_h(s.stride_height), stride_w(s.stride_width),
       pad_h(s.pad_height), pad_w(s.pad_width), out_h(s.out_height()), out_w(s.out_width()),
-      out_pixels(out_h * out_w), patch_length(s.reduction_length()) {
+      out_pixels(out_h * out_w), patch_length(s.reduction_length()), batch(s.batch) {
   // Band: whole output rows, as many as keep K x band within kColumnBytes (at least kMinBandPixels), with a
   // row stride below a page when K is deeper than the gemm's in-place limit; then evened out over the image.
   const Index element = Index(element_size);
@@ -171,25 +171,31 @@ Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Ind
   bands = (out_h + rows - 1) / rows;
   band_rows = (out_h + bands - 1) / bands;
   bands = (out_h + band_rows - 1) / band_rows;
+  // Whole small images per band (rounded to the nearest count), leaving at least two units for two threads.
+  if (bands == 1 && batch > 1 && out_pixels > 0) {
+    Index images = std::max<Index>(1, (target + out_pixels / 2) / out_pixels);
+    if (patch_length > 64) images = std::min(images, std::max<Index>(1, (Index(kPageBytes) / element - 16) / out_pixels));
+    images_per_band = std::clamp<Index>(images, 1, (batch + 1) / 2);
+  }
   // Padded to whole cache lines, and off multiples of 4 KiB so the gemm's rows do not share L1 sets.
   const Index line = 64 / element;
-  column_stride = (band_rows * out_w + line - 1) / line * line;
+  column_stride = (band_rows * out_w * images_per_band + line - 1) / line * line;
   if ((column_stride * element) % Index(kPageBytes) == 0) column_stride += line;
 }
 
-Index Im2colGeometry::weight_grad_chunks(Index batch, std::size_t element_size) const {
-  const Index units = batch * bands;
+Index Im2colGeometry::weight_grad_chunks(std::size_t element_size) const {
   const bool large = std::size_t(filters * patch_length) * element_size > kLargePartialBytes;
-  return std::clamp<Index>(units, 1, large ? 2 : kWeightGradChunks);
+  return std::clamp<Index>(units(), 1, large ? 2 : kWeightGradChunks);
 }
 
 std::size_t Im2colConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
   s.validate();
   const Im2colGeometry g(s, element_size, band_pixels_limit_);
-  const std::size_t columns = std::size_t(g.patch_length * g.column_stride) * std::size_t(max_threads());
+  const std::size_t outputs = g.images_per_band > 1 ? std::size_t(g.filters * g.column_stride) : 0;
+  const std::size_t columns = (std::size_t(g.patch_length * g.column_stride) + outputs) * std::size_t(max_threads());
   const std::size_t transposed = std::size_t(g.patch_length * g.filters);
   const std::size_t partials =
-      std::size_t(g.weight_grad_chunks(s.batch, element_size) - 1) * std::size_t(g.filters * g.patch_length);
+      std::size_t(g.weight_grad_chunks(element_size) - 1) * std::size_t(g.filters * g.patch_length);
   return (columns + std::max(transposed, partials)) * element_size;
 }
 
@@ -206,32 +212,56 @@ template <typename T>
 void Im2colConv::columns_for_thread(Workspace<T>& work, const Im2colGeometry& g, int threads) {
   const std::size_t per_thread = std::size_t(g.patch_length * g.column_stride);
   if (work.columns.size() < std::size_t(threads)) work.columns.resize(std::size_t(threads));
-  for (int t = 0; t < threads; ++t) work.columns[std::size_t(t)].resize(per_thread);
+  if (work.outputs.size() < std::size_t(threads)) work.outputs.resize(std::size_t(threads));
+  for (int t = 0; t < threads; ++t) {
+    work.columns[std::size_t(t)].resize(per_thread);
+    if (g.images_per_band > 1) work.outputs[std::size_t(t)].resize(std::size_t(g.filters * g.column_stride));
+  }
 }
 
 template <typename T>
 void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
   const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index units = s.batch * g.bands;
+  const Index units = g.units();
   const int threads = int(std::min<Index>(max_threads(), units));
   columns_for_thread(work, g, std::max(threads, 1));
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (Index unit = 0; unit < units; ++unit) {
-    const Index n = unit / g.bands, band = unit % g.bands;
-    const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
-    const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
-    T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
-    fill_columns(g, input + n * image_size, 0, g.channels, oy0, oy1, cols, g.column_stride);
-    T* y = output + n * out_size + p0;
-    gemm(Transpose::No, Transpose::No, g.filters, pixels, g.patch_length, T(1), weights, g.patch_length, cols,
-         g.column_stride, T(0), y, g.out_pixels);
-    if (!bias) continue;
-    for (Index f = 0; f < g.filters; ++f) {
-      T* row = y + f * g.out_pixels;
-      for (Index p = 0; p < pixels; ++p) row[p] += bias[f];
+  for (Index u = 0; u < units; ++u) {
+    const Im2colGeometry::Unit unit = g.unit(u);
+    const Index p0 = unit.oy0 * g.out_w, pixels = (unit.oy1 - unit.oy0) * g.out_w;
+    const int thread = omp_get_thread_num();
+    T* cols = work.columns[std::size_t(thread)].data();
+    for (Index i = 0; i < unit.images; ++i) {
+      fill_columns(g, input + (unit.first_image + i) * image_size, 0, g.channels, unit.oy0, unit.oy1,
+                   cols + i * pixels, g.column_stride);
     }
+    if (unit.images == 1) {
+      T* y = output + unit.first_image * out_size + p0;
+      gemm(Transpose::No, Transpose::No, g.filters, pixels, g.patch_length, T(1), weights, g.patch_length, cols,
+           g.column_stride, T(0), y, g.out_pixels);
+      if (!bias) continue;
+      for (Index f = 0; f < g.filters; ++f) {
+        T* row = y + f * g.out_pixels;
+        for (Index p = 0; p < pixels; ++p) row[p] += bias[f];
+      }
+      continue;
+    }
+    // Several whole images: the product goes to the thread's F x band buffer, then to each image's output.
+    T* band_out = work.outputs[std::size_t(thread)].data();
+    gemm(Transpose::No, Transpose::No, g.filters, pixels * unit.images, g.patch_length, T(1), weights,
+         g.patch_length, cols, g.column_stride, T(0), band_out, g.column_stride);
+    for (Index i = 0; i < unit.images; ++i)
+      for (Index f = 0; f < g.filters; ++f) {
+        const T* from = band_out + f * g.column_stride + i * pixels;
+        T* row = output + (unit.first_image + i) * out_size + f * g.out_pixels;
+        if (bias) {
+          for (Index p = 0; p < pixels; ++p) row[p] = from[p] + bias[f];
+        } else {
+          std::copy_n(from, pixels, row);
+        }
+      }
   }
 }
 
@@ -246,14 +276,41 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   for (Index f0 = 0; f0 < g.filters; f0 += 16)
     for (Index r = 0; r < g.patch_length; ++r)
       for (Index f = f0; f < std::min(g.filters, f0 + 16); ++f) wt[r * g.filters + f] = weights[f * g.patch_length + r];
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+  const int max = max_threads();
+  if (g.images_per_band > 1) {
+    // Bands of whole images: dy of the band's images gathered into the thread's F x band buffer, one product,
+    // then col2im image by image.
+    const Index units = g.units();
+    const int threads = int(std::min<Index>(max, units));
+    columns_for_thread(work, g, std::max(threads, 1));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (Index u = 0; u < units; ++u) {
+      const Im2colGeometry::Unit unit = g.unit(u);
+      const int thread = omp_get_thread_num();
+      T* cols = work.columns[std::size_t(thread)].data();
+      T* band_dy = work.outputs[std::size_t(thread)].data();
+      for (Index i = 0; i < unit.images; ++i)
+        for (Index f = 0; f < g.filters; ++f) {
+          std::copy_n(output_grad + (unit.first_image + i) * out_size + f * g.out_pixels, g.out_pixels,
+                      band_dy + f * g.column_stride + i * g.out_pixels);
+        }
+      gemm(Transpose::No, Transpose::No, g.patch_length, g.out_pixels * unit.images, g.filters, T(1), wt, g.filters,
+           band_dy, g.column_stride, T(0), cols, g.column_stride);
+      for (Index i = 0; i < unit.images; ++i) {
+        T* dx = input_grad + (unit.first_image + i) * image_size;
+        std::fill(dx, dx + image_size, T(0));
+        scatter_columns(g, cols + i * g.out_pixels, g.column_stride, 0, g.channels, 0, g.out_h, dx);
+      }
+    }
+    return;
+  }
   // Work items: images, each split into channel groups when there are fewer images than threads (a group's
   // rows of the column gradient scatter only onto its own channels, so no two items write the same pixel).
-  const int max = max_threads();
   const Index groups = s.batch >= max ? 1 : std::min<Index>(g.channels, (max + s.batch - 1) / s.batch);
   const Index units = s.batch * groups;
   const int threads = int(std::min<Index>(max, units));
   columns_for_thread(work, g, std::max(threads, 1));
-  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (Index unit = 0; unit < units; ++unit) {
     const Index n = unit / groups, group = unit % groups;
@@ -276,28 +333,43 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
                                         T* bias_grad) {
   const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index units = s.batch * g.bands;
-  const Index chunks = g.weight_grad_chunks(s.batch, sizeof(T));
+  const Index units = g.units();
+  const Index chunks = g.weight_grad_chunks(sizeof(T));
   const Index partial_size = g.filters * g.patch_length;
   work.transposed.resize(std::size_t((chunks - 1) * partial_size));
   const int threads = int(std::min<Index>(max_threads(), chunks));
   columns_for_thread(work, g, std::max(threads, 1));
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
-  // Chunk k sums the (image, band) units [units*k/chunks, units*(k+1)/chunks) in order into its own partial
-  // (chunk 0 straight into weight_grad); the partials are then added in chunk order. Neither depends on the
-  // thread count.
+  // Chunk k sums the units [units*k/chunks, units*(k+1)/chunks) in order into its own partial (chunk 0
+  // straight into weight_grad); the partials are then added in chunk order. Neither depends on the thread
+  // count.
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
   for (Index chunk = 0; chunk < chunks; ++chunk) {
     T* partial = chunk == 0 ? weight_grad : work.transposed.data() + (chunk - 1) * partial_size;
-    T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
+    const int thread = omp_get_thread_num();
+    T* cols = work.columns[std::size_t(thread)].data();
     const Index first = units * chunk / chunks, last = units * (chunk + 1) / chunks;
-    for (Index unit = first; unit < last; ++unit) {
-      const Index n = unit / g.bands, band = unit % g.bands;
-      const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
-      const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
-      fill_columns(g, input + n * image_size, 0, g.channels, oy0, oy1, cols, g.column_stride);
-      gemm(Transpose::No, Transpose::Yes, g.filters, g.patch_length, pixels, T(1), output_grad + n * out_size + p0,
-           g.out_pixels, cols, g.column_stride, unit == first ? T(0) : T(1), partial, g.patch_length);
+    for (Index u = first; u < last; ++u) {
+      const Im2colGeometry::Unit unit = g.unit(u);
+      const Index p0 = unit.oy0 * g.out_w, pixels = (unit.oy1 - unit.oy0) * g.out_w;
+      for (Index i = 0; i < unit.images; ++i) {
+        fill_columns(g, input + (unit.first_image + i) * image_size, 0, g.channels, unit.oy0, unit.oy1,
+                     cols + i * pixels, g.column_stride);
+      }
+      const T* dy = output_grad + unit.first_image * out_size + p0;
+      Index ld_dy = g.out_pixels;
+      if (unit.images > 1) {  // the band's images' dy side by side in the thread's F x band buffer
+        T* band_dy = work.outputs[std::size_t(thread)].data();
+        for (Index i = 0; i < unit.images; ++i)
+          for (Index f = 0; f < g.filters; ++f) {
+            std::copy_n(output_grad + (unit.first_image + i) * out_size + f * g.out_pixels, g.out_pixels,
+                        band_dy + f * g.column_stride + i * g.out_pixels);
+          }
+        dy = band_dy;
+        ld_dy = g.column_stride;
+      }
+      gemm(Transpose::No, Transpose::Yes, g.filters, g.patch_length, pixels * unit.images, T(1), dy, ld_dy, cols,
+           g.column_stride, u == first ? T(0) : T(1), partial, g.patch_length);
     }
   }
   if (chunks > 1) {

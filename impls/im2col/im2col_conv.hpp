@@ -25,6 +25,9 @@
 //   time.
 // * No packing of the patch matrix in the product: cols is K x Pb with a row stride below a page, which the
 //   gemm's outer-product kernel reads in place (the per-pixel layout needed a transposing pack).
+// * Small images (a whole image's columns well under the budget, as in the lecture's 1-channel layers) are
+//   banded several images at a time, the output (or output gradient) passing through a per-thread F x band
+//   buffer, so each product is still wide enough for the gemm's tiles.
 // * Threads over (image, band) units, so batch 1 and small images use both cores too, instead of relying on
 //   the gemm threading products too small for it. The input gradient splits images into channel groups
 //   when there are fewer images than threads (each group scatters only onto its own channels); the weight
@@ -36,6 +39,7 @@
 // gemm's order (k blocks and vector lanes), and the input gradient in col2im's (band, tap, output row).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
@@ -48,14 +52,32 @@ namespace convlab {
 struct Im2colGeometry {
   Index channels, in_h, in_w, filters, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
   Index out_h, out_w, out_pixels, patch_length;  // P = oh * ow, K = C * kh * kw
-  Index band_rows = 1;      // output rows per band (the last band may have fewer)
-  Index bands = 1;          // bands per image
-  Index column_stride = 1;  // row stride of the column buffer (>= band_rows * out_w)
+  Index batch;
+  Index band_rows = 1;         // output rows per band (the last band may have fewer)
+  Index bands = 1;             // bands per image
+  Index images_per_band = 1;   // > 1 only for small images (bands == 1): a band then holds whole images
+  Index column_stride = 1;     // row stride of the column buffer (>= a band's pixels)
+
+  // One unit of work: output rows [oy0, oy1) of images [first_image, first_image + images).
+  struct Unit {
+    Index first_image, images, oy0, oy1;
+  };
+  Index units() const {
+    return images_per_band > 1 ? (batch + images_per_band - 1) / images_per_band : batch * bands;
+  }
+  Unit unit(Index u) const {
+    if (images_per_band > 1) {
+      const Index first = u * images_per_band;
+      return {first, std::min(images_per_band, batch - first), 0, out_h};
+    }
+    const Index oy0 = (u % bands) * band_rows;
+    return {u / bands, 1, oy0, std::min(out_h, oy0 + band_rows)};
+  }
 
   // band_pixels_limit > 0 caps a band's pixels (the tests use it to force many bands).
   Im2colGeometry(const ConvShape& s, std::size_t element_size, Index band_pixels_limit = 0);
-  // Fixed chunks of the batch's (image, band) units for the weight gradient's partial sums.
-  Index weight_grad_chunks(Index batch, std::size_t element_size) const;
+  // Fixed chunks of the batch's units for the weight gradient's partial sums.
+  Index weight_grad_chunks(std::size_t element_size) const;
 };
 
 class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
@@ -77,6 +99,7 @@ class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
   template <typename T>
   struct Workspace {
     std::vector<AlignedBuffer<T>> columns;  // per thread: K x column_stride
+    std::vector<AlignedBuffer<T>> outputs;  // per thread, for bands of several images: F x column_stride
     AlignedBuffer<T> transposed;            // W^T (input gradient) or the partial sums (weight gradient)
   };
   template <typename T>
