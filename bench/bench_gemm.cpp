@@ -120,6 +120,7 @@ void gemm_arguments(benchmark::internal::Benchmark* family, bool with_one_thread
 constexpr const char* kIm2colLayers[] = {
     "mb64ic20ih24oc50oh20kh5n\"conv2_s1\"",
     "mb4ic64ih56oc64oh56kh3ph1n\"res2a_branch2b\"",
+    "mb16ic256ih56oc128oh28kh1sh2n\"res3a_branch2a\"",
     "mb4ic128ih28oc128oh28kh3ph1n\"res3a_branch2b\"",
     "mb4ic512ih7oc512oh7kh3ph1n\"res5a_branch2b\"",
     "mb128ic17ih30oc17oh30kh3ph1n\"c17_3x3\"",

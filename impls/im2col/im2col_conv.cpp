@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 #include <memory>
 
 #include "common/conv_registry.hpp"
@@ -54,8 +55,8 @@ TapColumns tap_columns(const Im2colGeometry& g, Index kx) {
 // with a masked last vector instead of a vector loop with a scalar remainder. Strided runs are gathered by a
 // scalar loop (faster here than the hardware gather or permutes of loaded vectors).
 #ifdef __AVX512F__
-inline __mmask16 tail_mask(float, Index count) { return __mmask16((1u << count) - 1u); }
-inline __mmask8 tail_mask(double, Index count) { return __mmask8((1u << count) - 1u); }
+inline __mmask16 tail_mask(float, Index count) { return __mmask16((1u << count) - 1u); }  // count <= 16
+inline __mmask8 tail_mask(double, Index count) { return __mmask8((1u << count) - 1u); }   // count <= 8
 inline __m512 masked_load(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
 inline __m512d masked_load(const double* p, __mmask8 m) { return _mm512_maskz_loadu_pd(m, p); }
 inline void masked_store(float* p, __mmask16 m, __m512 v) { _mm512_mask_storeu_ps(p, m, v); }
@@ -82,6 +83,24 @@ inline void copy_run(const T* __restrict src, Index stride, T* __restrict dst, I
 #endif
 }
 
+// Zeros for the padding part of a run (usually 0-2 elements: inline masked stores, not a memset call).
+template <typename T>
+inline void zero_run(T* dst, Index count) {
+#ifdef __AVX512F__
+  constexpr Index L = 64 / Index(sizeof(T));
+  for (Index i = 0; i < count; i += L) {
+    const auto m = tail_mask(T(), std::min(L, count - i));
+    if constexpr (std::is_same_v<T, float>) {
+      masked_store(dst + i, m, _mm512_setzero_ps());
+    } else {
+      masked_store(dst + i, m, _mm512_setzero_pd());
+    }
+  }
+#else
+  for (Index i = 0; i < count; ++i) dst[i] = T(0);
+#endif
+}
+
 template <typename T>
 inline void add_run(const T* __restrict src, T* __restrict dst, Index stride, Index count) {
 #ifdef __AVX512F__
@@ -98,6 +117,19 @@ inline void add_run(const T* __restrict src, T* __restrict dst, Index stride, In
   for (Index i = 0; i < count; ++i) dst[i * stride] += src[i];
 }
 
+// The input rows [iy_first, iy_last) of one channel plane that a band reads (rows no window reaches, as with a
+// stride larger than the window, skipped): requested one channel ahead, since a large image's planes come
+// from memory and the row copies alone keep too few misses in flight.
+template <typename T>
+inline void prefetch_rows(const Im2colGeometry& g, const T* plane, Index iy_first, Index iy_last) {
+  constexpr Index kLine = 64 / Index(sizeof(T));
+  for (Index iy = iy_first; iy < iy_last; ++iy) {
+    if (g.stride_h > g.kernel_h && (iy + g.pad_h) % g.stride_h >= g.kernel_h) continue;
+    const T* line = plane + iy * g.in_w;
+    for (Index x = 0; x < g.in_w; x += kLine) __builtin_prefetch(line + x);
+  }
+}
+
 // im2col of one band: cols[(c*kh + ky)*kw + kx][(oy - oy0)*ow + ox] = window element, for channels
 // [c_begin, c_end) (rows counted from c_begin) and output rows [oy0, oy1). Each (row, oy) is one run of the
 // windows view: a copy of a contiguous input run for stride 1, a strided gather otherwise, zeros for padding.
@@ -106,8 +138,11 @@ void fill_columns(const Im2colGeometry& g, const T* image, Index c_begin, Index 
                   T* cols, Index ldcols) {
   T* row = cols;
   const Index ow = g.out_w, sw = g.stride_w;
+  const Index iy_first = std::max<Index>(0, oy0 * g.stride_h - g.pad_h);
+  const Index iy_last = std::min<Index>(g.in_h, (oy1 - 1) * g.stride_h + g.kernel_h - g.pad_h);
   for (Index c = c_begin; c < c_end; ++c) {
     const T* plane = image + c * g.in_h * g.in_w;
+    if (c + 1 < c_end) prefetch_rows(g, plane + g.in_h * g.in_w, iy_first, iy_last);
     for (Index ky = 0; ky < g.kernel_h; ++ky)
       for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
         const TapColumns t = tap_columns(g, kx);
@@ -116,13 +151,13 @@ void fill_columns(const Im2colGeometry& g, const T* image, Index c_begin, Index 
         for (Index oy = oy0; oy < oy1; ++oy, dst += ow) {
           const Index iy = oy * g.stride_h + ky - g.pad_h;
           if (iy < 0 || iy >= g.in_h || count <= 0) {
-            std::fill(dst, dst + ow, T(0));
+            zero_run(dst, ow);
             continue;
           }
-          std::fill(dst, dst + t.begin, T(0));
+          zero_run(dst, t.begin);
           const T* src = plane + iy * g.in_w + t.ix0 + t.begin * sw;
           copy_run(src, sw, dst + t.begin, count);
-          std::fill(dst + t.end, dst + ow, T(0));
+          zero_run(dst + t.end, ow - t.end);
         }
       }
   }
