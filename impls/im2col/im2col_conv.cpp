@@ -165,13 +165,16 @@ void fill_columns(const Im2colGeometry& g, const T* image, Index c_begin, Index 
 
 // col2im of one band, the adjoint of fill_columns: each column element is added onto the input pixel it was
 // read from (padding positions are dropped); in row order, then output-row order.
+// Input rows [zero_begin, zero_end) of each channel are zeroed first (the rows no earlier band reached), so
+// that a large image's gradient is cleared band by band while its lines are about to be used.
 template <typename T>
 void scatter_columns(const Im2colGeometry& g, const T* cols, Index ldcols, Index c_begin, Index c_end, Index oy0,
-                     Index oy1, T* image_grad) {
+                     Index oy1, T* image_grad, Index zero_begin, Index zero_end) {
   const T* row = cols;
   const Index ow = g.out_w, sw = g.stride_w;
   for (Index c = c_begin; c < c_end; ++c) {
     T* plane = image_grad + c * g.in_h * g.in_w;
+    if (zero_end > zero_begin) std::fill(plane + zero_begin * g.in_w, plane + zero_end * g.in_w, T(0));
     for (Index ky = 0; ky < g.kernel_h; ++ky)
       for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
         const TapColumns t = tap_columns(g, kx);
@@ -334,8 +337,7 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
            band_dy, g.column_stride, T(0), cols, g.column_stride);
       for (Index i = 0; i < unit.images; ++i) {
         T* dx = input_grad + (unit.first_image + i) * image_size;
-        std::fill(dx, dx + image_size, T(0));
-        scatter_columns(g, cols + i * g.out_pixels, g.column_stride, 0, g.channels, 0, g.out_h, dx);
+        scatter_columns(g, cols + i * g.out_pixels, g.column_stride, 0, g.channels, 0, g.out_h, dx, 0, g.in_h);
       }
     }
     return;
@@ -352,13 +354,17 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
     const Index c_begin = g.channels * group / groups, c_end = g.channels * (group + 1) / groups;
     T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
     T* dx = input_grad + n * image_size;
-    std::fill(dx + c_begin * g.in_h * g.in_w, dx + c_end * g.in_h * g.in_w, T(0));
+    Index zeroed = 0;  // input rows [0, zeroed) of the group's channels are cleared
     for (Index band = 0; band < g.bands; ++band) {
       const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
       const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
       gemm(Transpose::No, Transpose::No, (c_end - c_begin) * kk, pixels, g.filters, T(1), wt + c_begin * kk * g.filters,
            g.filters, output_grad + n * out_size + p0, g.out_pixels, T(0), cols, g.column_stride);
-      scatter_columns(g, cols, g.column_stride, c_begin, c_end, oy0, oy1, dx);
+      const Index reach = band + 1 == g.bands
+                              ? g.in_h
+                              : std::clamp<Index>((oy1 - 1) * g.stride_h + g.kernel_h - g.pad_h, zeroed, g.in_h);
+      scatter_columns(g, cols, g.column_stride, c_begin, c_end, oy0, oy1, dx, zeroed, reach);
+      zeroed = reach;
     }
   }
 }
