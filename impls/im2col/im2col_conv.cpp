@@ -24,6 +24,10 @@ namespace {
 // its row stride stays below a page so that the gemm reads it in place instead of packing it.
 constexpr std::size_t kColumnBytes = std::size_t(384) << 10;
 constexpr Index kMinBandPixels = 96;
+// Bands of several small images aim for at least kWideBandPixels (so the gemm's edge columns are a small
+// share), as long as their columns stay within kMaxColumnBytes (L2).
+constexpr Index kWideBandPixels = 384;
+constexpr std::size_t kMaxColumnBytes = std::size_t(1) << 20;
 constexpr std::size_t kPageBytes = 4096;
 // Weight-gradient partial sums: at most this many fixed chunks of the (image, band) units, fewer when one
 // partial (F x K) is large.
@@ -211,7 +215,9 @@ Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Ind
   bands = (out_h + band_rows - 1) / band_rows;
   // Whole small images per band (rounded to the nearest count), leaving at least two units for two threads.
   if (bands == 1 && batch > 1 && out_pixels > 0) {
-    Index images = std::max<Index>(1, (target + out_pixels / 2) / out_pixels);
+    Index images = std::max<Index>({1, (target + out_pixels / 2) / out_pixels,
+                                    (kWideBandPixels + out_pixels - 1) / out_pixels});
+    images = std::min(images, std::max<Index>(1, Index(kMaxColumnBytes) / (patch_length * element * out_pixels)));
     if (patch_length > 64) images = std::min(images, std::max<Index>(1, (Index(kPageBytes) / element - 16) / out_pixels));
     images_per_band = std::clamp<Index>(images, 1, (batch + 1) / 2);
   }
