@@ -113,8 +113,8 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
     convlab::Index min_bands;
   };
   const Case cases[] = {
-      // batch 1: two bands of 7 and 6 rows, channel groups for the input gradient; K = 144 = 128 + 16
-      {ConvTester().batch(1).in_channels(16).out_channels(9).image(13).window(3).padding(1), 2},
+      // batch 1: two bands of 13 and 12 rows, channel groups for the input gradient; K = 144 = 128 + 16
+      {ConvTester().batch(1).in_channels(16).out_channels(48).image(25).window(3).padding(1), 2},
       // K = 360 on 30x30: four bands, the last shorter; 12 units in 4 weight-gradient chunks
       {ConvTester().batch(3).in_channels(40).out_channels(20).image(30).window(3).padding(1), 3},
       // stride 2, uneven padding and window: K = 255, two bands of a 31 x 23 output
@@ -122,7 +122,7 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
       // K = 1600 (12.5 blocks of 128), odd batch 5, 5x5 padded: bands of 5, 5 and 4 rows
       {ConvTester().batch(5).in_channels(64).out_channels(16).image(14).window(5).padding(2), 3},
       // batch 1, 3 channels split 1 + 2 between the threads, stride 3 and padding
-      {ConvTester().batch(1).in_channels(3).out_channels(5).image(20, 17).window(4).stride(3).padding(2), 2},
+      {ConvTester().batch(1).in_channels(3).out_channels(64).image(61, 52).window(4).stride(3).padding(2), 2},
       // small images banded several at a time: 7 images of the lecture's layer in bands of 4 and 3 images
       {ConvTester().batch(7).in_channels(1).out_channels(20).image(28).window(5), 1},
       // ... and at stride 4 with padding, 9 images of 7x7 outputs

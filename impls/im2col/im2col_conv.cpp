@@ -25,16 +25,28 @@ namespace {
 constexpr std::size_t kColumnBytes = std::size_t(384) << 10;
 constexpr Index kMinBandPixels = 96;
 // Bands of several small images aim for at least kWideBandPixels (so the gemm's edge columns are a small
-// share), as long as their columns stay within kMaxColumnBytes (L2).
+// share), as long as their columns stay within kMaxColumnBytes (L2) -- or within kMaxColumnBytesLargeWeights
+// when the weights (F x K) are larger than L2 themselves: then every band streams the weights (and the
+// weight gradient's partial sums) from L3, and a wider band is what amortises that.
 constexpr Index kWideBandPixels = 384;
 constexpr std::size_t kMaxColumnBytes = std::size_t(1) << 20;
+constexpr std::size_t kMaxColumnBytesLargeWeights = std::size_t(8) << 20;
+// Calls with fewer multiply-adds than this run on the calling thread (as in the gemm), and an image is
+// split into two bands for two threads only above it.
+constexpr double kParallelMinFmas = double(1 << 20);
 constexpr std::size_t kPageBytes = 4096;
-// Weight-gradient partial sums: at most this many fixed chunks of the (image, band) units, fewer when one
-// partial (F x K) is large.
+// Weight-gradient partial sums: at most this many fixed chunks of the (image, band) units; one when a
+// partial (F x K) is large (adding it up would be a pass through memory).
 constexpr Index kWeightGradChunks = 4;
 constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 
 int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
+
+// Threads for a call: none beyond the caller's for small calls (a fork/join would cost more than it saves).
+int threads_for(const Im2colGeometry& g, Index work_items) {
+  if (g.fmas() < kParallelMinFmas) return 1;
+  return int(std::clamp<Index>(work_items, 1, max_threads()));
+}
 
 // The windows view's runs (n, oy, ox = 0.., c, ky, kx) of one image read input element
 // [c][oy*sh + ky - ph][ox*sw + kx - pw]. Along ox, which elements fall inside the image depends only on kx:
@@ -209,7 +221,10 @@ Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Ind
   if (patch_length > 64) target = std::min<Index>(target, Index(kPageBytes) / element - 16);
   if (band_pixels_limit > 0) target = std::min(target, band_pixels_limit);
   Index rows = std::clamp<Index>(target / std::max<Index>(out_w, 1), 1, std::max<Index>(out_h, 1));
-  if (s.batch == 1 && out_h > 1) rows = std::min(rows, (out_h + 1) / 2);  // two bands for two threads
+  // Batch 1: two bands for two threads, if the image is worth it and the bands stay wide enough.
+  if (s.batch == 1 && out_h > 1 && fmas() >= kParallelMinFmas && (out_h / 2) * out_w >= kMinBandPixels) {
+    rows = std::min(rows, (out_h + 1) / 2);
+  }
   bands = (out_h + rows - 1) / rows;
   band_rows = (out_h + bands - 1) / bands;
   bands = (out_h + band_rows - 1) / band_rows;
@@ -217,7 +232,9 @@ Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Ind
   if (bands == 1 && batch > 1 && out_pixels > 0) {
     Index images = std::max<Index>({1, (target + out_pixels / 2) / out_pixels,
                                     (kWideBandPixels + out_pixels - 1) / out_pixels});
-    images = std::min(images, std::max<Index>(1, Index(kMaxColumnBytes) / (patch_length * element * out_pixels)));
+    const bool large_weights = std::size_t(filters * patch_length * element) > kMaxColumnBytes;
+    const Index max_bytes = Index(large_weights ? kMaxColumnBytesLargeWeights : kMaxColumnBytes);
+    images = std::min(images, std::max<Index>(1, max_bytes / (patch_length * element * out_pixels)));
     if (patch_length > 64) images = std::min(images, std::max<Index>(1, (Index(kPageBytes) / element - 16) / out_pixels));
     images_per_band = std::clamp<Index>(images, 1, (batch + 1) / 2);
   }
@@ -228,8 +245,10 @@ Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Ind
 }
 
 Index Im2colGeometry::weight_grad_chunks(std::size_t element_size) const {
+  // A large partial would cost a pass through memory to add up: then one chunk, and the gemm
+  // splits the (large) product between the threads itself.
   const bool large = std::size_t(filters * patch_length) * element_size > kLargePartialBytes;
-  return std::clamp<Index>(units(), 1, large ? 2 : kWeightGradChunks);
+  return large ? 1 : std::clamp<Index>(units(), 1, kWeightGradChunks);
 }
 
 std::size_t Im2colConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
@@ -268,7 +287,7 @@ void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weig
   const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
   const Index units = g.units();
-  const int threads = int(std::min<Index>(max_threads(), units));
+  const int threads = threads_for(g, units);
   columns_for_thread(work, g, std::max(threads, 1));
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
@@ -321,7 +340,7 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
     for (Index r = 0; r < g.patch_length; ++r)
       for (Index f = f0; f < std::min(g.filters, f0 + 16); ++f) wt[r * g.filters + f] = weights[f * g.patch_length + r];
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
-  const int max = max_threads();
+  const int max = threads_for(g, max_threads());
   if (g.images_per_band > 1) {
     // Bands of whole images: dy of the band's images gathered into the thread's F x band buffer, one product,
     // then col2im image by image.
@@ -384,7 +403,7 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   const Index chunks = g.weight_grad_chunks(sizeof(T));
   const Index partial_size = g.filters * g.patch_length;
   work.transposed.resize(std::size_t((chunks - 1) * partial_size));
-  const int threads = int(std::min<Index>(max_threads(), chunks));
+  const int threads = threads_for(g, chunks);
   columns_for_thread(work, g, std::max(threads, 1));
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
   // Chunk k sums the units [units*k/chunks, units*(k+1)/chunks) in order into its own partial (chunk 0

@@ -15,19 +15,25 @@
 //
 // What it does differently from the textbook version (the whole batch's patch matrix, then one product per
 // image), and why that is faster:
-// * Bands sized for L2. The column buffer of one band (K x Pb, about 384 KiB, at least 96 pixels) is built
-//   right before the product reads it, so the product streams it from L2 instead of from memory; each
-//   thread has its own buffer, kept in the object across calls (fresh pages cost ~11 us each on this VM),
-//   so no call allocates or first-touches memory once the shapes repeat.
-// * Row copies. A row of cols (one tap) over one output row is a run of the windows view along ox: a memcpy
-//   of contiguous input for stride 1, a strided gather otherwise, zeros where the window hangs over the
-//   padding (so no zero-bordered copy of the input is needed). The per-pixel layout copied kw elements at a
-//   time.
-// * No packing of the patch matrix in the product: cols is K x Pb with a row stride below a page, which the
-//   gemm's outer-product kernel reads in place (the per-pixel layout needed a transposing pack).
-// * Small images (a whole image's columns well under the budget, as in the lecture's 1-channel layers) are
-//   banded several images at a time, the output (or output gradient) passing through a per-thread F x band
-//   buffer, so each product is still wide enough for the gemm's tiles.
+// * Bands sized for L2. The column buffer of one band (K x Pb, about 384 KiB, at least 96 pixels; bands of
+//   several small images aim for 384 pixels within 1 MiB) is built right before the product reads it, so
+//   the product streams it from L2 instead of from memory; each thread has its own buffer, kept in the
+//   object across calls (first-touched pages are expensive on this VM), so no call allocates or touches
+//   fresh memory once the shapes repeat.
+// * Row copies. A row of cols (one tap) over one output row is a run of the windows view along ox: for
+//   stride 1 a contiguous piece of an input row, moved a vector at a time with a masked last vector; a
+//   strided gather otherwise; masked zero stores where the window hangs over the padding (so no
+//   zero-bordered copy of the input is needed). Which part of a run is padding depends only on kx, so it is
+//   worked out once per tap, not per run. The per-pixel layout copied kw elements at a time.
+// * Memory-level parallelism for large images: the input rows the band needs from the next channel plane
+//   are prefetched while the current one is copied, and the input gradient is cleared band by band, channel
+//   by channel, just before col2im adds into it, rather than in one pass over the whole image beforehand.
+// * No packing of the patch matrix in the forward product: cols is K x Pb with a row stride below a page
+//   (or K <= 64), which the gemm's outer-product kernel reads in place (the per-pixel layout needed a
+//   transposing pack).
+// * Small images (a whole image's columns well under the budget: the lecture's 1-channel layers, 10x10 to
+//   19x19 outputs) are banded several images at a time, the output (or output gradient) passing through a
+//   per-thread F x band buffer, so each product is wide enough that the gemm's edge columns are a small share.
 // * Threads over (image, band) units, so batch 1 and small images use both cores too, instead of relying on
 //   the gemm threading products too small for it. The input gradient splits images into channel groups
 //   when there are fewer images than threads (each group scatters only onto its own channels); the weight
@@ -72,6 +78,10 @@ struct Im2colGeometry {
     }
     const Index oy0 = (u % bands) * band_rows;
     return {u / bands, 1, oy0, std::min(out_h, oy0 + band_rows)};
+  }
+
+  double fmas() const {  // multiply-adds of one pass over the batch
+    return double(batch) * double(filters) * double(patch_length) * double(out_pixels);
   }
 
   // band_pixels_limit > 0 caps a band's pixels (the tests use it to force many bands).
