@@ -343,9 +343,11 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   const int max = threads_for(g, max_threads());
   if (g.images_per_band > 1) {
     // Bands of whole images: dy of the band's images gathered into the thread's F x band buffer, one product,
-    // then col2im image by image.
+    // then col2im image by image. With weights too large for L2, one unit at a time, the gemm splitting W^T's
+    // rows between the threads (each thread then streams half of W^T, not all of it).
     const Index units = g.units();
-    const int threads = int(std::min<Index>(max, units));
+    const bool large_weights = std::size_t(g.filters * g.patch_length) * sizeof(T) > kLargePartialBytes;
+    const int threads = large_weights ? 1 : int(std::min<Index>(max, units));
     columns_for_thread(work, g, std::max(threads, 1));
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (Index u = 0; u < units; ++u) {
