@@ -37,7 +37,10 @@
 // * Threads over (image, band) units, so batch 1 and small images use both cores too, instead of relying on
 //   the gemm threading products too small for it. The input gradient splits images into channel groups
 //   when there are fewer images than threads (each group scatters only onto its own channels); the weight
-//   gradient sums fixed chunks of the units into their own partials, added in chunk order.
+//   gradient sums fixed chunks of the units into their own partials, added in chunk order. Calls too small
+//   for a fork/join stay on one thread. When the weights are far larger than L2 (a partial would be a pass
+//   through memory, and every thread would stream all of W), the weight and input gradients instead take
+//   one unit at a time and let the gemm split the product between the threads.
 //
 // Summation order: only the bias gradient sums in naive's order (over n, oy, ox), declared in
 // ConvImplInfo::reference_order and checked bitwise. The band split depends only on the shape, never on the
