@@ -2,13 +2,22 @@
 // rate counters, plus the simple triple loop at one shape for comparison. Run with
 // --benchmark_filter=gemm. Both weight layouts appear: W as units x inputs (50 x 11520, "Wt" products) and
 // as inputs x units (11520 x 50, network.cpp's layout).
+// BM_gemm_im2col: the products im2col runs per band (one thread each, as inside its parallel loop) at a few
+// standard shapes, with the band and column stride im2col itself picks; with oneDNN found, dnnl_sgemm runs
+// the same products as a BLAS peer (BM_gemm_im2col_dnnl), so the gemm's share of im2col's time is visible.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <string>
 
 #include "bench/bench_buffers.hpp"
+#include "common/conv_descriptor.hpp"
 #include "common/gemm.hpp"
+#include "impls/im2col/im2col_conv.hpp"
+
+#ifdef CONVLAB_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
 
 namespace convlab::bench {
 namespace {
@@ -105,6 +114,89 @@ void gemm_arguments(benchmark::internal::Benchmark* family, bool with_one_thread
   }
   family->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
+
+// im2col's per-band products at standard shapes: which pass (0 forward W * cols, 1 input gradient W^T * dY,
+// 2 weight gradient dY * cols^T) at which layer.
+constexpr const char* kIm2colLayers[] = {
+    "mb64ic20ih24oc50oh20kh5n\"conv2_s1\"",
+    "mb4ic64ih56oc64oh56kh3ph1n\"res2a_branch2b\"",
+    "mb16ic256ih56oc128oh28kh1sh2n\"res3a_branch2a\"",
+    "mb4ic128ih28oc128oh28kh3ph1n\"res3a_branch2b\"",
+    "mb4ic512ih7oc512oh7kh3ph1n\"res5a_branch2b\"",
+    "mb128ic17ih30oc17oh30kh3ph1n\"c17_3x3\"",
+};
+constexpr const char* kIm2colPasses[] = {"forward_W_cols", "input_grad_Wt_dY", "weight_grad_dY_colsT"};
+
+struct Im2colProduct {
+  std::string label;
+  Transpose transpose_a, transpose_b;
+  Index m, n, k, lda, ldb, ldc;
+};
+
+Im2colProduct im2col_product(int layer, int pass) {
+  const ConvDescriptor descriptor = parse_conv_descriptor(kIm2colLayers[layer], 1);
+  const Im2colGeometry g(descriptor.shape, sizeof(float));
+  const Index pixels = g.band_rows * g.out_w, kk = g.kernel_h * g.kernel_w;
+  Im2colProduct product;
+  switch (pass) {
+    case 0: product = {"", Transpose::No, Transpose::No, g.filters, pixels, g.patch_length, g.patch_length,
+                       g.column_stride, g.out_pixels}; break;
+    case 1: product = {"", Transpose::No, Transpose::No, g.channels * kk, pixels, g.filters, g.filters,
+                       g.out_pixels, g.column_stride}; break;
+    default: product = {"", Transpose::No, Transpose::Yes, g.filters, g.patch_length, pixels, g.out_pixels,
+                        g.column_stride, g.patch_length}; break;
+  }
+  product.label = descriptor.name + " " + kIm2colPasses[pass] + " m=" + std::to_string(product.m) +
+                  " n=" + std::to_string(product.n) + " k=" + std::to_string(product.k);
+  return product;
+}
+
+template <typename Call>
+void run_im2col_product(benchmark::State& state, const Call& call) {
+  const Im2colProduct p = im2col_product(int(state.range(0)), int(state.range(1)));
+  auto& operands = GemmOperands<float>::get();
+  const Index a_rows = p.transpose_a == Transpose::No ? p.m : p.k;
+  const Index b_rows = p.transpose_b == Transpose::No ? p.k : p.n;
+  const Index c_cols = p.ldc;
+  const float* a = operands.a.get(std::size_t(a_rows * p.lda));
+  const float* b = operands.b.get(std::size_t(b_rows * p.ldb));
+  float* c = operands.c.get(std::size_t(p.m * c_cols));
+  const int previous_threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  for (auto _ : state) {
+    call(p, a, b, c);
+    benchmark::DoNotOptimize(c);
+    benchmark::ClobberMemory();
+  }
+  omp_set_num_threads(previous_threads);
+  set_rate(state, p.m, p.n, p.k);
+  state.SetLabel(p.label);
+}
+
+void BM_gemm_im2col(benchmark::State& state) {
+  run_im2col_product(state, [](const Im2colProduct& p, const float* a, const float* b, float* c) {
+    gemm<float>(p.transpose_a, p.transpose_b, p.m, p.n, p.k, 1.0f, a, p.lda, b, p.ldb, 0.0f, c, p.ldc);
+  });
+}
+
+void im2col_arguments(benchmark::internal::Benchmark* family) {
+  family->ArgNames({"layer", "pass"});
+  for (int layer = 0; layer < int(std::size(kIm2colLayers)); ++layer)
+    for (int pass = 0; pass < 3; ++pass) family->Args({layer, pass});
+  family->UseRealTime()->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(BM_gemm_im2col)->Apply(im2col_arguments);
+
+#ifdef CONVLAB_HAVE_DNNL
+void BM_gemm_im2col_dnnl(benchmark::State& state) {
+  run_im2col_product(state, [](const Im2colProduct& p, const float* a, const float* b, float* c) {
+    dnnl_sgemm(p.transpose_a == Transpose::No ? 'N' : 'T', p.transpose_b == Transpose::No ? 'N' : 'T', p.m, p.n,
+               p.k, 1.0f, a, p.lda, b, p.ldb, 0.0f, c, p.ldc);
+  });
+}
+BENCHMARK(BM_gemm_im2col_dnnl)->Apply(im2col_arguments);
+#endif
 
 BENCHMARK(BM_gemm<float>)->Apply([](benchmark::internal::Benchmark* family) { gemm_arguments(family, true); });
 BENCHMARK(BM_gemm<double>)->Apply([](benchmark::internal::Benchmark* family) { gemm_arguments(family, false); });

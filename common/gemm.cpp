@@ -459,7 +459,11 @@ void pack_b_block(const Problem<T>& pr, const T* b, Index kc, Index width, T* bu
 // The last n mod L columns when op(A) = A (n = 50 leaves 2): as a vector along n they would be mostly
 // padding, so each of these C elements is instead a dot product along k, where A's rows and B's columns
 // (packed, or in place for op(B) = B^T) are contiguous. Which columns take this path depends only on n.
+// Only for products at least kDotTailMinProductDepth deep: with a short k (im2col's input gradient, k = F
+// = 50) each dot tile is mostly horizontal sums and zero-padded tail copies, and the tail columns go faster
+// through the outer-product kernel on a zero-padded packed panel.
 constexpr Index kDotTailMinDepth = 32;
+constexpr Index kDotTailMinProductDepth = 128;
 template <typename T>
 void dot_tail(const Problem<T>& pr, Index p0, Index kc, Index i_begin, Index i_end, Index j0, Index cols, T beta,
               T* buffer) {
@@ -596,7 +600,8 @@ void outer_item(const Problem<T>& pr, Index i_begin, Index i_end, Index j_begin,
       Index width, vectors;
       const T* panel;
       Index panel_depth;
-      if (remaining < L && pr.transpose_a == Transpose::No && kc >= kDotTailMinDepth) {
+      if (remaining < L && pr.transpose_a == Transpose::No && kc >= kDotTailMinDepth &&
+          pr.k >= kDotTailMinProductDepth) {
         dot_tail(pr, p0, kc, i_begin, i_end, j0, remaining, beta, panel_buffer);
         break;
       }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <random>
 
+#include "impls/im2col/im2col_conv.hpp"
 #include "tests/conv_tester.hpp"
 
 using convlab::testing::ConvTester;
@@ -97,5 +98,41 @@ TEST_CASE("crosscheck: 200 random shapes", "[crosscheck]") {
         .stride(pick(1, 3), pick(1, 3)).seed(std::uint32_t(trial));
     INFO("random trial " << trial);
     tester.test_all_implementations();
+  }
+}
+
+// im2col works on bands of output rows of one image (sized by K x band pixels), threads over (image, band)
+// units (several whole images per band when they are small), splits images into channel groups for the input
+// gradient when the batch is smaller than the thread count, and sums the weight gradient over fixed chunks of
+// units. These shapes reach those edges: several
+// bands with a short last one, batch 1 and odd, K not a multiple of the gemm's 128-deep blocks, strides and
+// padding; the tester also demands 1 vs 2 threads bitwise for all three passes.
+TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges", "[crosscheck][im2col]") {
+  struct Case {
+    ConvTester tester;
+    convlab::Index min_bands;
+  };
+  const Case cases[] = {
+      // batch 1: two bands of 13 and 12 rows, channel groups for the input gradient; K = 144 = 128 + 16
+      {ConvTester().batch(1).in_channels(16).out_channels(48).image(25).window(3).padding(1), 2},
+      // K = 360 on 30x30: four bands, the last shorter; 12 units in 4 weight-gradient chunks
+      {ConvTester().batch(3).in_channels(40).out_channels(20).image(30).window(3).padding(1), 3},
+      // stride 2, uneven padding and window: K = 255, two bands of a 31 x 23 output
+      {ConvTester().batch(2).in_channels(17).out_channels(33).image(61, 45).window(3, 5).stride(2).padding(1, 2), 2},
+      // K = 1600 (12.5 blocks of 128), odd batch 5, 5x5 padded: bands of 5, 5 and 4 rows
+      {ConvTester().batch(5).in_channels(64).out_channels(16).image(14).window(5).padding(2), 3},
+      // batch 1, 3 channels split 1 + 2 between the threads, stride 3 and padding
+      {ConvTester().batch(1).in_channels(3).out_channels(64).image(61, 52).window(4).stride(3).padding(2), 2},
+      // small images banded several at a time: 7 images of the lecture's layer in bands of 4 and 3 images
+      {ConvTester().batch(7).in_channels(1).out_channels(20).image(28).window(5), 1},
+      // ... and at stride 4 with padding, 9 images of 7x7 outputs
+      {ConvTester().batch(9).in_channels(2).out_channels(3).image(28).window(5).stride(4).padding(1), 1},
+  };
+  for (const Case& c : cases) {
+    const convlab::Im2colGeometry g(c.tester.shape(), sizeof(float));
+    INFO(c.tester.shape().describe());
+    CHECK(g.bands >= c.min_bands);
+    if (c.min_bands == 1) CHECK(g.images_per_band > 1);
+    c.tester.test_all("im2col");
   }
 }

@@ -4,6 +4,7 @@
 
 #include "common/conv_registry.hpp"
 #include "common/strided_view.hpp"
+#include "impls/im2col/im2col_conv.hpp"
 
 int main() {
   const convlab::Index batch = 64, side = 28, window = 5;
@@ -28,7 +29,17 @@ int main() {
   layer.out_channels = 20;
   layer.in_height = layer.in_width = side;
   layer.kernel_height = layer.kernel_width = window;
+  // im2col never builds the whole batch's patch matrix: it builds the column form (K x pixels) of one band
+  // at a time, sized for L2 (output rows of one image, or several small images whole), so its scratch does not
+  // grow with the batch.
+  const convlab::Im2colGeometry bands(layer, sizeof(float));
+  std::printf("im2col's bands for %s, float: %td image(s) of %td output rows each, %td x %td columns\n",
+              layer.describe().c_str(), bands.images_per_band, bands.band_rows, bands.patch_length,
+              bands.images_per_band * bands.band_rows * bands.out_w);
+  convlab::ConvShape epoch = layer;
+  epoch.batch = 60000;
   const auto im2col = convlab::make_conv_impl("im2col");
-  std::printf("im2col's scratch for %s, float: %zu bytes\n", layer.describe().c_str(),
-              im2col->workspace_bytes(layer, sizeof(float)));
+  std::printf("scratch for 60000 images as for 64: %s\n",
+              im2col->workspace_bytes(epoch, sizeof(float)) == im2col->workspace_bytes(layer, sizeof(float)) ? "yes"
+                                                                                                            : "no");
 }

@@ -1,118 +1,265 @@
-// im2col convolution: strided windows view -> patch matrix -> shared gemm (see im2col_conv.hpp).
+// im2col convolution: strided windows view -> per-thread column bands -> shared gemm (see im2col_conv.hpp).
 #include "impls/im2col/im2col_conv.hpp"
 
+#include <omp.h>
+
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
+#include <cstring>
+#include <type_traits>
 #include <memory>
-#include <span>
 
 #include "common/conv_registry.hpp"
 #include "common/gemm.hpp"
-#include "common/strided_view.hpp"
 
 namespace convlab {
 
 namespace {
 
-// Sizes that every pass needs, computed once per call.
-struct Geometry {
-  Index channels, height, width;   // one input image
-  Index padded_height, padded_width;
-  Index filters, out_pixels;       // F and P = oh * ow
-  Index patch_length;              // K = C * kh * kw
-  Index image_size() const { return channels * height * width; }
-  Index padded_image_size() const { return channels * padded_height * padded_width; }
-  Index out_image_size() const { return filters * out_pixels; }
+// The column buffer of one band (K rows x band pixels) is sized to stay in L2 next to the gemm's block of
+// weights; a band keeps at least kMinBandPixels (two of the gemm's 48-wide panels) even when K is large, and
+// its row stride stays below a page so that the gemm reads it in place instead of packing it.
+constexpr std::size_t kColumnBytes = std::size_t(384) << 10;
+constexpr Index kMinBandPixels = 96;
+// Bands of several small images aim for at least kWideBandPixels (so the gemm's edge columns are a small
+// share), as long as their columns stay within kMaxColumnBytes (L2) -- or within kMaxColumnBytesLargeWeights
+// when the weights (F x K) are larger than L2 themselves: then every band streams the weights (and the
+// weight gradient's partial sums) from L3, and a wider band is what amortises that.
+constexpr Index kWideBandPixels = 384;
+constexpr std::size_t kMaxColumnBytes = std::size_t(1) << 20;
+constexpr std::size_t kMaxColumnBytesLargeWeights = std::size_t(8) << 20;
+// Calls with fewer multiply-adds than this run on the calling thread (as in the gemm), and an image is
+// split into two bands for two threads only above it.
+constexpr double kParallelMinFmas = double(1 << 20);
+constexpr std::size_t kPageBytes = 4096;
+// Weight-gradient partial sums: at most this many fixed chunks of the (image, band) units; one when a
+// partial (F x K) is large (adding it up would be a pass through memory).
+constexpr Index kWeightGradChunks = 4;
+constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 
-  explicit Geometry(const ConvShape& s)
-      : channels(s.in_channels), height(s.in_height), width(s.in_width),
-        padded_height(s.in_height + 2 * s.pad_height), padded_width(s.in_width + 2 * s.pad_width),
-        filters(s.out_channels), out_pixels(s.out_height() * s.out_width()), patch_length(s.reduction_length()) {}
+int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
+
+// Threads for a call: none beyond the caller's for small calls (a fork/join would cost more than it saves).
+int threads_for(const Im2colGeometry& g, Index work_items) {
+  if (g.fmas() < kParallelMinFmas) return 1;
+  return int(std::clamp<Index>(work_items, 1, max_threads()));
+}
+
+// The windows view's runs (n, oy, ox = 0.., c, ky, kx) of one image read input element
+// [c][oy*sh + ky - ph][ox*sw + kx - pw]. Along ox, which elements fall inside the image depends only on kx:
+// ox in [begin, end) (the rest is padding); along oy, only on oy and ky. Computed once per tap, not per run.
+struct TapColumns {
+  Index ix0;         // input column of ox = 0 (may be negative)
+  Index begin, end;  // valid ox range
 };
 
-bool has_padding(const ConvShape& s) { return s.pad_height > 0 || s.pad_width > 0; }
+Index ceil_div(Index a, Index b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
 
-// The images inside a zero-bordered buffer of `count` padded images: same shape as the input chunk.
-template <typename T>
-StridedView<T, 4> padded_interior(std::span<T> padded, const ConvShape& s, const Geometry& g, Index count) {
-  return StridedView<T, 4>(padded, {count, g.channels, g.height, g.width},
-                           {g.padded_image_size(), g.padded_height * g.padded_width, g.padded_width, 1},
-                           s.pad_height * g.padded_width + s.pad_width);
+TapColumns tap_columns(const Im2colGeometry& g, Index kx) {
+  TapColumns t;
+  t.ix0 = kx - g.pad_w;
+  // ox*sw + ix0 in [0, W)  <=>  ox in [ceil(-ix0 / sw), ceil((W - ix0) / sw))
+  t.begin = std::clamp<Index>(ceil_div(-t.ix0, g.stride_w), 0, g.out_w);
+  t.end = std::clamp<Index>(ceil_div(g.in_w - t.ix0, g.stride_w), t.begin, g.out_w);
+  return t;
 }
 
-// Row-by-row copy between two views of the same (N, C, H, W) shape whose rows are contiguous.
+// The runs are short (an output row, often 10-60 elements), so stride-1 runs are moved a full vector at a time
+// with a masked last vector instead of a vector loop with a scalar remainder. Strided runs are gathered by a
+// scalar loop (faster here than the hardware gather or permutes of loaded vectors).
+#ifdef __AVX512F__
+inline __mmask16 tail_mask(float, Index count) { return __mmask16((1u << count) - 1u); }  // count <= 16
+inline __mmask8 tail_mask(double, Index count) { return __mmask8((1u << count) - 1u); }   // count <= 8
+inline __m512 masked_load(const float* p, __mmask16 m) { return _mm512_maskz_loadu_ps(m, p); }
+inline __m512d masked_load(const double* p, __mmask8 m) { return _mm512_maskz_loadu_pd(m, p); }
+inline void masked_store(float* p, __mmask16 m, __m512 v) { _mm512_mask_storeu_ps(p, m, v); }
+inline void masked_store(double* p, __mmask8 m, __m512d v) { _mm512_mask_storeu_pd(p, m, v); }
+inline __m512 add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
+inline __m512d add(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
+#endif
+
 template <typename T>
-void copy_images(const StridedView<const T, 4>& from, const StridedView<T, 4>& to) {
-  for (Index n = 0; n < from.shape(0); ++n)
-    for (Index c = 0; c < from.shape(1); ++c)
-      for (Index y = 0; y < from.shape(2); ++y) std::copy_n(&from(n, c, y, 0), from.shape(3), &to(n, c, y, 0));
-}
-
-// im2col proper: every window of the view, in the view's (n, oy, ox, c, ky, kx) order, becomes one row of
-// `patches`. The view supplies all addressing; rows along kx are contiguous in the images.
-template <typename T>
-void copy_windows_to_patches(const StridedView<const T, 6>& windows, T* patches) {
-  const Index taps = windows.shape(5);
-  for (Index n = 0; n < windows.shape(0); ++n)
-    for (Index oy = 0; oy < windows.shape(1); ++oy)
-      for (Index ox = 0; ox < windows.shape(2); ++ox)
-        for (Index c = 0; c < windows.shape(3); ++c)
-          for (Index ky = 0; ky < windows.shape(4); ++ky) {
-            patches = std::copy_n(&windows(n, oy, ox, c, ky, 0), taps, patches);
-          }
-}
-
-// col2im: the adjoint of the copy above. Each patch element is added back onto the pixel it was read from;
-// overlapping windows accumulate. `windows` must view zeroed storage.
-template <typename T>
-void scatter_add_patches(const T* patches, const StridedView<T, 6>& windows) {
-  const Index taps = windows.shape(5);
-  for (Index n = 0; n < windows.shape(0); ++n)
-    for (Index oy = 0; oy < windows.shape(1); ++oy)
-      for (Index ox = 0; ox < windows.shape(2); ++ox)
-        for (Index c = 0; c < windows.shape(3); ++c)
-          for (Index ky = 0; ky < windows.shape(4); ++ky) {
-            T* row = &windows(n, oy, ox, c, ky, 0);
-            for (Index kx = 0; kx < taps; ++kx) row[kx] += patches[kx];
-            patches += taps;
-          }
-}
-
-Window2d window_of(const ConvShape& s) { return {s.kernel_height, s.kernel_width}; }
-Window2d stride_of(const ConvShape& s) { return {s.stride_height, s.stride_width}; }
-
-// Fills the patch matrix for images [first, first + count) of `input`, going through the zero-bordered
-// copy when the shape pads.
-template <typename T, typename Workspace>
-void fill_patches(Workspace& work, const ConvShape& s, const Geometry& g, const T* input, Index first,
-                  Index count) {
-  const std::span<const T> chunk(input + first * g.image_size(), std::size_t(count * g.image_size()));
-  StridedView<const T, 4> images(chunk, {count, g.channels, g.height, g.width});
-  if (has_padding(s)) {
-    work.padded.resize(std::size_t(count * g.padded_image_size()));
-    work.padded.fill(T(0));
-    copy_images(images, padded_interior(work.padded.span(), s, g, count));
-    images = StridedView<const T, 4>(std::span<const T>(work.padded.data(), work.padded.size()),
-                                     {count, g.channels, g.padded_height, g.padded_width});
+inline void copy_run(const T* __restrict src, Index stride, T* __restrict dst, Index count) {
+#ifdef __AVX512F__
+  constexpr Index L = 64 / Index(sizeof(T));
+  const auto full = tail_mask(T(), L - 1) | decltype(tail_mask(T(), 1))(decltype(tail_mask(T(), 1))(1) << (L - 1));
+  if (stride == 1) {
+    for (Index i = 0; i < count; i += L) {
+      const auto m = count - i >= L ? full : tail_mask(T(), count - i);
+      masked_store(dst + i, m, masked_load(src + i, m));
+    }
+    return;
   }
-  work.patches.resize(std::size_t(count * g.out_pixels * g.patch_length));
-  copy_windows_to_patches(sliding_windows(images, window_of(s), stride_of(s)), work.patches.data());
+  for (Index i = 0; i < count; ++i) dst[i] = src[i * stride];
+#else
+  for (Index i = 0; i < count; ++i) dst[i] = src[i * stride];
+#endif
+}
+
+// Zeros for the padding part of a run (usually 0-2 elements: inline masked stores, not a memset call).
+template <typename T>
+inline void zero_run(T* dst, Index count) {
+#ifdef __AVX512F__
+  constexpr Index L = 64 / Index(sizeof(T));
+  for (Index i = 0; i < count; i += L) {
+    const auto m = tail_mask(T(), std::min(L, count - i));
+    if constexpr (std::is_same_v<T, float>) {
+      masked_store(dst + i, m, _mm512_setzero_ps());
+    } else {
+      masked_store(dst + i, m, _mm512_setzero_pd());
+    }
+  }
+#else
+  for (Index i = 0; i < count; ++i) dst[i] = T(0);
+#endif
+}
+
+template <typename T>
+inline void add_run(const T* __restrict src, T* __restrict dst, Index stride, Index count) {
+#ifdef __AVX512F__
+  if (stride == 1) {
+    constexpr Index L = 64 / Index(sizeof(T));
+    const auto full = tail_mask(T(), L - 1) | decltype(tail_mask(T(), 1))(decltype(tail_mask(T(), 1))(1) << (L - 1));
+    for (Index i = 0; i < count; i += L) {
+      const auto m = count - i >= L ? full : tail_mask(T(), count - i);
+      masked_store(dst + i, m, add(masked_load(dst + i, m), masked_load(src + i, m)));
+    }
+    return;
+  }
+#endif
+  for (Index i = 0; i < count; ++i) dst[i * stride] += src[i];
+}
+
+// The input rows [iy_first, iy_last) of one channel plane that a band reads (rows no window reaches, as with a
+// stride larger than the window, skipped): requested one channel ahead, since a large image's planes come
+// from memory and the row copies alone keep too few misses in flight.
+template <typename T>
+inline void prefetch_rows(const Im2colGeometry& g, const T* plane, Index iy_first, Index iy_last) {
+  constexpr Index kLine = 64 / Index(sizeof(T));
+  for (Index iy = iy_first; iy < iy_last; ++iy) {
+    if (g.stride_h > g.kernel_h && (iy + g.pad_h) % g.stride_h >= g.kernel_h) continue;
+    const T* line = plane + iy * g.in_w;
+    for (Index x = 0; x < g.in_w; x += kLine) __builtin_prefetch(line + x);
+  }
+}
+
+// im2col of one band: cols[(c*kh + ky)*kw + kx][(oy - oy0)*ow + ox] = window element, for channels
+// [c_begin, c_end) (rows counted from c_begin) and output rows [oy0, oy1). Each (row, oy) is one run of the
+// windows view: a copy of a contiguous input run for stride 1, a strided gather otherwise, zeros for padding.
+template <typename T>
+void fill_columns(const Im2colGeometry& g, const T* image, Index c_begin, Index c_end, Index oy0, Index oy1,
+                  T* cols, Index ldcols) {
+  T* row = cols;
+  const Index ow = g.out_w, sw = g.stride_w;
+  const Index iy_first = std::max<Index>(0, oy0 * g.stride_h - g.pad_h);
+  const Index iy_last = std::min<Index>(g.in_h, (oy1 - 1) * g.stride_h + g.kernel_h - g.pad_h);
+  for (Index c = c_begin; c < c_end; ++c) {
+    const T* plane = image + c * g.in_h * g.in_w;
+    if (c + 1 < c_end) prefetch_rows(g, plane + g.in_h * g.in_w, iy_first, iy_last);
+    for (Index ky = 0; ky < g.kernel_h; ++ky)
+      for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
+        const TapColumns t = tap_columns(g, kx);
+        const Index count = t.end - t.begin;
+        T* dst = row;
+        for (Index oy = oy0; oy < oy1; ++oy, dst += ow) {
+          const Index iy = oy * g.stride_h + ky - g.pad_h;
+          if (iy < 0 || iy >= g.in_h || count <= 0) {
+            zero_run(dst, ow);
+            continue;
+          }
+          zero_run(dst, t.begin);
+          const T* src = plane + iy * g.in_w + t.ix0 + t.begin * sw;
+          copy_run(src, sw, dst + t.begin, count);
+          zero_run(dst + t.end, ow - t.end);
+        }
+      }
+  }
+}
+
+// col2im of one band, the adjoint of fill_columns: each column element is added onto the input pixel it was
+// read from (padding positions are dropped); in row order, then output-row order.
+// Input rows [zero_begin, zero_end) of each channel are zeroed first (the rows no earlier band reached), so
+// that a large image's gradient is cleared band by band while its lines are about to be used.
+template <typename T>
+void scatter_columns(const Im2colGeometry& g, const T* cols, Index ldcols, Index c_begin, Index c_end, Index oy0,
+                     Index oy1, T* image_grad, Index zero_begin, Index zero_end) {
+  const T* row = cols;
+  const Index ow = g.out_w, sw = g.stride_w;
+  for (Index c = c_begin; c < c_end; ++c) {
+    T* plane = image_grad + c * g.in_h * g.in_w;
+    if (zero_end > zero_begin) std::fill(plane + zero_begin * g.in_w, plane + zero_end * g.in_w, T(0));
+    for (Index ky = 0; ky < g.kernel_h; ++ky)
+      for (Index kx = 0; kx < g.kernel_w; ++kx, row += ldcols) {
+        const TapColumns t = tap_columns(g, kx);
+        const Index count = t.end - t.begin;
+        if (count <= 0) continue;
+        const T* src = row + t.begin;
+        for (Index oy = oy0; oy < oy1; ++oy, src += ow) {
+          const Index iy = oy * g.stride_h + ky - g.pad_h;
+          if (iy < 0 || iy >= g.in_h) continue;
+          T* __restrict dst = plane + iy * g.in_w + t.ix0 + t.begin * sw;
+          add_run(src, dst, sw, count);
+        }
+      }
+  }
 }
 
 }  // namespace
 
-Index Im2colConv::images_per_chunk(const ConvShape& s, std::size_t element_size) const {
-  const Geometry g(s);
-  const std::size_t image_bytes = std::size_t(g.out_pixels * g.patch_length) * element_size;
-  const std::size_t fitting = max_patch_bytes_ / std::max<std::size_t>(image_bytes, 1);
-  return std::clamp<Index>(Index(std::min<std::size_t>(fitting, std::size_t(s.batch))), 1, s.batch);
+Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Index band_pixels_limit)
+    : channels(s.in_channels), in_h(s.in_height), in_w(s.in_width), filters(s.out_channels),
+      kernel_h(s.kernel_height), kernel_w(s.kernel_width), stride_h(s.stride_height), stride_w(s.stride_width),
+      pad_h(s.pad_height), pad_w(s.pad_width), out_h(s.out_height()), out_w(s.out_width()),
+      out_pixels(out_h * out_w), patch_length(s.reduction_length()), batch(s.batch) {
+  // Band: whole output rows, as many as keep K x band within kColumnBytes (at least kMinBandPixels), with a
+  // row stride below a page when K is deeper than the gemm's in-place limit; then evened out over the image.
+  const Index element = Index(element_size);
+  Index target = std::max<Index>(Index(kColumnBytes) / (std::max<Index>(patch_length, 1) * element), kMinBandPixels);
+  if (patch_length > 64) target = std::min<Index>(target, Index(kPageBytes) / element - 16);
+  if (band_pixels_limit > 0) target = std::min(target, band_pixels_limit);
+  Index rows = std::clamp<Index>(target / std::max<Index>(out_w, 1), 1, std::max<Index>(out_h, 1));
+  // Batch 1: two bands for two threads, if the image is worth it and the bands stay wide enough.
+  if (s.batch == 1 && out_h > 1 && fmas() >= kParallelMinFmas && (out_h / 2) * out_w >= kMinBandPixels) {
+    rows = std::min(rows, (out_h + 1) / 2);
+  }
+  bands = (out_h + rows - 1) / rows;
+  band_rows = (out_h + bands - 1) / bands;
+  bands = (out_h + band_rows - 1) / band_rows;
+  // Whole small images per band (rounded to the nearest count), leaving at least two units for two threads.
+  if (bands == 1 && batch > 1 && out_pixels > 0) {
+    Index images = std::max<Index>({1, (target + out_pixels / 2) / out_pixels,
+                                    (kWideBandPixels + out_pixels - 1) / out_pixels});
+    const bool large_weights = std::size_t(filters * patch_length * element) > kMaxColumnBytes;
+    const Index max_bytes = Index(large_weights ? kMaxColumnBytesLargeWeights : kMaxColumnBytes);
+    images = std::min(images, std::max<Index>(1, max_bytes / (patch_length * element * out_pixels)));
+    if (patch_length > 64) images = std::min(images, std::max<Index>(1, (Index(kPageBytes) / element - 16) / out_pixels));
+    images_per_band = std::clamp<Index>(images, 1, (batch + 1) / 2);
+  }
+  // Padded to whole cache lines, and off multiples of 4 KiB so the gemm's rows do not share L1 sets.
+  const Index line = 64 / element;
+  column_stride = (band_rows * out_w * images_per_band + line - 1) / line * line;
+  if ((column_stride * element) % Index(kPageBytes) == 0) column_stride += line;
+}
+
+Index Im2colGeometry::weight_grad_chunks(std::size_t element_size) const {
+  // A large partial would cost a pass through memory to add up: then one chunk, and the gemm
+  // splits the (large) product between the threads itself.
+  const bool large = std::size_t(filters * patch_length) * element_size > kLargePartialBytes;
+  return large ? 1 : std::clamp<Index>(units(), 1, kWeightGradChunks);
 }
 
 std::size_t Im2colConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
   s.validate();
-  const Geometry g(s);
-  const Index count = images_per_chunk(s, element_size);
-  const Index padded = has_padding(s) ? count * g.padded_image_size() : 0;
-  return std::size_t(count * g.out_pixels * g.patch_length + padded) * element_size;
+  const Im2colGeometry g(s, element_size, band_pixels_limit_);
+  const std::size_t outputs = g.images_per_band > 1 ? std::size_t(g.filters * g.column_stride) : 0;
+  const std::size_t columns = (std::size_t(g.patch_length * g.column_stride) + outputs) * std::size_t(max_threads());
+  const std::size_t transposed = std::size_t(g.patch_length * g.filters);
+  const std::size_t partials =
+      std::size_t(g.weight_grad_chunks(element_size) - 1) * std::size_t(g.filters * g.patch_length);
+  return (columns + std::max(transposed, partials)) * element_size;
 }
 
 template <typename T>
@@ -125,56 +272,126 @@ Im2colConv::Workspace<T>& Im2colConv::workspace() {
 }
 
 template <typename T>
+void Im2colConv::columns_for_thread(Workspace<T>& work, const Im2colGeometry& g, int threads) {
+  const std::size_t per_thread = std::size_t(g.patch_length * g.column_stride);
+  if (work.columns.size() < std::size_t(threads)) work.columns.resize(std::size_t(threads));
+  if (work.outputs.size() < std::size_t(threads)) work.outputs.resize(std::size_t(threads));
+  for (int t = 0; t < threads; ++t) {
+    work.columns[std::size_t(t)].resize(per_thread);
+    if (g.images_per_band > 1) work.outputs[std::size_t(t)].resize(std::size_t(g.filters * g.column_stride));
+  }
+}
+
+template <typename T>
 void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
-  const Geometry g(s);
+  const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index chunk = images_per_chunk(s, sizeof(T));
-  for (Index first = 0; first < s.batch; first += chunk) {
-    const Index count = std::min(chunk, s.batch - first);
-    fill_patches(work, s, g, input, first, count);
-    for (Index image = 0; image < count; ++image) {
-      const T* patches = work.patches.data() + image * g.out_pixels * g.patch_length;
-      T* y = output + (first + image) * g.out_image_size();
-      gemm(Transpose::No, Transpose::Yes, g.filters, g.out_pixels, g.patch_length, T(1), weights, g.patch_length,
-           patches, g.patch_length, T(0), y, g.out_pixels);
+  const Index units = g.units();
+  const int threads = threads_for(g, units);
+  columns_for_thread(work, g, std::max(threads, 1));
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Index u = 0; u < units; ++u) {
+    const Im2colGeometry::Unit unit = g.unit(u);
+    const Index p0 = unit.oy0 * g.out_w, pixels = (unit.oy1 - unit.oy0) * g.out_w;
+    const int thread = omp_get_thread_num();
+    T* cols = work.columns[std::size_t(thread)].data();
+    for (Index i = 0; i < unit.images; ++i) {
+      fill_columns(g, input + (unit.first_image + i) * image_size, 0, g.channels, unit.oy0, unit.oy1,
+                   cols + i * pixels, g.column_stride);
+    }
+    if (unit.images == 1) {
+      T* y = output + unit.first_image * out_size + p0;
+      gemm(Transpose::No, Transpose::No, g.filters, pixels, g.patch_length, T(1), weights, g.patch_length, cols,
+           g.column_stride, T(0), y, g.out_pixels);
       if (!bias) continue;
       for (Index f = 0; f < g.filters; ++f) {
         T* row = y + f * g.out_pixels;
-        for (Index p = 0; p < g.out_pixels; ++p) row[p] += bias[f];
+        for (Index p = 0; p < pixels; ++p) row[p] += bias[f];
       }
+      continue;
     }
+    // Several whole images: the product goes to the thread's F x band buffer, then to each image's output.
+    T* band_out = work.outputs[std::size_t(thread)].data();
+    gemm(Transpose::No, Transpose::No, g.filters, pixels * unit.images, g.patch_length, T(1), weights,
+         g.patch_length, cols, g.column_stride, T(0), band_out, g.column_stride);
+    for (Index i = 0; i < unit.images; ++i)
+      for (Index f = 0; f < g.filters; ++f) {
+        const T* from = band_out + f * g.column_stride + i * pixels;
+        T* row = output + (unit.first_image + i) * out_size + f * g.out_pixels;
+        if (bias) {
+          for (Index p = 0; p < pixels; ++p) row[p] = from[p] + bias[f];
+        } else {
+          std::copy_n(from, pixels, row);
+        }
+      }
   }
 }
 
 template <typename T>
 void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
-  const Geometry g(s);
+  const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index chunk = images_per_chunk(s, sizeof(T));
-  for (Index first = 0; first < s.batch; first += chunk) {
-    const Index count = std::min(chunk, s.batch - first);
-    work.patches.resize(std::size_t(count * g.out_pixels * g.patch_length));
-    for (Index image = 0; image < count; ++image) {
-      const T* dy = output_grad + (first + image) * g.out_image_size();
-      T* patch_grad = work.patches.data() + image * g.out_pixels * g.patch_length;
-      gemm(Transpose::Yes, Transpose::No, g.out_pixels, g.patch_length, g.filters, T(1), dy, g.out_pixels,
-           weights, g.patch_length, T(0), patch_grad, g.patch_length);
+  const Index kk = g.kernel_h * g.kernel_w;
+  // W^T (K x F), so that each band's product reads both operands along their rows.
+  work.transposed.resize(std::size_t(g.patch_length * g.filters));
+  T* wt = work.transposed.data();
+  for (Index f0 = 0; f0 < g.filters; f0 += 16)
+    for (Index r = 0; r < g.patch_length; ++r)
+      for (Index f = f0; f < std::min(g.filters, f0 + 16); ++f) wt[r * g.filters + f] = weights[f * g.patch_length + r];
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+  const int max = threads_for(g, max_threads());
+  if (g.images_per_band > 1) {
+    // Bands of whole images: dy of the band's images gathered into the thread's F x band buffer, one product,
+    // then col2im image by image. With weights too large for L2, one unit at a time, the gemm splitting W^T's
+    // rows between the threads (each thread then streams half of W^T, not all of it).
+    const Index units = g.units();
+    const bool large_weights = std::size_t(g.filters * g.patch_length) * sizeof(T) > kLargePartialBytes;
+    const int threads = large_weights ? 1 : int(std::min<Index>(max, units));
+    columns_for_thread(work, g, std::max(threads, 1));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (Index u = 0; u < units; ++u) {
+      const Im2colGeometry::Unit unit = g.unit(u);
+      const int thread = omp_get_thread_num();
+      T* cols = work.columns[std::size_t(thread)].data();
+      T* band_dy = work.outputs[std::size_t(thread)].data();
+      for (Index i = 0; i < unit.images; ++i)
+        for (Index f = 0; f < g.filters; ++f) {
+          std::copy_n(output_grad + (unit.first_image + i) * out_size + f * g.out_pixels, g.out_pixels,
+                      band_dy + f * g.column_stride + i * g.out_pixels);
+        }
+      gemm(Transpose::No, Transpose::No, g.patch_length, g.out_pixels * unit.images, g.filters, T(1), wt, g.filters,
+           band_dy, g.column_stride, T(0), cols, g.column_stride);
+      for (Index i = 0; i < unit.images; ++i) {
+        T* dx = input_grad + (unit.first_image + i) * image_size;
+        scatter_columns(g, cols + i * g.out_pixels, g.column_stride, 0, g.channels, 0, g.out_h, dx, 0, g.in_h);
+      }
     }
-    const std::span<T> dx_chunk(input_grad + first * g.image_size(), std::size_t(count * g.image_size()));
-    if (has_padding(s)) {
-      // Scatter onto a zeroed padded buffer, then keep its interior: border gradients belong to no pixel.
-      work.padded.resize(std::size_t(count * g.padded_image_size()));
-      work.padded.fill(T(0));
-      const StridedView<T, 4> padded(work.padded.span(), {count, g.channels, g.padded_height, g.padded_width});
-      scatter_add_patches(work.patches.data(), sliding_windows(padded, window_of(s), stride_of(s)));
-      const StridedView<T, 4> interior = padded_interior(work.padded.span(), s, g, count);
-      copy_images(StridedView<const T, 4>(std::span<const T>(interior.buffer()), interior.shape(),
-                                          interior.strides(), interior.offset()),
-                  StridedView<T, 4>(dx_chunk, {count, g.channels, g.height, g.width}));
-    } else {
-      std::fill(dx_chunk.begin(), dx_chunk.end(), T(0));
-      const StridedView<T, 4> dx(dx_chunk, {count, g.channels, g.height, g.width});
-      scatter_add_patches(work.patches.data(), sliding_windows(dx, window_of(s), stride_of(s)));
+    return;
+  }
+  // Work items: images, each split into channel groups when there are fewer images than threads (a group's
+  // rows of the column gradient scatter only onto its own channels, so no two items write the same pixel).
+  const Index groups = s.batch >= max ? 1 : std::min<Index>(g.channels, (max + s.batch - 1) / s.batch);
+  const Index units = s.batch * groups;
+  const int threads = int(std::min<Index>(max, units));
+  columns_for_thread(work, g, std::max(threads, 1));
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Index unit = 0; unit < units; ++unit) {
+    const Index n = unit / groups, group = unit % groups;
+    const Index c_begin = g.channels * group / groups, c_end = g.channels * (group + 1) / groups;
+    T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
+    T* dx = input_grad + n * image_size;
+    Index zeroed = 0;  // input rows [0, zeroed) of the group's channels are cleared
+    for (Index band = 0; band < g.bands; ++band) {
+      const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
+      const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
+      gemm(Transpose::No, Transpose::No, (c_end - c_begin) * kk, pixels, g.filters, T(1), wt + c_begin * kk * g.filters,
+           g.filters, output_grad + n * out_size + p0, g.out_pixels, T(0), cols, g.column_stride);
+      const Index reach = band + 1 == g.bands
+                              ? g.in_h
+                              : std::clamp<Index>((oy1 - 1) * g.stride_h + g.kernel_h - g.pad_h, zeroed, g.in_h);
+      scatter_columns(g, cols, g.column_stride, c_begin, c_end, oy0, oy1, dx, zeroed, reach);
+      zeroed = reach;
     }
   }
 }
@@ -182,33 +399,81 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
 template <typename T>
 void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                                         T* bias_grad) {
-  const Geometry g(s);
+  const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index chunk = images_per_chunk(s, sizeof(T));
-  for (Index first = 0; first < s.batch; first += chunk) {
-    const Index count = std::min(chunk, s.batch - first);
-    fill_patches(work, s, g, input, first, count);
-    for (Index image = 0; image < count; ++image) {
-      const T* dy = output_grad + (first + image) * g.out_image_size();
-      const T* patches = work.patches.data() + image * g.out_pixels * g.patch_length;
-      const T keep = (first + image == 0) ? T(0) : T(1);  // the first image overwrites, the rest accumulate
-      gemm(Transpose::No, Transpose::No, g.filters, g.patch_length, g.out_pixels, T(1), dy, g.out_pixels, patches,
-           g.patch_length, keep, weight_grad, g.patch_length);
+  const Index units = g.units();
+  const Index chunks = g.weight_grad_chunks(sizeof(T));
+  const Index partial_size = g.filters * g.patch_length;
+  work.transposed.resize(std::size_t((chunks - 1) * partial_size));
+  const int threads = threads_for(g, chunks);
+  columns_for_thread(work, g, std::max(threads, 1));
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+  // Chunk k sums the units [units*k/chunks, units*(k+1)/chunks) in order into its own partial (chunk 0
+  // straight into weight_grad); the partials are then added in chunk order. Neither depends on the thread
+  // count.
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+  for (Index chunk = 0; chunk < chunks; ++chunk) {
+    T* partial = chunk == 0 ? weight_grad : work.transposed.data() + (chunk - 1) * partial_size;
+    const int thread = omp_get_thread_num();
+    T* cols = work.columns[std::size_t(thread)].data();
+    const Index first = units * chunk / chunks, last = units * (chunk + 1) / chunks;
+    for (Index u = first; u < last; ++u) {
+      const Im2colGeometry::Unit unit = g.unit(u);
+      const Index p0 = unit.oy0 * g.out_w, pixels = (unit.oy1 - unit.oy0) * g.out_w;
+      for (Index i = 0; i < unit.images; ++i) {
+        fill_columns(g, input + (unit.first_image + i) * image_size, 0, g.channels, unit.oy0, unit.oy1,
+                     cols + i * pixels, g.column_stride);
+      }
+      const T* dy = output_grad + unit.first_image * out_size + p0;
+      Index ld_dy = g.out_pixels;
+      if (unit.images > 1) {  // the band's images' dy side by side in the thread's F x band buffer
+        T* band_dy = work.outputs[std::size_t(thread)].data();
+        for (Index i = 0; i < unit.images; ++i)
+          for (Index f = 0; f < g.filters; ++f) {
+            std::copy_n(output_grad + (unit.first_image + i) * out_size + f * g.out_pixels, g.out_pixels,
+                        band_dy + f * g.column_stride + i * g.out_pixels);
+          }
+        dy = band_dy;
+        ld_dy = g.column_stride;
+      }
+      gemm(Transpose::No, Transpose::Yes, g.filters, g.patch_length, pixels * unit.images, T(1), dy, ld_dy, cols,
+           g.column_stride, u == first ? T(0) : T(1), partial, g.patch_length);
+    }
+  }
+  if (chunks > 1) {
+    const T* partials = work.transposed.data();
+    const int add_threads = partial_size >= (Index(1) << 16) ? max_threads() : 1;
+#pragma omp parallel for schedule(static) num_threads(add_threads) if (add_threads > 1)
+    for (Index i = 0; i < partial_size; ++i) {
+      T sum = weight_grad[i];
+      for (Index k = 1; k < chunks; ++k) sum += partials[(k - 1) * partial_size + i];
+      weight_grad[i] = sum;
     }
   }
   if (!bias_grad) return;
   for (Index f = 0; f < g.filters; ++f) {
     T sum = 0;
     for (Index n = 0; n < s.batch; ++n) {
-      const T* row = output_grad + n * g.out_image_size() + f * g.out_pixels;
+      const T* row = output_grad + n * out_size + f * g.out_pixels;
       for (Index p = 0; p < g.out_pixels; ++p) sum += row[p];
     }
     bias_grad[f] = sum;
   }
 }
 
+template void Im2colConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
+template void Im2colConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
+                                                double*);
+template void Im2colConv::backward_input_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void Im2colConv::backward_input_typed<double>(const ConvShape&, const double*, const double*, double*);
+template void Im2colConv::backward_weights_typed<float>(const ConvShape&, const float*, const float*, float*,
+                                                        float*);
+template void Im2colConv::backward_weights_typed<double>(const ConvShape&, const double*, const double*, double*,
+                                                         double*);
+
 ConvImplInfo im2col_conv_info() {
-  return {"im2col", "lecture's method: strided windows view copied to a patch matrix, one gemm per image",
+  return {"im2col",
+          "lecture's method: strided windows view copied to per-thread column bands, one gemm per band",
           CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<Im2colConv>(); },
           {.bias_gradient = true}};
 }
