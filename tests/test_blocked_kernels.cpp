@@ -17,6 +17,7 @@
 #include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_conv.hpp"
 #include "tests/naive_comparison.hpp"
+#include "tests/openmp_vs_simd.hpp"
 
 using convlab::ConvShape;
 using convlab::Index;
@@ -137,44 +138,10 @@ TEST_CASE("planes kernels: the same channel and geometry sweeps", "[simd][blocke
 
 TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[simd][blocked]") {
   const FamilyGuard guard(KernelFamily::blocked);
-  const int previous = omp_get_max_threads();
   // More images than weight-gradient chunks (not a multiple of them), padding, a stride, a partial
   // channel group; and batch 1, where the pixels and taps are cut into bands instead of images.
-  for (const ConvShape& s : {make_shape(37, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2), make_shape(1, 33, 70, 15, 9, 3, 3, 1, 1, 1, 1)}) {
-    INFO(s.describe());
-    std::mt19937 random(5);
-    const auto x = make_data<float>(s.input_size(), false, random);
-    const auto w = make_data<float>(s.weight_size(), false, random);
-    const auto b = make_data<float>(s.out_channels, false, random);
-    const auto dy = make_data<float>(s.output_size(), false, random);
-    struct Results {
-      std::vector<float> y, dx, dw, db;
-    };
-    auto run = [&](convlab::ConvImpl& impl) {
-      Results r{std::vector<float>(std::size_t(s.output_size())), std::vector<float>(std::size_t(s.input_size())),
-                std::vector<float>(std::size_t(s.weight_size())), std::vector<float>(std::size_t(s.out_channels))};
-      impl.forward(s, x.data(), w.data(), b.data(), r.y.data());
-      impl.backward_input(s, dy.data(), w.data(), r.dx.data());
-      impl.backward_weights(s, x.data(), dy.data(), r.dw.data(), r.db.data());
-      return r;
-    };
-    for (Arch arch : convlab::simd::available_archs()) {
-      INFO("arch " << convlab::simd::arch_name(arch));
-      convlab::simd::SimdConv simd(arch);
-      convlab::openmp::OpenmpConv openmp(arch);
-      const Results reference = run(simd);
-      for (int threads : {1, 2, 3}) {
-        INFO(threads << " threads");
-        omp_set_num_threads(threads);
-        const Results got = run(openmp);
-        CHECK(got.y == reference.y);
-        CHECK(got.dx == reference.dx);
-        CHECK(got.dw == reference.dw);
-        CHECK(got.db == reference.db);
-      }
-      omp_set_num_threads(previous);
-    }
-  }
+  for (const ConvShape& s : {make_shape(37, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2), make_shape(1, 33, 70, 15, 9, 3, 3, 1, 1, 1, 1)})
+    convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 5);
 }
 
 TEST_CASE("kernel family: the lecture's layer keeps the planes kernels, wide strided layers take the blocked",

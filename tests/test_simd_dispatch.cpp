@@ -18,6 +18,7 @@
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_conv.hpp"
 #include "tests/naive_comparison.hpp"
+#include "tests/openmp_vs_simd.hpp"
 
 using convlab::ConvImpl;
 using convlab::ConvShape;
@@ -166,42 +167,10 @@ TEST_CASE("simd and openmp equal naive on the lecture's first layer on every ava
 }
 
 TEST_CASE("openmp is bitwise independent of the thread count and bitwise equal to simd", "[simd]") {
-  const int previous = omp_get_max_threads();
   ConvShape s = lecture_layer(37);  // more images than weight-gradient chunks, not a multiple of them
   s.stride_width = 2;
   s.pad_height = 1;
-  std::mt19937 random(5);
-  const auto x = make_data<float>(s.input_size(), false, random);
-  const auto w = make_data<float>(s.weight_size(), false, random);
-  const auto b = make_data<float>(s.out_channels, false, random);
-  const auto dy = make_data<float>(s.output_size(), false, random);
-  struct Results {
-    std::vector<float> y, dx, dw, db;
-  };
-  auto run = [&](ConvImpl& impl) {
-    Results r{std::vector<float>(std::size_t(s.output_size())), std::vector<float>(std::size_t(s.input_size())),
-              std::vector<float>(std::size_t(s.weight_size())), std::vector<float>(std::size_t(s.out_channels))};
-    impl.forward(s, x.data(), w.data(), b.data(), r.y.data());
-    impl.backward_input(s, dy.data(), w.data(), r.dx.data());
-    impl.backward_weights(s, x.data(), dy.data(), r.dw.data(), r.db.data());
-    return r;
-  };
-  for (Arch arch : convlab::simd::available_archs()) {
-    INFO("arch " << convlab::simd::arch_name(arch));
-    convlab::simd::SimdConv simd(arch);
-    convlab::openmp::OpenmpConv openmp(arch);
-    const Results reference = run(simd);
-    for (int threads : {1, 2, 3}) {
-      INFO(threads << " threads");
-      omp_set_num_threads(threads);
-      const Results got = run(openmp);
-      CHECK(got.y == reference.y);
-      CHECK(got.dx == reference.dx);
-      CHECK(got.dw == reference.dw);
-      CHECK(got.db == reference.db);
-    }
-    omp_set_num_threads(previous);
-  }
+  convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 5);
 }
 
 TEST_CASE("openmp tiles: whole lecture images per tile, at least 4 tiles per thread", "[simd]") {

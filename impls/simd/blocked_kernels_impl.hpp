@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
+#include "impls/simd/arch_fma.hpp"
 #include "impls/simd/blocked_kernels.hpp"
 
 namespace convlab::simd {
@@ -19,17 +20,8 @@ struct Blocked {
   static constexpr Index kLanes = Index(Vec::size);
   static constexpr bool kWide = std::is_same_v<Arch, xsimd::avx512f>;
 
-  // One rounding per term, as naive's contracted loop does (see simd_kernels_impl.hpp: xsimd 8.1 leaves
-  // AVX-512 fma to compiler contraction, which the sanitizer build does not do).
-  static Vec fma(const Vec& a, const Vec& b, const Vec& c) {
-    if constexpr (kWide && std::is_same_v<T, float>) {
-      return Vec(_mm512_fmadd_ps(a, b, c));
-    } else if constexpr (kWide) {
-      return Vec(_mm512_fmadd_pd(a, b, c));
-    } else {
-      return xsimd::fma(a, b, c);
-    }
-  }
+  // One rounding per term, as naive's contracted loop does (arch_fma.hpp).
+  static Vec fma(const Vec& a, const Vec& b, const Vec& c) { return fused_multiply_add<Arch, T>(a, b, c); }
 
   // Pixels per tile for V channel vectors: V*P accumulators, P source pointers kept in general registers.
   static constexpr int pixels_for(int vectors) {

@@ -19,6 +19,7 @@
 #include <utility>
 #include <xsimd/xsimd.hpp>
 
+#include "impls/simd/arch_fma.hpp"
 #include "impls/simd/simd_kernels.hpp"
 
 namespace convlab::simd {
@@ -35,18 +36,8 @@ struct Kernels {
   static constexpr int kGradChannels = kWide ? 4 : 2;    // weight gradient: out channels x taps block
   static constexpr int kGradTaps = kWide ? 5 : 4;
 
-  // a * b + c. xsimd 8.1 has no AVX-512 fma: it falls back to a * b + c and leaves the fusing to the
-  // compiler, which does it only when both operators are inlined into one expression (not in the
-  // sanitizer build). The intrinsic makes it one rounding always, as on AVX2 (fma3); SSE2 has no FMA.
-  static Vec fma(const Vec& a, const Vec& b, const Vec& c) {
-    if constexpr (kWide && std::is_same_v<T, float>) {
-      return Vec(_mm512_fmadd_ps(a, b, c));
-    } else if constexpr (kWide) {
-      return Vec(_mm512_fmadd_pd(a, b, c));
-    } else {
-      return xsimd::fma(a, b, c);
-    }
-  }
+  // One rounding per term, as naive's contracted loop does (arch_fma.hpp).
+  static Vec fma(const Vec& a, const Vec& b, const Vec& c) { return fused_multiply_add<Arch, T>(a, b, c); }
 
   static constexpr int max_channel_block(int vectors_per_channel) {
     return std::min(kMaxChannelBlock, kAccumulators / vectors_per_channel);

@@ -1,0 +1,55 @@
+// Shared by the simd/openmp tests: impls/openmp on 1, 2 and 3 threads must give impls/simd's bits, on every
+// arch this CPU has, for all three passes (real-valued operands, so any reordering of a sum would show).
+#pragma once
+
+#include <catch2/catch.hpp>
+#include <omp.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "impls/openmp/openmp_conv.hpp"
+#include "impls/simd/simd_conv.hpp"
+#include "tests/naive_comparison.hpp"
+
+namespace convlab::testing {
+
+inline void check_openmp_matches_simd_on_any_thread_count(const ConvShape& s, std::uint32_t seed) {
+  INFO(s.describe());
+  const int previous = omp_get_max_threads();
+  std::mt19937 random(seed);
+  const auto x = make_data<float>(s.input_size(), false, random);
+  const auto w = make_data<float>(s.weight_size(), false, random);
+  const auto b = make_data<float>(s.out_channels, false, random);
+  const auto dy = make_data<float>(s.output_size(), false, random);
+  struct Results {
+    std::vector<float> y, dx, dw, db;
+  };
+  auto run = [&](ConvImpl& impl) {
+    Results r{std::vector<float>(std::size_t(s.output_size())), std::vector<float>(std::size_t(s.input_size())),
+              std::vector<float>(std::size_t(s.weight_size())), std::vector<float>(std::size_t(s.out_channels))};
+    impl.forward(s, x.data(), w.data(), b.data(), r.y.data());
+    impl.backward_input(s, dy.data(), w.data(), r.dx.data());
+    impl.backward_weights(s, x.data(), dy.data(), r.dw.data(), r.db.data());
+    return r;
+  };
+  for (simd::Arch arch : simd::available_archs()) {
+    INFO("arch " << simd::arch_name(arch));
+    simd::SimdConv simd(arch);
+    openmp::OpenmpConv openmp(arch);
+    const Results reference = run(simd);
+    for (int threads : {1, 2, 3}) {
+      INFO(threads << " threads");
+      omp_set_num_threads(threads);
+      const Results got = run(openmp);
+      CHECK(got.y == reference.y);
+      CHECK(got.dx == reference.dx);
+      CHECK(got.dw == reference.dw);
+      CHECK(got.db == reference.db);
+    }
+    omp_set_num_threads(previous);
+  }
+}
+
+}  // namespace convlab::testing
