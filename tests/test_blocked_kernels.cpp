@@ -139,8 +139,11 @@ TEST_CASE("planes kernels: the same channel and geometry sweeps", "[simd][blocke
 TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[simd][blocked]") {
   const FamilyGuard guard(KernelFamily::blocked);
   // More images than weight-gradient chunks (not a multiple of them), padding, a stride, a partial
-  // channel group; and batch 1, where the pixels and taps are cut into bands instead of images.
-  for (const ConvShape& s : {make_shape(37, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2), make_shape(1, 33, 70, 15, 9, 3, 3, 1, 1, 1, 1)})
+  // channel group; batch 1, where the pixels and taps are cut into bands instead of images; and two images
+  // of a layer whose weights come in tap blocks over several channel groups, each thread packing the groups
+  // its units read (fewer images than 3 threads), a stride 2 splitting the input gradient into phases.
+  for (const ConvShape& s : {make_shape(37, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2), make_shape(1, 33, 70, 15, 9, 3, 3, 1, 1, 1, 1),
+                             make_shape(2, 150, 140, 9, 8, 3, 3, 2, 2, 1, 1)})
     convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 5);
 }
 

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace convlab::simd {
 
@@ -20,17 +21,19 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 // 1 MiB L2 of this machine kind's cores, next to the image and a band's sums), rather than streaming
 // every tap's weights from L3 for every pixel tile. Its pixel bands are then cut to at most
 // kMaxBlockedBandPixels, so the band's sums stay in L2 between blocks.
-constexpr Index kWeightBlockBytes = Index(128) << 10;
+const Index kWeightBlockBytes = (std::getenv("TMPKB") ? std::atol(std::getenv("TMPKB")) : 128) << 10;
 constexpr Index kMaxBlockedBandPixels = 384;
 // The weight gradient's tap tiles take the channel-blocked output gradient in bands of this many bytes.
 constexpr Index kGradBandBytes = Index(256) << 10;
 
 // Cuts `count` items into bands of whole tiles: one band per thread's worth of work when the other
 // dimensions (`other_units`) cannot keep `threads` busy several times over, else one band; never more
-// than `max_count` items.
-Index band_size(Index count, Index tile, Index other_units, int threads, Index max_count) {
+// than `max_count` items. Every band of a unit whose weights outgrow L2 (`weights_stream`) reads all of
+// them again from L3: then only as many bands as the threads need, not several per thread for balance.
+Index band_size(Index count, Index tile, Index other_units, int threads, Index max_count, bool weights_stream) {
   const Index tiles = ceil_div(count, tile);
-  const Index by_threads = ceil_div(Index(4) * threads, std::max<Index>(other_units, 1));
+  const Index units_wanted = (weights_stream ? Index(1) : Index(4)) * threads;
+  const Index by_threads = ceil_div(units_wanted, std::max<Index>(other_units, 1));
   const Index by_size = ceil_div(count, std::max(tile, max_count / tile * tile));
   const Index wanted = std::clamp<Index>(std::max(by_threads, by_size), 1, tiles);
   return ceil_div(tiles, wanted) * tile;
@@ -111,6 +114,9 @@ std::optional<KernelFamily> family_from_environment() {
   throw std::invalid_argument(std::string(kKernelFamilyEnvVar) + "='" + text +
                               "': expected blocked, planes or auto");
 }
+
+// Packing megabytes of weights is worth both cores; a few KiB are not worth waking the second.
+bool parallel_pack(Index elements, int threads) { return threads > 1 && elements >= (Index(64) << 10); }
 
 // Image-major when the batch shares evenly over the threads (see blocked_plan.hpp).
 bool image_major(Index items, int threads) {
@@ -197,26 +203,22 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count();
   blocks_ = may_block(Index(windows_.tap_offsets().size()), groups_.max_vectors, lanes);
-  band_pixels_ = band_size(pixels_, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : pixels_);
+  band_pixels_ = band_size(pixels_, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : pixels_, blocks_);
   bands_ = ceil_div(pixels_, band_pixels_);
 }
 
 Index BlockedForward::slot_elements() const { return windows_.slot_elements(); }
 
 template <typename T>
-void BlockedForward::pack(const T* weights, const T* bias, AlignedBuffer<T>& packed) const {
+void BlockedForward::pack_piece(const T* weights, const T* bias, Index g, T* packed) const {
   const Index taps = Index(windows_.tap_offsets().size());
-  const Index padded = groups_.padded_channels();
-  packed.resize(std::size_t(padded * (taps + 1)));
-  for (Index g = 0; g < groups_.count(); ++g) {
-    const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-    const Index real = groups_.group_channels(g);
-    T* group = packed.data() + first * taps;
-    transpose(weights + first * taps, taps, real, taps, group, width);
-    for (Index t = 0; t < taps; ++t) std::fill(group + t * width + real, group + (t + 1) * width, T(0));
-  }
-  T* packed_bias = packed.data() + padded * taps;
-  for (Index f = 0; f < padded; ++f) packed_bias[f] = bias && f < shape_.out_channels ? bias[f] : T(0);
+  const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
+  const Index real = groups_.group_channels(g);
+  T* group = packed + first * taps;
+  transpose(weights + first * taps, taps, real, taps, group, width);
+  for (Index t = 0; t < taps; ++t) std::fill(group + t * width + real, group + (t + 1) * width, T(0));
+  T* group_bias = packed + groups_.padded_channels() * taps + first;
+  for (Index f = 0; f < width; ++f) group_bias[f] = bias && f < real ? bias[first + f] : T(0);
 }
 
 template <typename T>
@@ -291,7 +293,8 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
         has_empty_phase_ = true;
         continue;
       }
-      const Index band = band_size(end - begin, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : end - begin);
+      const Index band =
+          band_size(end - begin, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : end - begin, blocks_);
       max_band_pixels_ = std::max(max_band_pixels_, band);
       for (Index g = 0; g < groups_.count(); ++g)
         for (Index b = begin; b < end; b += band) units_.push_back({phase, g, b, std::min(end, b + band)});
@@ -300,32 +303,27 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
 }
 
 template <typename T>
-void BlockedBackwardInput::pack(const T* weights, AlignedBuffer<T>& packed) const {
+void BlockedBackwardInput::pack_piece(const T* weights, Index piece, T* packed) const {
   const ConvShape& s = shape_;
   const Index sh = s.stride_height, sw = s.stride_width, kh = s.kernel_height, kw = s.kernel_width;
-  packed.resize(std::size_t(packed_elements()));
-  for (Index ry = 0; ry < sh; ++ry)
-    for (Index rx = 0; rx < sw; ++rx) {
-      const Index phase = ry * sw + rx;
-      const Index taps = phase_tap_begin_[std::size_t(phase) + 1] - phase_tap_begin_[std::size_t(phase)];
-      for (Index g = 0; g < groups_.count(); ++g) {
-        const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-        const Index real = groups_.group_channels(g);
-        T* out = packed.data() + packed_begin_[std::size_t(phase)] + first * taps;
-        // Out channel by out channel: its taps' rows of the packed group (a few KiB) stay in L1 while each
-        // input channel's window is read in order.
-        for (Index f = 0; f < s.out_channels; ++f) {
-          for (Index i = 0; i < real; ++i) {
-            const T* window = weights + (f * s.in_channels + first + i) * kh * kw;
-            T* column = out + i;
-            for (Index ky = ry; ky < kh; ky += sh)
-              for (Index kx = rx; kx < kw; kx += sw, column += width) *column = window[ky * kw + kx];
-          }
-          const Index f_taps = ceil_div(kh - ry, sh) * ceil_div(kw - rx, sw);
-          for (Index t = 0; t < f_taps; ++t, out += width) std::fill(out + real, out + width, T(0));
-        }
-      }
+  const Index phase = piece / groups_.count(), g = piece % groups_.count();
+  const Index ry = phase / sw, rx = phase % sw;
+  const Index taps = phase_tap_begin_[std::size_t(phase) + 1] - phase_tap_begin_[std::size_t(phase)];
+  const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
+  const Index real = groups_.group_channels(g);
+  T* out = packed + packed_begin_[std::size_t(phase)] + first * taps;
+  // Out channel by out channel: its taps' rows of the packed group (a few KiB) stay in L1 while each
+  // input channel's window is read in order.
+  for (Index f = 0; f < s.out_channels; ++f) {
+    for (Index i = 0; i < real; ++i) {
+      const T* window = weights + (f * s.in_channels + first + i) * kh * kw;
+      T* column = out + i;
+      for (Index ky = ry; ky < kh; ky += sh)
+        for (Index kx = rx; kx < kw; kx += sw, column += width) *column = window[ky * kw + kx];
     }
+    const Index f_taps = ceil_div(kh - ry, sh) * ceil_div(kw - rx, sw);
+    for (Index t = 0; t < f_taps; ++t, out += width) std::fill(out + real, out + width, T(0));
+  }
 }
 
 template <typename T>
@@ -375,7 +373,7 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 22) / chunk_elements()));
   const Index tile = taps_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(chunks_, threads) ? Index(4) * threads : chunks_ * groups_.count();
-  band_taps_ = band_size(taps_, tile, other_units, threads, taps_);
+  band_taps_ = band_size(taps_, tile, other_units, threads, taps_, false);
   tap_bands_ = ceil_div(taps_, band_taps_);
 }
 
@@ -464,33 +462,67 @@ void BlockedBackwardWeights::finish(T* partials, T* weight_grad, T* bias_grad) c
   }
 }
 
+template <typename Plan>
+template <typename T>
+const Plan& CachedPlan<Plan>::get(const ConvShape& shape, const BlockedKernels<T>& kernels, int threads) {
+  if (!plan_ || !(shape_ == shape) || kernels_ != &kernels || threads_ != threads) {
+    // The forward pass and the input gradient cut pixels into tiles, the weight gradient taps.
+    constexpr bool by_taps = std::is_same_v<Plan, BlockedBackwardWeights>;
+    plan_.emplace(shape, by_taps ? kernels.taps_per_tile : kernels.pixels_per_tile, kernels.lanes,
+                  kernels.max_vectors, threads);
+    shape_ = shape;
+    kernels_ = &kernels;
+    threads_ = threads;
+  }
+  return *plan_;
+}
+
 // ------------------------------------------------------------------------------------- whole passes
 
 namespace {
 // Runs prepare(n, slot) and then every unit of image n, for every image: image-major, each thread in a slot
 // of its own; or every image prepared into a slot of its own first, then all units shared out.
-template <typename T, typename Prepare, typename Run>
-void run_images(Index batch, Index units_per_image, Index slot_elements, int threads, AlignedBuffer<T>& slots,
-                const Prepare& prepare, const Run& run) {
+// The weights are packed first, piece by piece, into `packed`, all threads sharing one copy; except when
+// units are shared out among threads: then each thread packs the pieces its units read, lazily, into a copy
+// of its own. A layer's weights can be megabytes and one image's units read each piece once or twice: a
+// shared copy would be written by one core and then read from it by the other.
+template <typename T, typename Plan, typename PackPiece, typename Prepare, typename Run>
+void run_images(const Plan& plan, Index batch, int threads, AlignedBuffer<T>& packed, AlignedBuffer<T>& slots,
+                const PackPiece& pack_piece, const Prepare& prepare, const Run& run) {
+  const Index units_per_image = plan.units_per_image(), slot_elements = plan.slot_elements();
+  const Index packed_elements = plan.packed_elements(), pieces = plan.pieces();
   if (image_major(batch, threads)) {
+    packed.resize(std::size_t(packed_elements));
+#pragma omp parallel for schedule(static) num_threads(std::max(threads, 1)) if (parallel_pack(packed_elements, threads))
+    for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, packed.data());
     slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
 #pragma omp parallel for schedule(dynamic) num_threads(std::max(threads, 1)) if (threads > 1)
     for (Index n = 0; n < batch; ++n) {
       T* slot = slots.data() + omp_get_thread_num() * slot_elements;
       const T* source = prepare(n, slot);
-      for (Index u = 0; u < units_per_image; ++u) run(source, n, u);
+      for (Index u = 0; u < units_per_image; ++u) run(source, n, u, packed.data());
     }
     return;
   }
+  packed.resize(std::size_t(threads * packed_elements));
   slots.resize(std::size_t(batch * slot_elements));
   std::vector<const T*> sources(static_cast<std::size_t>(batch));
+  std::vector<unsigned char> packed_by(static_cast<std::size_t>(threads * pieces), 0);  // [thread][piece]
 #pragma omp parallel num_threads(threads)
   {
+    const Index thread = omp_get_thread_num();
+    T* mine = packed.data() + thread * packed_elements;
 #pragma omp for schedule(static)
     for (Index n = 0; n < batch; ++n) sources[std::size_t(n)] = prepare(n, slots.data() + n * slot_elements);
 #pragma omp for schedule(dynamic)
-    for (Index unit = 0; unit < batch * units_per_image; ++unit)
-      run(sources[std::size_t(unit / units_per_image)], unit / units_per_image, unit % units_per_image);
+    for (Index unit = 0; unit < batch * units_per_image; ++unit) {
+      const Index piece = plan.unit_piece(unit % units_per_image);
+      if (!packed_by[std::size_t(thread * pieces + piece)]) {
+        pack_piece(piece, mine);
+        packed_by[std::size_t(thread * pieces + piece)] = 1;
+      }
+      run(sources[std::size_t(unit / units_per_image)], unit / units_per_image, unit % units_per_image, mine);
+    }
   }
 }
 }  // namespace
@@ -498,14 +530,13 @@ void run_images(Index batch, Index units_per_image, Index slot_elements, int thr
 template <typename T>
 void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const T* input, const T* weights,
                      const T* bias, T* output, BlockedScratch<T>& scratch, int threads) {
-  const BlockedForward plan(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
-  plan.pack(weights, bias, scratch.packed);
-  const T* packed = scratch.packed.data();
+  const BlockedForward& plan = scratch.forward.get(s, kernels, threads);
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
-      s.batch, plan.units_per_image(), plan.slot_elements(), threads, scratch.slots,
+      plan, s.batch, threads, scratch.packed, scratch.slots,
+      [&](Index piece, T* packed) { plan.pack_piece(weights, bias, piece, packed); },
       [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
-      [&](const T* source, Index n, Index unit) {
+      [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, bias != nullptr, output, n, unit, sums);
       });
@@ -514,14 +545,13 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
 template <typename T>
 void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s, const T* output_grad,
                             const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads) {
-  const BlockedBackwardInput plan(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
-  plan.pack(weights, scratch.packed);
-  const T* packed = scratch.packed.data();
+  const BlockedBackwardInput& plan = scratch.backward_input.get(s, kernels, threads);
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
-      s.batch, plan.units_per_image(), plan.slot_elements(), threads, scratch.slots,
+      plan, s.batch, threads, scratch.packed, scratch.slots,
+      [&](Index piece, T* packed) { plan.pack_piece(weights, piece, packed); },
       [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot, input_grad); },
-      [&](const T* source, Index n, Index unit) {
+      [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, input_grad, n, unit, sums);
       });
@@ -531,7 +561,7 @@ template <typename T>
 void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape& s, const T* input,
                               const T* output_grad, T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch,
                               int threads) {
-  const BlockedBackwardWeights plan(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  const BlockedBackwardWeights& plan = scratch.backward_weights.get(s, kernels, threads);
   scratch.partials.resize(std::size_t(plan.partial_elements()));
   T* partials = scratch.partials.data();
   const Index slot = plan.slot_elements(), per_chunk = plan.units_per_chunk();
@@ -572,7 +602,9 @@ std::size_t workspace_elements(const ConvShape& s, const BlockedKernels<T>& kern
   const BlockedBackwardWeights weights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
   const Index slots = std::max<Index>(threads, s.batch);  // at most
   const Index largest_slot = std::max({forward.slot_elements(), backward.slot_elements(), weights.slot_elements()});
-  const Index packed = std::max(backward.packed_elements(), s.weight_size() + 2 * s.out_channels + s.weight_size());
+  // Units shared out among threads pack a copy of the weights each (run_images).
+  const Index packed = std::max({std::max(threads, 1) * std::max(forward.packed_elements(), backward.packed_elements()),
+                                 s.weight_size() + 2 * s.out_channels + s.weight_size()});
   const Index sums = std::max(threads, 1) * std::max(forward.sums_elements(), backward.sums_elements());
   return std::size_t(slots * largest_slot + packed + sums + weights.partial_elements());
 }
@@ -642,11 +674,11 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
 
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
   template const T* InputWindows::prepare<T>(const T*, Index, T*) const;                                      \
-  template void BlockedForward::pack<T>(const T*, const T*, AlignedBuffer<T>&) const;                         \
+  template void BlockedForward::pack_piece<T>(const T*, const T*, Index, T*) const;                          \
   template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
                                        T*) const;                                                                                                  \
-  template void BlockedBackwardInput::pack<T>(const T*, AlignedBuffer<T>&) const;                              \
+  template void BlockedBackwardInput::pack_piece<T>(const T*, Index, T*) const;                              \
   template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*, T*) const;                         \
   template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index,   \
                                              T*) const;                                                                                                  \

@@ -42,15 +42,6 @@ struct ChannelGroups {
   Index padded_channels() const { return vectors * lanes; }
 };
 
-// Scratch one implementation object keeps between calls (grows, never shrinks).
-template <typename T>
-struct BlockedScratch {
-  AlignedBuffer<T> packed;    // weights (and bias) in the kernels' order
-  AlignedBuffer<T> slots;     // prepared images: one per thread, or one per image
-  AlignedBuffer<T> partials;  // weight gradient: one set of sums per batch chunk
-  AlignedBuffer<T> sums;      // per thread: a band's sums between tap blocks (TileJob::partial_sums)
-};
-
 // How the forward pass and the weight gradient read an input image: in place; zero-padded into a slot; or,
 // when windows do not overlap (window <= stride, as in ResNet's 1x1 stride-2 downsampling), gathered
 // window by window into one contiguous run per output pixel. A gathered image is read once, in rows, and
@@ -78,8 +69,12 @@ class BlockedForward {
   BlockedForward(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors, int threads);
   Index units_per_image() const { return groups_.count() * bands_; }
   Index slot_elements() const;  // 0 when the input is read in place
+  // The packed weights and bias come in pieces (channel groups), each unit reading one.
+  Index packed_elements() const { return groups_.padded_channels() * (Index(windows_.tap_offsets().size()) + 1); }
+  Index pieces() const { return groups_.count(); }
+  Index unit_piece(Index unit) const { return unit / bands_; }
   template <typename T>
-  void pack(const T* weights, const T* bias, AlignedBuffer<T>& packed) const;
+  void pack_piece(const T* weights, const T* bias, Index piece, T* packed) const;
   template <typename T>
   const T* prepare_image(const T* input, Index n, T* slot) const;  // the image as the kernels read it
   Index sums_elements() const { return blocks_ ? band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
@@ -103,8 +98,13 @@ class BlockedBackwardInput {
   Index units_per_image() const { return Index(units_.size()); }
   Index slot_elements() const { return shape_.out_channels * grad_height_ * grad_width_; }
   Index packed_elements() const { return packed_begin_.back(); }
+  Index pieces() const { return shape_.stride_height * shape_.stride_width * groups_.count(); }  // (phase, group)
+  Index unit_piece(Index unit) const {
+    const Unit& u = units_[std::size_t(unit)];
+    return u.phase * groups_.count() + u.group;
+  }
   template <typename T>
-  void pack(const T* weights, AlignedBuffer<T>& packed) const;
+  void pack_piece(const T* weights, Index piece, T* packed) const;
   // Also zeroes image n of input_grad when some stride phase has no taps (before any of its units run).
   template <typename T>
   const T* prepare_image(const T* output_grad, Index n, T* slot, T* input_grad) const;
@@ -153,6 +153,33 @@ class BlockedBackwardWeights {
   InputWindows windows_;
   Index pixels_ = 0, taps_ = 0, chunks_ = 1, tap_bands_ = 1,
         band_taps_ = 0;
+};
+
+// A pass's plan, kept between calls for as long as the shape and thread count stay: building one allocates
+// its pixel and tap lists (a wide layer's are 100 KiB), and fresh pages cost a fault each on first touch.
+template <typename Plan>
+class CachedPlan {
+ public:
+  template <typename T>
+  const Plan& get(const ConvShape& shape, const BlockedKernels<T>& kernels, int threads);
+
+ private:
+  std::optional<Plan> plan_;
+  ConvShape shape_{};
+  const void* kernels_ = nullptr;
+  int threads_ = 0;
+};
+
+// Scratch one implementation object keeps between calls (grows, never shrinks).
+template <typename T>
+struct BlockedScratch {
+  AlignedBuffer<T> packed;    // weights (and bias) in the kernels' order
+  AlignedBuffer<T> slots;     // prepared images: one per thread, or one per image
+  AlignedBuffer<T> partials;  // weight gradient: one set of sums per batch chunk
+  AlignedBuffer<T> sums;      // per thread: a band's sums between tap blocks (TileJob::partial_sums)
+  CachedPlan<BlockedForward> forward;
+  CachedPlan<BlockedBackwardInput> backward_input;
+  CachedPlan<BlockedBackwardWeights> backward_weights;
 };
 
 // Whole passes on `threads` OpenMP threads (1: in order, impls/simd). Any thread count gives the same bits.
