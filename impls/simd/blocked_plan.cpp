@@ -118,6 +118,9 @@ std::optional<KernelFamily> family_from_environment() {
 // Packing megabytes of weights is worth both cores; a few KiB are not worth waking the second.
 bool parallel_pack(Index elements, int threads) { return threads > 1 && elements >= (Index(64) << 10); }
 
+// How many parts each image's preparation is cut into when images are prepared before units are shared.
+Index preparation_parts(Index batch, int threads) { return batch >= threads ? 1 : threads; }
+
 // Image-major when the batch shares evenly over the threads (see blocked_plan.hpp).
 bool image_major(Index items, int threads) {
   return threads <= 1 || items >= Index(4) * threads || (items >= threads && items % threads == 0);
@@ -160,13 +163,15 @@ Index InputWindows::slot_elements() const {
 }
 
 template <typename T>
-const T* InputWindows::prepare(const T* input, Index n, T* slot) const {
+const T* InputWindows::prepare(const T* input, Index n, T* slot, Index part, Index parts) const {
   const ConvShape& s = shape_;
   const T* image = input + n * s.in_channels * s.in_height * s.in_width;
   if (mode_ == Mode::in_place) return image;
   if (mode_ == Mode::padded) {
-    copy_with_border(image, s.in_channels, s.in_height, s.in_width, s.pad_height, s.pad_width, padded_height_,
-                     padded_width_, slot);
+    const Index c0 = s.in_channels * part / parts, c1 = s.in_channels * (part + 1) / parts;
+    const Index plane = s.in_height * s.in_width, padded_plane = padded_height_ * padded_width_;
+    copy_with_border(image + c0 * plane, c1 - c0, s.in_height, s.in_width, s.pad_height, s.pad_width,
+                     padded_height_, padded_width_, slot + c0 * padded_plane);
     return slot;
   }
   const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
@@ -174,7 +179,7 @@ const T* InputWindows::prepare(const T* input, Index n, T* slot) const {
   constexpr Index kChannelBlock = 16;  // input rows read side by side while a pixel's run is written
   for (Index c0 = 0; c0 < s.in_channels; c0 += kChannelBlock) {
     const Index c1 = std::min(s.in_channels, c0 + kChannelBlock);
-    for (Index oy = 0; oy < oh; ++oy)
+    for (Index oy = oh * part / parts; oy < oh * (part + 1) / parts; ++oy)
       for (Index ky = 0; ky < kh; ++ky) {
         const Index iy = oy * s.stride_height - s.pad_height + ky;
         const bool row_inside = iy >= 0 && iy < s.in_height;
@@ -222,8 +227,8 @@ void BlockedForward::pack_piece(const T* weights, const T* bias, Index g, T* pac
 }
 
 template <typename T>
-const T* BlockedForward::prepare_image(const T* input, Index n, T* slot) const {
-  return windows_.prepare(input, n, slot);
+const T* BlockedForward::prepare_image(const T* input, Index n, T* slot, Index part, Index parts) const {
+  return windows_.prepare(input, n, slot, part, parts);
 }
 
 template <typename T>
@@ -327,15 +332,17 @@ void BlockedBackwardInput::pack_piece(const T* weights, Index piece, T* packed) 
 }
 
 template <typename T>
-const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot, T* input_grad) const {
+const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot, T* input_grad, Index part,
+                                             Index parts) const {
   const ConvShape& s = shape_;
   if (has_empty_phase_) {  // the whole image at once (the units then write the pixels taps reach)
     const Index image = s.in_channels * s.in_height * s.in_width;
-    std::fill(input_grad + n * image, input_grad + (n + 1) * image, T(0));
+    std::fill(input_grad + n * image + image * part / parts, input_grad + n * image + image * (part + 1) / parts, T(0));
   }
   const Index oh = s.out_height(), ow = s.out_width();
-  copy_with_border(output_grad + n * s.out_channels * oh * ow, s.out_channels, oh, ow, top_, left_, grad_height_,
-                   grad_width_, slot);
+  const Index f0 = s.out_channels * part / parts, f1 = s.out_channels * (part + 1) / parts;
+  copy_with_border(output_grad + (n * s.out_channels + f0) * oh * ow, f1 - f0, oh, ow, top_, left_, grad_height_,
+                   grad_width_, slot + f0 * grad_height_ * grad_width_);
   return slot;
 }
 
@@ -382,13 +389,14 @@ Index BlockedBackwardWeights::slot_elements() const {
 }
 
 template <typename T>
-void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n, T* slot) const {
+void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n, T* slot, Index part,
+                                           Index parts) const {
   const ConvShape& s = shape_;
-  windows_.prepare(input, n, slot);
+  windows_.prepare(input, n, slot, part, parts);
   const Index lanes = groups_.lanes;
   const T* grad = output_grad + n * s.out_channels * pixels_;
   T* blocked = slot + windows_.slot_elements();
-  for (Index v = 0; v < groups_.vectors; ++v) {
+  for (Index v = groups_.vectors * part / parts; v < groups_.vectors * (part + 1) / parts; ++v) {
     T* out = blocked + v * pixels_ * lanes;
     for (Index l = 0; l < lanes; ++l) {
       const Index f = v * lanes + l;
@@ -445,16 +453,27 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
 }
 
 template <typename T>
-void BlockedBackwardWeights::finish(T* partials, T* weight_grad, T* bias_grad) const {
+void BlockedBackwardWeights::finish(T* partials, T* weight_grad, T* bias_grad, int threads) const {
   const Index size = chunk_elements();
   T* total = partials;  // chunk 0's sums; the others are added in order, element by element
-  for (Index k = 1; k < chunks_; ++k) {
-    const T* partial = partials + k * size;
-    for (Index e = 0; e < size; ++e) total[e] += partial[e];
-  }
-  for (Index g = 0; g < groups_.count(); ++g) {
-    const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-    transpose(total + first * taps_, width, taps_, groups_.group_channels(g), weight_grad + first * taps_, taps_);
+  // Megabytes of sums on a wide layer: both cores add and unpack them (each element's chunk order unchanged).
+  const bool parallel = parallel_pack(size, threads);
+  constexpr Index kSpan = 4096;
+#pragma omp parallel num_threads(std::max(threads, 1)) if (parallel)
+  {
+#pragma omp for schedule(static)
+    for (Index e0 = 0; e0 < size; e0 += kSpan) {
+      const Index e1 = std::min(size, e0 + kSpan);
+      for (Index k = 1; k < chunks_; ++k) {
+        const T* partial = partials + k * size;
+        for (Index e = e0; e < e1; ++e) total[e] += partial[e];
+      }
+    }
+#pragma omp for schedule(static)
+    for (Index g = 0; g < groups_.count(); ++g) {
+      const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
+      transpose(total + first * taps_, width, taps_, groups_.group_channels(g), weight_grad + first * taps_, taps_);
+    }
   }
   if (bias_grad) {
     const T* bias = total + groups_.padded_channels() * taps_;
@@ -499,7 +518,7 @@ void run_images(const Plan& plan, Index batch, int threads, AlignedBuffer<T>& pa
 #pragma omp parallel for schedule(dynamic) num_threads(std::max(threads, 1)) if (threads > 1)
     for (Index n = 0; n < batch; ++n) {
       T* slot = slots.data() + omp_get_thread_num() * slot_elements;
-      const T* source = prepare(n, slot);
+      const T* source = prepare(n, slot, 0, 1);
       for (Index u = 0; u < units_per_image; ++u) run(source, n, u, packed.data());
     }
     return;
@@ -512,8 +531,14 @@ void run_images(const Plan& plan, Index batch, int threads, AlignedBuffer<T>& pa
   {
     const Index thread = omp_get_thread_num();
     T* mine = packed.data() + thread * packed_elements;
+    // Fewer images than threads: every thread prepares a part of each.
+    const Index parts = preparation_parts(batch, threads);
 #pragma omp for schedule(static)
-    for (Index n = 0; n < batch; ++n) sources[std::size_t(n)] = prepare(n, slots.data() + n * slot_elements);
+    for (Index item = 0; item < batch * parts; ++item) {
+      const Index n = item / parts;
+      const T* source = prepare(n, slots.data() + n * slot_elements, item % parts, parts);
+      if (item % parts == 0) sources[std::size_t(n)] = source;
+    }
 #pragma omp for schedule(dynamic)
     for (Index unit = 0; unit < batch * units_per_image; ++unit) {
       const Index piece = plan.unit_piece(unit % units_per_image);
@@ -535,7 +560,7 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
   run_images<T>(
       plan, s.batch, threads, scratch.packed, scratch.slots,
       [&](Index piece, T* packed) { plan.pack_piece(weights, bias, piece, packed); },
-      [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
+      [&](Index n, T* slot, Index part, Index parts) { return plan.prepare_image(input, n, slot, part, parts); },
       [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, bias != nullptr, output, n, unit, sums);
@@ -550,7 +575,9 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
   run_images<T>(
       plan, s.batch, threads, scratch.packed, scratch.slots,
       [&](Index piece, T* packed) { plan.pack_piece(weights, piece, packed); },
-      [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot, input_grad); },
+      [&](Index n, T* slot, Index part, Index parts) {
+        return plan.prepare_image(output_grad, n, slot, input_grad, part, parts);
+      },
       [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, input_grad, n, unit, sums);
@@ -572,7 +599,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
     for (Index k = 0; k < plan.chunks(); ++k) {
       T* mine = scratch.slots.data() + omp_get_thread_num() * slot;
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
-        plan.prepare_image(input, output_grad, n, mine);
+        plan.prepare_image(input, output_grad, n, mine, 0, 1);
         for (Index u = 0; u < per_chunk; ++u) plan.run(kernels, input, mine, n, k, u, partials);
       }
     }
@@ -581,8 +608,11 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
     scratch.slots.resize(std::size_t(s.batch * slot));
 #pragma omp parallel num_threads(threads)
     {
+      const Index parts = preparation_parts(s.batch, threads);
 #pragma omp for schedule(static)
-      for (Index n = 0; n < s.batch; ++n) plan.prepare_image(input, output_grad, n, scratch.slots.data() + n * slot);
+      for (Index item = 0; item < s.batch * parts; ++item)
+        plan.prepare_image(input, output_grad, item / parts, scratch.slots.data() + item / parts * slot, item % parts,
+                           parts);
 #pragma omp for schedule(dynamic)
       for (Index piece = 0; piece < plan.chunks() * per_chunk; ++piece) {
         const Index k = piece / per_chunk, u = piece % per_chunk;
@@ -591,7 +621,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
       }
     }
   }
-  plan.finish(partials, weight_grad, bias_grad);
+  plan.finish(partials, weight_grad, bias_grad, threads);
 }
 
 namespace {
@@ -673,19 +703,19 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
 }
 
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
-  template const T* InputWindows::prepare<T>(const T*, Index, T*) const;                                      \
+  template const T* InputWindows::prepare<T>(const T*, Index, T*, Index, Index) const;                        \
   template void BlockedForward::pack_piece<T>(const T*, const T*, Index, T*) const;                          \
-  template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
+  template const T* BlockedForward::prepare_image<T>(const T*, Index, T*, Index, Index) const;                \
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
                                        T*) const;                                                                                                  \
   template void BlockedBackwardInput::pack_piece<T>(const T*, Index, T*) const;                              \
-  template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*, T*) const;                         \
+  template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*, T*, Index, Index) const;     \
   template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index,   \
                                              T*) const;                                                                                                  \
-  template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*) const;                 \
+  template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*, Index, Index) const;   \
   template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, const T*, Index, Index,     \
                                                Index, T*) const;                                              \
-  template void BlockedBackwardWeights::finish<T>(T*, T*, T*) const;                                           \
+  template void BlockedBackwardWeights::finish<T>(T*, T*, T*, int) const;                                      \
   template void blocked_forward<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, const T*,   \
                                    T*, BlockedScratch<T>&, int);                                              \
   template void blocked_backward_input<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, T*,  \

@@ -54,7 +54,9 @@ class InputWindows {
   const std::vector<Index>& tap_offsets() const { return tap_offsets_; }  // (in channel, window row, column)
   Index slot_elements() const;  // 0: read in place
   template <typename T>
-  const T* prepare(const T* input, Index n, T* slot) const;  // image n as the tiles read it
+  // Image n as the tiles read it; part `part` of `parts` disjoint pieces of that work (a batch smaller than
+  // the thread count prepares each image on every thread).
+  const T* prepare(const T* input, Index n, T* slot, Index part = 0, Index parts = 1) const;
 
  private:
   enum class Mode { in_place, padded, gathered };
@@ -76,7 +78,7 @@ class BlockedForward {
   template <typename T>
   void pack_piece(const T* weights, const T* bias, Index piece, T* packed) const;
   template <typename T>
-  const T* prepare_image(const T* input, Index n, T* slot) const;  // the image as the kernels read it
+  const T* prepare_image(const T* input, Index n, T* slot, Index part, Index parts) const;  // InputWindows::prepare
   Index sums_elements() const { return blocks_ ? band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias, T* output, Index n,
@@ -107,7 +109,7 @@ class BlockedBackwardInput {
   void pack_piece(const T* weights, Index piece, T* packed) const;
   // Also zeroes image n of input_grad when some stride phase has no taps (before any of its units run).
   template <typename T>
-  const T* prepare_image(const T* output_grad, Index n, T* slot, T* input_grad) const;
+  const T* prepare_image(const T* output_grad, Index n, T* slot, T* input_grad, Index part, Index parts) const;
   Index sums_elements() const { return blocks_ ? max_band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, T* input_grad, Index n,
@@ -136,14 +138,14 @@ class BlockedBackwardWeights {
   Index slot_elements() const;  // the padded input (when padding) and the channel-blocked output gradient
   Index partial_elements() const { return chunks_ * chunk_elements(); }
   template <typename T>
-  void prepare_image(const T* input, const T* output_grad, Index n, T* slot) const;
+  void prepare_image(const T* input, const T* output_grad, Index n, T* slot, Index part, Index parts) const;
   // Adds image n's products to `unit`'s partial sums of `chunk` (the chunk's first image starts them).
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* input, const T* slot, Index n, Index chunk, Index unit,
            T* partials) const;
   // The chunks' sums (weights and bias) added in chunk order.
   template <typename T>
-  void finish(T* partials, T* weight_grad, T* bias_grad) const;
+  void finish(T* partials, T* weight_grad, T* bias_grad, int threads) const;
 
  private:
   Index chunk_elements() const { return groups_.padded_channels() * (taps_ + 1); }
