@@ -124,7 +124,7 @@ TEST_CASE("blocked kernels: long reductions in tap blocks, large images in pixel
         KernelFamily::blocked, true);
 }
 
-TEST_CASE("blocked kernels: windows that do not overlap are gathered (with padding, any channel count)",
+TEST_CASE("blocked kernels: windows that do not overlap (window <= stride; with padding, any channel count)",
           "[simd][blocked]") {
   sweep({make_shape(2, 20, 18, 11, 13, 3, 3, 3, 3, 2, 1), make_shape(3, 40, 33, 9, 10, 2, 2, 2, 2, 1, 1),
          make_shape(2, 70, 17, 12, 12, 1, 1, 2, 2, 0, 0), make_shape(1, 5, 40, 7, 17, 2, 3, 2, 4, 1, 2)},

@@ -135,66 +135,27 @@ ChannelGroups::ChannelGroups(Index channel_count, Index lane_count, int max_vect
 
 InputWindows::InputWindows(const ConvShape& s) : shape_(s) {
   const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
-  // Stride 1 is left in place: neighbouring tiles then read neighbouring floats of the same lines.
-  const bool disjoint = kh <= s.stride_height && kw <= s.stride_width && (s.stride_height > 1 || s.stride_width > 1);
-  mode_ = disjoint ? Mode::gathered : s.pad_height > 0 || s.pad_width > 0 ? Mode::padded : Mode::in_place;
-  padded_height_ = mode_ == Mode::padded ? s.in_height + 2 * s.pad_height : s.in_height;
-  padded_width_ = mode_ == Mode::padded ? s.in_width + 2 * s.pad_width : s.in_width;
-  const Index window = s.in_channels * kh * kw;
+  padded_ = s.pad_height > 0 || s.pad_width > 0;
+  padded_height_ = s.in_height + 2 * s.pad_height;
+  padded_width_ = s.in_width + 2 * s.pad_width;
   for (Index oy = 0; oy < oh; ++oy)
-    for (Index ox = 0; ox < ow; ++ox)
-      pixel_source_.push_back(mode_ == Mode::gathered ? (oy * ow + ox) * window
-                                                      : oy * s.stride_height * padded_width_ + ox * s.stride_width);
+    for (Index ox = 0; ox < ow; ++ox) pixel_source_.push_back(oy * s.stride_height * padded_width_ + ox * s.stride_width);
   for (Index c = 0; c < s.in_channels; ++c)
     for (Index ky = 0; ky < kh; ++ky)
-      for (Index kx = 0; kx < kw; ++kx)
-        tap_offsets_.push_back(mode_ == Mode::gathered ? (c * kh + ky) * kw + kx
-                                                       : (c * padded_height_ + ky) * padded_width_ + kx);
+      for (Index kx = 0; kx < kw; ++kx) tap_offsets_.push_back((c * padded_height_ + ky) * padded_width_ + kx);
 }
 
-Index InputWindows::slot_elements() const {
-  switch (mode_) {
-    case Mode::in_place: return 0;
-    case Mode::padded: return shape_.in_channels * padded_height_ * padded_width_;
-    case Mode::gathered: return shape_.out_height() * shape_.out_width() * shape_.in_channels * shape_.kernel_height *
-                                shape_.kernel_width;
-  }
-  return 0;
-}
+Index InputWindows::slot_elements() const { return padded_ ? shape_.in_channels * padded_height_ * padded_width_ : 0; }
 
 template <typename T>
 const T* InputWindows::prepare(const T* input, Index n, T* slot, Index part, Index parts) const {
   const ConvShape& s = shape_;
   const T* image = input + n * s.in_channels * s.in_height * s.in_width;
-  if (mode_ == Mode::in_place) return image;
-  if (mode_ == Mode::padded) {
-    const Index c0 = s.in_channels * part / parts, c1 = s.in_channels * (part + 1) / parts;
-    const Index plane = s.in_height * s.in_width, padded_plane = padded_height_ * padded_width_;
-    copy_with_border(image + c0 * plane, c1 - c0, s.in_height, s.in_width, s.pad_height, s.pad_width,
-                     padded_height_, padded_width_, slot + c0 * padded_plane);
-    return slot;
-  }
-  const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
-  const Index window = s.in_channels * kh * kw;
-  constexpr Index kChannelBlock = 16;  // input rows read side by side while a pixel's run is written
-  for (Index c0 = 0; c0 < s.in_channels; c0 += kChannelBlock) {
-    const Index c1 = std::min(s.in_channels, c0 + kChannelBlock);
-    for (Index oy = oh * part / parts; oy < oh * (part + 1) / parts; ++oy)
-      for (Index ky = 0; ky < kh; ++ky) {
-        const Index iy = oy * s.stride_height - s.pad_height + ky;
-        const bool row_inside = iy >= 0 && iy < s.in_height;
-        for (Index ox = 0; ox < ow; ++ox) {
-          T* run = slot + (oy * ow + ox) * window + ky * kw;
-          for (Index kx = 0; kx < kw; ++kx) {
-            const Index ix = ox * s.stride_width - s.pad_width + kx;
-            const bool inside = row_inside && ix >= 0 && ix < s.in_width;
-            const T* from = image + iy * s.in_width + ix;
-            for (Index c = c0; c < c1; ++c)
-              run[c * kh * kw + kx] = inside ? from[c * s.in_height * s.in_width] : T(0);
-          }
-        }
-      }
-  }
+  if (!padded_) return image;
+  const Index c0 = s.in_channels * part / parts, c1 = s.in_channels * (part + 1) / parts;
+  const Index plane = s.in_height * s.in_width, padded_plane = padded_height_ * padded_width_;
+  copy_with_border(image + c0 * plane, c1 - c0, s.in_height, s.in_width, s.pad_height, s.pad_width, padded_height_,
+                   padded_width_, slot + c0 * padded_plane);
   return slot;
 }
 
