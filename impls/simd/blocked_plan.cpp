@@ -133,9 +133,16 @@ ChannelGroups::ChannelGroups(Index channel_count, Index lane_count, int max_vect
 
 // ------------------------------------------------------------------------------------ input windows
 
-InputWindows::InputWindows(const ConvShape& s) : shape_(s) {
+InputWindows::InputWindows(const ConvShape& s, bool image_by_image) : shape_(s) {
   const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
-  padded_ = s.pad_height > 0 || s.pad_width > 0;
+  // Images of a batch taken one by one come from memory: a tile's taps would miss on one line per channel
+  // and window row, an image beyond L1 many times over. Overlapping windows read every line, so a
+  // sequential copy into the slot (prefetched, then in L2) costs less than those misses. A lone image is
+  // usually still in cache from whatever produced it, and is read in place.
+  const bool overlapping = kh > s.stride_height || kw > s.stride_width;
+  const bool stream_copy = image_by_image && s.batch >= 2 && overlapping &&
+                           s.in_channels * s.in_height * s.in_width > (Index(32) << 10);
+  padded_ = s.pad_height > 0 || s.pad_width > 0 || stream_copy;
   padded_height_ = s.in_height + 2 * s.pad_height;
   padded_width_ = s.in_width + 2 * s.pad_width;
   for (Index oy = 0; oy < oh; ++oy)
@@ -163,7 +170,7 @@ const T* InputWindows::prepare(const T* input, Index n, T* slot, Index part, Ind
 
 BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors,
                                int threads)
-    : shape_(s), groups_(s.out_channels, lanes, max_vectors), windows_(s) {
+    : shape_(s), groups_(s.out_channels, lanes, max_vectors), windows_(s, image_major(s.batch, threads)) {
   pixels_ = s.out_height() * s.out_width();
   for (Index p = 0; p < pixels_; ++p) pixel_dest_.push_back(p);
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
@@ -333,7 +340,8 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source
 
 BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* taps_per_tile, Index lanes,
                                                int max_vectors, int threads)
-    : shape_(s), groups_(s.out_channels, lanes, max_vectors), windows_(s) {
+    : shape_(s), groups_(s.out_channels, lanes, max_vectors),
+      windows_(s, image_major(std::min<Index>(s.batch, 16), threads)) {
   pixels_ = s.out_height() * s.out_width();
   taps_ = Index(windows_.tap_offsets().size());
   // Chunks depend on the shape alone (never on the thread count), and so does the order of every sum; at
