@@ -80,6 +80,9 @@ simd::BlockedScratch<T>& OpenmpConv::blocked_scratch() {
 namespace {
 // The channel-blocked passes cut their work into units of ~this many flops before using threads.
 int blocked_threads(double flops) { return flops >= kMinParallelFlops ? omp_get_max_threads() : 1; }
+// Whether the planes family's tiles are worth cutting: with one thread (or too little work to share) the
+// tiling only adds per-tile preparation, so the pass runs impls/simd's whole-image loop instead.
+bool use_threads(double flops) { return blocked_threads(flops) > 1; }
 }  // namespace
 
 template <typename T>
@@ -107,6 +110,12 @@ void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weig
   }
   const simd::ForwardPlan plan(s, kernels.lanes, true);
   auto& scratch = thread_scratch<T>();
+  if (!use_threads(s.forward_flops())) {  // impls/simd's loop: whole images, nothing to share
+    for (Index n = 0; n < s.batch; ++n)
+      simd::forward_image(kernels, plan, input, weights, bias, output, n, 0, s.out_channels, 0, plan.out_height,
+                          scratch[0]);
+    return;
+  }
   for (auto& each : scratch) each.planes.resize(std::size_t(plan.layout.size()));  // no allocation in threads
   const Index row_bytes = s.stride_height * plan.layout.pitch * plan.layout.phases * s.in_channels * Index(sizeof(T));
   const Index fixed_bytes = (s.kernel_height - 1) * (row_bytes / std::max<Index>(s.stride_height, 1));
@@ -130,6 +139,12 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   simd::BackwardInputPlan plan(s, kernels.lanes);
   plan.pack_phase_weights(weights);
   auto& scratch = thread_scratch<T>();
+  if (!use_threads(s.backward_input_flops())) {  // impls/simd's loop: whole images, nothing to share
+    for (Index n = 0; n < s.batch; ++n)
+      simd::backward_input_image(kernels, plan, output_grad, weights, input_grad, n, 0, s.in_channels, 0, s.in_height,
+                                 scratch[0]);
+    return;
+  }
   for (auto& each : scratch) {
     each.planes.resize(std::size_t(plan.layout.size()));
     each.phase_output.resize(std::size_t(plan.phase_output_size));

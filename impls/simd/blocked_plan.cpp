@@ -118,9 +118,6 @@ std::optional<KernelFamily> family_from_environment() {
 // Packing megabytes of weights is worth both cores; a few KiB are not worth waking the second.
 bool parallel_pack(Index elements, int threads) { return threads > 1 && elements >= (Index(64) << 10); }
 
-// How many parts each image's preparation is cut into when images are prepared before units are shared.
-Index preparation_parts(Index batch, int threads) { return batch >= threads ? 1 : threads; }
-
 // Image-major when the batch shares evenly over the threads (see blocked_plan.hpp).
 bool image_major(Index items, int threads) {
   return threads <= 1 || items >= Index(4) * threads || (items >= threads && items % threads == 0);
@@ -155,14 +152,12 @@ InputWindows::InputWindows(const ConvShape& s, bool image_by_image) : shape_(s) 
 Index InputWindows::slot_elements() const { return padded_ ? shape_.in_channels * padded_height_ * padded_width_ : 0; }
 
 template <typename T>
-const T* InputWindows::prepare(const T* input, Index n, T* slot, Index part, Index parts) const {
+const T* InputWindows::prepare(const T* input, Index n, T* slot) const {
   const ConvShape& s = shape_;
   const T* image = input + n * s.in_channels * s.in_height * s.in_width;
   if (!padded_) return image;
-  const Index c0 = s.in_channels * part / parts, c1 = s.in_channels * (part + 1) / parts;
-  const Index plane = s.in_height * s.in_width, padded_plane = padded_height_ * padded_width_;
-  copy_with_border(image + c0 * plane, c1 - c0, s.in_height, s.in_width, s.pad_height, s.pad_width, padded_height_,
-                   padded_width_, slot + c0 * padded_plane);
+  copy_with_border(image, s.in_channels, s.in_height, s.in_width, s.pad_height, s.pad_width, padded_height_,
+                   padded_width_, slot);
   return slot;
 }
 
@@ -195,8 +190,8 @@ void BlockedForward::pack_piece(const T* weights, const T* bias, Index g, T* pac
 }
 
 template <typename T>
-const T* BlockedForward::prepare_image(const T* input, Index n, T* slot, Index part, Index parts) const {
-  return windows_.prepare(input, n, slot, part, parts);
+const T* BlockedForward::prepare_image(const T* input, Index n, T* slot) const {
+  return windows_.prepare(input, n, slot);
 }
 
 template <typename T>
@@ -300,17 +295,18 @@ void BlockedBackwardInput::pack_piece(const T* weights, Index piece, T* packed) 
 }
 
 template <typename T>
-const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot, T* input_grad, Index part,
-                                             Index parts) const {
+void BlockedBackwardInput::clear_image(T* input_grad, Index n, Index part, Index parts) const {
+  if (!has_empty_phase_) return;
+  const Index image = shape_.in_channels * shape_.in_height * shape_.in_width;
+  std::fill(input_grad + n * image + image * part / parts, input_grad + n * image + image * (part + 1) / parts, T(0));
+}
+
+template <typename T>
+const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot) const {
   const ConvShape& s = shape_;
-  if (has_empty_phase_) {  // the whole image at once (the units then write the pixels taps reach)
-    const Index image = s.in_channels * s.in_height * s.in_width;
-    std::fill(input_grad + n * image + image * part / parts, input_grad + n * image + image * (part + 1) / parts, T(0));
-  }
   const Index oh = s.out_height(), ow = s.out_width();
-  const Index f0 = s.out_channels * part / parts, f1 = s.out_channels * (part + 1) / parts;
-  copy_with_border(output_grad + (n * s.out_channels + f0) * oh * ow, f1 - f0, oh, ow, top_, left_, grad_height_,
-                   grad_width_, slot + f0 * grad_height_ * grad_width_);
+  copy_with_border(output_grad + n * s.out_channels * oh * ow, s.out_channels, oh, ow, top_, left_, grad_height_,
+                   grad_width_, slot);
   return slot;
 }
 
@@ -358,14 +354,13 @@ Index BlockedBackwardWeights::slot_elements() const {
 }
 
 template <typename T>
-void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n, T* slot, Index part,
-                                           Index parts) const {
+void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n, T* slot) const {
   const ConvShape& s = shape_;
-  windows_.prepare(input, n, slot, part, parts);
+  windows_.prepare(input, n, slot);
   const Index lanes = groups_.lanes;
   const T* grad = output_grad + n * s.out_channels * pixels_;
   T* blocked = slot + windows_.slot_elements();
-  for (Index v = groups_.vectors * part / parts; v < groups_.vectors * (part + 1) / parts; ++v) {
+  for (Index v = 0; v < groups_.vectors; ++v) {
     T* out = blocked + v * pixels_ * lanes;
     for (Index l = 0; l < lanes; ++l) {
       const Index f = v * lanes + l;
@@ -468,54 +463,81 @@ const Plan& CachedPlan<Plan>::get(const ConvShape& shape, const BlockedKernels<T
 // ------------------------------------------------------------------------------------- whole passes
 
 namespace {
-// Runs prepare(n, slot) and then every unit of image n, for every image: image-major, each thread in a slot
-// of its own; or every image prepared into a slot of its own first, then all units shared out.
-// The weights are packed first, piece by piece, into `packed`, all threads sharing one copy; except when
-// units are shared out among threads: then each thread packs the pieces its units read, lazily, into a copy
-// of its own. A layer's weights can be megabytes and one image's units read each piece once or twice: a
-// shared copy would be written by one core and then read from it by the other.
-template <typename T, typename Plan, typename PackPiece, typename Prepare, typename Run>
-void run_images(const Plan& plan, Index batch, int threads, AlignedBuffer<T>& packed, AlignedBuffer<T>& slots,
-                const PackPiece& pack_piece, const Prepare& prepare, const Run& run) {
+// A thread's own copies, made on first use: when units are shared out among threads, data one core writes
+// and the other then reads crosses between the cores' caches, and on this machine kind that costs more than
+// making the copy twice (measured: splitting one image's preparation between the two threads made both
+// threads' tiles slower than the whole preparation done by each). `made` has one flag per copy.
+template <typename T>
+struct ThreadCopies {
+  Index copies = 0, elements = 0;
+  T* storage = nullptr;
+  std::vector<unsigned char> made;  // [thread][copy]
+  ThreadCopies(AlignedBuffer<T>& buffer, int threads, Index copy_count, Index copy_elements)
+      : copies(copy_count), elements(copy_elements), made(std::size_t(threads * copy_count), 0) {
+    buffer.resize(std::size_t(threads * copies * elements));
+    storage = buffer.data();
+  }
+  // Thread `thread`'s copy `copy`; make(slot) fills it the first time.
+  template <typename Make>
+  T* get(Index thread, Index copy, const Make& make) {
+    T* slot = storage + (thread * copies + copy) * elements;
+    unsigned char& flag = made[std::size_t(thread * copies + copy)];
+    if (!flag) {
+      make(slot);
+      flag = 1;
+    }
+    return slot;
+  }
+};
+
+// Runs every unit of every image. Image-major: a thread takes an image, prepares it into a slot of its own
+// and runs all of its units; the weights packed first, on all threads, into one shared copy (each piece is
+// then read by many images). Otherwise the units are shared out, and each thread packs the weight pieces and
+// prepares the images its units read into copies of its own (ThreadCopies). `clear(n, part, parts)` is
+// work that must precede every unit of image n, done in parts first (the input gradient's empty phases).
+template <typename T, typename Plan, typename PackPiece, typename Clear, typename Prepare, typename Run>
+void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& scratch, bool clears,
+                const PackPiece& pack_piece, const Clear& clear, const Prepare& prepare, const Run& run) {
   const Index units_per_image = plan.units_per_image(), slot_elements = plan.slot_elements();
   const Index packed_elements = plan.packed_elements(), pieces = plan.pieces();
   if (image_major(batch, threads)) {
-    packed.resize(std::size_t(packed_elements));
+    scratch.packed.resize(std::size_t(packed_elements));
+    T* packed = scratch.packed.data();
 #pragma omp parallel for schedule(static) num_threads(std::max(threads, 1)) if (parallel_pack(packed_elements, threads))
-    for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, packed.data());
-    slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
+    for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, packed);
+    scratch.slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
 #pragma omp parallel for schedule(dynamic) num_threads(std::max(threads, 1)) if (threads > 1)
     for (Index n = 0; n < batch; ++n) {
-      T* slot = slots.data() + omp_get_thread_num() * slot_elements;
-      const T* source = prepare(n, slot, 0, 1);
-      for (Index u = 0; u < units_per_image; ++u) run(source, n, u, packed.data());
+      T* slot = scratch.slots.data() + omp_get_thread_num() * slot_elements;
+      clear(n, 0, 1);
+      const T* source = prepare(n, slot);
+      for (Index u = 0; u < units_per_image; ++u) run(source, n, u, packed);
     }
     return;
   }
-  packed.resize(std::size_t(threads * packed_elements));
-  slots.resize(std::size_t(batch * slot_elements));
-  std::vector<const T*> sources(static_cast<std::size_t>(batch));
-  std::vector<unsigned char> packed_by(static_cast<std::size_t>(threads * pieces), 0);  // [thread][piece]
+  // Weights: one whole packed layout per thread, filled piece by piece as its units need them.
+  scratch.packed.resize(std::size_t(threads * packed_elements));
+  std::vector<unsigned char> packed_by(std::size_t(threads * pieces), 0);  // [thread][piece]
+  ThreadCopies<T> images(scratch.slots, threads, batch, slot_elements);
+  std::vector<const T*> sources(std::size_t(threads * batch));  // where each thread's image n is read
 #pragma omp parallel num_threads(threads)
   {
     const Index thread = omp_get_thread_num();
-    T* mine = packed.data() + thread * packed_elements;
-    // Fewer images than threads: every thread prepares a part of each.
-    const Index parts = preparation_parts(batch, threads);
+    if (clears) {
 #pragma omp for schedule(static)
-    for (Index item = 0; item < batch * parts; ++item) {
-      const Index n = item / parts;
-      const T* source = prepare(n, slots.data() + n * slot_elements, item % parts, parts);
-      if (item % parts == 0) sources[std::size_t(n)] = source;
+      for (Index item = 0; item < batch * threads; ++item) clear(item / threads, item % threads, Index(threads));
     }
 #pragma omp for schedule(dynamic)
     for (Index unit = 0; unit < batch * units_per_image; ++unit) {
-      const Index piece = plan.unit_piece(unit % units_per_image);
+      const Index n = unit / units_per_image, u = unit % units_per_image;
+      const Index piece = plan.unit_piece(u);
+      T* packed = scratch.packed.data() + thread * packed_elements;
       if (!packed_by[std::size_t(thread * pieces + piece)]) {
-        pack_piece(piece, mine);
+        pack_piece(piece, packed);
         packed_by[std::size_t(thread * pieces + piece)] = 1;
       }
-      run(sources[std::size_t(unit / units_per_image)], unit / units_per_image, unit % units_per_image, mine);
+      images.get(thread, n, [&](T* slot) { sources[std::size_t(thread * batch + n)] = prepare(n, slot); });
+      run(sources[std::size_t(thread * batch + n)], n, u, packed);
     }
   }
 }
@@ -527,9 +549,9 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
   const BlockedForward& plan = scratch.forward.get(s, kernels, threads);
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
-      plan, s.batch, threads, scratch.packed, scratch.slots,
-      [&](Index piece, T* packed) { plan.pack_piece(weights, bias, piece, packed); },
-      [&](Index n, T* slot, Index part, Index parts) { return plan.prepare_image(input, n, slot, part, parts); },
+      plan, s.batch, threads, scratch, false,
+      [&](Index piece, T* packed) { plan.pack_piece(weights, bias, piece, packed); }, [](Index, Index, Index) {},
+      [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, bias != nullptr, output, n, unit, sums);
@@ -542,11 +564,10 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
   const BlockedBackwardInput& plan = scratch.backward_input.get(s, kernels, threads);
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
-      plan, s.batch, threads, scratch.packed, scratch.slots,
+      plan, s.batch, threads, scratch, plan.clears(),
       [&](Index piece, T* packed) { plan.pack_piece(weights, piece, packed); },
-      [&](Index n, T* slot, Index part, Index parts) {
-        return plan.prepare_image(output_grad, n, slot, input_grad, part, parts);
-      },
+      [&](Index n, Index part, Index parts) { plan.clear_image(input_grad, n, part, parts); },
+      [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, input_grad, n, unit, sums);
@@ -568,25 +589,20 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
     for (Index k = 0; k < plan.chunks(); ++k) {
       T* mine = scratch.slots.data() + omp_get_thread_num() * slot;
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
-        plan.prepare_image(input, output_grad, n, mine, 0, 1);
+        plan.prepare_image(input, output_grad, n, mine);
         for (Index u = 0; u < per_chunk; ++u) plan.run(kernels, input, mine, n, k, u, partials);
       }
     }
   } else {
-    // Fewer chunks than threads: every image prepared first, then (chunk, unit) pairs shared out.
-    scratch.slots.resize(std::size_t(s.batch * slot));
-#pragma omp parallel num_threads(threads)
-    {
-      const Index parts = preparation_parts(s.batch, threads);
-#pragma omp for schedule(static)
-      for (Index item = 0; item < s.batch * parts; ++item)
-        plan.prepare_image(input, output_grad, item / parts, scratch.slots.data() + item / parts * slot, item % parts,
-                           parts);
-#pragma omp for schedule(dynamic)
-      for (Index piece = 0; piece < plan.chunks() * per_chunk; ++piece) {
-        const Index k = piece / per_chunk, u = piece % per_chunk;
-        for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n)
-          plan.run(kernels, input, scratch.slots.data() + n * slot, n, k, u, partials);
+    // Fewer chunks than threads: (chunk, unit) pairs shared out, each thread preparing the images its pairs
+    // read into copies of its own (ThreadCopies).
+    ThreadCopies<T> images(scratch.slots, threads, s.batch, slot);
+#pragma omp parallel for schedule(dynamic) num_threads(threads)
+    for (Index piece = 0; piece < plan.chunks() * per_chunk; ++piece) {
+      const Index k = piece / per_chunk, u = piece % per_chunk, thread = omp_get_thread_num();
+      for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
+        const T* mine = images.get(thread, n, [&](T* copy) { plan.prepare_image(input, output_grad, n, copy); });
+        plan.run(kernels, input, mine, n, k, u, partials);
       }
     }
   }
@@ -601,7 +617,7 @@ std::size_t workspace_elements(const ConvShape& s, const BlockedKernels<T>& kern
   const BlockedBackwardWeights weights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
   const Index slots = std::max<Index>(threads, s.batch);  // at most
   const Index largest_slot = std::max({forward.slot_elements(), backward.slot_elements(), weights.slot_elements()});
-  // Units shared out among threads pack a copy of the weights each (run_images).
+  // Units shared out among threads pack a copy of the weights and prepare one of each image each (run_images).
   const Index packed = std::max({std::max(threads, 1) * std::max(forward.packed_elements(), backward.packed_elements()),
                                  s.weight_size() + 2 * s.out_channels + s.weight_size()});
   const Index sums = std::max(threads, 1) * std::max(forward.sums_elements(), backward.sums_elements());
@@ -642,7 +658,9 @@ double lane_use(Index channels, Index lanes) {
 // of the output gradient into channel blocks) that a short reduction does not hide. The planes kernels run
 // at a steady fraction of the lanes their rows fill (a strided input gradient is polyphase: its rows are a
 // phase's columns, written to dx from a phase buffer); a strided forward pass pays for its phase-plane
-// copies, and a strided weight gradient keeps up only while the input has few channels.
+// copies, and a strided weight gradient keeps up only while the input has few channels; the weight gradient
+// of a single image sums it in one batch chunk. Refitted to openmp runs (2 threads) of both families forced
+// (CONVLAB_SIMD_KERNELS) over the same files.
 KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes) {
   if (forced_family) return *forced_family;
   if (const auto from_environment = family_from_environment()) return *from_environment;
@@ -650,8 +668,11 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   const bool strided = s.stride_height > 1 || s.stride_width > 1;
   const Index vector_channels = input_side ? s.in_channels : s.out_channels;
   const double window = double(s.kernel_height * s.kernel_width);
-  const double taps = input_side ? double(s.out_channels) * window / double(s.stride_height * s.stride_width)
-                                 : double(s.in_channels) * window;
+  // The input gradient's longest phase: a phase with few taps (or none, under 1x1 stride 2) costs its pixels'
+  // zeroing, not a short reduction per pixel.
+  const double phase_window = double(((s.kernel_height + s.stride_height - 1) / s.stride_height) *
+                                     ((s.kernel_width + s.stride_width - 1) / s.stride_width));
+  const double taps = input_side ? double(s.out_channels) * phase_window : double(s.in_channels) * window;
   const double blocked = 0.92 * lane_use(vector_channels, lanes) * taps / (taps + 35.0);
   const Index row = input_side ? (s.in_width + s.stride_width - 1) / s.stride_width : s.out_width();
   const Index half = lanes / 2, ragged = row % lanes;
@@ -662,26 +683,29 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   // Long rows amortise each row's start-up (plane rows, block edges) over more vectors.
   const double long_rows = std::clamp((double(row) - 32.0) / 32.0, 0.0, 1.0);
   double planes = (0.70 + 0.15 * long_rows) * row_use;
-  if (pass == ConvPass::forward && strided) planes *= 0.9;
+  if (pass == ConvPass::forward && strided) planes *= 0.7;  // the phase planes are copied per image
   if (input_side && strided) planes *= 0.8;  // each phase's pixels copied from its buffer into dx
   if (pass == ConvPass::backward_weights) {
-    if (!strided) planes = 0.70;  // one flat run of whole vectors per channel
+    if (!strided) planes = 0.50;  // one flat run of whole vectors per channel
     else planes = s.in_channels <= 4 ? 0.55 * row_use : 0.25;
+    // Its 16 fixed batch chunks leave a single image's sums in one chunk, added serially.
+    if (s.batch == 1) planes *= 0.7;
   }
   return blocked > planes ? KernelFamily::blocked : KernelFamily::planes;
 }
 
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
-  template const T* InputWindows::prepare<T>(const T*, Index, T*, Index, Index) const;                        \
+  template const T* InputWindows::prepare<T>(const T*, Index, T*) const;                                      \
   template void BlockedForward::pack_piece<T>(const T*, const T*, Index, T*) const;                          \
-  template const T* BlockedForward::prepare_image<T>(const T*, Index, T*, Index, Index) const;                \
+  template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
                                        T*) const;                                                                                                  \
   template void BlockedBackwardInput::pack_piece<T>(const T*, Index, T*) const;                              \
-  template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*, T*, Index, Index) const;     \
+  template void BlockedBackwardInput::clear_image<T>(T*, Index, Index, Index) const;                          \
+  template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*) const;                        \
   template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index,   \
                                              T*) const;                                                                                                  \
-  template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*, Index, Index) const;   \
+  template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*) const;                 \
   template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, const T*, Index, Index,     \
                                                Index, T*) const;                                              \
   template void BlockedBackwardWeights::finish<T>(T*, T*, T*, int) const;                                      \

@@ -12,12 +12,13 @@
 //                    tile sums V x T (vector, tap) products over the pixels of an image, image after
 //                    image through a fixed batch chunk; the chunks are added in order at the end.
 //
-// Every pass prepares each image once (padding, blocking) into a slot and cuts its work into units that
-// never depend on each other. With threads, a batch big enough to share evenly goes image by image (a
-// thread prepares an image into its own slot and runs all of that image's units while the slot is in
-// cache); a small one prepares every image first and shares the units. Each output (each partial sum of
-// the weight gradient) is computed by the same code in the same order either way: the same bits from 1
-// thread or many.
+// Every pass prepares images (padding, blocking) into slots and cuts its work into units that never depend
+// on each other. With threads, a batch big enough to share evenly goes image by image (a thread prepares an
+// image into its own slot and runs all of that image's units while the slot is in cache); a small one shares
+// the units out, each thread preparing the images and packing the weights its units read into copies of its
+// own (data written by one core and read by the other costs more here than a second copy). Each output (each
+// partial sum of the weight gradient) is computed by the same code in the same order either way: the same
+// bits from 1 thread or many.
 #pragma once
 
 #include <algorithm>
@@ -53,9 +54,7 @@ class InputWindows {
   const std::vector<Index>& tap_offsets() const { return tap_offsets_; }  // (in channel, window row, column)
   Index slot_elements() const;  // 0: read in place
   template <typename T>
-  // Image n as the tiles read it; part `part` of `parts` disjoint pieces of that work (a batch smaller than
-  // the thread count prepares each image on every thread).
-  const T* prepare(const T* input, Index n, T* slot, Index part = 0, Index parts = 1) const;
+  const T* prepare(const T* input, Index n, T* slot) const;  // image n as the tiles read it
 
  private:
   ConvShape shape_;
@@ -76,7 +75,7 @@ class BlockedForward {
   template <typename T>
   void pack_piece(const T* weights, const T* bias, Index piece, T* packed) const;
   template <typename T>
-  const T* prepare_image(const T* input, Index n, T* slot, Index part, Index parts) const;  // InputWindows::prepare
+  const T* prepare_image(const T* input, Index n, T* slot) const;  // InputWindows::prepare
   Index sums_elements() const { return blocks_ ? band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias, T* output, Index n,
@@ -105,9 +104,13 @@ class BlockedBackwardInput {
   }
   template <typename T>
   void pack_piece(const T* weights, Index piece, T* packed) const;
-  // Also zeroes image n of input_grad when some stride phase has no taps (before any of its units run).
+  // Zeroes part `part` of `parts` of image n of input_grad when some stride phase has no taps (before any of
+  // the image's units run: they write only the pixels taps reach).
+  bool clears() const { return has_empty_phase_; }
   template <typename T>
-  const T* prepare_image(const T* output_grad, Index n, T* slot, T* input_grad, Index part, Index parts) const;
+  void clear_image(T* input_grad, Index n, Index part, Index parts) const;
+  template <typename T>
+  const T* prepare_image(const T* output_grad, Index n, T* slot) const;
   Index sums_elements() const { return blocks_ ? max_band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* source, const T* packed, T* input_grad, Index n,
@@ -136,7 +139,7 @@ class BlockedBackwardWeights {
   Index slot_elements() const;  // the padded input (when padding) and the channel-blocked output gradient
   Index partial_elements() const { return chunks_ * chunk_elements(); }
   template <typename T>
-  void prepare_image(const T* input, const T* output_grad, Index n, T* slot, Index part, Index parts) const;
+  void prepare_image(const T* input, const T* output_grad, Index n, T* slot) const;
   // Adds image n's products to `unit`'s partial sums of `chunk` (the chunk's first image starts them).
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* input, const T* slot, Index n, Index chunk, Index unit,
@@ -173,8 +176,8 @@ class CachedPlan {
 // Scratch one implementation object keeps between calls (grows, never shrinks).
 template <typename T>
 struct BlockedScratch {
-  AlignedBuffer<T> packed;    // weights (and bias) in the kernels' order
-  AlignedBuffer<T> slots;     // prepared images: one per thread, or one per image
+  AlignedBuffer<T> packed;    // weights (and bias) in the kernels' order: one copy, or one per thread
+  AlignedBuffer<T> slots;     // prepared images: one per thread, or one per thread and image
   AlignedBuffer<T> partials;  // weight gradient: one set of sums per batch chunk
   AlignedBuffer<T> sums;      // per thread: a band's sums between tap blocks (TileJob::partial_sums)
   CachedPlan<BlockedForward> forward;
