@@ -21,7 +21,7 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 // 1 MiB L2 of this machine kind's cores, next to the image and a band's sums), rather than streaming
 // every tap's weights from L3 for every pixel tile. Its pixel bands are then cut to at most
 // kMaxBlockedBandPixels, so the band's sums stay in L2 between blocks.
-const Index kWeightBlockBytes = (std::getenv("TMPKB") ? std::atol(std::getenv("TMPKB")) : 128) << 10;
+constexpr Index kWeightBlockBytes = Index(128) << 10;
 constexpr Index kMaxBlockedBandPixels = 384;
 // The weight gradient's tap tiles take the channel-blocked output gradient in bands of this many bytes.
 constexpr Index kGradBandBytes = Index(256) << 10;
