@@ -61,6 +61,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "common/aligned_buffer.hpp"
+#include "common/parallel_for.hpp"
 
 namespace convlab {
 namespace {
@@ -643,8 +644,7 @@ void outer_product_gemm(const Problem<T>& pr) {
   const Index col_tiles = (pr.n + kTileCols<T> - 1) / kTileCols<T>;
   const int threads = threads_for(pr.m, pr.n, pr.k);
   const Grid grid = make_grid(row_tiles, col_tiles, kRowBlock<T> / kTileRows, kColBlock<T> / kTileCols<T>, threads);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (Index item = 0; item < grid.items(); ++item) {
+  parallel_for(grid.items(), threads, Schedule::even, [&](Index item, Index) {
     // Kept across calls, so steady-state calls touch no fresh pages.
     thread_local AlignedBuffer<T> panel_buffer, a_buffer, b_buffer;
     panel_buffer.resize(std::size_t(kDepthBlock * kTileCols<T>));
@@ -655,7 +655,7 @@ void outer_product_gemm(const Problem<T>& pr) {
     outer_item(pr, row_first * kTileRows, std::min(pr.m, row_last * kTileRows), col_first * kTileCols<T>,
                std::min(pr.n, col_last * kTileCols<T>), panel_buffer.data(), a_buffer.data(),
                b_buffer.data());
-  }
+  });
 }
 
 template <typename T>
@@ -664,8 +664,7 @@ void dot_product_gemm(const Problem<T>& pr) {
   const Index col_tiles = (pr.n + kDotCols - 1) / kDotCols;
   const int threads = threads_for(pr.m, pr.n, pr.k);
   const Grid grid = make_grid(row_tiles, col_tiles, row_tiles, kDotColBlock<T> / kDotCols, threads);
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (Index item = 0; item < grid.items(); ++item) {
+  parallel_for(grid.items(), threads, Schedule::even, [&](Index item, Index) {
     const auto [row_first, row_last] = Grid::range(row_tiles, grid.row_chunks, item % grid.row_chunks);
     const auto [col_first, col_last] = Grid::range(col_tiles, grid.col_chunks, item / grid.row_chunks);
     const Index i_end = std::min(pr.m, row_last * kDotRows), j_end = std::min(pr.n, col_last * kDotCols);
@@ -681,7 +680,7 @@ void dot_product_gemm(const Problem<T>& pr) {
         }
       }
     }
-  }
+  });
 }
 
 // C = beta * C, with beta == 0 writing zeros (the product term vanishes when alpha == 0 or k == 0).

@@ -14,6 +14,7 @@
 
 #include "common/conv_registry.hpp"
 #include "common/gemm.hpp"
+#include "common/parallel_for.hpp"
 
 namespace convlab {
 
@@ -290,8 +291,7 @@ void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weig
   const int threads = threads_for(g, units);
   columns_for_thread(work, g, std::max(threads, 1));
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (Index u = 0; u < units; ++u) {
+  parallel_for(units, threads, Schedule::even, [&](Index u, Index) {
     const Im2colGeometry::Unit unit = g.unit(u);
     const Index p0 = unit.oy0 * g.out_w, pixels = (unit.oy1 - unit.oy0) * g.out_w;
     const int thread = omp_get_thread_num();
@@ -304,12 +304,12 @@ void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weig
       T* y = output + unit.first_image * out_size + p0;
       gemm(Transpose::No, Transpose::No, g.filters, pixels, g.patch_length, T(1), weights, g.patch_length, cols,
            g.column_stride, T(0), y, g.out_pixels);
-      if (!bias) continue;
+      if (!bias) return;
       for (Index f = 0; f < g.filters; ++f) {
         T* row = y + f * g.out_pixels;
         for (Index p = 0; p < pixels; ++p) row[p] += bias[f];
       }
-      continue;
+      return;
     }
     // Several whole images: the product goes to the thread's F x band buffer, then to each image's output.
     T* band_out = work.outputs[std::size_t(thread)].data();
@@ -325,7 +325,7 @@ void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weig
           std::copy_n(from, pixels, row);
         }
       }
-  }
+  });
 }
 
 template <typename T>
@@ -349,8 +349,7 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
     const bool large_weights = std::size_t(g.filters * g.patch_length) * sizeof(T) > kLargePartialBytes;
     const int threads = large_weights ? 1 : int(std::min<Index>(max, units));
     columns_for_thread(work, g, std::max(threads, 1));
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (Index u = 0; u < units; ++u) {
+    parallel_for(units, threads, Schedule::even, [&](Index u, Index) {
       const Im2colGeometry::Unit unit = g.unit(u);
       const int thread = omp_get_thread_num();
       T* cols = work.columns[std::size_t(thread)].data();
@@ -366,7 +365,7 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
         T* dx = input_grad + (unit.first_image + i) * image_size;
         scatter_columns(g, cols + i * g.out_pixels, g.column_stride, 0, g.channels, 0, g.out_h, dx, 0, g.in_h);
       }
-    }
+    });
     return;
   }
   // Work items: images, each split into channel groups when there are fewer images than threads (a group's
@@ -375,8 +374,7 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   const Index units = s.batch * groups;
   const int threads = int(std::min<Index>(max, units));
   columns_for_thread(work, g, std::max(threads, 1));
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (Index unit = 0; unit < units; ++unit) {
+  parallel_for(units, threads, Schedule::even, [&](Index unit, Index) {
     const Index n = unit / groups, group = unit % groups;
     const Index c_begin = g.channels * group / groups, c_end = g.channels * (group + 1) / groups;
     T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
@@ -393,7 +391,7 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
       scatter_columns(g, cols, g.column_stride, c_begin, c_end, oy0, oy1, dx, zeroed, reach);
       zeroed = reach;
     }
-  }
+  });
 }
 
 template <typename T>
@@ -411,8 +409,7 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   // Chunk k sums the units [units*k/chunks, units*(k+1)/chunks) in order into its own partial (chunk 0
   // straight into weight_grad); the partials are then added in chunk order. Neither depends on the thread
   // count.
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-  for (Index chunk = 0; chunk < chunks; ++chunk) {
+  parallel_for(chunks, threads, Schedule::even, [&](Index chunk, Index) {
     T* partial = chunk == 0 ? weight_grad : work.transposed.data() + (chunk - 1) * partial_size;
     const int thread = omp_get_thread_num();
     T* cols = work.columns[std::size_t(thread)].data();
@@ -439,16 +436,15 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
       gemm(Transpose::No, Transpose::Yes, g.filters, g.patch_length, pixels * unit.images, T(1), dy, ld_dy, cols,
            g.column_stride, u == first ? T(0) : T(1), partial, g.patch_length);
     }
-  }
+  });
   if (chunks > 1) {
     const T* partials = work.transposed.data();
     const int add_threads = partial_size >= (Index(1) << 16) ? max_threads() : 1;
-#pragma omp parallel for schedule(static) num_threads(add_threads) if (add_threads > 1)
-    for (Index i = 0; i < partial_size; ++i) {
+    parallel_for(partial_size, add_threads, Schedule::even, [&](Index i, Index) {
       T sum = weight_grad[i];
       for (Index k = 1; k < chunks; ++k) sum += partials[(k - 1) * partial_size + i];
       weight_grad[i] = sum;
-    }
+    });
   }
   if (!bias_grad) return;
   for (Index f = 0; f < g.filters; ++f) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/conv_registry.hpp"
+#include "common/parallel_for.hpp"
 #include "impls/simd/simd_conv.hpp"
 
 namespace convlab {
@@ -36,18 +37,17 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 template <typename T, typename Body>
 void for_each_tile(const Tiling& t, Index batch, Index channels, Index rows, double flops,
                    std::vector<simd::Scratch<T>>& scratch, const Body& body) {
-  const Index tiles = t.count();
-#pragma omp parallel for schedule(dynamic) if (flops >= kMinParallelFlops && tiles > 1)
-  for (Index tile = 0; tile < tiles; ++tile) {
+  const int threads = flops >= kMinParallelFlops ? omp_get_max_threads() : 1;
+  parallel_for(t.count(), threads, Schedule::dynamic, [&](Index tile, Index thread) {
     const Index row_tile = tile % t.row_tiles;
     const Index channel_tile = (tile / t.row_tiles) % t.channel_tiles;
     const Index image_tile = tile / (t.row_tiles * t.channel_tiles);
     const Index c0 = channel_tile * t.channels, c1 = std::min(channels, c0 + t.channels);
     const Index r0 = row_tile * t.rows, r1 = std::min(rows, r0 + t.rows);
     const Index n1 = t.first_image(batch, image_tile + 1);
-    simd::Scratch<T>& mine = scratch[std::size_t(omp_get_thread_num())];
+    simd::Scratch<T>& mine = scratch[std::size_t(thread)];
     for (Index n = t.first_image(batch, image_tile); n < n1; ++n) body(n, c0, c1, r0, r1, mine);
-  }
+  });
 }
 }  // namespace
 
@@ -186,12 +186,12 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   AlignedBuffer<T>& sums = partials<T>();
   sums.resize(std::size_t(simd::kWeightGradChunks * stride));
   T* const partial = sums.data();
-#pragma omp parallel for schedule(dynamic) if (s.backward_weights_flops() >= kMinParallelFlops)
-  for (Index k = 0; k < simd::kWeightGradChunks; ++k) {
-    if (simd::weight_grad_chunk_begin(s.batch, k) == simd::weight_grad_chunk_begin(s.batch, k + 1)) continue;
-    simd::weight_grad_chunk(kernels, plan, input, output_grad, k, bias_grad != nullptr, partial + k * stride,
-                            scratch[std::size_t(omp_get_thread_num())]);
-  }
+  parallel_for(simd::kWeightGradChunks, blocked_threads(s.backward_weights_flops()), Schedule::dynamic,
+               [&](Index k, Index thread) {
+                 if (simd::weight_grad_chunk_begin(s.batch, k) == simd::weight_grad_chunk_begin(s.batch, k + 1)) return;
+                 simd::weight_grad_chunk(kernels, plan, input, output_grad, k, bias_grad != nullptr,
+                                         partial + k * stride, scratch[std::size_t(thread)]);
+               });
   simd::sum_weight_grad_chunks(s, partial, weight_grad, bias_grad);
 }
 

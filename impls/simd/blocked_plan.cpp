@@ -12,6 +12,8 @@
 #include <string>
 #include <type_traits>
 
+#include "common/parallel_for.hpp"
+
 namespace convlab::simd {
 
 namespace {
@@ -117,6 +119,12 @@ std::optional<KernelFamily> family_from_environment() {
 
 // Packing megabytes of weights is worth both cores; a few KiB are not worth waking the second.
 bool parallel_pack(Index elements, int threads) { return threads > 1 && elements >= (Index(64) << 10); }
+
+// parallel_for on `threads` threads when `parallel`, else on the calling thread.
+template <typename Body>
+void for_each_index(Index count, bool parallel, int threads, const Body& body) {
+  parallel_for(count, parallel ? threads : 1, Schedule::dynamic, body);
+}
 
 // Image-major when the batch shares evenly over the threads (see blocked_plan.hpp).
 bool image_major(Index items, int threads) {
@@ -423,22 +431,17 @@ void BlockedBackwardWeights::finish(T* partials, T* weight_grad, T* bias_grad, i
   // Megabytes of sums on a wide layer: both cores add and unpack them (each element's chunk order unchanged).
   const bool parallel = parallel_pack(size, threads);
   constexpr Index kSpan = 4096;
-#pragma omp parallel num_threads(std::max(threads, 1)) if (parallel)
-  {
-#pragma omp for schedule(static)
-    for (Index e0 = 0; e0 < size; e0 += kSpan) {
-      const Index e1 = std::min(size, e0 + kSpan);
-      for (Index k = 1; k < chunks_; ++k) {
-        const T* partial = partials + k * size;
-        for (Index e = e0; e < e1; ++e) total[e] += partial[e];
-      }
+  for_each_index(ceil_div(size, kSpan), parallel, threads, [&](Index span, Index) {
+    const Index e0 = span * kSpan, e1 = std::min(size, e0 + kSpan);
+    for (Index k = 1; k < chunks_; ++k) {
+      const T* partial = partials + k * size;
+      for (Index e = e0; e < e1; ++e) total[e] += partial[e];
     }
-#pragma omp for schedule(static)
-    for (Index g = 0; g < groups_.count(); ++g) {
-      const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-      transpose(total + first * taps_, width, taps_, groups_.group_channels(g), weight_grad + first * taps_, taps_);
-    }
-  }
+  });
+  for_each_index(groups_.count(), parallel, threads, [&](Index g, Index) {
+    const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
+    transpose(total + first * taps_, width, taps_, groups_.group_channels(g), weight_grad + first * taps_, taps_);
+  });
   if (bias_grad) {
     const T* bias = total + groups_.padded_channels() * taps_;
     std::copy(bias, bias + shape_.out_channels, bias_grad);
@@ -503,16 +506,15 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
   if (image_major(batch, threads)) {
     scratch.packed.resize(std::size_t(packed_elements));
     T* packed = scratch.packed.data();
-#pragma omp parallel for schedule(static) num_threads(std::max(threads, 1)) if (parallel_pack(packed_elements, threads))
-    for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, packed);
+    for_each_index(pieces, parallel_pack(packed_elements, threads), threads,
+                   [&](Index piece, Index) { pack_piece(piece, packed); });
     scratch.slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
-#pragma omp parallel for schedule(dynamic) num_threads(std::max(threads, 1)) if (threads > 1)
-    for (Index n = 0; n < batch; ++n) {
-      T* slot = scratch.slots.data() + omp_get_thread_num() * slot_elements;
+    for_each_index(batch, true, threads, [&](Index n, Index thread) {
+      T* slot = scratch.slots.data() + thread * slot_elements;
       clear(n, 0, 1);
       const T* source = prepare(n, slot);
       for (Index u = 0; u < units_per_image; ++u) run(source, n, u, packed);
-    }
+    });
     return;
   }
   // Weights: one whole packed layout per thread, filled piece by piece as its units need them.
@@ -585,14 +587,13 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
   if (image_major(plan.chunks(), threads)) {
     // Chunk by chunk: a thread takes a chunk and feeds its images, one by one, to all of its units.
     scratch.slots.resize(std::size_t(std::max(threads, 1) * slot));
-#pragma omp parallel for schedule(dynamic) num_threads(std::max(threads, 1)) if (threads > 1)
-    for (Index k = 0; k < plan.chunks(); ++k) {
-      T* mine = scratch.slots.data() + omp_get_thread_num() * slot;
+    for_each_index(plan.chunks(), true, threads, [&](Index k, Index thread) {
+      T* mine = scratch.slots.data() + thread * slot;
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
         plan.prepare_image(input, output_grad, n, mine);
         for (Index u = 0; u < per_chunk; ++u) plan.run(kernels, input, mine, n, k, u, partials);
       }
-    }
+    });
   } else {
     // Fewer chunks than threads: (chunk, unit) pairs shared out, each thread preparing the images its pairs
     // read into copies of its own (ThreadCopies).
