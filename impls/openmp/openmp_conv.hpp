@@ -22,7 +22,7 @@
 //     would leave one thread 35 and the other 29: measured 9 % slower than 10 tiles of 6 or 7).
 // The lecture's first layer (1 -> 20 channels, 5x5, 28x28) has 2 KB of weights and a 3 KB image, so a
 // tile is at most 7 whole images with all 20 channels and all 24 rows.
-// With one thread, or a call too small to share (under 4 MFLOP), the planes family runs impls/simd's
+// With one thread, or a call too small to share (under 2.5 MFLOP), the planes family runs impls/simd's
 // whole-image loop instead: tiles only pay for their extra preparation when threads share them.
 // Every output element is computed by exactly the same kernel code in the same order whatever the
 // tiling, so results are bitwise independent of the thread count.

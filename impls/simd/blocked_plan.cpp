@@ -686,6 +686,9 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   double planes = (0.70 + 0.15 * long_rows) * row_use;
   if (pass == ConvPass::forward && strided) planes *= 0.7;  // the phase planes are copied per image
   if (input_side && strided) planes *= 0.8;  // each phase's pixels copied from its buffer into dx
+  // The stride-1 input gradient's sliding kernel holds an input channel's weights (F x kh x kw) in L1; a
+  // long list of them (the lecture's second layer: 50 x 5 x 5) no longer fits beside the rows it reads.
+  if (input_side && !strided && taps > 512.0) planes *= 0.75;
   if (pass == ConvPass::backward_weights) {
     if (!strided) planes = 0.50;  // one flat run of whole vectors per channel
     else planes = s.in_channels <= 4 ? 0.55 * row_use : 0.25;
