@@ -356,10 +356,11 @@ Grid make_grid(Index row_tiles, Index col_tiles, Index max_row_tiles, Index max_
   return grid;
 }
 
-int threads_for(Index m, Index n, Index k) {
+int threads_for(Index m, Index n, Index k, int max_threads) {
   if (omp_in_parallel()) return 1;
   const double fmas = double(m) * double(n) * double(k);
-  return fmas >= double(kParallelMinFmas) ? std::max(1, omp_get_max_threads()) : 1;
+  const int available = max_threads > 0 ? std::min(max_threads, omp_get_max_threads()) : omp_get_max_threads();
+  return fmas >= double(kParallelMinFmas) ? std::max(1, available) : 1;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -375,6 +376,7 @@ struct Problem {
   T beta;
   T* c;
   Index ldc;
+  int max_threads;  // 0: every OpenMP thread
 };
 
 // Whether rows `stride` elements apart, read kc at a time, each sit on their own page: in place, every step p
@@ -642,7 +644,7 @@ template <typename T>
 void outer_product_gemm(const Problem<T>& pr) {
   const Index row_tiles = (pr.m + kTileRows - 1) / kTileRows;
   const Index col_tiles = (pr.n + kTileCols<T> - 1) / kTileCols<T>;
-  const int threads = threads_for(pr.m, pr.n, pr.k);
+  const int threads = threads_for(pr.m, pr.n, pr.k, pr.max_threads);
   const Grid grid = make_grid(row_tiles, col_tiles, kRowBlock<T> / kTileRows, kColBlock<T> / kTileCols<T>, threads);
   parallel_for(grid.items(), threads, Schedule::even, [&](Index item, Index) {
     // Kept across calls, so steady-state calls touch no fresh pages.
@@ -662,7 +664,7 @@ template <typename T>
 void dot_product_gemm(const Problem<T>& pr) {
   const Index row_tiles = (pr.m + kDotRows - 1) / kDotRows;
   const Index col_tiles = (pr.n + kDotCols - 1) / kDotCols;
-  const int threads = threads_for(pr.m, pr.n, pr.k);
+  const int threads = threads_for(pr.m, pr.n, pr.k, pr.max_threads);
   const Grid grid = make_grid(row_tiles, col_tiles, row_tiles, kDotColBlock<T> / kDotCols, threads);
   parallel_for(grid.items(), threads, Schedule::even, [&](Index item, Index) {
     const auto [row_first, row_last] = Grid::range(row_tiles, grid.row_chunks, item % grid.row_chunks);
@@ -709,14 +711,14 @@ void check_arguments(Transpose transpose_a, Transpose transpose_b, Index m, Inde
 
 template <typename T>
 void gemm(Transpose transpose_a, Transpose transpose_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
-          const T* b, Index ldb, T beta, T* c, Index ldc) {
+          const T* b, Index ldb, T beta, T* c, Index ldc, int max_threads) {
   check_arguments(transpose_a, transpose_b, m, n, k, a, lda, b, ldb, c, ldc);
   if (m == 0 || n == 0) return;
   if (k == 0 || alpha == T(0)) {
     scale_c(m, n, beta, c, ldc);
     return;
   }
-  const Problem<T> problem{transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc};
+  const Problem<T> problem{transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, max_threads};
   if (transpose_a == Transpose::No && transpose_b == Transpose::Yes && k >= kDotMinDepth && n < 2 * kLanes<T>) {
     dot_product_gemm(problem);
   } else {
@@ -725,8 +727,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, Index m, Index n, Index 
 }
 
 template void gemm<float>(Transpose, Transpose, Index, Index, Index, float, const float*, Index, const float*, Index,
-                          float, float*, Index);
+                          float, float*, Index, int);
 template void gemm<double>(Transpose, Transpose, Index, Index, Index, double, const double*, Index, const double*,
-                           Index, double, double*, Index);
+                           Index, double, double*, Index, int);
 
 }  // namespace convlab

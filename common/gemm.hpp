@@ -16,8 +16,10 @@ namespace convlab {
 
 enum class Transpose { No, Yes };
 
+// max_threads > 0 caps the threads it may use (1: the calling thread only), as a caller that has just
+// written B on its own thread may want: another core reading B would first fetch it from this one's cache.
 template <typename T>
 void gemm(Transpose transpose_a, Transpose transpose_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
-          const T* b, Index ldb, T beta, T* c, Index ldc);
+          const T* b, Index ldb, T beta, T* c, Index ldc, int max_threads = 0);
 
 }  // namespace convlab

@@ -43,6 +43,12 @@ constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 
 int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
 
+// Threads the gemm may split one product between (0: all): only a large product's. Its columns (or its
+// output-gradient band) were just written on this thread, and another core would first have to fetch them
+// from this one's cache: on a product of a few million multiply-adds that took longer than the product.
+constexpr double kSplitProductFmas = double(8 << 20);
+int product_threads(Index m, Index n, Index k) { return double(m) * double(n) * double(k) >= kSplitProductFmas ? 0 : 1; }
+
 // Threads for a call: none beyond the caller's for small calls (a fork/join would cost more than it saves).
 int threads_for(const Im2colGeometry& g, Index work_items) {
   if (g.fmas() < kParallelMinFmas) return 1;
@@ -303,7 +309,7 @@ void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weig
     if (unit.images == 1) {
       T* y = output + unit.first_image * out_size + p0;
       gemm(Transpose::No, Transpose::No, g.filters, pixels, g.patch_length, T(1), weights, g.patch_length, cols,
-           g.column_stride, T(0), y, g.out_pixels);
+           g.column_stride, T(0), y, g.out_pixels, product_threads(g.filters, pixels, g.patch_length));
       if (!bias) return;
       for (Index f = 0; f < g.filters; ++f) {
         T* row = y + f * g.out_pixels;
@@ -314,7 +320,8 @@ void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weig
     // Several whole images: the product goes to the thread's F x band buffer, then to each image's output.
     T* band_out = work.outputs[std::size_t(thread)].data();
     gemm(Transpose::No, Transpose::No, g.filters, pixels * unit.images, g.patch_length, T(1), weights,
-         g.patch_length, cols, g.column_stride, T(0), band_out, g.column_stride);
+         g.patch_length, cols, g.column_stride, T(0), band_out, g.column_stride,
+         product_threads(g.filters, pixels * unit.images, g.patch_length));
     for (Index i = 0; i < unit.images; ++i)
       for (Index f = 0; f < g.filters; ++f) {
         const T* from = band_out + f * g.column_stride + i * pixels;
@@ -360,7 +367,8 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
                       band_dy + f * g.column_stride + i * g.out_pixels);
         }
       gemm(Transpose::No, Transpose::No, g.patch_length, g.out_pixels * unit.images, g.filters, T(1), wt, g.filters,
-           band_dy, g.column_stride, T(0), cols, g.column_stride);
+           band_dy, g.column_stride, T(0), cols, g.column_stride,
+           product_threads(g.patch_length, g.out_pixels * unit.images, g.filters));
       for (Index i = 0; i < unit.images; ++i) {
         T* dx = input_grad + (unit.first_image + i) * image_size;
         scatter_columns(g, cols + i * g.out_pixels, g.column_stride, 0, g.channels, 0, g.out_h, dx, 0, g.in_h);
@@ -384,7 +392,8 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
       const Index oy0 = band * g.band_rows, oy1 = std::min(g.out_h, oy0 + g.band_rows);
       const Index p0 = oy0 * g.out_w, pixels = (oy1 - oy0) * g.out_w;
       gemm(Transpose::No, Transpose::No, (c_end - c_begin) * kk, pixels, g.filters, T(1), wt + c_begin * kk * g.filters,
-           g.filters, output_grad + n * out_size + p0, g.out_pixels, T(0), cols, g.column_stride);
+           g.filters, output_grad + n * out_size + p0, g.out_pixels, T(0), cols, g.column_stride,
+           product_threads((c_end - c_begin) * kk, pixels, g.filters));
       const Index reach = band + 1 == g.bands
                               ? g.in_h
                               : std::clamp<Index>((oy1 - 1) * g.stride_h + g.kernel_h - g.pad_h, zeroed, g.in_h);
@@ -434,7 +443,8 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
         ld_dy = g.column_stride;
       }
       gemm(Transpose::No, Transpose::Yes, g.filters, g.patch_length, pixels * unit.images, T(1), dy, ld_dy, cols,
-           g.column_stride, u == first ? T(0) : T(1), partial, g.patch_length);
+           g.column_stride, u == first ? T(0) : T(1), partial, g.patch_length,
+           product_threads(g.filters, g.patch_length, pixels * unit.images));
     }
   });
   if (chunks > 1) {
