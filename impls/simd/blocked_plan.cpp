@@ -470,13 +470,29 @@ namespace {
 // and the other then reads crosses between the cores' caches, and on this machine kind that costs more than
 // making the copy twice (measured: splitting one image's preparation between the two threads made both
 // threads' tiles slower than the whole preparation done by each). `made` has one flag per copy.
+// One flag per (thread, item): claim() is true the first time a thread asks for an item, false after.
+class FirstUse {
+ public:
+  FirstUse(int threads, Index items) : items_(items), used_(std::size_t(threads * items), 0) {}
+  bool claim(Index thread, Index item) {
+    unsigned char& flag = used_[std::size_t(thread * items_ + item)];
+    const bool first = !flag;
+    flag = 1;
+    return first;
+  }
+
+ private:
+  Index items_;
+  std::vector<unsigned char> used_;
+};
+
 template <typename T>
 struct ThreadCopies {
   Index copies = 0, elements = 0;
   T* storage = nullptr;
-  std::vector<unsigned char> made;  // [thread][copy]
+  FirstUse made;
   ThreadCopies(AlignedBuffer<T>& buffer, int threads, Index copy_count, Index copy_elements)
-      : copies(copy_count), elements(copy_elements), made(std::size_t(threads * copy_count), 0) {
+      : copies(copy_count), elements(copy_elements), made(threads, copy_count) {
     buffer.resize(std::size_t(threads * copies * elements));
     storage = buffer.data();
   }
@@ -484,11 +500,7 @@ struct ThreadCopies {
   template <typename Make>
   T* get(Index thread, Index copy, const Make& make) {
     T* slot = storage + (thread * copies + copy) * elements;
-    unsigned char& flag = made[std::size_t(thread * copies + copy)];
-    if (!flag) {
-      make(slot);
-      flag = 1;
-    }
+    if (made.claim(thread, copy)) make(slot);
     return slot;
   }
 };
@@ -519,7 +531,7 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
   }
   // Weights: one whole packed layout per thread, filled piece by piece as its units need them.
   scratch.packed.resize(std::size_t(threads * packed_elements));
-  std::vector<unsigned char> packed_by(std::size_t(threads * pieces), 0);  // [thread][piece]
+  FirstUse packed_by(threads, pieces);
   ThreadCopies<T> images(scratch.slots, threads, batch, slot_elements);
   std::vector<const T*> sources(std::size_t(threads * batch));  // where each thread's image n is read
 #pragma omp parallel num_threads(threads)
@@ -534,10 +546,7 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
       const Index n = unit / units_per_image, u = unit % units_per_image;
       const Index piece = plan.unit_piece(u);
       T* packed = scratch.packed.data() + thread * packed_elements;
-      if (!packed_by[std::size_t(thread * pieces + piece)]) {
-        pack_piece(piece, packed);
-        packed_by[std::size_t(thread * pieces + piece)] = 1;
-      }
+      if (packed_by.claim(thread, piece)) pack_piece(piece, packed);
       images.get(thread, n, [&](T* slot) { sources[std::size_t(thread * batch + n)] = prepare(n, slot); });
       run(sources[std::size_t(thread * batch + n)], n, u, packed);
     }
