@@ -25,11 +25,24 @@ ConvImpl& impl_instance(const ConvImplInfo& info) {
   return *instance;
 }
 
+// `held`: the forward pass with weights held by the implementation (ConvImpl::hold_weights, packed once
+// before the timed calls), as the oneDNN primitive and XNNPACK's operator are timed.
 template <typename T>
-void run_pass(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& operands) {
+void hold_case_weights(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& operands) {
+  const ConvShape s = bench_case.with_batch();
+  impl.hold_weights(s, operands.weights.get(std::size_t(s.weight_size())),
+                    operands.bias.get(std::size_t(s.out_channels)));
+}
+
+template <typename T>
+void run_pass(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& operands, bool held) {
   const ConvShape s = bench_case.with_batch();
   const auto in = std::size_t(s.input_size()), out = std::size_t(s.output_size());
   const auto weights = std::size_t(s.weight_size()), bias = std::size_t(s.out_channels);
+  if (held) {
+    impl.forward_held(s, operands.input.get(in), operands.output.get(out));
+    return;
+  }
   switch (bench_case.pass) {
     case Pass::forward:
       impl.forward(s, operands.input.get(in), operands.weights.get(weights), operands.bias.get(bias),
@@ -46,26 +59,35 @@ void run_pass(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& oper
   }
 }
 
+std::string benchmark_name(const ConvImplInfo& info, const BenchCase& bench_case, int threads, bool held) {
+  std::string name = bench_case.name(info.name, "float", threads);
+  const std::string plain = std::string("/") + pass_name(Pass::forward) + "/";
+  if (held) name.replace(name.find(plain), plain.size(), std::string("/") + kHeldPassName + "/");
+  return name;
+}
+
 void conv_benchmark(benchmark::State& state, const ConvImplInfo* info, BenchCase bench_case, int threads,
-                    const StartupPeak* peak) {
+                    const StartupPeak* peak, bool held) {
   omp_set_num_threads(threads);
   ConvImpl& impl = impl_instance(*info);
   ConvOperands<float>& operands = ConvOperands<float>::get();
   // Google Benchmark calls this function more than once per case; one untimed call on the first lets the
-  // implementation size and touch its scratch memory (and checks it accepts the shape at all).
+  // implementation size and touch its scratch memory (and checks it accepts the shape at all). Held weights
+  // are held again on every call: the benchmarks between may have held other layers' in the same object.
   static std::set<std::string> warmed_up;
-  const std::string name = bench_case.name(info->name, "float", threads);
-  if (!warmed_up.count(name)) {
-    try {
-      run_pass(impl, bench_case, operands);
-    } catch (const std::exception& error) {
-      state.SkipWithError(error.what());
-      return;
+  const std::string name = benchmark_name(*info, bench_case, threads, held);
+  try {
+    if (held) hold_case_weights(impl, bench_case, operands);
+    if (!warmed_up.count(name)) {
+      run_pass(impl, bench_case, operands, held);
+      warmed_up.insert(name);
     }
-    warmed_up.insert(name);
+  } catch (const std::exception& error) {
+    state.SkipWithError(error.what());
+    return;
   }
   for (auto _ : state) {
-    run_pass(impl, bench_case, operands);
+    run_pass(impl, bench_case, operands, held);
     benchmark::ClobberMemory();
   }
   set_conv_counters(state, bench_case, threads, *peak, sizeof(float));
@@ -87,10 +109,14 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
       if (slow_reference && bench_case.batch > 1 && bench_case.flops() > kSlowImplFlopBudget) continue;
       for (int threads : plan.thread_counts) {
         if (threads > 1 && !info.uses_threads) continue;  // it would time the same single-threaded code again
-        benchmark::RegisterBenchmark(bench_case.name(info.name, "float", threads).c_str(), conv_benchmark, &info,
-                                     bench_case, threads, &peak)
-            ->UseRealTime()
-            ->Unit(benchmark::kMicrosecond);
+        // The fast implementations' forward pass also with held weights (the reference would be the same code).
+        for (bool held : {false, true}) {
+          if (held && (slow_reference || bench_case.pass != Pass::forward)) continue;
+          benchmark::RegisterBenchmark(benchmark_name(info, bench_case, threads, held).c_str(), conv_benchmark, &info,
+                                       bench_case, threads, &peak, held)
+              ->UseRealTime()
+              ->Unit(benchmark::kMicrosecond);
+        }
       }
     }
   }

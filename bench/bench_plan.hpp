@@ -18,6 +18,9 @@ namespace convlab::bench {
 enum class Pass { forward, backward_input, backward_weights };
 inline constexpr Pass kAllPasses[] = {Pass::forward, Pass::backward_input, Pass::backward_weights};
 const char* pass_name(Pass pass);
+// The forward pass timed with weights held by the implementation (ConvImpl::hold_weights): a benchmark
+// name's pass field, not a pass of the plan (peers have no such variant; summarize.py pairs it with them).
+inline constexpr const char* kHeldPassName = "forward_held";
 
 struct BenchCase {
   const BenchShape* shape = nullptr;

@@ -33,12 +33,17 @@ PEERS = ["onednn", "onednn_fwd_inference", "onednn_fwd_training", "onednn_nchw",
 CONVLAB_BEST_IMPLS = ("simd", "openmp", "im2col")
 # Each peer at its best: the fastest of these benchmark names at either thread count. conv/onednn is already
 # the faster forward prop kind; the separate names count too when a run has them.
+# "held": the peer times its forward pass with weights already in its own layout (a oneDNN primitive with
+# format_tag::any, an XNNPACK operator), so convlab's forward counts with its held weights too
+# (ConvImpl::hold_weights: benchmark pass HELD_PASS), where that is faster. PyTorch's eager conv2d
+# reorders its weights in every call, as convlab's plain forward pass packs them.
 SUITE_PEERS = [
     {"key": "onednn", "label": "oneDNN primitive", "impls": ("onednn", "onednn_fwd_inference", "onednn_fwd_training"),
-     "passes": PASSES},
-    {"key": "torch", "label": "PyTorch", "impls": ("torch",), "passes": PASSES},
-    {"key": "xnnpack", "label": "XNNPACK", "impls": ("xnnpack",), "passes": ["forward"]},
+     "passes": PASSES, "held": True},
+    {"key": "torch", "label": "PyTorch", "impls": ("torch",), "passes": PASSES, "held": False},
+    {"key": "xnnpack", "label": "XNNPACK", "impls": ("xnnpack",), "passes": ["forward"], "held": True},
 ]
+HELD_PASS = "forward_held"  # convlab's forward pass with weights packed once (hold_weights), per call
 # The shape files the geomean targets are judged on.
 TARGET_SUITES = ("mnist", "resnet", "deepbench")
 NO_SUITE = "user"  # plans without a "suite" field (older convlab_bench) hold only built-in shapes
@@ -238,12 +243,18 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
-def best_convlab(run, pass_, shape, batch, threads=2):
+def best_convlab(run, pass_, shape, batch, threads=2, held=False):
     """convlab's fastest of CONVLAB_BEST_IMPLS for the case at `threads` (an implementation without threads
-    with its 1-thread figure)."""
-    rows = [r for r in convlab_rows(run, pass_, shape, threads)
+    with its 1-thread figure); `held`: the forward pass with held weights counts too."""
+    passes = [pass_] + ([HELD_PASS] if held and pass_ == "forward" else [])
+    rows = [r for p in passes for r in convlab_rows(run, p, shape, threads)
             if r["impl"] in CONVLAB_BEST_IMPLS and r["batch"] == batch]
     return best_row(rows)
+
+
+def convlab_label(row):
+    """convlab's row as the tables name it: implementation, "held" for held weights, thread count."""
+    return f"{row['impl']}{' held' if row['pass'] == HELD_PASS else ''} ({row['threads']}t)"
 
 
 def best_peer(run, impls, pass_, shape, batch):
@@ -280,16 +291,18 @@ def suite_comparison(run):
                     continue
                 shape, batch = case["shape_id"], case["batch"]
                 own = best_convlab(run, pass_, shape, batch)
+                own_held = best_convlab(run, pass_, shape, batch, held=True)
                 row = {"shape": shape, "name": case.get("name") or shape, "batch": batch,
                        "in_channels": case.get("in_channels"), "flops": case.get("flops"), "convlab": own,
-                       "peers": {}}
+                       "convlab_held": own_held, "peers": {}}
                 for peer in SUITE_PEERS:
                     if pass_ not in peer["passes"]:
                         continue
                     other = best_peer(run, peer["impls"], pass_, shape, batch)
+                    mine = own_held if peer["held"] else own
                     row["peers"][peer["key"]] = {
-                        "row": other,
-                        "ratio": ratio(own["images_per_second"], other["images_per_second"]) if own and other else None}
+                        "row": other, "convlab": mine,
+                        "ratio": ratio(mine["images_per_second"], other["images_per_second"]) if mine and other else None}
                 rows.append(row)
             if not rows:
                 continue  # the suite has no case of this pass
@@ -458,7 +471,10 @@ def suite_markdown(run, comparison, chart_notes):
                "without threads with its 1-thread figure), batch as in the plan. Each peer at its best: its fastest "
                "figure at 1 or 2 threads (the oneDNN primitive: the faster forward prop kind; PyTorch: the faster "
                "of NCHW and channels_last; XNNPACK: NHWC, forward only). Ratios are images/s over images/s; a "
-               "geomean over the shapes with both figures.")
+               "geomean over the shapes with both figures. The oneDNN primitive and XNNPACK's operator keep their "
+               "weights in their own layout between calls: against them convlab's forward pass counts with held "
+               "weights too (`hold_weights`, packed once; column \"held best\"), against PyTorch, which reorders "
+               "its weights in every call, without.")
     out.append("")
     if not comparison or not any(comparison.values()):
         return out + ["No plan in this run: not measured.", ""]
@@ -488,15 +504,21 @@ def suite_markdown(run, comparison, chart_notes):
         out += [table(header, rows), ""]
         for suite, data in suites.items():
             out += [f"#### {pass_}, {suite}", ""]
+            held_column = pass_ == "forward" and any(r["pass"] == HELD_PASS for r in run.conv)
             header = ["shape", "batch", "GFLOP/call", "convlab best", "GFLOP/s"]
+            if held_column:
+                header += ["held best", "GFLOP/s"]
             for peer in peers:
                 header += [peer["label"], "GFLOP/s", "ratio"]
             rows = []
             for case in data["cases"]:
                 own = case["convlab"]
                 row = [case["name"], case["batch"], fmt(case["flops"] / 1e9 if case["flops"] else None),
-                       f"{own['impl']} ({own['threads']}t)" if own else "not measured",
+                       convlab_label(own) if own else "not measured",
                        fmt(own["GFLOPS"]) if own else "-"]
+                if held_column:
+                    held = case["convlab_held"]
+                    row += [convlab_label(held) if held else "not measured", fmt(held["GFLOPS"]) if held else "-"]
                 for peer in peers:
                     other = case["peers"][peer["key"]]
                     if other["row"]:
@@ -513,13 +535,14 @@ def suite_markdown(run, comparison, chart_notes):
 def suites_json(comparison):
     """The comparison for summary.json: rows named by benchmark, not repeated whole."""
     def brief(row):
-        return None if row is None else {"impl": row["impl"], "threads": row["threads"], "GFLOPS": row["GFLOPS"],
-                                         "images_per_second": row["images_per_second"],
+        return None if row is None else {"impl": row["impl"], "pass": row["pass"], "threads": row["threads"],
+                                         "GFLOPS": row["GFLOPS"], "images_per_second": row["images_per_second"],
                                          "variant": peer_variant(row)}
     return {pass_: {suite: {"peers": data["peers"],
                             "cases": [{"shape": c["shape"], "name": c["name"], "batch": c["batch"],
-                                       "convlab": brief(c["convlab"]),
-                                       "peers": {k: {"ratio": v["ratio"], "row": brief(v["row"])}
+                                       "convlab": brief(c["convlab"]), "convlab_held": brief(c["convlab_held"]),
+                                       "peers": {k: {"ratio": v["ratio"], "row": brief(v["row"]),
+                                                     "convlab": brief(v["convlab"])}
                                                  for k, v in c["peers"].items()}} for c in data["cases"]]}
                     for suite, data in suites.items()} for pass_, suites in comparison.items()}
 

@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -47,6 +48,13 @@ inline void check_openmp_matches_simd_on_any_thread_count(const ConvShape& s, st
       CHECK(got.dx == reference.dx);
       CHECK(got.dw == reference.dw);
       CHECK(got.db == reference.db);
+      // Held weights (packed once, at batch 1; read by every thread): the same bits.
+      ConvShape layer = s;
+      layer.batch = 1;
+      openmp.hold_weights(layer, w.data(), b.data());
+      std::vector<float> held(std::size_t(s.output_size()), std::numeric_limits<float>::quiet_NaN());
+      openmp.forward_held(s, x.data(), held.data());
+      CHECK(held == reference.y);
     }
     omp_set_num_threads(previous);
   }

@@ -113,6 +113,12 @@ class LosesBiasGradient final : public convlab::ConvImpl {
     inner_->backward_weights(s, x, dy, dw, db);
     if (db) std::fill(db, db + s.out_channels, 0.0);
   }
+  void hold_weights(const convlab::ConvShape& s, const float* w, const float* b) override { inner_->hold_weights(s, w, b); }
+  void hold_weights(const convlab::ConvShape& s, const double* w, const double* b) override {
+    inner_->hold_weights(s, w, b);
+  }
+  void forward_held(const convlab::ConvShape& s, const float* x, float* y) override { inner_->forward_held(s, x, y); }
+  void forward_held(const convlab::ConvShape& s, const double* x, double* y) override { inner_->forward_held(s, x, y); }
 
  private:
   std::unique_ptr<convlab::ConvImpl> inner_ = convlab::make_conv_impl("simd");

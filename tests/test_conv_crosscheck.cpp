@@ -2,6 +2,9 @@
 // checks themselves, and why their tolerances are what they are, live in conv_tester.{hpp,cpp}).
 #include <catch2/catch.hpp>
 #include <random>
+#include <vector>
+
+#include "common/conv_registry.hpp"
 
 #include "impls/im2col/im2col_conv.hpp"
 #include "tests/conv_tester.hpp"
@@ -134,5 +137,27 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
     CHECK(g.bands >= c.min_bands);
     if (c.min_bands == 1) CHECK(g.images_per_band > 1);
     c.tester.test_all("im2col");
+  }
+}
+
+TEST_CASE("crosscheck: forward_held refuses a layer other than the held one, or none held", "[crosscheck]") {
+  const convlab::ConvShape layer = ConvTester().batch(1).in_channels(3).out_channels(4).image(8).window(3).padding(1).shape();
+  for (const convlab::ConvImplInfo& info : convlab::conv_implementations()) {
+    INFO(info.name);
+    const auto impl = info.make();
+    std::vector<float> x(std::size_t(layer.input_size()), 1.0f), w(std::size_t(layer.weight_size()), 1.0f);
+    std::vector<float> y(std::size_t(layer.output_size()) * 2);
+    CHECK_THROWS_WITH(impl->forward_held(layer, x.data(), y.data()), Catch::Contains("no weights"));
+    impl->hold_weights(layer, w.data(), nullptr);
+    convlab::ConvShape wider = layer;
+    wider.out_channels = 5;
+    CHECK_THROWS_WITH(impl->forward_held(wider, x.data(), y.data()), Catch::Contains("differs from the held"));
+    std::vector<double> xd(x.begin(), x.end()), yd(y.size());
+    CHECK_THROWS_WITH(impl->forward_held(layer, xd.data(), yd.data()), Catch::Contains("no weights"));
+    convlab::ConvShape two = layer;
+    two.batch = 2;
+    std::vector<float> x2(std::size_t(two.input_size()), 1.0f);
+    CHECK_NOTHROW(impl->forward_held(two, x2.data(), y.data()));
+    CHECK(y[0] == 12.0f);  // a corner pixel: 3 channels x the 2x2 window cells inside the image
   }
 }

@@ -130,6 +130,27 @@ void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weig
 }
 
 template <typename T>
+void OpenmpConv::prepare_held_typed(const ConvShape& s, const T* weights, const T* bias) {
+  simd::BlockedScratch<T>& scratch = blocked_scratch<T>();
+  scratch.held_packed = false;
+  if (simd::choose_kernel_family(s, simd::ConvPass::forward, kernels_->get<T>().lanes) == simd::KernelFamily::blocked) {
+    simd::blocked_hold_forward_weights(blocked_->get<T>(), s, weights, bias, scratch, blocked_threads(s.forward_flops()));
+    scratch.held_packed = true;
+  }
+}
+
+template <typename T>
+void OpenmpConv::forward_held_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
+  simd::BlockedScratch<T>& scratch = blocked_scratch<T>();
+  // The family is chosen again: a forced family (tests, CONVLAB_SIMD_KERNELS) may have changed since the hold.
+  if (scratch.held_packed && simd::choose_kernel_family(s, simd::ConvPass::forward, kernels_->get<T>().lanes) == simd::KernelFamily::blocked) {
+    simd::blocked_forward(blocked_->get<T>(), s, input, weights, bias, output, scratch, blocked_threads(s.forward_flops()), scratch.held.data());
+    return;
+  }
+  forward_typed(s, input, weights, bias, output);
+}
+
+template <typename T>
 void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
   const simd::ArchKernels<T>& kernels = kernels_->get<T>();
   if (simd::choose_kernel_family(s, simd::ConvPass::backward_input, kernels.lanes) == simd::KernelFamily::blocked) {
@@ -197,18 +218,36 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
 }
 
 std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
+  // Only the family each pass runs counts (see SimdConv::workspace_bytes); the planes family's buffers are
+  // per thread, its weight-gradient chunk sums shared.
   const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
-  const simd::ForwardPlan forward(s, lanes, false);
-  const simd::BackwardInputPlan backward(s, lanes);
-  const Index per_thread = std::max({forward.layout.size(), forward.grad_planes_size(), backward.layout.size()}) +
-                           backward.phase_output_size +
-                           forward.grad_output_grad_size() +
-                           simd::weight_grad_partial_size(s) * lanes;
-  const Index shared = simd::kWeightGradChunks * simd::weight_grad_partial_size(s);
+  const auto planes = [&](simd::ConvPass pass) {
+    return simd::choose_kernel_family(s, pass, lanes) == simd::KernelFamily::planes;
+  };
+  Index per_thread = 0, shared = 0;
+  if (planes(simd::ConvPass::forward)) per_thread = std::max(per_thread, simd::ForwardPlan(s, lanes, true).layout.size());
+  if (planes(simd::ConvPass::backward_input)) {
+    const simd::BackwardInputPlan backward(s, lanes);
+    per_thread = std::max(per_thread, backward.layout.size() + backward.phase_output_size);
+  }
+  if (planes(simd::ConvPass::backward_weights)) {
+    const simd::ForwardPlan forward(s, lanes, false);
+    per_thread = std::max(per_thread, forward.grad_planes_size() + forward.grad_output_grad_size() +
+                                          simd::weight_grad_partial_size(s) * lanes);
+    shared = simd::kWeightGradChunks * simd::weight_grad_partial_size(s);
+  }
+  const bool any_blocked = !(planes(simd::ConvPass::forward) && planes(simd::ConvPass::backward_input) &&
+                             planes(simd::ConvPass::backward_weights));
   return std::max(std::size_t(per_thread * std::max(omp_get_max_threads(), 1) + shared) * element_size,
-                  simd::blocked_workspace_bytes(s, *blocked_, element_size, omp_get_max_threads()));
+                  any_blocked ? simd::blocked_workspace_bytes(s, *blocked_, element_size, omp_get_max_threads())
+                              : std::size_t(0));
 }
 
+template void OpenmpConv::prepare_held_typed<float>(const ConvShape&, const float*, const float*);
+template void OpenmpConv::prepare_held_typed<double>(const ConvShape&, const double*, const double*);
+template void OpenmpConv::forward_held_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
+template void OpenmpConv::forward_held_typed<double>(const ConvShape&, const double*, const double*, const double*,
+                                                 double*);
 template void OpenmpConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void OpenmpConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
                                                 double*);

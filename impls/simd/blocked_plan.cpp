@@ -510,16 +510,22 @@ struct ThreadCopies {
 // then read by many images). Otherwise the units are shared out, and each thread packs the weight pieces and
 // prepares the images its units read into copies of its own (ThreadCopies). `clear(n, part, parts)` is
 // work that must precede every unit of image n, done in parts first (the input gradient's empty phases).
+// `prepacked`: weights packed before the call (held for inference), read by every thread; nothing is packed.
 template <typename T, typename Plan, typename PackPiece, typename Clear, typename Prepare, typename Run>
 void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& scratch, bool clears,
-                const PackPiece& pack_piece, const Clear& clear, const Prepare& prepare, const Run& run) {
+                const T* prepacked, const PackPiece& pack_piece, const Clear& clear, const Prepare& prepare,
+                const Run& run) {
   const Index units_per_image = plan.units_per_image(), slot_elements = plan.slot_elements();
   const Index packed_elements = plan.packed_elements(), pieces = plan.pieces();
   if (image_major(batch, threads)) {
-    scratch.packed.resize(std::size_t(packed_elements));
-    T* packed = scratch.packed.data();
-    for_each_index(pieces, parallel_pack(packed_elements, threads), threads,
-                   [&](Index piece, Index) { pack_piece(piece, packed); });
+    const T* packed = prepacked;
+    if (!packed) {
+      scratch.packed.resize(std::size_t(packed_elements));
+      T* fresh = scratch.packed.data();
+      for_each_index(pieces, parallel_pack(packed_elements, threads), threads,
+                     [&](Index piece, Index) { pack_piece(piece, fresh); });
+      packed = fresh;
+    }
     scratch.slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
     for_each_index(batch, true, threads, [&](Index n, Index thread) {
       T* slot = scratch.slots.data() + thread * slot_elements;
@@ -530,7 +536,7 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
     return;
   }
   // Weights: one whole packed layout per thread, filled piece by piece as its units need them.
-  scratch.packed.resize(std::size_t(threads * packed_elements));
+  if (!prepacked) scratch.packed.resize(std::size_t(threads * packed_elements));
   FirstUse packed_by(threads, pieces);
   ThreadCopies<T> images(scratch.slots, threads, batch, slot_elements);
   std::vector<const T*> sources(std::size_t(threads * batch));  // where each thread's image n is read
@@ -544,9 +550,13 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
 #pragma omp for schedule(dynamic)
     for (Index unit = 0; unit < batch * units_per_image; ++unit) {
       const Index n = unit / units_per_image, u = unit % units_per_image;
-      const Index piece = plan.unit_piece(u);
-      T* packed = scratch.packed.data() + thread * packed_elements;
-      if (packed_by.claim(thread, piece)) pack_piece(piece, packed);
+      const T* packed = prepacked;
+      if (!packed) {
+        T* mine = scratch.packed.data() + thread * packed_elements;
+        const Index piece = plan.unit_piece(u);
+        if (packed_by.claim(thread, piece)) pack_piece(piece, mine);
+        packed = mine;
+      }
       images.get(thread, n, [&](T* slot) { sources[std::size_t(thread * batch + n)] = prepare(n, slot); });
       run(sources[std::size_t(thread * batch + n)], n, u, packed);
     }
@@ -556,11 +566,11 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
 
 template <typename T>
 void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const T* input, const T* weights,
-                     const T* bias, T* output, BlockedScratch<T>& scratch, int threads) {
+                     const T* bias, T* output, BlockedScratch<T>& scratch, int threads, const T* prepacked) {
   const BlockedForward& plan = scratch.forward.get(s, kernels, threads);
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
-      plan, s.batch, threads, scratch, false,
+      plan, s.batch, threads, scratch, false, prepacked,
       [&](Index piece, T* packed) { plan.pack_piece(weights, bias, piece, packed); }, [](Index, Index, Index) {},
       [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
@@ -570,12 +580,22 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
 }
 
 template <typename T>
+void blocked_hold_forward_weights(const BlockedKernels<T>& kernels, const ConvShape& s, const T* weights,
+                                  const T* bias, BlockedScratch<T>& scratch, int threads) {
+  const BlockedForward& plan = scratch.forward.get(s, kernels, threads);
+  scratch.held.resize(std::size_t(plan.packed_elements()));
+  T* packed = scratch.held.data();
+  for_each_index(plan.pieces(), parallel_pack(plan.packed_elements(), threads), threads,
+                 [&](Index piece, Index) { plan.pack_piece(weights, bias, piece, packed); });
+}
+
+template <typename T>
 void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s, const T* output_grad,
                             const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads) {
   const BlockedBackwardInput& plan = scratch.backward_input.get(s, kernels, threads);
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
-      plan, s.batch, threads, scratch, plan.clears(),
+      plan, s.batch, threads, scratch, plan.clears(), nullptr,
       [&](Index piece, T* packed) { plan.pack_piece(weights, piece, packed); },
       [&](Index n, Index part, Index parts) { plan.clear_image(input_grad, n, part, parts); },
       [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
@@ -723,7 +743,9 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
                                                Index, T*) const;                                              \
   template void BlockedBackwardWeights::finish<T>(T*, T*, T*, int) const;                                      \
   template void blocked_forward<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, const T*,   \
-                                   T*, BlockedScratch<T>&, int);                                              \
+                                   T*, BlockedScratch<T>&, int, const T*);                                    \
+  template void blocked_hold_forward_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, \
+                                                BlockedScratch<T>&, int);                                     \
   template void blocked_backward_input<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, T*,  \
                                           BlockedScratch<T>&, int);                                           \
   template void blocked_backward_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*,    \

@@ -180,15 +180,24 @@ struct BlockedScratch {
   AlignedBuffer<T> slots;     // prepared images: one per thread, or one per thread and image
   AlignedBuffer<T> partials;  // weight gradient: one set of sums per batch chunk
   AlignedBuffer<T> sums;      // per thread: a band's sums between tap blocks (TileJob::partial_sums)
+  AlignedBuffer<T> held;      // the forward pass's weights packed once (blocked_hold_forward_weights)
+  bool held_packed = false;   // whether `held` holds the weights forward_held runs with
   CachedPlan<BlockedForward> forward;
   CachedPlan<BlockedBackwardInput> backward_input;
   CachedPlan<BlockedBackwardWeights> backward_weights;
 };
 
 // Whole passes on `threads` OpenMP threads (1: in order, impls/simd). Any thread count gives the same bits.
+// `prepacked`: the weights as blocked_hold_forward_weights packed them (then `weights` is not read and `bias`
+// only says whether there is one); null: packed in this call.
 template <typename T>
 void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* input, const T* weights,
-                     const T* bias, T* output, BlockedScratch<T>& scratch, int threads);
+                     const T* bias, T* output, BlockedScratch<T>& scratch, int threads, const T* prepacked = nullptr);
+// Packs a layer's forward weights (and bias, or zeros) into scratch.held, once for many forward calls
+// (ConvImpl::hold_weights). The packed layout depends on the layer alone, not on the batch or thread count.
+template <typename T>
+void blocked_hold_forward_weights(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* weights,
+                                  const T* bias, BlockedScratch<T>& scratch, int threads);
 template <typename T>
 void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* output_grad,
                             const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads);

@@ -47,6 +47,27 @@ void SimdConv::forward_typed(const ConvShape& s, const T* input, const T* weight
 }
 
 template <typename T>
+void SimdConv::prepare_held_typed(const ConvShape& s, const T* weights, const T* bias) {
+  BlockedScratch<T>& scratch = blocked_scratch<T>();
+  scratch.held_packed = false;
+  if (choose_kernel_family(s, ConvPass::forward, kernels_->get<T>().lanes) == KernelFamily::blocked) {
+    blocked_hold_forward_weights(blocked_->get<T>(), s, weights, bias, scratch, 1);
+    scratch.held_packed = true;
+  }
+}
+
+template <typename T>
+void SimdConv::forward_held_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
+  BlockedScratch<T>& scratch = blocked_scratch<T>();
+  // The family is chosen again: a forced family (tests, CONVLAB_SIMD_KERNELS) may have changed since the hold.
+  if (scratch.held_packed && choose_kernel_family(s, ConvPass::forward, kernels_->get<T>().lanes) == KernelFamily::blocked) {
+    blocked_forward(blocked_->get<T>(), s, input, weights, bias, output, scratch, 1, scratch.held.data());
+    return;
+  }
+  forward_typed(s, input, weights, bias, output);
+}
+
+template <typename T>
 void SimdConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
   const ArchKernels<T>& kernels = kernels_->get<T>();
   if (choose_kernel_family(s, ConvPass::backward_input, kernels.lanes) == KernelFamily::blocked) {
@@ -85,18 +106,32 @@ void SimdConv::backward_weights_typed(const ConvShape& s, const T* input, const 
 }
 
 std::size_t SimdConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
+  // Only the family each pass runs counts (the planes weight gradient of a wide layer would need hundreds of
+  // MiB of per-lane sums that the blocked one, chosen there, never allocates).
   const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
-  const ForwardPlan forward(s, lanes, false);
-  const BackwardInputPlan backward(s, lanes);
-  const Index planes = std::max({forward.layout.size(), forward.grad_planes_size(), backward.layout.size()}) +
-                       backward.phase_output_size;
-  const Index dy = forward.grad_output_grad_size();
-  const Index weight_lanes = weight_grad_partial_size(s) * lanes;
-  const Index partials = kWeightGradChunks * weight_grad_partial_size(s);
-  return std::max(std::size_t(planes + dy + weight_lanes + partials) * element_size,
-                  blocked_workspace_bytes(s, *blocked_, element_size, 1));
+  const auto planes = [&](ConvPass pass) { return choose_kernel_family(s, pass, lanes) == KernelFamily::planes; };
+  Index elements = 0;
+  if (planes(ConvPass::forward)) elements = std::max(elements, ForwardPlan(s, lanes, true).layout.size());
+  if (planes(ConvPass::backward_input)) {
+    const BackwardInputPlan backward(s, lanes);
+    elements = std::max(elements, backward.layout.size() + backward.phase_output_size);
+  }
+  if (planes(ConvPass::backward_weights)) {
+    const ForwardPlan forward(s, lanes, false);
+    elements = std::max(elements, forward.grad_planes_size() + forward.grad_output_grad_size() +
+                                      weight_grad_partial_size(s) * lanes + kWeightGradChunks * weight_grad_partial_size(s));
+  }
+  const bool any_blocked = !(planes(ConvPass::forward) && planes(ConvPass::backward_input) &&
+                             planes(ConvPass::backward_weights));
+  return std::max(std::size_t(elements) * element_size,
+                  any_blocked ? blocked_workspace_bytes(s, *blocked_, element_size, 1) : std::size_t(0));
 }
 
+template void SimdConv::prepare_held_typed<float>(const ConvShape&, const float*, const float*);
+template void SimdConv::prepare_held_typed<double>(const ConvShape&, const double*, const double*);
+template void SimdConv::forward_held_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
+template void SimdConv::forward_held_typed<double>(const ConvShape&, const double*, const double*, const double*,
+                                                 double*);
 template void SimdConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void SimdConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
                                               double*);
