@@ -186,3 +186,36 @@ TEST_CASE("kernel family: forcing through the API and the environment", "[simd][
                     Catch::Contains("CONVLAB_SIMD_KERNELS='fastest'") && Catch::Contains("blocked, planes or auto"));
   if (before) setenv(name, saved.c_str(), 1); else unsetenv(name);
 }
+
+namespace {
+// Every arch's transpose against the definition, on every rows x cols up to 40 (whole 16 x 16 blocks and
+// every edge), with row strides longer than a row: elements outside the destination block stay untouched.
+template <typename T>
+void check_transpose(const convlab::simd::BlockedKernels<T>& kernels) {
+  std::mt19937 random(11);
+  for (Index rows = 1; rows <= 40; rows += 1 + rows / 8)
+    for (Index cols = 1; cols <= 40; cols += 1 + cols / 8) {
+      INFO(rows << " x " << cols);
+      const Index source_stride = cols + 3, dest_stride = rows + 5;
+      const std::vector<T> source = make_data<T>(rows * source_stride, false, random);
+      const T sentinel = T(-7.5);
+      std::vector<T> dest(std::size_t(cols * dest_stride), sentinel);
+      kernels.transpose(source.data(), source_stride, rows, cols, dest.data(), dest_stride);
+      Index wrong = 0;
+      for (Index c = 0; c < cols; ++c)
+        for (Index r = 0; r < dest_stride; ++r) {
+          const T want = r < rows ? source[std::size_t(r * source_stride + c)] : sentinel;
+          if (dest[std::size_t(c * dest_stride + r)] != want) ++wrong;
+        }
+      CHECK(wrong == 0);
+    }
+}
+}  // namespace
+
+TEST_CASE("blocked kernels: the weight transpose of every arch, every block edge", "[simd][blocked]") {
+  for (Arch arch : convlab::simd::available_archs()) {
+    INFO("arch " << convlab::simd::arch_name(arch));
+    check_transpose(convlab::simd::blocked_table(arch).f32);
+    check_transpose(convlab::simd::blocked_table(arch).f64);
+  }
+}

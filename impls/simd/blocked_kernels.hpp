@@ -66,6 +66,9 @@ struct BlockedKernels {
   Index taps_per_tile[kMaxTileVectors];
   Index lanes;
   int max_vectors;  // the widest V worth using on this arch
+  // dest[c * dest_stride + r] = source[r * source_stride + c] for r < rows, c < cols: packing weights into
+  // channel vectors and unpacking the weight gradient (megabytes for a wide layer, every call).
+  void (*transpose)(const T* source, Index source_stride, Index rows, Index cols, T* dest, Index dest_stride);
 };
 
 struct BlockedTable {

@@ -92,19 +92,6 @@ void copy_with_border(const T* source, Index channels, Index rows, Index cols, I
   }
 }
 
-// dest[c * dest_stride + r] = source[r * source_stride + c] for r < rows, c < cols, in 16 x 16 tiles so
-// both sides stay in L1 (packing and unpacking weights: a large layer's weights are megabytes).
-template <typename T>
-void transpose(const T* source, Index source_stride, Index rows, Index cols, T* dest, Index dest_stride) {
-  constexpr Index kTile = 16;
-  for (Index r0 = 0; r0 < rows; r0 += kTile)
-    for (Index c0 = 0; c0 < cols; c0 += kTile) {
-      const Index r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
-      for (Index c = c0; c < c1; ++c)
-        for (Index r = r0; r < r1; ++r) dest[c * dest_stride + r] = source[r * source_stride + c];
-    }
-}
-
 std::optional<KernelFamily> forced_family;
 
 std::optional<KernelFamily> family_from_environment() {
@@ -186,12 +173,13 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
 Index BlockedForward::slot_elements() const { return windows_.slot_elements(); }
 
 template <typename T>
-void BlockedForward::pack_piece(const T* weights, const T* bias, Index g, T* packed) const {
+void BlockedForward::pack_piece(const BlockedKernels<T>& kernels, const T* weights, const T* bias, Index g,
+                                T* packed) const {
   const Index taps = Index(windows_.tap_offsets().size());
   const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
   const Index real = groups_.group_channels(g);
   T* group = packed + first * taps;
-  transpose(weights + first * taps, taps, real, taps, group, width);
+  kernels.transpose(weights + first * taps, taps, real, taps, group, width);
   for (Index t = 0; t < taps; ++t) std::fill(group + t * width + real, group + (t + 1) * width, T(0));
   T* group_bias = packed + groups_.padded_channels() * taps + first;
   for (Index f = 0; f < width; ++f) group_bias[f] = bias && f < real ? bias[first + f] : T(0);
@@ -279,7 +267,8 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
 }
 
 template <typename T>
-void BlockedBackwardInput::pack_piece(const T* weights, Index piece, T* packed) const {
+void BlockedBackwardInput::pack_piece(const BlockedKernels<T>& kernels, const T* weights, Index piece,
+                                      T* packed) const {
   const ConvShape& s = shape_;
   const Index sh = s.stride_height, sw = s.stride_width, kh = s.kernel_height, kw = s.kernel_width;
   const Index phase = piece / groups_.count(), g = piece % groups_.count();
@@ -289,7 +278,16 @@ void BlockedBackwardInput::pack_piece(const T* weights, Index piece, T* packed) 
   const Index real = groups_.group_channels(g);
   T* out = packed + packed_begin_[std::size_t(phase)] + first * taps;
   // Out channel by out channel: its taps' rows of the packed group (a few KiB) stay in L1 while each
-  // input channel's window is read in order.
+  // input channel's window is read in order. At stride 1 the one phase holds every tap in window order: the
+  // group's windows, one per row, transposed.
+  if (sh == 1 && sw == 1) {
+    const Index window = kh * kw;
+    for (Index f = 0; f < s.out_channels; ++f, out += window * width) {
+      kernels.transpose(weights + (f * s.in_channels + first) * window, window, real, window, out, width);
+      for (Index t = 0; t < window; ++t) std::fill(out + t * width + real, out + (t + 1) * width, T(0));
+    }
+    return;
+  }
   for (Index f = 0; f < s.out_channels; ++f) {
     for (Index i = 0; i < real; ++i) {
       const T* window = weights + (f * s.in_channels + first + i) * kh * kw;
@@ -425,7 +423,8 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
 }
 
 template <typename T>
-void BlockedBackwardWeights::finish(T* partials, T* weight_grad, T* bias_grad, int threads) const {
+void BlockedBackwardWeights::finish(const BlockedKernels<T>& kernels, T* partials, T* weight_grad, T* bias_grad,
+                                    int threads) const {
   const Index size = chunk_elements();
   T* total = partials;  // chunk 0's sums; the others are added in order, element by element
   // Megabytes of sums on a wide layer: both cores add and unpack them (each element's chunk order unchanged).
@@ -440,7 +439,8 @@ void BlockedBackwardWeights::finish(T* partials, T* weight_grad, T* bias_grad, i
   });
   for_each_index(groups_.count(), parallel, threads, [&](Index g, Index) {
     const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-    transpose(total + first * taps_, width, taps_, groups_.group_channels(g), weight_grad + first * taps_, taps_);
+    kernels.transpose(total + first * taps_, width, taps_, groups_.group_channels(g), weight_grad + first * taps_,
+                      taps_);
   });
   if (bias_grad) {
     const T* bias = total + groups_.padded_channels() * taps_;
@@ -571,7 +571,7 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       plan, s.batch, threads, scratch, false, prepacked,
-      [&](Index piece, T* packed) { plan.pack_piece(weights, bias, piece, packed); }, [](Index, Index, Index) {},
+      [&](Index piece, T* packed) { plan.pack_piece(kernels, weights, bias, piece, packed); }, [](Index, Index, Index) {},
       [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
@@ -586,7 +586,7 @@ void blocked_hold_forward_weights(const BlockedKernels<T>& kernels, const ConvSh
   scratch.held.resize(std::size_t(plan.packed_elements()));
   T* packed = scratch.held.data();
   for_each_index(plan.pieces(), parallel_pack(plan.packed_elements(), threads), threads,
-                 [&](Index piece, Index) { plan.pack_piece(weights, bias, piece, packed); });
+                 [&](Index piece, Index) { plan.pack_piece(kernels, weights, bias, piece, packed); });
 }
 
 template <typename T>
@@ -596,7 +596,7 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       plan, s.batch, threads, scratch, plan.clears(), nullptr,
-      [&](Index piece, T* packed) { plan.pack_piece(weights, piece, packed); },
+      [&](Index piece, T* packed) { plan.pack_piece(kernels, weights, piece, packed); },
       [&](Index n, Index part, Index parts) { plan.clear_image(input_grad, n, part, parts); },
       [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
@@ -636,7 +636,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
       }
     }
   }
-  plan.finish(partials, weight_grad, bias_grad, threads);
+  plan.finish(kernels, partials, weight_grad, bias_grad, threads);
 }
 
 namespace {
@@ -729,11 +729,11 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
 
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
   template const T* InputWindows::prepare<T>(const T*, Index, T*) const;                                      \
-  template void BlockedForward::pack_piece<T>(const T*, const T*, Index, T*) const;                          \
+  template void BlockedForward::pack_piece<T>(const BlockedKernels<T>&, const T*, const T*, Index, T*) const;  \
   template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
                                        T*) const;                                                                                                  \
-  template void BlockedBackwardInput::pack_piece<T>(const T*, Index, T*) const;                              \
+  template void BlockedBackwardInput::pack_piece<T>(const BlockedKernels<T>&, const T*, Index, T*) const;      \
   template void BlockedBackwardInput::clear_image<T>(T*, Index, Index, Index) const;                          \
   template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*) const;                        \
   template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index,   \
@@ -741,7 +741,7 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*) const;                 \
   template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, const T*, Index, Index,     \
                                                Index, T*) const;                                              \
-  template void BlockedBackwardWeights::finish<T>(T*, T*, T*, int) const;                                      \
+  template void BlockedBackwardWeights::finish<T>(const BlockedKernels<T>&, T*, T*, T*, int) const;            \
   template void blocked_forward<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, const T*,   \
                                    T*, BlockedScratch<T>&, int, const T*);                                    \
   template void blocked_hold_forward_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, \

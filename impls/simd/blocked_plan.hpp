@@ -73,7 +73,7 @@ class BlockedForward {
   Index pieces() const { return groups_.count(); }
   Index unit_piece(Index unit) const { return unit / bands_; }
   template <typename T>
-  void pack_piece(const T* weights, const T* bias, Index piece, T* packed) const;
+  void pack_piece(const BlockedKernels<T>& kernels, const T* weights, const T* bias, Index piece, T* packed) const;
   template <typename T>
   const T* prepare_image(const T* input, Index n, T* slot) const;  // InputWindows::prepare
   Index sums_elements() const { return blocks_ ? band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
@@ -103,7 +103,7 @@ class BlockedBackwardInput {
     return u.phase * groups_.count() + u.group;
   }
   template <typename T>
-  void pack_piece(const T* weights, Index piece, T* packed) const;
+  void pack_piece(const BlockedKernels<T>& kernels, const T* weights, Index piece, T* packed) const;
   // Zeroes part `part` of `parts` of image n of input_grad when some stride phase has no taps (before any of
   // the image's units run: they write only the pixels taps reach).
   bool clears() const { return has_empty_phase_; }
@@ -146,7 +146,7 @@ class BlockedBackwardWeights {
            T* partials) const;
   // The chunks' sums (weights and bias) added in chunk order.
   template <typename T>
-  void finish(T* partials, T* weight_grad, T* bias_grad, int threads) const;
+  void finish(const BlockedKernels<T>& kernels, T* partials, T* weight_grad, T* bias_grad, int threads) const;
 
  private:
   Index chunk_elements() const { return groups_.padded_channels() * (taps_ + 1); }
