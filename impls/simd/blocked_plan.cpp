@@ -360,23 +360,20 @@ Index BlockedBackwardWeights::slot_elements() const {
 }
 
 template <typename T>
-void BlockedBackwardWeights::prepare_image(const T* input, const T* output_grad, Index n, T* slot) const {
+void BlockedBackwardWeights::prepare_image(const BlockedKernels<T>& kernels, const T* input, const T* output_grad,
+                                           Index n, T* slot) const {
   const ConvShape& s = shape_;
   windows_.prepare(input, n, slot);
   const Index lanes = groups_.lanes;
   const T* grad = output_grad + n * s.out_channels * pixels_;
   T* blocked = slot + windows_.slot_elements();
+  // Vector v: its channels' planes ([lane][pixel]) transposed to [pixel][lane]; lanes past the last channel 0.
   for (Index v = 0; v < groups_.vectors; ++v) {
     T* out = blocked + v * pixels_ * lanes;
-    for (Index l = 0; l < lanes; ++l) {
-      const Index f = v * lanes + l;
-      if (f < s.out_channels) {
-        const T* in = grad + f * pixels_;
-        for (Index p = 0; p < pixels_; ++p) out[p * lanes + l] = in[p];
-      } else {
-        for (Index p = 0; p < pixels_; ++p) out[p * lanes + l] = T(0);
-      }
-    }
+    const Index real = std::min(lanes, s.out_channels - v * lanes);
+    kernels.transpose(grad + v * lanes * pixels_, pixels_, real, pixels_, out, lanes);
+    if (real < lanes)
+      for (Index p = 0; p < pixels_; ++p) std::fill(out + p * lanes + real, out + (p + 1) * lanes, T(0));
   }
 }
 
@@ -619,7 +616,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
     for_each_index(plan.chunks(), true, threads, [&](Index k, Index thread) {
       T* mine = scratch.slots.data() + thread * slot;
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
-        plan.prepare_image(input, output_grad, n, mine);
+        plan.prepare_image(kernels, input, output_grad, n, mine);
         for (Index u = 0; u < per_chunk; ++u) plan.run(kernels, input, mine, n, k, u, partials);
       }
     });
@@ -631,7 +628,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
     for (Index piece = 0; piece < plan.chunks() * per_chunk; ++piece) {
       const Index k = piece / per_chunk, u = piece % per_chunk, thread = omp_get_thread_num();
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
-        const T* mine = images.get(thread, n, [&](T* copy) { plan.prepare_image(input, output_grad, n, copy); });
+        const T* mine = images.get(thread, n, [&](T* copy) { plan.prepare_image(kernels, input, output_grad, n, copy); });
         plan.run(kernels, input, mine, n, k, u, partials);
       }
     }
@@ -738,7 +735,8 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   template const T* BlockedBackwardInput::prepare_image<T>(const T*, Index, T*) const;                        \
   template void BlockedBackwardInput::run<T>(const BlockedKernels<T>&, const T*, const T*, T*, Index, Index,   \
                                              T*) const;                                                                                                  \
-  template void BlockedBackwardWeights::prepare_image<T>(const T*, const T*, Index, T*) const;                 \
+  template void BlockedBackwardWeights::prepare_image<T>(const BlockedKernels<T>&, const T*, const T*, Index, \
+                                                         T*) const;                                             \
   template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, const T*, Index, Index,     \
                                                Index, T*) const;                                              \
   template void BlockedBackwardWeights::finish<T>(const BlockedKernels<T>&, T*, T*, T*, int) const;            \

@@ -139,7 +139,7 @@ class BlockedBackwardWeights {
   Index slot_elements() const;  // the padded input (when padding) and the channel-blocked output gradient
   Index partial_elements() const { return chunks_ * chunk_elements(); }
   template <typename T>
-  void prepare_image(const T* input, const T* output_grad, Index n, T* slot) const;
+  void prepare_image(const BlockedKernels<T>& kernels, const T* input, const T* output_grad, Index n, T* slot) const;
   // Adds image n's products to `unit`'s partial sums of `chunk` (the chunk's first image starts them).
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* input, const T* slot, Index n, Index chunk, Index unit,
