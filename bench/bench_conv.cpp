@@ -25,8 +25,8 @@ ConvImpl& impl_instance(const ConvImplInfo& info) {
   return *instance;
 }
 
-// `held`: the forward pass with weights held by the implementation (ConvImpl::hold_weights, packed once
-// before the timed calls), as the oneDNN primitive and XNNPACK's operator are timed.
+// `held`: the pass with weights held by the implementation (ConvImpl::hold_weights, packed once before the
+// timed calls), as the oneDNN primitives and XNNPACK's operator are timed.
 template <typename T>
 void hold_case_weights(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& operands) {
   const ConvShape s = bench_case.with_batch();
@@ -39,8 +39,12 @@ void run_pass(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& oper
   const ConvShape s = bench_case.with_batch();
   const auto in = std::size_t(s.input_size()), out = std::size_t(s.output_size());
   const auto weights = std::size_t(s.weight_size()), bias = std::size_t(s.out_channels);
-  if (held) {
+  if (held && bench_case.pass == Pass::forward) {
     impl.forward_held(s, operands.input.get(in), operands.output.get(out));
+    return;
+  }
+  if (held && bench_case.pass == Pass::backward_input) {
+    impl.backward_input_held(s, operands.output_grad.get(out), operands.input_grad.get(in));
     return;
   }
   switch (bench_case.pass) {
@@ -61,8 +65,8 @@ void run_pass(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& oper
 
 std::string benchmark_name(const ConvImplInfo& info, const BenchCase& bench_case, int threads, bool held) {
   std::string name = bench_case.name(info.name, "float", threads);
-  const std::string plain = std::string("/") + pass_name(Pass::forward) + "/";
-  if (held) name.replace(name.find(plain), plain.size(), std::string("/") + kHeldPassName + "/");
+  const std::string plain = std::string("/") + pass_name(bench_case.pass) + "/";
+  if (held) name.replace(name.find(plain), plain.size(), std::string("/") + pass_name(bench_case.pass) + "_held/");
   return name;
 }
 
@@ -109,9 +113,9 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
       if (slow_reference && bench_case.batch > 1 && bench_case.flops() > kSlowImplFlopBudget) continue;
       for (int threads : plan.thread_counts) {
         if (threads > 1 && !info.uses_threads) continue;  // it would time the same single-threaded code again
-        // The fast implementations' forward pass also with held weights (the reference would be the same code).
+        // The fast implementations' passes also with held weights (the reference would run the same code).
         for (bool held : {false, true}) {
-          if (held && (slow_reference || bench_case.pass != Pass::forward)) continue;
+          if (held && (slow_reference || !has_held_variant(bench_case.pass))) continue;
           benchmark::RegisterBenchmark(benchmark_name(info, bench_case, threads, held).c_str(), conv_benchmark, &info,
                                        bench_case, threads, &peak, held)
               ->UseRealTime()

@@ -18,9 +18,10 @@ namespace convlab::bench {
 enum class Pass { forward, backward_input, backward_weights };
 inline constexpr Pass kAllPasses[] = {Pass::forward, Pass::backward_input, Pass::backward_weights};
 const char* pass_name(Pass pass);
-// The forward pass timed with weights held by the implementation (ConvImpl::hold_weights): a benchmark
-// name's pass field, not a pass of the plan (peers have no such variant; summarize.py pairs it with them).
-inline constexpr const char* kHeldPassName = "forward_held";
+// A pass timed with weights held by the implementation (ConvImpl::hold_weights: forward_held,
+// backward_input_held): a benchmark name's pass field, not a pass of the plan (summarize.py pairs it with the
+// peers that time theirs with prepacked weights). The weight gradient has none.
+inline bool has_held_variant(Pass pass) { return pass != Pass::backward_weights; }
 
 struct BenchCase {
   const BenchShape* shape = nullptr;

@@ -33,17 +33,18 @@ PEERS = ["onednn", "onednn_fwd_inference", "onednn_fwd_training", "onednn_nchw",
 CONVLAB_BEST_IMPLS = ("simd", "openmp", "im2col")
 # Each peer at its best: the fastest of these benchmark names at either thread count. conv/onednn is already
 # the faster forward prop kind; the separate names count too when a run has them.
-# "held": the peer times its forward pass with weights already in its own layout (a oneDNN primitive with
-# format_tag::any, an XNNPACK operator), so convlab's forward counts with its held weights too
-# (ConvImpl::hold_weights: benchmark pass HELD_PASS), where that is faster. PyTorch's eager conv2d
-# reorders its weights in every call, as convlab's plain forward pass packs them.
+# "held": the peer times its passes with weights already in its own layout (a oneDNN primitive with
+# format_tag::any, an XNNPACK operator), so convlab's count with its held weights too (ConvImpl::hold_weights:
+# benchmark passes HELD_PASSES), where that is faster. PyTorch's eager conv2d reorders its weights in every
+# call, as convlab's plain passes pack them.
 SUITE_PEERS = [
     {"key": "onednn", "label": "oneDNN primitive", "impls": ("onednn", "onednn_fwd_inference", "onednn_fwd_training"),
      "passes": PASSES, "held": True},
     {"key": "torch", "label": "PyTorch", "impls": ("torch",), "passes": PASSES, "held": False},
     {"key": "xnnpack", "label": "XNNPACK", "impls": ("xnnpack",), "passes": ["forward"], "held": True},
 ]
-HELD_PASS = "forward_held"  # convlab's forward pass with weights packed once (hold_weights), per call
+# convlab's passes with weights packed once (hold_weights), per call; the weight gradient has no such variant.
+HELD_PASSES = {"forward": "forward_held", "backward_input": "backward_input_held"}
 # The shape files the geomean targets are judged on.
 TARGET_SUITES = ("mnist", "resnet", "deepbench")
 NO_SUITE = "user"  # plans without a "suite" field (older convlab_bench) hold only built-in shapes
@@ -246,7 +247,7 @@ def geomean(values):
 def best_convlab(run, pass_, shape, batch, threads=2, held=False):
     """convlab's fastest of CONVLAB_BEST_IMPLS for the case at `threads` (an implementation without threads
     with its 1-thread figure); `held`: the forward pass with held weights counts too."""
-    passes = [pass_] + ([HELD_PASS] if held and pass_ == "forward" else [])
+    passes = [pass_] + ([HELD_PASSES[pass_]] if held and pass_ in HELD_PASSES else [])
     rows = [r for p in passes for r in convlab_rows(run, p, shape, threads)
             if r["impl"] in CONVLAB_BEST_IMPLS and r["batch"] == batch]
     return best_row(rows)
@@ -254,7 +255,7 @@ def best_convlab(run, pass_, shape, batch, threads=2, held=False):
 
 def convlab_label(row):
     """convlab's row as the tables name it: implementation, "held" for held weights, thread count."""
-    return f"{row['impl']}{' held' if row['pass'] == HELD_PASS else ''} ({row['threads']}t)"
+    return f"{row['impl']}{' held' if row['pass'] in HELD_PASSES.values() else ''} ({row['threads']}t)"
 
 
 def best_peer(run, impls, pass_, shape, batch):
@@ -472,9 +473,9 @@ def suite_markdown(run, comparison, chart_notes):
                "figure at 1 or 2 threads (the oneDNN primitive: the faster forward prop kind; PyTorch: the faster "
                "of NCHW and channels_last; XNNPACK: NHWC, forward only). Ratios are images/s over images/s; a "
                "geomean over the shapes with both figures. The oneDNN primitive and XNNPACK's operator keep their "
-               "weights in their own layout between calls: against them convlab's forward pass counts with held "
-               "weights too (`hold_weights`, packed once; column \"held best\"), against PyTorch, which reorders "
-               "its weights in every call, without.")
+               "weights in their own layout between calls: against them convlab's forward pass and input gradient "
+               "count with held weights too (`hold_weights`, packed once; column \"held best\"), against PyTorch, "
+               "which reorders its weights in every call, without.")
     out.append("")
     if not comparison or not any(comparison.values()):
         return out + ["No plan in this run: not measured.", ""]
@@ -504,7 +505,7 @@ def suite_markdown(run, comparison, chart_notes):
         out += [table(header, rows), ""]
         for suite, data in suites.items():
             out += [f"#### {pass_}, {suite}", ""]
-            held_column = pass_ == "forward" and any(r["pass"] == HELD_PASS for r in run.conv)
+            held_column = pass_ in HELD_PASSES and any(r["pass"] == HELD_PASSES[pass_] for r in run.conv)
             header = ["shape", "batch", "GFLOP/call", "convlab best", "GFLOP/s"]
             if held_column:
                 header += ["held best", "GFLOP/s"]

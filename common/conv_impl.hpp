@@ -9,11 +9,12 @@
 // training loop does not fault in fresh pages every step); use one object per thread of control.
 //
 // Inference: hold_weights(shape, w, b) keeps the implementation's own copy of a layer's weights and bias,
-// in the layout its forward kernels read, and forward_held(shape, x, y) then runs forward with them,
-// bitwise the same as forward(shape, x, w, b, y). The layout change (packing) that every forward call
-// otherwise repeats happens once; oneDNN's primitives and XNNPACK's operators keep their weights the
-// same way. The held copy ignores later changes to `w`; forward_held's shape may differ from the held one
-// only in its batch.
+// in the layout its kernels read: forward_held(shape, x, y) is then bitwise forward(shape, x, w, b, y), and
+// backward_input_held(shape, dy, dx) bitwise backward_input(shape, dy, w, dx) (gradients with respect to
+// the input of a frozen layer: saliency maps, adversarial examples). The layout change (packing) that every
+// call otherwise repeats happens once per hold (for the input gradient, at its first held call); oneDNN's
+// primitives and XNNPACK's operators keep their weights the same way. The held copy ignores later changes
+// to `w`; the shape of a held call may differ from the held one only in its batch.
 #pragma once
 
 #include <algorithm>
@@ -51,6 +52,8 @@ class ConvImpl {
   // Throws ConvShapeError when no weights of this type are held or the layer differs from the held one.
   virtual void forward_held(const ConvShape& shape, const float* input, float* output) = 0;
   virtual void forward_held(const ConvShape& shape, const double* input, double* output) = 0;
+  virtual void backward_input_held(const ConvShape& shape, const float* output_grad, float* input_grad) = 0;
+  virtual void backward_input_held(const ConvShape& shape, const double* output_grad, double* input_grad) = 0;
 
   // Bytes of scratch memory the implementation needs for `shape` beyond inputs and outputs (im2col's
   // column matrix, for instance); reported by the benchmarks.
@@ -65,6 +68,7 @@ class ConvImpl {
 // defining (hiding the defaults below):
 //   template <typename T> void prepare_held_typed(const ConvShape&, const T* w, const T* b);  // after each hold
 //   template <typename T> void forward_held_typed(const ConvShape&, const T* x, const T* w, const T* b, T* y);
+//   template <typename T> void backward_input_held_typed(const ConvShape&, const T* dy, const T* w, T* dx);
 // (w and b: the plain copy; b null when no bias was held).
 template <typename Derived>
 class ConvImplFromTemplates : public ConvImpl {
@@ -73,12 +77,22 @@ class ConvImplFromTemplates : public ConvImpl {
   void hold_weights(const ConvShape& s, const double* w, const double* b) final { hold<double>(s, w, b); }
   void forward_held(const ConvShape& s, const float* x, float* y) final { run_held<float>(s, x, y); }
   void forward_held(const ConvShape& s, const double* x, double* y) final { run_held<double>(s, x, y); }
+  void backward_input_held(const ConvShape& s, const float* dy, float* dx) final {
+    run_held_backward_input<float>(s, dy, dx);
+  }
+  void backward_input_held(const ConvShape& s, const double* dy, double* dx) final {
+    run_held_backward_input<double>(s, dy, dx);
+  }
 
   template <typename T>
   void prepare_held_typed(const ConvShape&, const T*, const T*) {}
   template <typename T>
   void forward_held_typed(const ConvShape& s, const T* x, const T* w, const T* b, T* y) {
     self().template forward_typed<T>(s, x, w, b, y);
+  }
+  template <typename T>
+  void backward_input_held_typed(const ConvShape& s, const T* dy, const T* w, T* dx) {
+    self().template backward_input_typed<T>(s, dy, w, dx);
   }
 
   void forward(const ConvShape& s, const float* x, const float* w, const float* b, float* y) final {
@@ -137,15 +151,25 @@ class ConvImplFromTemplates : public ConvImpl {
     h.shape = layer_of(s);
   }
   template <typename T>
-  void run_held(const ConvShape& s, const T* x, T* y) {
+  Held<T>& held_for(const ConvShape& s, const char* call) {
     s.validate();
     Held<T>& h = held<T>();
-    if (!h.shape) throw ConvShapeError("forward_held: no weights of this type are held (call hold_weights first)");
+    if (!h.shape) throw ConvShapeError(std::string(call) + ": no weights of this type are held (call hold_weights first)");
     if (!(layer_of(s) == *h.shape)) {
-      throw ConvShapeError("forward_held: layer " + s.describe() + " differs from the held weights' layer " +
+      throw ConvShapeError(std::string(call) + ": layer " + s.describe() + " differs from the held weights' layer " +
                            h.shape->describe() + " in more than its batch");
     }
+    return h;
+  }
+  template <typename T>
+  void run_held(const ConvShape& s, const T* x, T* y) {
+    Held<T>& h = held_for<T>(s, "forward_held");
     self().template forward_held_typed<T>(s, x, h.weights.data(), h.has_bias ? h.bias.data() : nullptr, y);
+  }
+  template <typename T>
+  void run_held_backward_input(const ConvShape& s, const T* dy, T* dx) {
+    Held<T>& h = held_for<T>(s, "backward_input_held");
+    self().template backward_input_held_typed<T>(s, dy, h.weights.data(), dx);
   }
 
   Held<float> held_f32_;

@@ -116,10 +116,12 @@ Results<T> run_with_threads(ConvImpl& impl, const ConvShape& s, const Tensors<T>
   return r;
 }
 
-// forward_held after hold_weights on the layer at batch 1 (so the batch may differ from the hold's), into a
-// NaN-filled output; the caller's weights are overwritten with NaN after the hold, which must not reach it.
+// forward_held (or backward_input_held) after hold_weights on the layer at batch 1 (so the batch may differ
+// from the hold's), into a NaN-filled output; the caller's weights are overwritten with NaN after the hold,
+// which must not reach it.
 template <typename T>
-std::vector<T> run_held_forward(ConvImpl& impl, const ConvShape& s, const Tensors<T>& t, int threads, bool with_bias) {
+std::vector<T> run_held(ConvImpl& impl, const ConvShape& s, const Tensors<T>& t, int threads, bool with_bias,
+                        bool input_gradient = false) {
   const int previous = omp_get_max_threads();
   omp_set_num_threads(threads);
   ConvShape layer = s;
@@ -128,10 +130,12 @@ std::vector<T> run_held_forward(ConvImpl& impl, const ConvShape& s, const Tensor
   impl.hold_weights(layer, weights.data(), with_bias ? bias.data() : nullptr);
   std::fill(weights.begin(), weights.end(), std::numeric_limits<T>::quiet_NaN());
   std::fill(bias.begin(), bias.end(), std::numeric_limits<T>::quiet_NaN());
-  std::vector<T> y = nan_filled<T>(s).y;
-  impl.forward_held(s, t.x.data(), y.data());
+  const Results<T> empty = nan_filled<T>(s);
+  std::vector<T> out = input_gradient ? empty.dx : empty.y;
+  if (input_gradient) impl.backward_input_held(s, t.dy.data(), out.data());
+  else impl.forward_held(s, t.x.data(), out.data());
   omp_set_num_threads(previous);
-  return y;
+  return out;
 }
 
 std::string multi_index(std::size_t flat, const std::vector<Index>& extents) {
@@ -259,13 +263,16 @@ void check_type(const ConvShape& s, std::uint32_t seed, const std::vector<const 
       CHECK(bitwise_mismatches("backward_input dx, 1 vs 2 threads", one.dx, two.dx, e.x) == "");
       CHECK(bitwise_mismatches("backward_weights dw, 1 vs 2 threads", one.dw, two.dw, e.w) == "");
       CHECK(bitwise_mismatches("backward_weights db, 1 vs 2 threads", one.db, two.db, e.b) == "");
-      // Held weights (inference): bitwise the plain forward pass's, with and without bias.
-      CHECK(bitwise_mismatches("forward_held y, 1 thread", run_held_forward(impl, s, t, 1, true), one.y, e.y) == "");
-      CHECK(bitwise_mismatches("forward_held y, 2 threads", run_held_forward(impl, s, t, 2, true), two.y, e.y) == "");
+      // Held weights (inference, frozen layers): bitwise the plain passes', with and without bias.
+      CHECK(bitwise_mismatches("forward_held y, 1 thread", run_held(impl, s, t, 1, true), one.y, e.y) == "");
+      CHECK(bitwise_mismatches("forward_held y, 2 threads", run_held(impl, s, t, 2, true), two.y, e.y) == "");
       std::vector<T> unbiased = nan_filled<T>(s).y;
       impl.forward(s, t.x.data(), t.w.data(), nullptr, unbiased.data());
-      CHECK(bitwise_mismatches("forward_held y without bias", run_held_forward(impl, s, t, 2, false), unbiased, e.y) ==
+      CHECK(bitwise_mismatches("forward_held y without bias", run_held(impl, s, t, 2, false), unbiased, e.y) == "");
+      CHECK(bitwise_mismatches("backward_input_held dx, 1 thread", run_held(impl, s, t, 1, true, true), one.dx, e.x) ==
             "");
+      CHECK(bitwise_mismatches("backward_input_held dx, 2 threads", run_held(impl, s, t, 2, false, true), two.dx,
+                               e.x) == "");
       const ConvImplInfo::ReferenceOrder& order = info->reference_order;
       if (order.forward) CHECK(bitwise_mismatches("forward y vs naive's order", two.y, want.y, e.y) == "");
       if (order.backward_input) {

@@ -55,6 +55,9 @@ inline void check_openmp_matches_simd_on_any_thread_count(const ConvShape& s, st
       std::vector<float> held(std::size_t(s.output_size()), std::numeric_limits<float>::quiet_NaN());
       openmp.forward_held(s, x.data(), held.data());
       CHECK(held == reference.y);
+      std::vector<float> held_dx(std::size_t(s.input_size()), std::numeric_limits<float>::quiet_NaN());
+      openmp.backward_input_held(s, dy.data(), held_dx.data());
+      CHECK(held_dx == reference.dx);
     }
     omp_set_num_threads(previous);
   }

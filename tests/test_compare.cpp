@@ -119,6 +119,12 @@ class LosesBiasGradient final : public convlab::ConvImpl {
   }
   void forward_held(const convlab::ConvShape& s, const float* x, float* y) override { inner_->forward_held(s, x, y); }
   void forward_held(const convlab::ConvShape& s, const double* x, double* y) override { inner_->forward_held(s, x, y); }
+  void backward_input_held(const convlab::ConvShape& s, const float* dy, float* dx) override {
+    inner_->backward_input_held(s, dy, dx);
+  }
+  void backward_input_held(const convlab::ConvShape& s, const double* dy, double* dx) override {
+    inner_->backward_input_held(s, dy, dx);
+  }
 
  private:
   std::unique_ptr<convlab::ConvImpl> inner_ = convlab::make_conv_impl("simd");

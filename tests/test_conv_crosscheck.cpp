@@ -140,7 +140,7 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
   }
 }
 
-TEST_CASE("crosscheck: forward_held refuses a layer other than the held one, or none held", "[crosscheck]") {
+TEST_CASE("crosscheck: held calls refuse a layer other than the held one, or none held", "[crosscheck]") {
   const convlab::ConvShape layer = ConvTester().batch(1).in_channels(3).out_channels(4).image(8).window(3).padding(1).shape();
   for (const convlab::ConvImplInfo& info : convlab::conv_implementations()) {
     INFO(info.name);
@@ -148,6 +148,7 @@ TEST_CASE("crosscheck: forward_held refuses a layer other than the held one, or 
     std::vector<float> x(std::size_t(layer.input_size()), 1.0f), w(std::size_t(layer.weight_size()), 1.0f);
     std::vector<float> y(std::size_t(layer.output_size()) * 2);
     CHECK_THROWS_WITH(impl->forward_held(layer, x.data(), y.data()), Catch::Contains("no weights"));
+    CHECK_THROWS_WITH(impl->backward_input_held(layer, y.data(), x.data()), Catch::Contains("backward_input_held"));
     impl->hold_weights(layer, w.data(), nullptr);
     convlab::ConvShape wider = layer;
     wider.out_channels = 5;

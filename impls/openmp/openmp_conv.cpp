@@ -132,7 +132,7 @@ void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weig
 template <typename T>
 void OpenmpConv::prepare_held_typed(const ConvShape& s, const T* weights, const T* bias) {
   simd::BlockedScratch<T>& scratch = blocked_scratch<T>();
-  scratch.held_packed = false;
+  scratch.held_packed = scratch.held_input_packed = false;  // the input gradient's: at its first held call
   if (simd::choose_kernel_family(s, simd::ConvPass::forward, kernels_->get<T>().lanes) == simd::KernelFamily::blocked) {
     simd::blocked_hold_forward_weights(blocked_->get<T>(), s, weights, bias, scratch, blocked_threads(s.forward_flops()));
     scratch.held_packed = true;
@@ -148,6 +148,21 @@ void OpenmpConv::forward_held_typed(const ConvShape& s, const T* input, const T*
     return;
   }
   forward_typed(s, input, weights, bias, output);
+}
+
+template <typename T>
+void OpenmpConv::backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
+  simd::BlockedScratch<T>& scratch = blocked_scratch<T>();
+  if (simd::choose_kernel_family(s, simd::ConvPass::backward_input, kernels_->get<T>().lanes) ==
+      simd::KernelFamily::blocked) {
+    if (!scratch.held_input_packed) {
+      simd::blocked_hold_input_weights(blocked_->get<T>(), s, weights, scratch, blocked_threads(s.backward_input_flops()));
+      scratch.held_input_packed = true;
+    }
+    simd::blocked_backward_input(blocked_->get<T>(), s, output_grad, weights, input_grad, scratch, blocked_threads(s.backward_input_flops()), scratch.held_input.data());
+    return;
+  }
+  backward_input_typed(s, output_grad, weights, input_grad);
 }
 
 template <typename T>
@@ -248,6 +263,8 @@ template void OpenmpConv::prepare_held_typed<double>(const ConvShape&, const dou
 template void OpenmpConv::forward_held_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void OpenmpConv::forward_held_typed<double>(const ConvShape&, const double*, const double*, const double*,
                                                  double*);
+template void OpenmpConv::backward_input_held_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void OpenmpConv::backward_input_held_typed<double>(const ConvShape&, const double*, const double*, double*);
 template void OpenmpConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void OpenmpConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
                                                 double*);

@@ -51,11 +51,13 @@ class OpenmpConv final : public ConvImplFromTemplates<OpenmpConv> {
 
   template <typename T>
   void forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output);
-  // Held weights (ConvImpl::hold_weights): packed once when the forward pass runs the blocked kernels.
+  // Held weights (ConvImpl::hold_weights): packed once for each pass that runs the blocked kernels.
   template <typename T>
   void prepare_held_typed(const ConvShape& s, const T* weights, const T* bias);
   template <typename T>
   void forward_held_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output);
+  template <typename T>
+  void backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad);
   template <typename T>
   void backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad);
   template <typename T>

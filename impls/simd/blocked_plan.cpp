@@ -588,11 +588,12 @@ void blocked_hold_forward_weights(const BlockedKernels<T>& kernels, const ConvSh
 
 template <typename T>
 void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s, const T* output_grad,
-                            const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads) {
+                            const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads,
+                            const T* prepacked) {
   const BlockedBackwardInput& plan = scratch.backward_input.get(s, kernels, threads);
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
-      plan, s.batch, threads, scratch, plan.clears(), nullptr,
+      plan, s.batch, threads, scratch, plan.clears(), prepacked,
       [&](Index piece, T* packed) { plan.pack_piece(kernels, weights, piece, packed); },
       [&](Index n, Index part, Index parts) { plan.clear_image(input_grad, n, part, parts); },
       [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
@@ -600,6 +601,16 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
         plan.run(kernels, source, packed, input_grad, n, unit, sums);
       });
+}
+
+template <typename T>
+void blocked_hold_input_weights(const BlockedKernels<T>& kernels, const ConvShape& s, const T* weights,
+                                BlockedScratch<T>& scratch, int threads) {
+  const BlockedBackwardInput& plan = scratch.backward_input.get(s, kernels, threads);
+  scratch.held_input.resize(std::size_t(plan.packed_elements()));
+  T* packed = scratch.held_input.data();
+  for_each_index(plan.pieces(), parallel_pack(plan.packed_elements(), threads), threads,
+                 [&](Index piece, Index) { plan.pack_piece(kernels, weights, piece, packed); });
 }
 
 template <typename T>
@@ -745,7 +756,9 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   template void blocked_hold_forward_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, \
                                                 BlockedScratch<T>&, int);                                     \
   template void blocked_backward_input<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, T*,  \
-                                          BlockedScratch<T>&, int);                                           \
+                                          BlockedScratch<T>&, int, const T*);                                 \
+  template void blocked_hold_input_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*,            \
+                                              BlockedScratch<T>&, int);                                       \
   template void blocked_backward_weights<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*,    \
                                             T*, T*, BlockedScratch<T>&, int);
 CONVLAB_BLOCKED_INSTANTIATE(float)

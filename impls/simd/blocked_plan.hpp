@@ -182,6 +182,8 @@ struct BlockedScratch {
   AlignedBuffer<T> sums;      // per thread: a band's sums between tap blocks (TileJob::partial_sums)
   AlignedBuffer<T> held;      // the forward pass's weights packed once (blocked_hold_forward_weights)
   bool held_packed = false;   // whether `held` holds the weights forward_held runs with
+  AlignedBuffer<T> held_input;    // the input gradient's weights packed once (blocked_hold_input_weights)
+  bool held_input_packed = false;
   CachedPlan<BlockedForward> forward;
   CachedPlan<BlockedBackwardInput> backward_input;
   CachedPlan<BlockedBackwardWeights> backward_weights;
@@ -200,7 +202,12 @@ void blocked_hold_forward_weights(const BlockedKernels<T>& kernels, const ConvSh
                                   const T* bias, BlockedScratch<T>& scratch, int threads);
 template <typename T>
 void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* output_grad,
-                            const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads);
+                            const T* weights, T* input_grad, BlockedScratch<T>& scratch, int threads,
+                            const T* prepacked = nullptr);
+// The same for the input gradient's weights, into scratch.held_input.
+template <typename T>
+void blocked_hold_input_weights(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* weights,
+                                BlockedScratch<T>& scratch, int threads);
 template <typename T>
 void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape& shape, const T* input,
                               const T* output_grad, T* weight_grad, T* bias_grad, BlockedScratch<T>& scratch,

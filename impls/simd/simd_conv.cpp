@@ -49,7 +49,7 @@ void SimdConv::forward_typed(const ConvShape& s, const T* input, const T* weight
 template <typename T>
 void SimdConv::prepare_held_typed(const ConvShape& s, const T* weights, const T* bias) {
   BlockedScratch<T>& scratch = blocked_scratch<T>();
-  scratch.held_packed = false;
+  scratch.held_packed = scratch.held_input_packed = false;  // the input gradient's: at its first held call
   if (choose_kernel_family(s, ConvPass::forward, kernels_->get<T>().lanes) == KernelFamily::blocked) {
     blocked_hold_forward_weights(blocked_->get<T>(), s, weights, bias, scratch, 1);
     scratch.held_packed = true;
@@ -65,6 +65,20 @@ void SimdConv::forward_held_typed(const ConvShape& s, const T* input, const T* w
     return;
   }
   forward_typed(s, input, weights, bias, output);
+}
+
+template <typename T>
+void SimdConv::backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
+  BlockedScratch<T>& scratch = blocked_scratch<T>();
+  if (choose_kernel_family(s, ConvPass::backward_input, kernels_->get<T>().lanes) == KernelFamily::blocked) {
+    if (!scratch.held_input_packed) {
+      blocked_hold_input_weights(blocked_->get<T>(), s, weights, scratch, 1);
+      scratch.held_input_packed = true;
+    }
+    blocked_backward_input(blocked_->get<T>(), s, output_grad, weights, input_grad, scratch, 1, scratch.held_input.data());
+    return;
+  }
+  backward_input_typed(s, output_grad, weights, input_grad);
 }
 
 template <typename T>
@@ -132,6 +146,8 @@ template void SimdConv::prepare_held_typed<double>(const ConvShape&, const doubl
 template void SimdConv::forward_held_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void SimdConv::forward_held_typed<double>(const ConvShape&, const double*, const double*, const double*,
                                                  double*);
+template void SimdConv::backward_input_held_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void SimdConv::backward_input_held_typed<double>(const ConvShape&, const double*, const double*, double*);
 template void SimdConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void SimdConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
                                               double*);
