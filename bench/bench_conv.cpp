@@ -113,9 +113,9 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
       if (slow_reference && bench_case.batch > 1 && bench_case.flops() > kSlowImplFlopBudget) continue;
       for (int threads : plan.thread_counts) {
         if (threads > 1 && !info.uses_threads) continue;  // it would time the same single-threaded code again
-        // The fast implementations' passes also with held weights (the reference would run the same code).
+        // Passes also with held weights where the implementation packs them (others would time the same code).
         for (bool held : {false, true}) {
-          if (held && (slow_reference || !has_held_variant(bench_case.pass))) continue;
+          if (held && (!info.packs_held_weights || !has_held_variant(bench_case.pass))) continue;
           benchmark::RegisterBenchmark(benchmark_name(info, bench_case, threads, held).c_str(), conv_benchmark, &info,
                                        bench_case, threads, &peak, held)
               ->UseRealTime()

@@ -293,7 +293,7 @@ ConvImplInfo openmp_conv_info() {
   }
   return {"openmp",
           "OpenMP-tiled: simd's kernels over cache-sized image x channel x row tiles on all cores (runs " + arch + ")",
-          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }, order};
+          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }, order, true};
 }
 
 }  // namespace convlab

@@ -184,7 +184,7 @@ ConvImplInfo simd_conv_info() {
   return {"simd",
           "xsimd direct convolution, register-blocked along output rows or along channels (chosen per pass and "
           "shape), runtime dispatch (runs " + arch + ")",
-          flags, false, [] { return std::make_unique<simd::SimdConv>(); }, order};
+          flags, false, [] { return std::make_unique<simd::SimdConv>(); }, order, true};
 }
 
 }  // namespace convlab
