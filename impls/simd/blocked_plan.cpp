@@ -30,14 +30,24 @@ constexpr Index kGradBandBytes = Index(256) << 10;
 
 // Cuts `count` items into bands of whole tiles: one band per thread's worth of work when the other
 // dimensions (`other_units`) cannot keep `threads` busy several times over, else one band; never more
-// than `max_count` items. Every band of a unit whose weights outgrow L2 (`weights_stream`) reads all of
-// them again from L3: then only as many bands as the threads need, not several per thread for balance.
+// than `max_count` items, and with few units in all, a number of them the threads share evenly. Every band
+// of a unit whose weights outgrow L2 (`weights_stream`) reads all of them again from L3: then only as many
+// bands as the threads need, not several per thread for balance.
 Index band_size(Index count, Index tile, Index other_units, int threads, Index max_count, bool weights_stream) {
   const Index tiles = ceil_div(count, tile);
   const Index units_wanted = (weights_stream ? Index(1) : Index(4)) * threads;
   const Index by_threads = ceil_div(units_wanted, std::max<Index>(other_units, 1));
   const Index by_size = ceil_div(count, std::max(tile, max_count / tile * tile));
-  const Index wanted = std::clamp<Index>(std::max(by_threads, by_size), 1, tiles);
+  Index wanted = std::clamp<Index>(std::max(by_threads, by_size), 1, tiles);
+  // Few units in all: a count the threads share evenly (three bands on two threads keep one idle for a third
+  // of the call).
+  const Index others = std::max<Index>(other_units, 1);
+  const auto bands_for = [&](Index w) { return ceil_div(tiles, ceil_div(tiles, w)); };
+  while (wanted < tiles) {
+    const Index units = others * bands_for(wanted);
+    if (units >= Index(4) * threads || units % threads == 0) break;
+    ++wanted;
+  }
   return ceil_div(tiles, wanted) * tile;
 }
 
