@@ -113,9 +113,12 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
       if (slow_reference && bench_case.batch > 1 && bench_case.flops() > kSlowImplFlopBudget) continue;
       for (int threads : plan.thread_counts) {
         if (threads > 1 && !info.uses_threads) continue;  // it would time the same single-threaded code again
-        // Passes also with held weights where the implementation packs them (others would time the same code).
+        // Passes also with held weights where the implementation packs them for this layer (elsewhere a held
+        // call runs the plain pass: timing it again would only add a second sample of the same code).
+        const ConvImpl::HeldPacking packing = impl_instance(info).held_packing(bench_case.with_batch());
+        const bool packs = bench_case.pass == Pass::forward ? packing.forward : packing.backward_input;
         for (bool held : {false, true}) {
-          if (held && (!info.packs_held_weights || !has_held_variant(bench_case.pass))) continue;
+          if (held && (slow_reference || !has_held_variant(bench_case.pass) || !packs)) continue;
           benchmark::RegisterBenchmark(benchmark_name(info, bench_case, threads, held).c_str(), conv_benchmark, &info,
                                        bench_case, threads, &peak, held)
               ->UseRealTime()

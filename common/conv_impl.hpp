@@ -55,6 +55,13 @@ class ConvImpl {
   virtual void backward_input_held(const ConvShape& shape, const float* output_grad, float* input_grad) = 0;
   virtual void backward_input_held(const ConvShape& shape, const double* output_grad, double* input_grad) = 0;
 
+  // Which held calls of `shape` skip work that the plain ones do (weights kept packed for that pass); the
+  // others run the plain pass on the held copy. The benchmarks time held calls only where they differ.
+  struct HeldPacking {
+    bool forward = false, backward_input = false;
+  };
+  virtual HeldPacking held_packing(const ConvShape& /*shape*/) const { return {}; }
+
   // Bytes of scratch memory the implementation needs for `shape` beyond inputs and outputs (im2col's
   // column matrix, for instance); reported by the benchmarks.
   virtual std::size_t workspace_bytes(const ConvShape& /*shape*/, std::size_t /*element_size*/) const { return 0; }

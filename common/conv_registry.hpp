@@ -23,9 +23,6 @@ struct ConvImplInfo {
     bool forward = false, backward_input = false, weight_gradient = false, bias_gradient = false;
   };
   ReferenceOrder reference_order{};
-  // Whether hold_weights keeps weights in a layout of its own (packed once), so that held calls skip work
-  // plain ones do; otherwise they run the plain passes on a copy (the benchmarks then skip them).
-  bool packs_held_weights = false;
 };
 
 const std::vector<ConvImplInfo>& conv_implementations();

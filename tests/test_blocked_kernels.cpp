@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/conv_registry.hpp"
 #include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_conv.hpp"
@@ -217,5 +218,19 @@ TEST_CASE("blocked kernels: the weight transpose of every arch, every block edge
     INFO("arch " << convlab::simd::arch_name(arch));
     check_transpose(convlab::simd::blocked_table(arch).f32);
     check_transpose(convlab::simd::blocked_table(arch).f64);
+  }
+}
+
+TEST_CASE("blocked kernels: held weights are packed exactly for the passes the blocked family runs",
+          "[simd][blocked]") {
+  const ConvShape s = make_shape(2, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2);
+  for (KernelFamily family : {KernelFamily::blocked, KernelFamily::planes}) {
+    const FamilyGuard guard(family);
+    const bool blocked = family == KernelFamily::blocked;
+    for (const auto& impl : {convlab::make_conv_impl("simd"), convlab::make_conv_impl("openmp")}) {
+      CHECK(impl->held_packing(s).forward == blocked);
+      CHECK(impl->held_packing(s).backward_input == blocked);
+    }
+    CHECK_FALSE(convlab::make_conv_impl("im2col")->held_packing(s).forward);
   }
 }

@@ -232,6 +232,13 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   simd::sum_weight_grad_chunks(s, partial, weight_grad, bias_grad);
 }
 
+ConvImpl::HeldPacking OpenmpConv::held_packing(const ConvShape& s) const {
+  // Held weights are packed for the passes that run the blocked kernels (float and double alike).
+  const Index lanes = kernels_->f32.lanes;
+  return {simd::choose_kernel_family(s, simd::ConvPass::forward, lanes) == simd::KernelFamily::blocked,
+          simd::choose_kernel_family(s, simd::ConvPass::backward_input, lanes) == simd::KernelFamily::blocked};
+}
+
 std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
   // Only the family each pass runs counts (see SimdConv::workspace_bytes); the planes family's buffers are
   // per thread, its weight-gradient chunk sums shared.
@@ -293,7 +300,7 @@ ConvImplInfo openmp_conv_info() {
   }
   return {"openmp",
           "OpenMP-tiled: simd's kernels over cache-sized image x channel x row tiles on all cores (runs " + arch + ")",
-          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }, order, true};
+          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }, order};
 }
 
 }  // namespace convlab

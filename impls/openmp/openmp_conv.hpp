@@ -65,6 +65,7 @@ class OpenmpConv final : public ConvImplFromTemplates<OpenmpConv> {
                               T* bias_grad);
 
   std::size_t workspace_bytes(const ConvShape& shape, std::size_t element_size) const override;
+  HeldPacking held_packing(const ConvShape& shape) const override;
 
  private:
   template <typename T>

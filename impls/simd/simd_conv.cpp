@@ -119,6 +119,13 @@ void SimdConv::backward_weights_typed(const ConvShape& s, const T* input, const 
   sum_weight_grad_chunks(s, partials.data(), weight_grad, bias_grad);
 }
 
+ConvImpl::HeldPacking SimdConv::held_packing(const ConvShape& s) const {
+  // Held weights are packed for the passes that run the blocked kernels (float and double alike).
+  const Index lanes = kernels_->f32.lanes;
+  return {choose_kernel_family(s, ConvPass::forward, lanes) == KernelFamily::blocked,
+          choose_kernel_family(s, ConvPass::backward_input, lanes) == KernelFamily::blocked};
+}
+
 std::size_t SimdConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
   // Only the family each pass runs counts (the planes weight gradient of a wide layer would need hundreds of
   // MiB of per-lane sums that the blocked one, chosen there, never allocates).
@@ -184,7 +191,7 @@ ConvImplInfo simd_conv_info() {
   return {"simd",
           "xsimd direct convolution, register-blocked along output rows or along channels (chosen per pass and "
           "shape), runtime dispatch (runs " + arch + ")",
-          flags, false, [] { return std::make_unique<simd::SimdConv>(); }, order, true};
+          flags, false, [] { return std::make_unique<simd::SimdConv>(); }, order};
 }
 
 }  // namespace convlab
