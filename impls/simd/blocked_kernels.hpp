@@ -54,7 +54,8 @@ struct WeightTileJob {
   Index taps = 0;                       // taps of this job; the kernel walks them T at a time
   const T* output_grad = nullptr;       // channel-blocked: [vector][pixel][L]
   Index vector_stride = 0;
-  T* partial = nullptr;                 // [tap][V*L], accumulated into
+  T* partial = nullptr;                 // [tap][V*L], accumulated into (or, with `start`, overwritten)
+  bool start = false;                   // the sums start here: partial is not read (saves zeroing it first)
 };
 
 template <typename T>

@@ -171,7 +171,7 @@ struct Blocked {
       for (int k = 0; k < K; ++k)
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v)
-          acc[k][v] = k < valid ? Vec::load_unaligned(partial + k * kGroup + v * kLanes) : Vec(T(0));
+          acc[k][v] = k < valid && !job.start ? Vec::load_unaligned(partial + k * kGroup + v * kLanes) : Vec(T(0));
       const T* grad = job.output_grad;
       for (Index p = 0; p < job.pixels; ++p, grad += kLanes) {
         const T* source = job.source + job.pixel_source[p];

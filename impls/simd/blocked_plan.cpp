@@ -85,20 +85,23 @@ void run_tap_blocks(void (*tiles)(const TileJob<T>&, Index, Index), TileJob<T> j
 }
 
 // One image's channels copied into a zero border: `top`/`left` zero rows/columns before each plane.
+// Rows of a small image are a few dozen bytes: three library calls per row (fill, copy, fill) cost more than
+// the copy, so each padded row is written by one inline loop (kept from being turned back into calls).
 template <typename T>
-void copy_with_border(const T* source, Index channels, Index rows, Index cols, Index top, Index left,
-                      Index padded_rows, Index padded_cols, T* dest) {
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) void copy_with_border(
+    const T* source, Index channels, Index rows, Index cols, Index top, Index left, Index padded_rows,
+    Index padded_cols, T* dest) {
+  const Index right = left + cols;
   for (Index c = 0; c < channels; ++c) {
     const T* in = source + c * rows * cols;
     T* out = dest + c * padded_rows * padded_cols;
-    std::fill(out, out + top * padded_cols, T(0));
+    for (Index e = 0; e < top * padded_cols; ++e) out[e] = T(0);
     for (Index r = 0; r < rows; ++r) {
       T* row = out + (top + r) * padded_cols;
-      std::fill(row, row + left, T(0));
-      std::memcpy(row + left, in + r * cols, std::size_t(cols) * sizeof(T));
-      std::fill(row + left + cols, row + padded_cols, T(0));
+      const T* from = in + r * cols;
+      for (Index j = 0; j < padded_cols; ++j) row[j] = j >= left && j < right ? from[j - left] : T(0);
     }
-    std::fill(out + (top + rows) * padded_cols, out + padded_rows * padded_cols, T(0));
+    for (Index e = (top + rows) * padded_cols; e < padded_rows * padded_cols; ++e) out[e] = T(0);
   }
 }
 
@@ -358,7 +361,7 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   taps_ = Index(windows_.tap_offsets().size());
   // Chunks depend on the shape alone (never on the thread count), and so does the order of every sum; at
   // most 16, and fewer when the per-chunk sums of a large layer would exceed 4 Mi elements in all.
-  chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 22) / chunk_elements()));
+  chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 20) / chunk_elements()));
   const Index tile = taps_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(chunks_, threads) ? Index(4) * threads : chunks_ * groups_.count();
   band_taps_ = band_size(taps_, tile, other_units, threads, taps_, false);
@@ -398,7 +401,6 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
   T* chunk_sums = partials + chunk * chunk_elements();
   T* sums = chunk_sums + groups_.first_channel(g) * taps_ + tap_begin * width;
   const bool first_image = n == chunk_begin(chunk);
-  if (first_image) std::fill(sums, sums + (tap_end - tap_begin) * width, T(0));
   const T* blocked = slot + windows_.slot_elements() + groups_.first_vector(g) * pixels_ * lanes;
   WeightTileJob<T> job;
   job.source = windows_.slot_elements() ? slot : input + n * s.in_channels * s.in_height * s.in_width;
@@ -414,6 +416,7 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
     job.pixel_source = windows_.pixel_source() + p;
     job.pixels = std::min(band_pixels, pixels_ - p);
     job.output_grad = blocked + p * lanes;
+    job.start = first_image && p == 0;
     kernels.weight_tiles[groups_.group_vectors(g) - 1](job);
   }
   if (band != 0) return;
@@ -444,10 +447,14 @@ void BlockedBackwardWeights::finish(const BlockedKernels<T>& kernels, T* partial
       for (Index e = e0; e < e1; ++e) total[e] += partial[e];
     }
   });
-  for_each_index(groups_.count(), parallel, threads, [&](Index g, Index) {
+  // Unpacked in spans of taps, so that a layer of one channel group still keeps both cores busy.
+  constexpr Index kTapSpan = 1024;
+  const Index spans = ceil_div(taps_, kTapSpan);
+  for_each_index(groups_.count() * spans, parallel, threads, [&](Index job, Index) {
+    const Index g = job / spans, t0 = job % spans * kTapSpan, t1 = std::min(taps_, t0 + kTapSpan);
     const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-    kernels.transpose(total + first * taps_, width, taps_, groups_.group_channels(g), weight_grad + first * taps_,
-                      taps_);
+    kernels.transpose(total + first * taps_ + t0 * width, width, t1 - t0, groups_.group_channels(g),
+                      weight_grad + first * taps_ + t0, taps_);
   });
   if (bias_grad) {
     const T* bias = total + groups_.padded_channels() * taps_;
