@@ -90,6 +90,9 @@ struct Blocked {
       // A short last tile repeats its last pixel: computed, never stored.
 #pragma GCC unroll 8
       for (int j = 0; j < P; ++j) source[j] = job.source + job.pixel_source[p0 + std::min<Index>(j, valid - 1)];
+      // Each tap also prefetches its line for the tile after next: a tile's taps read one line per channel and
+      // window row, far apart, which the hardware prefetchers do not follow when an image streams from memory.
+      const T* ahead = job.source + job.pixel_source[std::min<Index>(p0 + 2 * P, end - 1)];
       Vec acc[P][V];
       T* partial = job.partial_sums ? job.partial_sums + (p0 - begin) * kGroup : nullptr;
       const bool resume = partial && !job.first_block;
@@ -101,6 +104,7 @@ struct Blocked {
       const T* w = job.packed_weights;
       for (Index t = 0; t < job.taps; ++t, w += kGroup) {
         const Index offset = job.tap_offsets[t];
+        __builtin_prefetch(ahead + offset);
         Vec weight[V];
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) weight[v] = Vec::load_unaligned(w + v * kLanes);
