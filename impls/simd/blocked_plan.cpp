@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <omp.h>
 
 #include <optional>
@@ -360,7 +359,8 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   pixels_ = s.out_height() * s.out_width();
   taps_ = Index(windows_.tap_offsets().size());
   // Chunks depend on the shape alone (never on the thread count), and so does the order of every sum; at
-  // most 16, and fewer when the per-chunk sums of a large layer would exceed 4 Mi elements in all.
+  // most 16, and fewer when the per-chunk sums of a large layer would exceed 1 Mi elements in all (adding
+  // chunk sums of megabytes costs more than the images they let the threads take in parallel).
   chunks_ = std::clamp<Index>(std::min<Index>(s.batch, 16), 1, std::max<Index>(1, (Index(1) << 20) / chunk_elements()));
   const Index tile = taps_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(chunks_, threads) ? Index(4) * threads : chunks_ * groups_.count();
