@@ -36,9 +36,10 @@ using plots::Raster;
 struct DigitOptions {
   std::string dataset = std::string(kDefaultDataset);
   std::string split = "train";
-  std::size_t digit = 0;
+  std::size_t digit = 15;  // the lecture's: the first 7 of the training set
   Index window = 10;
   Index stride = 1;
+  std::string detector = "lecture";
   std::string out;
 };
 
@@ -47,7 +48,7 @@ struct ModelOptions {
   std::string impl = std::string(kDefaultConvImpl);
   std::string dataset = std::string(kDefaultDataset);
   std::string split = "test";
-  std::size_t digit = 0;
+  std::size_t digit = 4;  // the lecture's feature maps are of test image 4 (a 4)
   std::optional<std::size_t> limit;
   std::string counts_csv;
   std::string out;
@@ -114,19 +115,19 @@ void run_digit_figure(const std::string& figure, const DigitOptions& options) {
                         options.out);
     return report(options.out);
   }
-  const std::vector<double> weights = diagonal_detector(options.window);
-  const WindowResponse response =
-      detector_response(loaded.image, rows, cols, weights, options.window, options.stride);
+  const std::vector<double> weights = make_detector(options.detector, options.window);
+  const std::vector<float> image(loaded.image.begin(), loaded.image.end());  // pixels / 256: exact in float
+  const WindowResponse response = detector_response(image, rows, cols, weights, options.window, options.stride);
   const Raster response_map(response.rows, response.cols, response.response);
   if (figure == "response") {
     std::ostringstream title;
     title.precision(3);
-    title << "tanh(sum(window x diagonal detector)) over " << loaded.description << "\n" << grid
+    title << "tanh(sum(window x " << options.detector << " detector)) over " << loaded.description << "\n" << grid
           << "; min " << response.min << ", max " << response.max;
     plots::plot_response(response_map, title.str(), options.out);
   } else {
     plots::plot_weighted_windows(one_image, response_map,
-                                 loaded.description + ": each window x its diagonal-detector response\n" + grid,
+                                 loaded.description + ": each window x its " + options.detector + "-detector response\n" + grid,
                                  options.out);
   }
   report(options.out);
@@ -329,6 +330,11 @@ void add_digit_figure(CLI::App* plot, const std::string& figure, const std::stri
         ->capture_default_str()
         ->check(integer_at_least(1));
   }
+  if (figure == "response" || figure == "weighted-windows") {
+    command->add_option("--detector", options->detector, "lecture (0.05 on the anti-diagonal) or band")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"lecture", "band"}));
+  }
   add_out_option(command, options->out);
   command->callback([figure, options] { run_digit_figure(figure, *options); });
 }
@@ -362,7 +368,7 @@ void add_plot_command(CLI::App& app) {
 
   add_digit_figure(plot, "digit", "One digit as a grey image, row 0 on top");
   add_digit_figure(plot, "windows", "The digit's grid of windows (the lecture's strided view), one grey range");
-  add_digit_figure(plot, "response", "The response map of a hand-made diagonal detector over the windows");
+  add_digit_figure(plot, "response", "The response map of a diagonal detector (the lecture's by default) over the windows");
   add_digit_figure(plot, "weighted-windows", "Each window multiplied by the detector's response");
 
   auto filters = std::make_shared<ModelOptions>();

@@ -76,7 +76,7 @@ report_start=$(now)
 uptime_before=$(uptime | xargs)
 say "writing $out; load: $uptime_before"
 
-# 1. The windows walk-through on MNIST training digit 0.
+# 1. The lecture's windows walk-through (its digit: MNIST training image 15, a 7).
 step "windows walk-through" "$out/windows.txt" "$convlab" windows
 for figure in digit windows response weighted-windows; do
   step "figure $figure" - "$convlab" plot "$figure" --out "$out/$figure.png"
@@ -89,7 +89,7 @@ step "figure training curve" - "$convlab" plot curve --history "$out/lecture-net
   --title "the main job: convlab train ${train_args[*]:-(defaults)}" --out "$out/curve.png"
 step "figure confusion" - "$convlab" plot confusion --model "$out/lecture.model" --split test --out "$out/confusion.png"
 step "figure filters" - "$convlab" plot filters --model "$out/lecture.model" --out "$out/filters.png"
-step "figure feature maps" - "$convlab" plot feature-maps --model "$out/lecture.model" --split test --digit 0 \
+step "figure feature maps" - "$convlab" plot feature-maps --model "$out/lecture.model" --split test --digit 4 \
   --out "$out/feature-maps.png"
 
 # 3. `convlab compare`, when this build has it: 3 epochs on 2000 training images (not its default single
@@ -187,8 +187,9 @@ page="$out/README.md.partial"
   echo
   echo "## 1. The lecture's windows walk-through"
   echo
-  echo "The lecture's \`as_strided\` view of MNIST training digit 0 as a grid of 10 x 10 windows, and a hand-made"
-  echo "diagonal detector swept over it (\`convlab windows\`):"
+  echo "The lecture's \`as_strided\` examples - a 2 x 3 x 4 array, then its digit (MNIST training image 15, a 7)"
+  echo "as a grid of 10 x 10 windows - and its diagonal detector swept over the windows (\`convlab windows\`,"
+  echo "with the values the lecture printed beside convlab's):"
   echo
   echo '```text'
   cat "$out/windows.txt"
@@ -228,7 +229,7 @@ page="$out/README.md.partial"
   echo
   echo "![filters](filters.png)"
   echo
-  echo "Each filter beside its feature map for test digit 0:"
+  echo "Each filter beside its feature map for test image 4 (the lecture's digit, a 4):"
   echo
   echo "![feature maps](feature-maps.png)"
   echo
