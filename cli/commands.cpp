@@ -8,6 +8,7 @@ void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_conv_command(CLI::App& app);
 void add_windows_command(CLI::App& app);
+void add_lecture_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 
@@ -18,6 +19,7 @@ const std::vector<AddCommand>& all_commands() {
       add_evaluate_command,
       add_conv_command,
       add_windows_command,
+      add_lecture_command,
       add_plot_command,
       add_compare_command,
   };

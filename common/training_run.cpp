@@ -30,6 +30,7 @@ TrainingOutcome train_network(Network<T>& network, const TrainingPlan& plan, std
                               std::span<const std::uint8_t> test_labels, std::ostream* progress) {
   std::ostringstream history;
   const auto start = Clock::now();
+  std::vector<double> error_trace;
   double evaluation_seconds = 0;  // per-epoch test evaluation, left out of the training time
   if (plan.use_scg) {
     if (progress) *progress << "Optimizer scg, " << plan.scg_iterations << " iterations over the full batch\n" << std::flush;
@@ -46,7 +47,8 @@ TrainingOutcome train_network(Network<T>& network, const TrainingPlan& plan, std
     options.on_iteration = [&](const ScgProgress& p) {
       history << p.iteration << "," << p.error << "," << std::exp(-p.error) << "," << seconds_since(start) << "\n";
     };
-    const ScgResult result = scg<T>(objective, network.parameters(), options);
+    ScgResult result = scg<T>(objective, network.parameters(), options);
+    error_trace = std::move(result.error_trace);
     if (progress) *progress << "SCG stopped after " << result.iterations << " iterations: " << result.reason << "\n";
   } else {
     MinibatchOptions options = plan.minibatch;
@@ -81,6 +83,7 @@ TrainingOutcome train_network(Network<T>& network, const TrainingPlan& plan, std
   TrainingOutcome outcome;
   outcome.training_seconds = seconds_since(start) - evaluation_seconds;
   outcome.history_csv = history.str();
+  outcome.scg_error_trace = std::move(error_trace);
   return outcome;
 }
 

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/network.hpp"
 #include "common/optim_minibatch.hpp"
@@ -24,6 +25,7 @@ struct TrainingOutcome {
   double training_seconds = 0;  // wall time in the optimiser, minus the per-epoch test evaluations
   // scg: "iteration,error,likelihood,seconds"; minibatch: "epoch,error,likelihood,seconds,test_percent_correct"
   std::string history_csv;
+  std::vector<double> scg_error_trace;  // scg: the initial error, then one per iteration (the lecture's getErrors())
 };
 
 // Trains `network` in place from its current parameters. When `progress` is non-null, writes the

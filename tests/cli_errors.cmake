@@ -137,7 +137,20 @@ expect_error("evaluate: model is a folder" ${d} ".: cannot open: it is a folder"
 expect_error("evaluate: model is a device" ${d} "/dev/zero: cannot open: not a regular file"
              evaluate --model /dev/zero)
 
+# lecture
+expect_error("lecture: zero iterations" ${d}
+             "--iterations: must be an integer of at least 1, got '0' (run with --help for more information)"
+             lecture --iterations 0)
+expect_error("lecture: unknown implementation" ${d} "unknown implementation 'nosuch' (known: ${known_impls})"
+             lecture --impl nosuch --save-dir out)
+expect_error("lecture: zero training images" ${d}
+             "--train-limit: must be an integer of at least 1, got '0' (run with --help for more information)"
+             lecture --train-limit 0)
+
 # windows
+expect_error("windows: unknown detector" ${d}
+             "--detector: sobel not in {lecture,band} (run with --help for more information)"
+             windows --detector sobel)
 expect_error("windows: window 0" ${d}
              "--window: must be an integer of at least 1, got '0' (run with --help for more information)"
              windows --window 0)

@@ -9,6 +9,7 @@
 // unit-stride planes, so output columns stay contiguous in registers whatever the stride.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -17,6 +18,12 @@
 #include "impls/simd/simd_arch.hpp"
 
 namespace convlab::simd {
+
+// The input gradient's sliding kernel keeps blocks of these many output rows in registers, the tallest
+// that fit first (the lecture's 28 rows are 4 x 7). Seven rows of two column vectors are 14 accumulators;
+// eight (16 accumulators and the live broadcasts) spill. Every height from 1 to 7 would nearly double the
+// instantiations, and the sanitizer build's compile time, for the remainders.
+inline constexpr std::array<int, 4> kSlideBlockHeights{1, 2, 4, 7};
 
 struct PlaneLayout {
   Index channels = 1, phases = 1, rows = 1, pitch = 1;

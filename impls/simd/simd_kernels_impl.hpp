@@ -362,12 +362,8 @@ struct Kernels {
 
   using SlideBlockFn = void (*)(const CorrelateJob<T>&, const Index*, bool, Index, Index,
                                 const Mask (&)[kMaxSlideColumns][kMaxSlideKernel]);
-  // Blocks of 7, 4, 2 and 1 rows, the tallest that fit first (the lecture's 28 rows are 4 x 7). Seven rows of
-  // two column vectors are 14 accumulators; 8 rows measured 18 % slower (8+8+8+4 rows, 16 accumulators and
-  // 5 live broadcasts spill). Every height from 1 to 7 would nearly double the instantiations, and the
-  // sanitizer build's compile time, for remainders.
-  static constexpr int kSlideHeights = 4;
-  static constexpr int kSlideHeight[kSlideHeights] = {1, 2, 4, 7};
+  static constexpr int kSlideHeights = int(kSlideBlockHeights.size());
+  static constexpr std::array<int, kSlideHeights> kSlideHeight = kSlideBlockHeights;
   template <int KH, int J, bool Unpadded, int... B>
   static constexpr std::array<SlideBlockFn, sizeof...(B)> slide_row(std::integer_sequence<int, B...>) {
     return {&slide_block<KH, kSlideHeight[B], J, Unpadded>...};

@@ -1,0 +1,88 @@
+// Prints the numbers the docs state about convlab's code - parameter counts, FLOP counts, loop constants -
+// one "key value" line each, computed by the code itself. docs/check_facts.py compares every
+// number marked VALUE<!--fact:key--> in the docs with this program's value for that key, so a change of
+// the code that moves one of them fails ctest until the docs say the new value.
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "common/architecture.hpp"
+#include "common/conv_shape.hpp"
+#include "impls/simd/simd_kernels.hpp"
+
+namespace {
+
+// 577080 -> "577,080", as the docs write counts.
+std::string grouped(long long value) {
+  std::string digits = std::to_string(value), text;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) text += ',';
+    text += digits[i];
+  }
+  return text;
+}
+
+void fact(const char* key, const std::string& value) { std::printf("%s %s\n", key, value.c_str()); }
+
+std::string decimals(double value, int places) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", places, value);
+  return text;
+}
+
+}  // namespace
+
+int main() {
+  using convlab::Architecture;
+  const Architecture lecture = Architecture::lecture(1, {20, 50}, 10, {28, 28}, {5, 5}, {1, 1});
+  const Architecture strided = Architecture::lecture(1, {20, 50}, 10, {28, 28}, {5, 5}, {4, 4});
+  fact("lecture_parameters", grouped(lecture.parameter_count()));
+  fact("lecture_strided_parameters", grouped(strided.parameter_count()));
+  const auto layers = lecture.layers();
+  fact("lecture_filter_rows", std::to_string(layers.front().fan_in + 1));  // the lecture's Vs[0] rows
+  fact("lecture_hidden_per_image", grouped(layers.front().output_size()));
+  fact("lecture_strided_hidden_per_image", grouped(strided.layers().front().output_size()));
+
+  convlab::ConvShape conv;  // the lecture's convolution, one image
+  conv.out_channels = 20;
+  conv.in_height = conv.in_width = 28;
+  conv.kernel_height = conv.kernel_width = 5;
+  fact("lecture_conv_flop_per_image", grouped((long long)conv.forward_flops()));
+  // Training computes the forward pass and the weight gradient; the first layer needs no input gradient.
+  const double conv_training = conv.forward_flops() + conv.backward_weights_flops();
+  fact("lecture_conv_training_mflop_per_image", decimals(conv_training / 1e6, 2));
+  // The dense 11520 -> 50 layer: forward, the weight gradient and the gradient of its input.
+  const double dense = 2.0 * double(layers[1].fan_in) * double(layers[1].units);
+  fact("lecture_dense_training_mflop_per_image", decimals(3 * dense / 1e6, 1));
+  fact("lecture_epoch_training_gflop_60000",
+       decimals(60000 * (conv_training + 3 * dense + 3 * 2.0 * double(layers[2].fan_in * layers[2].units)) / 1e9, 0));
+
+  // Chapter 3: the patch matrix of one image against the image, and built for whole batches (float).
+  const double patch = double(conv.out_height() * conv.out_width() * conv.reduction_length());
+  fact("lecture_patch_elements", grouped((long long)patch));
+  fact("lecture_patch_over_image", decimals(patch / 784.0, 0));
+  fact("lecture_patch_mb_batch64", decimals(64 * patch * sizeof(float) / 1e6, 1));
+  fact("lecture_patch_gb_60000", decimals(60000 * patch * sizeof(float) / 1e9, 1));
+
+  // Chapter 6: the forward pass's compulsory traffic at batch 64 (input, weights and output, once each).
+  convlab::ConvShape batch64 = conv;
+  batch64.batch = 64;
+  const double input_elements = double(batch64.input_size()), weight_elements = double(batch64.weight_size()),
+               output_elements = double(batch64.output_size());
+  fact("lecture_batch64_input_elements", std::to_string((long long)input_elements));
+  fact("lecture_batch64_weight_elements", std::to_string((long long)weight_elements));
+  fact("lecture_batch64_output_elements", std::to_string((long long)output_elements));
+  fact("lecture_batch64_forward_flop", std::to_string((long long)batch64.forward_flops()));
+  fact("lecture_batch64_intensity",
+       decimals(batch64.forward_flops() / ((input_elements + weight_elements + output_elements) * sizeof(float)), 1));
+
+  convlab::ConvShape big_batch = conv;  // the lecture layer's output at the benchmark's largest batch
+  big_batch.batch = 10000;
+  fact("lecture_output_mb_batch10000", decimals(double(big_batch.output_size()) * sizeof(float) / 1e6, 0));
+
+  fact("slide_max_rows", std::to_string(convlab::simd::kSlideBlockHeights.back()));
+
+  // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
+  fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
+  fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
+}
