@@ -14,8 +14,7 @@
 //   through in-register L x L transposes).
 //   The last n mod 16 columns (2 of n = 50) would waste most of a vector; when op(A) = A they are done
 //   with the dot-product kernel below instead, and when op(A) = A^T, op(B) = B (the dense weight
-//   gradient) with vectors along C's columns of rows (column_tail: 123 -> 192 GFLOP/s for 11520 x 50 x 64
-//   on 2 threads).
+//   gradient) with vectors along C's columns of rows (column_tail), which keeps every lane busy there.
 // * Dot product (NT with k >= 256 and n < 32, e.g. the conv weight gradient 20 x 25 x 36864, and the
 //   column tail above). Both operands are contiguous along k, so nothing is packed: a 4 x 5 tile keeps 20
 //   vector accumulators over a k block, loading 4 vectors of A rows and 5 of B rows per 20 FMAs, then
@@ -36,7 +35,7 @@
 //     lives in L3 (each 24 KiB micro-panel then sits in L1 for all the row tiles); it also bounds a work
 //     item so that both cores get items.
 //   Packed micro-panels are 64 bytes apart beyond their size, so they do not all start at the same 4 KiB
-//   offset (kc = 128 made every packing store of A hit one L1 set: measured 2x slower).
+//   offset (with kc = 128 every packing store of A would hit one L1 set).
 //   Dot path KC = 6 KiB of each row: a 4-row A tile (24 KiB) stays in L1 across the column tiles and a
 //     block of at most 80 rows of B (480 KiB; 300 KiB for n = 50) in L2 across the row tiles; the 20
 //     horizontal sums per tile are a few percent of the 20 x 96 FMAs at this depth.
@@ -87,8 +86,8 @@ constexpr int kDotCols = 5;
 constexpr Index kDotDepthBytes = 6144;
 template <typename T>
 constexpr Index kDotDepthBlock = kDotDepthBytes / Index(sizeof(T));
-// NT goes to the dot path only when it is deep and narrow (measured: 20 x 25 x 36864 is faster there, while
-// 64 x 50 x 11520 runs at 200 GFLOP/s on the outer path against 150 on the dot path).
+// NT goes to the dot path only when it is deep and narrow: the conv weight gradient's 20 x 25 x 36864 is
+// faster there, while the dense layer's 64 x 50 x 11520 is faster on the outer path (bench_gemm times both).
 constexpr Index kDotMinDepth = 256;
 template <typename T>
 constexpr Index kDotColBlock = 80;  // rows of B per work item (multiple of kDotCols)

@@ -1,6 +1,6 @@
 // Loops over indices on OpenMP threads, or on the calling thread alone without entering the OpenMP runtime.
-// A parallel region that runs on one thread (an `if (false)` clause included) still builds a team: measured
-// at one to two microseconds per region on this machine kind, as much as a whole small convolution call.
+// A parallel region that runs on one thread (an `if (false)` clause included) still builds a team, which
+// costs about as much as a whole small convolution call.
 #pragma once
 
 #include <omp.h>

@@ -20,8 +20,8 @@ constexpr Index kTileBandBytes = Index(256) << 10;
 constexpr double kTileFlops = 4e6;
 constexpr Index kMinTilesPerThread = 4;
 // Below this much work a parallel region costs more than it saves (a few microseconds when both cores
-// are free, whole scheduler time slices when the shared machine preempts a spinning thread). Calls of
-// 3-4 MFLOP measured a little faster on both threads once each thread packed and prepared its own copies.
+// are free, whole scheduler time slices when the shared machine preempts a spinning thread). Calls just
+// above it gain from the second thread only because each thread packs and prepares its own copies.
 constexpr double kMinParallelFlops = 2.5e6;
 
 const simd::KernelTable& checked_table(simd::Arch arch) {

@@ -19,7 +19,7 @@
 //   - images: enough that a tile is ~4 MFLOP (a few tens of microseconds: scheduling costs well under
 //     1%), but never so many that there are fewer than 4 tiles per thread (load balance); the batch is
 //     then cut into a multiple of the thread count of image tiles as even as possible (64 images in 7s
-//     would leave one thread 35 and the other 29: measured 9 % slower than 10 tiles of 6 or 7).
+//     would leave one thread 35 and the other 29, where 10 tiles of 6 or 7 leave 32 each).
 // The lecture's first layer (1 -> 20 channels, 5x5, 28x28) has 2 KB of weights and a 3 KB image, so a
 // tile is at most 7 whole images with all 20 channels and all 24 rows.
 // With one thread, or a call too small to share (under 2.5 MFLOP), the planes family runs impls/simd's

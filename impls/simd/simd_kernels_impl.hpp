@@ -254,7 +254,7 @@ struct Kernels {
       pair_row<2>(std::make_integer_sequence<int, kMaxChannelBlock>())};
 
   // Two rows per block when a row block alone would leave each broadcast weight feeding <= 2 FMAs
-  // (broadcasts, not FMAs, then limit AVX-512: measured 69% of FMA peak on the 24-wide layer).
+  // (broadcasts, not FMAs, then limit AVX-512 on the lecture's 24-wide rows).
   static constexpr int rows_for(int column_vectors) { return column_vectors <= 2 ? 2 : 1; }
 
   using CorrelateBlockFn = void (*)(const CorrelateJob<T>&, const Index*, bool, Index, Index);
