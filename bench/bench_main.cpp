@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
   }
   const std::size_t epoch_images = flags.epoch_images ? flags.epoch_images : (flags.quick ? 3200 : 60000);
   benchmark::AddCustomContext("convlab.epoch_images", std::to_string(epoch_images));
+  register_ladder_benchmarks(plan, peak);
   register_epoch_benchmarks(plan, epoch_images);
 
   benchmark::RunSpecifiedBenchmarks();

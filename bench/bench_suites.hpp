@@ -24,6 +24,10 @@ std::string onednn_description();  // version and CPU runtime, or why it is miss
 bool register_xnnpack_benchmarks(const BenchPlan& plan, const StartupPeak& peak);
 std::string xnnpack_description();  // what was found, or why it is missing
 
+// The tutorial's ladder (docs/ladder) on the plan's forward cases it computes (stride 1, no padding), batches
+// up to 64: ladder/<step>/forward/<shape>/float/batch:<N>/threads:<T>.
+void register_ladder_benchmarks(const BenchPlan& plan, const StartupPeak& peak);
+
 // One training epoch of the lecture's network per implementation (except the slow reference) and thread
 // count, on the first `images` MNIST training images: epoch/<impl>/lecture_net/float/batch:64/threads:<T>.
 void register_epoch_benchmarks(const BenchPlan& plan, std::size_t images);

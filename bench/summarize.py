@@ -23,6 +23,7 @@ import sys
 
 CONV_NAME = re.compile(r"^conv/([^/]+)/([^/]+)/([^/]+)/([^/]+)/batch:(\d+)/threads:(\d+)")
 EPOCH_NAME = re.compile(r"^epoch/([^/]+)/([^/]+)/([^/]+)/batch:(\d+)/threads:(\d+)")
+LADDER_NAME = re.compile(r"^ladder/([^/]+)/([^/]+)/([^/]+)/([^/]+)/batch:(\d+)/threads:(\d+)")
 PEAK_FMA = re.compile(r"^peak/fma/(float|double)/threads:(\d+)")
 PEAK_MEMORY = re.compile(r"^peak/memory/(read|write|copy)/threads:(\d+)")
 UNIT_PER_SECOND = {"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1.0}
@@ -64,6 +65,7 @@ class Run:
         self.contexts = {}
         self.conv = []       # dicts: impl, pass, shape, dtype, batch, threads, images_per_second, GFLOPS, ...
         self.epochs = []
+        self.ladder = []     # dicts: step, shape, batch, threads, GFLOPS, builds_on, label
         self.errors = []
         self.other = []
         self.fma = {}        # (dtype, threads) -> GFLOP/s
@@ -112,6 +114,11 @@ class Run:
             self.conv.append(row)
             if source == "convlab_bench.json" and impl not in PEERS and impl not in self.impl_order:
                 self.impl_order.append(impl)
+        elif m := LADDER_NAME.match(name):
+            step, pass_, shape, dtype, batch, threads = m.groups()
+            self.ladder.append({"step": step, "pass": pass_, "shape": shape, "dtype": dtype, "batch": int(batch),
+                                "threads": int(threads), "GFLOPS": float(entry.get("GFLOPS", 0)),
+                                "builds_on": entry.get("ladder_builds_on"), "label": entry.get("label", "")})
         elif m := EPOCH_NAME.match(name):
             impl, network, dtype, batch, threads = m.groups()
             seconds = entry.get("epoch_seconds")
@@ -402,6 +409,99 @@ def suite_targets(run, comparison, add):
             scaling.append((case_label(c), ratio(two["images_per_second"], one["images_per_second"])
                             if two and one and two["threads"] == 2 and one["threads"] == 1 else None))
         lowest_over(scaling, f"{pass_}: openmp 2 threads / 1 thread, every call of >= 0.5 GFLOP", 1.8)
+
+
+def ladder_cases(run):
+    """[((shape, batch), [rows in run order])] of the tutorial's ladder, cases in run order."""
+    cases = {}
+    for row in run.ladder:
+        cases.setdefault((row["shape"], row["batch"]), []).append(row)
+    return list(cases.items())
+
+
+def ladder_markdown(run):
+    """The ladder's table per case: each step's rate, its fraction of the FMA peak, and its ratio to the step
+    it builds on (the same step at 1 thread for a run on more) and to step 0."""
+    out = ["## The tutorial's ladder: the forward pass one idea per step (docs/ladder, chapters 4 and 5)", ""]
+    for (shape, batch), rows in ladder_cases(run):
+        by_name = {(r["step"], r["threads"]): r for r in rows}
+        names = []
+        for r in rows:
+            if r["step"] not in names:
+                names.append(r["step"])
+        first = by_name.get((names[0], 1)) if names and names[0].startswith("0_") else None
+        label = rows[0]["label"].split(" | ")[0]
+        out += [f"### {shape}, batch {batch}: {label}", ""]
+        lines = []
+        for r in rows:
+            if r["threads"] > 1:
+                base = by_name.get((r["step"], 1))
+            elif r["builds_on"] is not None and int(r["builds_on"]) >= 0:
+                # step names start with their number: "4_channel_block"
+                base = next((by_name[(n, 1)] for n in names if n.startswith(f"{int(r['builds_on'])}_")
+                             and (n, 1) in by_name), None)
+            else:
+                base = None
+            peak = run.peak_gflops("float", r["threads"])
+            lines.append([r["step"], r["threads"], fmt(r["GFLOPS"]), fmt(100 * ratio(r["GFLOPS"], peak))
+                          if ratio(r["GFLOPS"], peak) else "-",
+                          (f"{fmt(ratio(r['GFLOPS'], base['GFLOPS']))} (vs {base['step']}"
+                           f"{', 1 thread' if r['threads'] > 1 else ''})") if base else "-",
+                          fmt(ratio(r["GFLOPS"], first["GFLOPS"])) if first and r is not first else "-",
+                          r["label"].split(" | ", 1)[1] if " | " in r["label"] else ""])
+        out += [table(["step", "threads", "GFLOP/s", "% FMA peak", "x the step it builds on", "x step 0", "idea"],
+                      lines), ""]
+    return out
+
+
+def write_ladder_chart(run):
+    """ladder.png: GFLOP/s of every step (bars, one group per case) under the 1-thread FMA peak; a note."""
+    cases = ladder_cases(run)
+    if not cases:
+        return None
+    gnuplot = shutil.which("gnuplot")
+    dat = os.path.join(run.directory, "ladder.dat")
+    steps = []
+    for _, rows in cases:
+        for r in rows:
+            key = f"{r['step']} ({r['threads']}t)"
+            if key not in steps:
+                steps.append(key)
+    with open(dat, "w", encoding="utf-8") as f:
+        f.write("# step " + " ".join(f"\"{shape} b{batch}\"" for (shape, batch), _ in cases) + "  (GFLOP/s)\n")
+        for key in steps:
+            values = []
+            for _, rows in cases:
+                match = [r for r in rows if f"{r['step']} ({r['threads']}t)" == key]
+                values.append(f"{match[0]['GFLOPS']:.6g}" if match else "NaN")
+            f.write(f"\"{key}\" " + " ".join(values) + "\n")
+    if not gnuplot:
+        return "ladder.dat written; no chart (gnuplot not installed)"
+    png = os.path.join(run.directory, "ladder.png")
+    box = 0.8 / len(cases)
+    plots = []
+    for i, ((shape, batch), _) in enumerate(cases):
+        offset = (i - (len(cases) - 1) / 2) * box
+        plots.append(f"'{dat}' using ($0+{offset}):{i + 2}:({box}){':xtic(1)' if i == 0 else ''} "
+                     f"with boxes fs solid 0.8 noborder title '{shape}, batch {batch}'")
+    for threads, style in ((1, 2), (2, 3)):
+        peak = run.peak_gflops("float", threads)
+        if peak:
+            plots.append(f"{peak} with lines lc rgb 'black' dt {style} title 'FMA peak, {threads} thread"
+                         f"{'s' if threads > 1 else ''} ({fmt(peak)} GFLOP/s)'")
+    script = "\n".join([
+        "set terminal pngcairo noenhanced size 900,520", f"set output '{png}'",
+        "set title \"the tutorial's ladder: forward pass, float, GFLOP/s per step\"",
+        "set logscale y", "set ylabel 'GFLOP/s (log scale)'", "set grid ytics", "set boxwidth 1 absolute",
+        "set xtics rotate by 30 right font ',9'", "set key top left opaque box font ',9'", "set bmargin 8",
+        f"set xrange [-0.6:{len(steps) - 0.4}]", "set datafile missing 'NaN'", "plot " + ", ".join(plots), ""])
+    try:
+        done = subprocess.run([gnuplot], input=script, text=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"ladder: no chart (gnuplot failed: {error})"
+    if done.returncode != 0 or not os.path.exists(png):
+        return f"ladder: no chart (gnuplot: {done.stderr.strip().splitlines()[-1:] or done.returncode})"
+    return "ladder: ladder.png"
 
 
 def write_speedup_charts(run, comparison):
@@ -852,6 +952,8 @@ def markdown(run, target_rows, roof_rows, comparison, chart_notes):
     else:
         out += ["No epoch figures in this run.", ""]
 
+    if run.ladder:
+        out += ladder_markdown(run)
     if run.other:
         out += ["## Other benchmarks in convlab_bench", ""]
         out += [table(["name", "time", "label"], [[o["name"], f"{fmt(o['real_time'])} {o['time_unit'] or ''}",
@@ -873,7 +975,7 @@ def main(argv):
         print("usage: summarize.py RESULTS_DIR (a results/bench-<timestamp> folder)", file=sys.stderr)
         return 2
     run = Run(argv[1])
-    if not run.conv and not run.fma and not run.epochs:
+    if not run.conv and not run.fma and not run.epochs and not run.ladder:
         print(f"summarize.py: {argv[1]}: no benchmark results found", file=sys.stderr)
         return 1
     enrich(run)
@@ -881,13 +983,16 @@ def main(argv):
     target_rows = targets(run, comparison)
     roof_rows = roofline(run)
     chart_notes = write_speedup_charts(run, comparison)
+    ladder_note = write_ladder_chart(run)
+    if ladder_note:
+        chart_notes.append(ladder_note)
     write_atomically(os.path.join(argv[1], "summary.md"), markdown(run, target_rows, roof_rows, comparison, chart_notes))
     summary = {"meta": run.meta,
                "fma_peak_gflops": {f"{d}/threads:{t}": v for (d, t), v in sorted(run.fma.items())},
                "memory_gbps": {f"{k}/threads:{t}": v for (k, t), v in sorted(run.memory.items())},
                "warnings": warnings(run), "targets": target_rows, "roofline": roof_rows,
                "suites": suites_json(comparison), "charts": chart_notes, "conv": run.conv,
-               "epochs": run.epochs,
+               "epochs": run.epochs, "ladder": run.ladder,
                "other": run.other, "errors": run.errors}
     write_atomically(os.path.join(argv[1], "summary.json"), json.dumps(summary, indent=2) + "\n")
     print_suite_geomeans(comparison)
