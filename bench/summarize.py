@@ -117,7 +117,7 @@ class Run:
         elif m := LADDER_NAME.match(name):
             step, pass_, shape, dtype, batch, threads = m.groups()
             self.ladder.append({"step": step, "pass": pass_, "shape": shape, "dtype": dtype, "batch": int(batch),
-                                "threads": int(threads), "GFLOPS": float(entry.get("GFLOPS", 0)),
+                                "threads": int(threads), "GFLOPS": float(entry.get("GFLOPS", 0)), "source": source,
                                 "builds_on": entry.get("ladder_builds_on"), "label": entry.get("label", "")})
         elif m := EPOCH_NAME.match(name):
             impl, network, dtype, batch, threads = m.groups()
@@ -129,7 +129,8 @@ class Run:
                                 "images": int(entry["images"]) if entry.get("images") else None, "seconds": seconds,
                                 "source": source})
         elif m := PEAK_FMA.match(name):
-            self.fma[(m.group(1), int(m.group(2)))] = float(entry.get("GFLOPS", 0))
+            key = (m.group(1), int(m.group(2)))  # the best of the runs when a folder holds several
+            self.fma[key] = max(self.fma.get(key, 0.0), float(entry.get("GFLOPS", 0)))
         elif m := PEAK_MEMORY.match(name):
             self.memory[(m.group(1), int(m.group(2)))] = float(entry.get("GBps", 0))
         else:
@@ -139,12 +140,19 @@ class Run:
     def fold_startup_peak(self):
         """The FMA peak is the best of the two measurements of the run (start-up best-of-calls and the peak
         benchmark's mean): other processes on the machine can only lower a measurement of it."""
-        context = self.contexts.get("convlab_bench.json", {})
-        for key, value in context.items():
-            m = re.match(r"convlab\.startup_fma_gflops\.(float|double)\.threads:(\d+)$", key)
-            if m:
-                k = (m.group(1), int(m.group(2)))
-                self.fma[k] = max(self.fma.get(k, 0.0), float(value))
+        for context in self.contexts.values():  # convlab_bench.json, or each run of scripts/ladder.sh
+            for key, value in context.items():
+                m = re.match(r"convlab\.startup_fma_gflops\.(float|double)\.threads:(\d+)$", key)
+                if m:
+                    k = (m.group(1), int(m.group(2)))
+                    self.fma[k] = max(self.fma.get(k, 0.0), float(value))
+
+    def main_context(self):
+        """convlab_bench's context: from convlab_bench.json, else from the first ladder run."""
+        if "convlab_bench.json" in self.contexts:
+            return self.contexts["convlab_bench.json"]
+        ladder_runs = sorted(name for name in self.contexts if name.startswith("ladder-run"))
+        return self.contexts[ladder_runs[0]] if ladder_runs else {}
 
     def peak_gflops(self, dtype, threads):
         return self.fma.get((dtype, threads))
@@ -423,7 +431,19 @@ def ladder_markdown(run):
     """The ladder's table per case: each step's rate, its fraction of the FMA peak, and its ratio to the step
     it builds on (the same step at 1 thread for a run on more) and to step 0."""
     out = ["## The tutorial's ladder: the forward pass one idea per step (docs/ladder, chapters 4 and 5)", ""]
-    for (shape, batch), rows in ladder_cases(run):
+    runs = len({r["source"] for r in run.ladder})
+    if runs > 1:
+        out += [f"Each figure is the median of {runs} runs of the ladder, one after the other (range: the lowest and "
+                "the highest); ratios are between medians.", ""]
+    for (shape, batch), all_rows in ladder_cases(run):
+        rows = []  # one row per (step, threads), GFLOPS the median over the runs
+        for r in all_rows:
+            if any(x["step"] == r["step"] and x["threads"] == r["threads"] for x in rows):
+                continue
+            rates = sorted(x["GFLOPS"] for x in all_rows if x["step"] == r["step"] and x["threads"] == r["threads"])
+            middle = len(rates) // 2
+            median = rates[middle] if len(rates) % 2 else (rates[middle - 1] + rates[middle]) / 2
+            rows.append(dict(r, GFLOPS=median, low=rates[0], high=rates[-1]))
         by_name = {(r["step"], r["threads"]): r for r in rows}
         names = []
         for r in rows:
@@ -443,13 +463,16 @@ def ladder_markdown(run):
             else:
                 base = None
             peak = run.peak_gflops("float", r["threads"])
-            lines.append([r["step"], r["threads"], fmt(r["GFLOPS"]), fmt(100 * ratio(r["GFLOPS"], peak))
+            lines.append([r["step"], r["threads"], fmt(r["GFLOPS"]),
+                          f"{fmt(r['low'])}-{fmt(r['high'])}" if runs > 1 else "-",
+                          fmt(100 * ratio(r["GFLOPS"], peak))
                           if ratio(r["GFLOPS"], peak) else "-",
                           (f"{fmt(ratio(r['GFLOPS'], base['GFLOPS']))} (vs {base['step']}"
                            f"{', 1 thread' if r['threads'] > 1 else ''})") if base else "-",
                           fmt(ratio(r["GFLOPS"], first["GFLOPS"])) if first and r is not first else "-",
                           r["label"].split(" | ", 1)[1] if " | " in r["label"] else ""])
-        out += [table(["step", "threads", "GFLOP/s", "% FMA peak", "x the step it builds on", "x step 0", "idea"],
+        out += [table(["step", "threads", "GFLOP/s", "range", "% FMA peak", "x the step it builds on", "x step 0",
+                       "idea"],
                       lines), ""]
     return out
 
@@ -461,6 +484,14 @@ def write_ladder_chart(run):
         return None
     gnuplot = shutil.which("gnuplot")
     dat = os.path.join(run.directory, "ladder.dat")
+    medians = {}
+    for (shape, batch), rows in cases:
+        for r in rows:
+            medians.setdefault((shape, batch, r["step"], r["threads"]), []).append(r["GFLOPS"])
+    for key, rates in medians.items():
+        rates.sort()
+        middle = len(rates) // 2
+        medians[key] = rates[middle] if len(rates) % 2 else (rates[middle - 1] + rates[middle]) / 2
     steps = []
     for _, rows in cases:
         for r in rows:
@@ -471,9 +502,9 @@ def write_ladder_chart(run):
         f.write("# step " + " ".join(f"\"{shape} b{batch}\"" for (shape, batch), _ in cases) + "  (GFLOP/s)\n")
         for key in steps:
             values = []
-            for _, rows in cases:
+            for (shape, batch), rows in cases:
                 match = [r for r in rows if f"{r['step']} ({r['threads']}t)" == key]
-                values.append(f"{match[0]['GFLOPS']:.6g}" if match else "NaN")
+                values.append(f"{medians[(shape, batch, match[0]['step'], match[0]['threads'])]:.6g}" if match else "NaN")
             f.write(f"\"{key}\" " + " ".join(values) + "\n")
     if not gnuplot:
         return "ladder.dat written; no chart (gnuplot not installed)"
@@ -491,7 +522,7 @@ def write_ladder_chart(run):
                          f"{'s' if threads > 1 else ''} ({fmt(peak)} GFLOP/s)'")
     script = "\n".join([
         "set terminal pngcairo noenhanced size 900,520", f"set output '{png}'",
-        "set title \"the tutorial's ladder: forward pass, float, GFLOP/s per step\"",
+        "set title \"the tutorial's ladder: forward pass, float, GFLOP/s per step (median of the runs)\"",
         "set logscale y", "set ylabel 'GFLOP/s (log scale)'", "set grid ytics", "set boxwidth 1 absolute",
         "set xtics rotate by 30 right font ',9'", "set key top left opaque box font ',9'", "set bmargin 8",
         f"set xrange [-0.6:{len(steps) - 0.4}]", "set datafile missing 'NaN'", "plot " + ", ".join(plots), ""])
@@ -836,7 +867,7 @@ def warnings(run):
     """What makes this run's figures doubtful, read from the run itself."""
     found = []
     load = re.search(r"load average: ([0-9.]+)", run.meta.get("uptime_before", ""))
-    cpus = run.contexts.get("convlab_bench.json", {}).get("num_cpus")
+    cpus = run.main_context().get("num_cpus")
     if load and cpus and float(load.group(1)) > 0.5 * float(cpus):
         found.append(f"the machine was busy when the run started (1-minute load {load.group(1)} on {cpus} CPUs): "
                      "other processes took cycles from the timed code, 2-thread figures most of all.")
@@ -848,7 +879,7 @@ def warnings(run):
 
 
 def markdown(run, target_rows, roof_rows, comparison, chart_notes):
-    ctx = run.contexts.get("convlab_bench.json", {})
+    ctx = run.main_context()
     out = [f"# convlab benchmark summary: {os.path.basename(os.path.abspath(run.directory))}", ""]
     meta = run.meta
     out.append(f"- mode: {meta.get('mode', ctx.get('convlab.mode', '?'))}; command: `{meta.get('command', '?')}`")

@@ -2,7 +2,7 @@
 # Times the tutorial's ladder (docs/ladder: the forward pass one idea per step) and this machine's FMA peak
 # in one convlab_bench run, and summarises it: results/ladder-<timestamp>/summary.md has a table per layer
 # (the lecture's first layer and the second layer of the mnist shape file, batch 64) and ladder.png the
-# chart that tutorial chapters 4 and 5 show. A few minutes; run it on an otherwise idle machine.
+# chart that tutorial chapters 4 and 5 show. About a minute; run it on an otherwise idle machine.
 # usage: bash scripts/ladder.sh   (the build dir is build/ or $CONVLAB_BUILD_DIR)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +14,13 @@ while [[ -e "$out" ]]; do out="$out-again"; done
 mkdir -p "$out"
 uptime_before=$(uptime)
 echo "ladder: results in $out; load: $uptime_before" >&2
-"$build_dir/convlab_bench" --convlab_quick --convlab_no_onednn --convlab_no_xnnpack \
-  --benchmark_filter='^(ladder/|peak/fma/float)' --benchmark_min_time=0.5 \
-  --benchmark_out="$out/convlab_bench.json" --benchmark_out_format=json >"$out/convlab_bench.txt"
+# Three runs one after the other: on a shared VM a step's rate moves between runs far more than between
+# the repetitions of one run, so the summary gives each step's median over the runs and their range.
+for round in 1 2 3; do
+  "$build_dir/convlab_bench" --convlab_quick --convlab_no_onednn --convlab_no_xnnpack \
+    --benchmark_filter='^(ladder/|peak/fma/float)' --benchmark_min_time=0.5 \
+    --benchmark_out="$out/ladder-run$round.json" --benchmark_out_format=json >"$out/ladder-run$round.txt"
+done
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs || true)
 family=$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs || true)
