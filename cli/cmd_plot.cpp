@@ -4,7 +4,9 @@
 //   curve                                        training histories (`convlab train --history`)
 //   confusion                                    a saved model on a dataset split, or a counts CSV
 //   bench, roofline                              Google Benchmark JSON from convlab_bench and the peers
+//   animation                                    an animated GIF of a window walking over an input
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -23,6 +26,7 @@
 #include "common/metrics.hpp"
 #include "common/model_file.hpp"
 #include "common/network.hpp"
+#include "plots/animation_figures.hpp"
 #include "plots/bench_figures.hpp"
 #include "plots/curve_figures.hpp"
 #include "plots/image_figures.hpp"
@@ -53,6 +57,44 @@ struct ModelOptions {
   std::string counts_csv;
   std::string out;
 };
+
+struct AnimationOptions {
+  std::string input = "5", window = "3";
+  Index stride = 1, padding = 0, dilation = 1;
+  bool transposed = false;
+  int delay = 80;
+  std::string out;
+};
+
+// "5" -> 5 x 5, "5x7" -> 5 rows x 7 columns; `option` names the flag in the error.
+std::pair<Index, Index> parse_size(const std::string& text, const std::string& option) {
+  const std::size_t cross = text.find('x');
+  auto number = [&](const std::string& part) {
+    Index value = 0;
+    const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+    if (part.empty() || error != std::errc() || end != part.data() + part.size() || value < 1 || value > 1000) {
+      throw std::invalid_argument(option + ": expected N or RxC with whole numbers from 1 to 1000, got '" + text + "'");
+    }
+    return value;
+  };
+  if (cross == std::string::npos) {
+    const Index side = number(text);
+    return {side, side};
+  }
+  return {number(text.substr(0, cross)), number(text.substr(cross + 1))};
+}
+
+void run_animation(const AnimationOptions& options) {
+  plots::WindowWalkGeometry geometry;
+  std::tie(geometry.input_rows, geometry.input_cols) = parse_size(options.input, "--input");
+  std::tie(geometry.window_rows, geometry.window_cols) = parse_size(options.window, "--window");
+  geometry.stride = options.stride;
+  geometry.padding = options.padding;
+  geometry.dilation = options.dilation;
+  geometry.transposed = options.transposed;
+  plots::animate_window_walk(geometry, options.out, options.delay);
+  std::cout << "wrote " << options.out << "\n";
+}
 
 struct CurveOptions {
   std::vector<std::string> histories;
@@ -413,6 +455,29 @@ void add_plot_command(CLI::App& app) {
     plots::plot_bench_bars(read_bench(*bench), bench->selection, bench->out);
     report(bench->out);
   });
+
+  auto animation = std::make_shared<AnimationOptions>();
+  CLI::App* animation_command = plot->add_subcommand(
+      "animation", "An animated GIF of a window walking over an input (or, --transposed, of the input gradient)");
+  animation_command->add_option("--input", animation->input, "Input size: N or RxC")->capture_default_str();
+  animation_command->add_option("--window", animation->window, "Window size: N or RxC")->capture_default_str();
+  animation_command->add_option("--stride", animation->stride, "Step between windows")
+      ->capture_default_str()
+      ->check(integer_at_least(1));
+  animation_command->add_option("--padding", animation->padding, "Zero pixels added on each side")
+      ->capture_default_str()
+      ->check(integer_at_least(0));
+  animation_command->add_option("--dilation", animation->dilation, "Distance between a window's pixels")
+      ->capture_default_str()
+      ->check(integer_at_least(1));
+  animation_command->add_flag("--transposed", animation->transposed,
+                              "Animate the input gradient (a transposed convolution) instead");
+  animation_command->add_option("--delay", animation->delay, "Time per frame in hundredths of a second")
+      ->capture_default_str()
+      ->check(integer_at_least(1));
+  animation_command->add_option("--out", animation->out, "GIF file to write (its folder is created if needed)")
+      ->required();
+  animation_command->callback([animation] { run_animation(*animation); });
 
   auto roofline = std::make_shared<BenchOptions>();
   CLI::App* roofline_command =

@@ -263,7 +263,7 @@ void plot_bench_bars(const BenchRun& run, const BenchSelection& selection, const
                             " GFLOP/s");
   }
   script << "\n";
-  render_png(script.str(), out, {{std::max(900, 120 * int(cases.size()) + 350), 620, 11}, {}});
+  render_png(script.str(), out, {{std::max(900, 120 * int(cases.size()) + 350), 620, 11}, {}, {}});
 }
 
 void plot_roofline(const BenchRun& run, const BenchSelection& selection, const std::filesystem::path& out) {
@@ -346,7 +346,7 @@ void plot_roofline(const BenchRun& run, const BenchSelection& selection, const s
            << gnuplot_quote("pass: " + pass);
   }
   script << "\n";
-  render_png(script.str(), out, {{1000, 760, 11}, {}});
+  render_png(script.str(), out, {{1000, 760, 11}, {}, {}});
 }
 
 }  // namespace convlab::plots

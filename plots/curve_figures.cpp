@@ -145,7 +145,7 @@ void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::s
          << "set key bottom right\n";
   plot_all("(exp(-$2))");
   script << "unset multiplot\n";
-  render_png(script.str(), out, {{900, 900, 11}, {}});
+  render_png(script.str(), out, {{900, 900, 11}, {}, {}});
 }
 
 }  // namespace convlab::plots

@@ -79,7 +79,8 @@ std::string read_text(const std::filesystem::path& path) {
 }
 
 // gnuplot's stderr minus blank lines and allowed warnings; empty means the run was clean.
-std::string unexpected_messages(const std::string& stderr_text, const std::vector<std::string>& allowed) {
+std::string unexpected_messages(const std::string& stderr_text, const std::vector<std::string>& allowed,
+                                const std::vector<std::string>& notes) {
   std::istringstream lines(stderr_text);
   std::string line, kept;
   while (std::getline(lines, line)) {
@@ -88,6 +89,7 @@ std::string unexpected_messages(const std::string& stderr_text, const std::vecto
     if (line.find("warning:") != std::string::npos) {
       for (const std::string& warning : allowed) is_allowed = is_allowed || line.find(warning) != std::string::npos;
     }
+    for (const std::string& note : notes) is_allowed = is_allowed || line.find(note) != std::string::npos;
     if (!is_allowed) kept += line + "\n";
   }
   return kept;
@@ -126,7 +128,19 @@ bool is_png_file(const std::filesystem::path& path) {
   return std::memcmp(head.data(), kSignature.data(), kSignature.size()) == 0;
 }
 
-void render_png(const std::string& script, const std::filesystem::path& png_path, const RenderOptions& options) {
+bool is_gif_file(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::array<char, 6> head{};
+  if (!file.read(head.data(), head.size())) return false;
+  return std::memcmp(head.data(), "GIF89a", 6) == 0 || std::memcmp(head.data(), "GIF87a", 6) == 0;
+}
+
+namespace {
+
+// Draws `script` under `terminal` into a temporary file beside `png_path`, checks it with `is_valid`
+// (`kind` names the format in the error) and renames it into place.
+void render(const std::string& script, const std::filesystem::path& png_path, const RenderOptions& options,
+            const std::string& terminal, bool (*is_valid)(const std::filesystem::path&), const char* kind) {
   if (png_path.empty()) throw GnuplotError("no output path given for the figure");
   const std::filesystem::path target = std::filesystem::absolute(png_path);
   std::error_code error;
@@ -147,18 +161,18 @@ void render_png(const std::string& script, const std::filesystem::path& png_path
   {
     const IgnoreBrokenPipe keep_running;
     Gnuplot gnuplot(command);
-    gnuplot << "set terminal pngcairo noenhanced size " << options.canvas.width << "," << options.canvas.height
-            << " font 'sans," << options.canvas.font_size << "'\n"
+    gnuplot << terminal << "\n"
             << "set output " << gnuplot_quote(partial_png.path().string()) << "\n"
             << script << "\n"
             << "set output\n"
             << "exit\n";
   }  // the destructor flushes and waits for gnuplot to finish
 
-  const std::string messages = unexpected_messages(read_text(gnuplot_stderr.path()), options.allowed_warnings);
+  const std::string messages = unexpected_messages(read_text(gnuplot_stderr.path()), options.allowed_warnings,
+                                                     options.allowed_notes);
   if (!messages.empty()) throw GnuplotError(png_path.string() + ": gnuplot: " + one_line(messages));
-  if (!is_png_file(partial_png.path())) {
-    throw GnuplotError(png_path.string() + ": gnuplot reported no error but wrote no PNG image");
+  if (!is_valid(partial_png.path())) {
+    throw GnuplotError(png_path.string() + ": gnuplot reported no error but wrote no " + kind + " image");
   }
   // mkstemp made the file private (0600); a figure is meant to be read by others.
   using std::filesystem::perms;
@@ -167,6 +181,24 @@ void render_png(const std::string& script, const std::filesystem::path& png_path
   std::filesystem::rename(partial_png.path(), target, error);
   if (error) throw GnuplotError(png_path.string() + ": cannot move the finished figure into place: " + error.message());
   partial_png.release();
+}
+
+}  // namespace
+
+void render_png(const std::string& script, const std::filesystem::path& png_path, const RenderOptions& options) {
+  const std::string terminal = "set terminal pngcairo noenhanced size " + std::to_string(options.canvas.width) + "," +
+                               std::to_string(options.canvas.height) + " font 'sans," +
+                               std::to_string(options.canvas.font_size) + "'";
+  render(script, png_path, options, terminal, is_png_file, "PNG");
+}
+
+void render_animated_gif(const std::string& script, const std::filesystem::path& gif_path,
+                         const RenderOptions& options, int frame_delay_centiseconds) {
+  const std::string terminal = "set terminal gif animate delay " + std::to_string(frame_delay_centiseconds) +
+                               " loop 0 noenhanced size " + std::to_string(options.canvas.width) + "," +
+                               std::to_string(options.canvas.height) + " font 'sans," +
+                               std::to_string(options.canvas.font_size) + "'";
+  render(script, gif_path, options, terminal, is_gif_file, "GIF");
 }
 
 }  // namespace convlab::plots

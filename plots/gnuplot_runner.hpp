@@ -1,4 +1,4 @@
-// The one place convlab talks to gnuplot: a script in, a checked PNG out, or an exception.
+// The one place convlab talks to gnuplot: a script in, a checked PNG (or animated GIF) out, or an exception.
 //
 // gnuplot reports its errors on stderr and carries on (a bad line does not stop the script, and its exit
 // status is easy to lose through a pipe), so a run is judged by what it printed: gnuplot's stderr goes to
@@ -29,6 +29,9 @@ struct RenderOptions {
   // Substrings of gnuplot warnings the caller expects and accepts, e.g. "matrix contains missing or
   // undefined values" when NaN pixels are used as gaps between tiles. Everything else on stderr is an error.
   std::vector<std::string> allowed_warnings;
+  // Substrings of lines gnuplot prints that are not warnings but notes, e.g. the gif terminal's
+  // "9 frames in animation sequence".
+  std::vector<std::string> allowed_notes;
 };
 
 // Runs `script` (gnuplot commands without `set terminal` / `set output`, which this function adds) and
@@ -36,8 +39,15 @@ struct RenderOptions {
 // output and quoting gnuplot's message when gnuplot reports an error or produces no valid PNG.
 void render_png(const std::string& script, const std::filesystem::path& png_path, const RenderOptions& options = {});
 
+// The same for an animated GIF (gnuplot's gif terminal): every multiplot or plot of `script` is one frame,
+// shown for `frame_delay_centiseconds`; the animation loops.
+void render_animated_gif(const std::string& script, const std::filesystem::path& gif_path,
+                         const RenderOptions& options, int frame_delay_centiseconds);
+
 // True when the file exists and starts with the 8-byte PNG signature.
 bool is_png_file(const std::filesystem::path& path);
+// True when the file exists and starts with a GIF signature.
+bool is_gif_file(const std::filesystem::path& path);
 
 // A gnuplot string literal holding `text` exactly (double quotes, backslash escapes; '\n' breaks the line).
 std::string gnuplot_quote(const std::string& text);

@@ -77,7 +77,7 @@ void plot_digit(const Raster& image, const std::string& title, const std::filesy
          << "set title " << gnuplot_quote(title) << "\n"
          << "set xlabel 'column (pixel)'\nset ylabel 'row (pixel)'\nset cblabel 'pixel value'\n"
          << "plot $digit matrix with image notitle\n";
-  render_png(script.str(), out, {{640, 560, 11}, {}});
+  render_png(script.str(), out, {{640, 560, 11}, {}, {}});
 }
 
 void plot_windows(const StridedView<const double, 4>& windows, ValueRange range, const std::string& title,
@@ -85,7 +85,7 @@ void plot_windows(const StridedView<const double, 4>& windows, ValueRange range,
   require_windows(windows);
   const Raster grid = mosaic(window_tiles(windows), windows.shape(1));
   render_png(window_grid_script(grid, windows.shape(1), windows.shape(3), range, title, kGreyPalette), out,
-             {{860, 800, 11}, kGapWarning});
+             {{860, 800, 11}, kGapWarning, {}});
 }
 
 void plot_response(const Raster& response, const std::string& title, const std::filesystem::path& out) {
@@ -95,7 +95,7 @@ void plot_response(const Raster& response, const std::string& title, const std::
          << image_axes(response) << "set title " << gnuplot_quote(title) << "\n"
          << "set xlabel 'window column'\nset ylabel 'window row'\nset cblabel 'response'\n"
          << "plot $response matrix with image notitle\n";
-  render_png(script.str(), out, {{680, 600, 11}, {}});
+  render_png(script.str(), out, {{680, 600, 11}, {}, {}});
 }
 
 void plot_weighted_windows(const StridedView<const double, 4>& windows, const Raster& response,
@@ -114,7 +114,7 @@ void plot_weighted_windows(const StridedView<const double, 4>& windows, const Ra
   const Raster grid = mosaic(tiles, windows.shape(1));
   render_png(window_grid_script(grid, windows.shape(1), windows.shape(3), symmetric_range(grid.max_abs()), title,
                                 kDivergingPalette),
-             out, {{860, 800, 11}, kGapWarning});
+             out, {{860, 800, 11}, kGapWarning, {}});
 }
 
 void plot_filters(const std::vector<Raster>& filters, const std::string& title, const std::filesystem::path& out) {
@@ -135,7 +135,7 @@ void plot_filters(const std::vector<Raster>& filters, const std::string& title, 
            << double(top) - 0.1 << " front font 'sans,8' textcolor rgb '#333333'\n";
   }
   script << "plot $filters matrix with image notitle\n";
-  render_png(script.str(), out, {{760, 700, 11}, kGapWarning});
+  render_png(script.str(), out, {{760, 700, 11}, kGapWarning, {}});
 }
 
 void plot_feature_maps(const Raster& image, const std::vector<Raster>& filters, const std::vector<Raster>& maps,
@@ -182,7 +182,7 @@ void plot_feature_maps(const Raster& image, const std::vector<Raster>& filters, 
            << "plot $" << map_block << " matrix with image notitle\n";
   }
   script << "unset multiplot\n";
-  render_png(script.str(), out, {{1100, 300 + 200 * int(pair_rows), 10}, {}});
+  render_png(script.str(), out, {{1100, 300 + 200 * int(pair_rows), 10}, {}, {}});
 }
 
 void plot_confusion(const std::vector<std::vector<std::size_t>>& counts, const std::vector<std::string>& class_names,
@@ -231,7 +231,7 @@ void plot_confusion(const std::vector<std::vector<std::size_t>>& counts, const s
          << "plot $percent matrix with image notitle, "
          << "$labels using 1:($4 == 0 ? $2 : NaN):3 with labels font 'sans,9' textcolor rgb 'black' notitle, "
          << "$labels using 1:($4 == 1 ? $2 : NaN):3 with labels font 'sans,9' textcolor rgb 'white' notitle\n";
-  render_png(script.str(), out, {{780, 700, 11}, {}});
+  render_png(script.str(), out, {{780, 700, 11}, {}, {}});
 }
 
 }  // namespace convlab::plots

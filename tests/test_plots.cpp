@@ -86,7 +86,7 @@ TEST_CASE("a warning is an error unless the caller allows it", "[plots]") {
   ScratchDir dir;
   const std::string script = "$m << EOD\n1 NaN\n2 3\nEOD\nplot $m matrix with image";
   CHECK_THROWS_AS(render_png(script, dir / "gap.png"), GnuplotError);
-  render_png(script, dir / "gap.png", {{}, {"matrix contains missing or undefined values"}});
+  render_png(script, dir / "gap.png", {{}, {"matrix contains missing or undefined values"}, {}});
   require_png(dir / "gap.png");
 }
 
