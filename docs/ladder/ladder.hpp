@@ -35,6 +35,9 @@ bool supports(const ConvShape& shape);
 void channel_block_rows(const ConvShape& shape, const float* image, const float* weights, const float* bias,
                         float* output_image, Index f_begin, Index f_end, Index y_begin, Index y_end);
 
+// Step 6's band height: output rows per tile (steps 6 and 7).
+Index band_rows(const ConvShape& shape);
+
 void step0_naive(const ConvShape&, const float*, const float*, const float*, float*);
 void step1_vector_columns(const ConvShape&, const float*, const float*, const float*, float*);
 void step2_masked_tails(const ConvShape&, const float*, const float*, const float*, float*);

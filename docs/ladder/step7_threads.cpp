@@ -8,8 +8,6 @@
 
 namespace convlab::ladder {
 
-Index band_rows(const ConvShape& s);  // step 6's
-
 void step7_threads(const ConvShape& s, const float* x, const float* w, const float* b, float* y) {
   const Index image_size = s.in_channels * s.in_height * s.in_width;
   const Index out_image_size = s.out_channels * s.out_height() * s.out_width();
