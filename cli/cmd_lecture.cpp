@@ -48,29 +48,16 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
-// The lecture's matrix format (ConfusionMatrix::format) for the lecture's printed percentages.
-std::string format_percentages(const std::array<std::array<double, 10>, 10>& percent) {
-  std::string text = "   ";
-  char cell[32];
-  for (int c = 0; c < 10; ++c) {
-    std::snprintf(cell, sizeof cell, "%5d", c);
-    text += cell;
-  }
-  text += "\n    " + std::string(60, '-') + "\n";
-  for (int t = 0; t < 10; ++t) {
-    std::snprintf(cell, sizeof cell, "%2d |", t);
-    text += cell;
-    for (int p = 0; p < 10; ++p) {
-      if (percent[t][p] == 0) {
-        text += "  0  ";
-      } else {
-        std::snprintf(cell, sizeof cell, "%5.1f", percent[t][p]);
-        text += cell;
-      }
+// The lecture's printed test matrix in the same format (a printed 0 is a cell without samples).
+std::string format_lectures_matrix() {
+  std::vector<double> percent;
+  std::vector<bool> empty;
+  for (const auto& row : lecture_printed::kTestConfusion)
+    for (double value : row) {
+      percent.push_back(value);
+      empty.push_back(value == 0);
     }
-    text += "\n";
-  }
-  return text;
+  return format_confusion_percentages(10, percent, empty);
 }
 
 // Two blocks of lines side by side, `left` padded to `width` columns.
@@ -131,7 +118,7 @@ RunResult run_variant(const LectureOptions& options, const Architecture& archite
   if (lectures_own) {
     std::cout << "   (lecture: " << fixed(lecture_printed::kTestPercent, 2) << ")\n"
               << side_by_side("convlab", "the lecture", 60)
-              << side_by_side(test_matrix.format(), format_percentages(lecture_printed::kTestConfusion), 60);
+              << side_by_side(test_matrix.format(), format_lectures_matrix(), 60);
   } else {
     std::cout << "\n" << test_matrix.format();
   }

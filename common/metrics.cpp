@@ -61,30 +61,47 @@ double ConfusionMatrix::percent(Index true_class, Index predicted_class) const {
   return total == 0 ? 0.0 : 100.0 * double(count(true_class, predicted_class)) / double(total);
 }
 
-std::string ConfusionMatrix::format() const {
+std::string format_confusion_percentages(Index classes, const std::vector<double>& percent,
+                                        const std::vector<bool>& empty) {
+  if (Index(percent.size()) != classes * classes || percent.size() != empty.size()) {
+    throw std::invalid_argument("format_confusion_percentages: expected " + std::to_string(classes * classes) +
+                                " cells");
+  }
   std::string text = "   ";
   char cell[32];
-  for (Index c = 0; c < classes_; ++c) {
+  for (Index c = 0; c < classes; ++c) {
     std::snprintf(cell, sizeof cell, "%5d", int(c));
     text += cell;
   }
   text += "\n    ";
-  for (Index c = 0; c < classes_; ++c) text += "------";
+  for (Index c = 0; c < classes; ++c) text += "------";
   text += "\n";
-  for (Index t = 0; t < classes_; ++t) {
+  for (Index t = 0; t < classes; ++t) {
     std::snprintf(cell, sizeof cell, "%2d |", int(t));
     text += cell;
-    for (Index p = 0; p < classes_; ++p) {
-      if (count(t, p) == 0) {
+    for (Index p = 0; p < classes; ++p) {
+      const std::size_t at = std::size_t(t * classes + p);
+      if (empty[at]) {
         text += "  0  ";
       } else {
-        std::snprintf(cell, sizeof cell, "%5.1f", percent(t, p));
+        std::snprintf(cell, sizeof cell, "%5.1f", percent[at]);
         text += cell;
       }
     }
     text += "\n";
   }
   return text;
+}
+
+std::string ConfusionMatrix::format() const {
+  std::vector<double> percents;
+  std::vector<bool> empty;
+  for (Index t = 0; t < classes_; ++t)
+    for (Index p = 0; p < classes_; ++p) {
+      percents.push_back(percent(t, p));
+      empty.push_back(count(t, p) == 0);
+    }
+  return format_confusion_percentages(classes_, percents, empty);
 }
 
 }  // namespace convlab

@@ -31,11 +31,17 @@ class ConfusionMatrix {
   //      0    1 ...          header: 3 spaces, each class as %5d
   //     ------------         4 spaces, "------" per class
   //    0 | 98.0  0   ...     row: {:2d} |, each cell {:5.1f}, or "  0  " for an exact zero
-  std::string format() const;
+  std::string format() const;  // format_confusion_percentages of this matrix
 
  private:
   Index classes_;
   std::vector<Index> counts_;  // classes x classes, row = true class
 };
+
+// The lecture's confusion-matrix format for given percentages (row-major, classes x classes): a cell whose
+// `empty` flag is set prints as "0" (no sample), any other as %5.1f. Shared by ConfusionMatrix::format and
+// `convlab lecture`, which prints the lecture's own printed matrix beside convlab's.
+std::string format_confusion_percentages(Index classes, const std::vector<double>& percent,
+                                        const std::vector<bool>& empty);
 
 }  // namespace convlab
