@@ -185,6 +185,33 @@ TEST_CASE("openmp tiles: whole lecture images per tile, at least 4 tiles per thr
   CHECK(small.images == 1);
 }
 
+TEST_CASE("openmp tiles: a single image that fits one band is cut into row tiles for every thread", "[simd]") {
+  // DeepBench's OCR layer at batch 1: 1 -> 16 channels, 3x3, 48 x 480; 36 weight bytes per channel and a
+  // 2 KB row, so one tile would hold the whole image and keep the second thread idle.
+  const double flops = 2.0 * 16 * 9 * 48 * 480;
+  const convlab::openmp::Tiling t = convlab::openmp::choose_tiling(1, 16, 48, 36, 1928, 3856, flops, 2);
+  CHECK(t.channel_tiles == 1);
+  CHECK(t.row_tiles == 8);  // 4 per thread, each 6 rows (0.83 MFLOP)
+  CHECK(t.rows * t.row_tiles >= 48);
+  CHECK(t.count() == 8);
+  // Not below 0.5 MFLOP a tile: a 1.2 MFLOP image is cut in two, not eight.
+  CHECK(convlab::openmp::choose_tiling(1, 16, 48, 36, 1928, 3856, 1.2e6, 2).count() == 2);
+  // Tiles that each prepare their whole image (split_small_batch false): one tile.
+  CHECK(convlab::openmp::choose_tiling(1, 16, 48, 36, 1928, 3856, flops, 2, false).count() == 1);
+}
+
+TEST_CASE("openmp: a batch-1 image cut into row tiles gives simd's bits", "[simd]") {
+  ConvShape s;  // one channel, 64 x 160, 3x3 padded: 2.9 MFLOP, one band without the split, 5 tiles with it
+  s.batch = 1;
+  s.in_channels = 1;
+  s.in_height = 64;
+  s.in_width = 160;
+  s.out_channels = 16;
+  s.kernel_height = s.kernel_width = 3;
+  s.pad_height = s.pad_width = 1;
+  convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 7);
+}
+
 TEST_CASE("simd: large forward outputs (streaming stores) equal the cached path bitwise, any alignment", "[simd]") {
   // Above 8 MiB of output the forward pass writes whole aligned lines with non-temporal stores; an
   // output that is not 64-byte aligned takes the ordinary stores. Both must give the same bits.

@@ -19,6 +19,8 @@ constexpr Index kTileWeightBytes = Index(16) << 10;
 constexpr Index kTileBandBytes = Index(256) << 10;
 constexpr double kTileFlops = 4e6;
 constexpr Index kMinTilesPerThread = 4;
+// The least work worth a tile of its own when a small batch is cut into more tiles than whole images give.
+constexpr double kMinTileFlops = 0.5e6;
 // Below this much work a parallel region costs more than it saves (a few microseconds when both cores
 // are free, whole scheduler time slices when the shared machine preempts a spinning thread). Calls just
 // above it gain from the second thread only because each thread packs and prepares its own copies.
@@ -53,7 +55,8 @@ void for_each_tile(const Tiling& t, Index batch, Index channels, Index rows, dou
 }  // namespace
 
 Tiling choose_tiling(Index batch, Index channels, Index rows, Index weight_bytes_per_channel,
-                     Index band_bytes_per_row, Index band_bytes_fixed, double flops_per_image, int threads) {
+                     Index band_bytes_per_row, Index band_bytes_fixed, double flops_per_image, int threads,
+                     bool split_small_batch) {
   Tiling t;
   t.channels = std::clamp<Index>(kTileWeightBytes / std::max<Index>(weight_bytes_per_channel, 1), 1, channels);
   t.rows = std::clamp<Index>((kTileBandBytes - band_bytes_fixed) / std::max<Index>(band_bytes_per_row, 1), 1, rows);
@@ -61,6 +64,16 @@ Tiling choose_tiling(Index batch, Index channels, Index rows, Index weight_bytes
   const Index by_work = Index(kTileFlops / std::max(flops_per_image * tile_fraction, 1.0)) + 1;
   t.channel_tiles = ceil_div(channels, t.channels);
   t.row_tiles = ceil_div(rows, t.rows);
+  // A batch of fewer images than the threads want tiles (batch 1 above all): rows cut finer, so that a layer
+  // whose whole image fits one band still reaches every thread; never below kMinTileFlops a tile, whose rows
+  // and their window's halo each tile prepares again.
+  const double batch_flops = flops_per_image * double(batch);
+  const Index wanted = std::min<Index>(kMinTilesPerThread * std::max(threads, 1), Index(batch_flops / kMinTileFlops));
+  if (split_small_batch && batch * t.channel_tiles * t.row_tiles < wanted) {
+    const Index row_tiles = std::min(rows, ceil_div(wanted, batch * t.channel_tiles));
+    t.rows = std::min(t.rows, ceil_div(rows, row_tiles));
+    t.row_tiles = ceil_div(rows, t.rows);
+  }
   const Index spatial_tiles = t.channel_tiles * t.row_tiles;
   const Index by_balance = std::max<Index>(1, batch * spatial_tiles / (kMinTilesPerThread * std::max(threads, 1)));
   t.images = std::clamp<Index>(std::min(by_work, by_balance), 1, batch);
@@ -190,7 +203,7 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   // Strided (polyphase) tiles are whole images: each tile prepares its image's whole output gradient.
   const Tiling t = plan.polyphase
                        ? choose_tiling(s.batch, s.in_channels, s.in_height, 1, 1, 0,
-                                       s.backward_input_flops() / double(s.batch), omp_get_max_threads())
+                                       s.backward_input_flops() / double(s.batch), omp_get_max_threads(), false)
                        : choose_tiling(s.batch, s.in_channels, s.in_height,
                                        s.out_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
                                        (s.kernel_height - 1) * row_bytes, s.backward_input_flops() / double(s.batch),

@@ -19,7 +19,10 @@
 //   - images: enough that a tile is ~4 MFLOP (a few tens of microseconds: scheduling costs well under
 //     1%), but never so many that there are fewer than 4 tiles per thread (load balance); the batch is
 //     then cut into a multiple of the thread count of image tiles as even as possible (64 images in 7s
-//     would leave one thread 35 and the other 29, where 10 tiles of 6 or 7 leave 32 each).
+//     would leave one thread 35 and the other 29, where 10 tiles of 6 or 7 leave 32 each);
+//   - a batch too small for that (batch 1 above all) has its rows cut finer instead, into up to 4 tiles per
+//     thread of at least 0.5 MFLOP each: a one-channel 48 x 480 image fits one band, and as one tile it
+//     kept the second core idle. Each extra row tile prepares its rows' window halo again.
 // The lecture's first layer (1 -> 20 channels, 5x5, 28x28) has 2 KB of weights and a 3 KB image, so a
 // tile is at most 7 whole images with all 20 channels and all 24 rows.
 // With one thread, or a call too small to share (under 2.5 MFLOP), the planes family runs impls/simd's
@@ -94,8 +97,11 @@ struct Tiling {
   Index count() const { return image_tiles * channel_tiles * row_tiles; }
 };
 // batch images, `channels` output channels of `rows` rows; weight_bytes_per_channel and band_bytes_per_row
-// (input bytes one more output row reads) size the tiles as described above.
+// (input bytes one more output row reads) size the tiles as described above. `split_small_batch`: a batch
+// too small to give every thread several tiles has its rows cut finer (not where every tile prepares its
+// whole image, as the strided input gradient's do).
 Tiling choose_tiling(Index batch, Index channels, Index rows, Index weight_bytes_per_channel,
-                     Index band_bytes_per_row, Index band_bytes_fixed, double flops_per_image, int threads);
+                     Index band_bytes_per_row, Index band_bytes_fixed, double flops_per_image, int threads,
+                     bool split_small_batch = true);
 
 }  // namespace convlab::openmp
