@@ -19,6 +19,7 @@
 
 #include "common/conv_registry.hpp"
 #include "common/conv_shape.hpp"
+#include "python/classifier_bindings.hpp"
 
 namespace py = pybind11;
 using convlab::ConvShape;
@@ -277,4 +278,5 @@ from implementations().)");
         "(dL/dw, dL/db) from x (N, C, H, W) and dy (N, F, oh, ow); kernel_size: (kh, kw). bias=False: dL/dw only.");
   m.def("implementations", &implementations,
         "The registered implementations (what `convlab impls` prints): name, summary, build_flags, uses_threads.");
+  convlab::python::add_classifier(m);
 }
