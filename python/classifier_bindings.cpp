@@ -159,6 +159,46 @@ class Classifier {
     return py::make_tuple(classes, probabilities, hidden);
   }
 
+  // The lecture's weight matrices: per layer (1 + inputs, units), the bias in row 0, one unit per column, the
+  // inputs in the lecture's order (a window's pixels row by row with channels last; a convolution's output
+  // flattened channels-last). hidden: the tanh layers (the lecture's Vs); else the softmax layer (its W).
+  std::vector<py::array_t<double>> lecture_weights(bool hidden) const {
+    std::vector<py::array_t<double>> result;
+    const std::vector<LayerGeometry> layers = architecture_.layers();
+    const std::vector<ParameterBlock>& blocks = network_->parameter_layout();
+    const std::span<const double> p = network_->parameters();
+    for (std::size_t l = 0; l < layers.size(); ++l) {
+      if ((l + 1 < layers.size()) != hidden) continue;
+      const LayerGeometry& g = layers[l];
+      const Index inputs = g.weight_count / g.units;
+      py::array_t<double> v({inputs + 1, g.units});
+      double* out = v.mutable_data();
+      const double* weights = p.data() + blocks[l].weights_offset;
+      const double* bias = p.data() + blocks[l].bias_offset;
+      for (Index u = 0; u < g.units; ++u) out[u] = bias[u];
+      if (g.is_conv) {  // convlab: [unit][channel][ky][kx] -> row 1 + (ky * kw + kx) * C + channel
+        const ConvLayerSpec& spec = architecture_.conv_layers[l];
+        const Index c = g.in_channels, kh = spec.window_height, kw = spec.window_width;
+        for (Index u = 0; u < g.units; ++u)
+          for (Index ch = 0; ch < c; ++ch)
+            for (Index ky = 0; ky < kh; ++ky)
+              for (Index kx = 0; kx < kw; ++kx)
+                out[(1 + (ky * kw + kx) * c + ch) * g.units + u] = weights[((u * c + ch) * kh + ky) * kw + kx];
+      } else if (l > 0 && layers[l - 1].is_conv) {  // inputs NCHW-flattened -> channels-last
+        const LayerGeometry& before = layers[l - 1];
+        const Index plane = before.out_height * before.out_width;
+        for (Index f = 0; f < before.units; ++f)
+          for (Index q = 0; q < plane; ++q)
+            for (Index u = 0; u < g.units; ++u)
+              out[(1 + q * before.units + f) * g.units + u] = weights[(f * plane + q) * g.units + u];
+      } else {
+        std::copy(weights, weights + inputs * g.units, out + g.units);
+      }
+      result.push_back(v);
+    }
+    return result;
+  }
+
   py::array_t<double> errors() const {
     py::array_t<double> out(Index(errors_.size()));
     std::copy(errors_.begin(), errors_.end(), out.mutable_data());
@@ -300,6 +340,11 @@ passed (4, 4) but its windows always slid by 1: pass (1, 1) to compute what it d
       .def("use", &Classifier::use, py::arg("X"), py::arg("allOutputs") = false,
            "Classes (N, 1); allOutputs=True: (classes, probabilities (N, K), [hidden outputs per layer]).")
       .def("getErrors", &Classifier::errors, "The error before training and after each SCG iteration.")
+      .def_property_readonly("Vs", [](const Classifier& c) { return c.lecture_weights(true); },
+                             "The hidden layers' weights as the lecture kept them: (1 + inputs, units), bias row first "
+                             "(a copy: changing it does not change the network).")
+      .def_property_readonly("W", [](const Classifier& c) { return c.lecture_weights(false).at(0); },
+                             "The softmax layer's weights, (1 + inputs, classes), bias row first (a copy).")
       .def("save", &Classifier::save, py::arg("path"), "A convlab model file (also read by `convlab evaluate`).")
       .def_static("load", &Classifier::load, py::arg("path"), py::arg("impl") = std::string(kDefaultConvImpl))
       .def("__repr__", &Classifier::repr)

@@ -131,3 +131,22 @@ def test_bad_input_raises_clear_errors(tmp_path):
         convlab.NeuralNetworkConvolutionalClassifier.load(str(garbage))
     with pytest.raises(ValueError, match="cannot save model to .*does not exist"):
         nnet.save(str(tmp_path / "no" / "such" / "folder" / "m.bin"))
+
+
+def test_vs_and_w_are_the_lectures_weight_matrices():
+    """The lecture's own forward pass, written with its Vs and W (bias row first, channels-last inputs),
+    gives the network's probabilities."""
+    X, T = bars(40, 8)
+    nnet = small(strides=(2, 2))
+    nnet.train(X, T, 4)
+    Vs, W = nnet.Vs, nnet.W
+    assert [v.shape for v in Vs] == [(1 + 9, 4), (1 + 36, 6)] and W.shape == (1 + 6, 2)
+    windows = convlab.windows(X.reshape(40, 8, 8), 3, 2).reshape(40, 3, 3, 9)
+    maps = np.tanh(windows @ Vs[0][1:] + Vs[0][0])  # (40, 3, 3, 4): channels last
+    hidden = np.tanh(maps.reshape(40, -1) @ Vs[1][1:] + Vs[1][0])
+    logits = hidden @ W[1:] + W[0]
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    assert np.allclose(nnet.use(X, allOutputs=True)[1], probabilities, rtol=0, atol=1e-12)
+    Vs[0][:] = 0  # a copy: the network keeps its weights
+    assert np.any(nnet.Vs[0] != 0)
