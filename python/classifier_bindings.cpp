@@ -14,7 +14,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <chrono>
+#include <charconv>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -219,13 +219,12 @@ class Classifier {
     if (!trained_) {
       text << "  Network is not trained.";
     } else {
-      text.precision(17);
       text << "Network was trained for " << errors_.size() << " iterations that took " << std::fixed;
       text.precision(4);
-      text << training_seconds_ << " seconds. Final error is ";
-      text.unsetf(std::ios::floatfield);
-      text.precision(17);
-      text << errors_.back() << ".";
+      // The final error as Python's repr writes a float: the shortest digits that read back exactly.
+      char digits[32];
+      const auto written = std::to_chars(digits, digits + sizeof digits, errors_.back());
+      text << training_seconds_ << " seconds. Final error is " << std::string(digits, written.ptr) << ".";
     }
     return text.str();
   }
