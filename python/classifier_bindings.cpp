@@ -24,6 +24,7 @@
 
 #include "common/architecture.hpp"
 #include "common/conv_registry.hpp"
+#include "common/metrics.hpp"
 #include "common/model_file.hpp"
 #include "common/network.hpp"
 #include "common/training_run.hpp"
@@ -321,9 +322,29 @@ py::dict model_as_arrays(const std::string& path) {
   return result;
 }
 
+// The confusion matrix of class labels as `convlab train` and `convlab lecture` print it (common/metrics).
+std::string confusion_matrix(const py::object& targets, const py::object& predicted, Index classes) {
+  const auto t = py::array_t<long long, py::array::c_style | py::array::forcecast>::ensure(targets);
+  const auto p = py::array_t<long long, py::array::c_style | py::array::forcecast>::ensure(predicted);
+  if (!t || !p || t.size() != p.size() || t.size() == 0)
+    throw py::value_error("T and Y: expected two arrays of class labels of one non-zero length");
+  if (classes < 1 || classes > 256) throw py::value_error("classes must be 1..256");
+  ConfusionMatrix matrix(classes);
+  for (py::ssize_t i = 0; i < t.size(); ++i) {
+    const long long truth = t.data()[i], guess = p.data()[i];
+    if (truth < 0 || truth >= classes || guess < 0 || guess >= classes)
+      throw py::value_error("label " + std::to_string(truth < 0 || truth >= classes ? truth : guess) + " at index " +
+                            std::to_string(i) + " is not a class in 0.." + std::to_string(classes - 1));
+    matrix.add(Index(truth), Index(guess));
+  }
+  return matrix.format();
+}
+
 }  // namespace
 
 void add_classifier(py::module_& m) {
+  m.def("confusion_matrix", &confusion_matrix, py::arg("T"), py::arg("Y"), py::arg("classes") = 10,
+        "The lecture's confusion matrix (rows: true class; cells: percent of the row) as text, as the CLI prints it.");
   py::class_<Classifier>(m, "NeuralNetworkConvolutionalClassifier",
                          R"(The lecture's classifier: one convolution layer of nHiddens[0] tanh units over windowShape
 windows, dense tanh layers of nHiddens[1:] units, a softmax over nOutputs classes; trained by full-batch

@@ -1,4 +1,4 @@
-// The `convlab` Python module: the lecture's windows as a zero-copy numpy view, and every registered
+// The `convlab` Python package's extension (_convlab): the lecture's windows as a zero-copy numpy view, and every registered
 // convolution implementation's three passes on numpy arrays (NCHW, float32 or float64).
 //
 // Arrays are taken as they are, never converted: a wrong dtype, a non-contiguous array or a bad shape
@@ -252,7 +252,7 @@ py::list implementations() {
 
 }  // namespace
 
-PYBIND11_MODULE(convlab, m) {
+PYBIND11_MODULE(_convlab, m) {
   m.doc() = "convlab: the lecture's stride tricks, checked, and fast 2-D convolutions on numpy arrays (NCHW).";
   m.attr("default_impl") = std::string(convlab::kDefaultConvImpl);
   m.def("windows", &windows, py::arg("x"), py::arg("window"), py::arg("stride") = 1,

@@ -43,20 +43,6 @@ def cell(source, value=None):
     print()
 
 
-def confusion(targets, predicted, classes):
-    """Percent of each true class (row) predicted as each class (column), printed like the lecture's
-    mlutilities.confusionMatrix."""
-    lines = ["   " + "".join(f"{c:^5}" for c in classes), "-" * (3 + 5 * len(classes) + 5)]
-    for row in classes:
-        mine = predicted[targets == row]
-        cells = []
-        for col in classes:
-            percent = 100.0 * np.mean(mine == col) if mine.size else 0.0
-            cells.append("  0  " if percent == 0 else f"{percent:5.1f}")
-        lines.append(f"{row} |" + "".join(cells))
-    return "\n".join(lines)
-
-
 def main():
     parser = argparse.ArgumentParser(description="The lecture's notebook on convlab's Python module.")
     parser.add_argument("--data-dir", default=os.environ.get("CONVLAB_DATA_DIR", "data"))
@@ -109,6 +95,7 @@ def main():
           f"nnet.train(Xtrain, Ttrain, {options.iterations}, verbose=True)\nprint(nnet)\n")
     nnet = convlab.NeuralNetworkConvolutionalClassifier(1, [20, 50], 10, inputShape=(28, 28), windowShape=(5, 5),
                                                         windowStrides=(stride, stride), impl=options.impl)
+    sys.stdout.flush()  # the C++ side writes the progress lines: print what Python holds first
     started = time.perf_counter()
     nnet.train(Xtrain, Ttrain, options.iterations, verbose=True)
     wall = time.perf_counter() - started
@@ -118,11 +105,11 @@ def main():
     Ytrain = nnet.use(Xtrain)
     Ytest = nnet.use(Xtest)
     print("In :\nYtrain = nnet.use(Xtrain); Ytest = nnet.use(Xtest)")
-    print("print('Training data: Percent Correct  {:.2f}'.format(percCorr(Ttrain, Ytrain))); confusionMatrix(...)\n")
+    print("print('Training data: Percent Correct  {:.2f}'.format(percCorr(Ttrain, Ytrain))); convlab.confusion_matrix(Ttrain, Ytrain)\n")
     print("Training data: Percent Correct  {:.2f}".format(np.mean(Ttrain == Ytrain) * 100))
-    print(confusion(Ttrain[:, 0], Ytrain[:, 0], range(10)))
+    print(convlab.confusion_matrix(Ttrain, Ytrain, 10), end="")
     print("\nTesting data: Percent Correct  {:.2f}".format(np.mean(Ttest == Ytest) * 100))
-    print(confusion(Ttest[:, 0], Ytest[:, 0], range(10)))
+    print(convlab.confusion_matrix(Ttest, Ytest, 10), end="")
     print()
 
     filters = nnet.Vs[0]

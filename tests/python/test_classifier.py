@@ -150,3 +150,11 @@ def test_vs_and_w_are_the_lectures_weight_matrices():
     assert np.allclose(nnet.use(X, allOutputs=True)[1], probabilities, rtol=0, atol=1e-12)
     Vs[0][:] = 0  # a copy: the network keeps its weights
     assert np.any(nnet.Vs[0] != 0)
+
+
+def test_confusion_matrix_is_the_clis_text():
+    text = convlab.confusion_matrix([0, 0, 1, 1, 1, 1], np.array([[0], [1], [1], [1], [1], [0]]), 3)
+    assert text.splitlines() == ["       0    1    2", "    ------------------", " 0 | 50.0 50.0  0  ",
+                                 " 1 | 25.0 75.0  0  ", " 2 |  0    0    0  "]
+    with pytest.raises(ValueError, match="label 3 at index 1 is not a class in 0..2"):
+        convlab.confusion_matrix([0, 3], [0, 0], 3)
