@@ -1,12 +1,15 @@
 // `convlab evaluate`: loads a saved model and prints its percent correct and confusion matrix on a split.
 #include <omp.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
+#include "common/atomic_file.hpp"
 #include "common/conv_registry.hpp"
 #include "common/model_file.hpp"
 
@@ -19,7 +22,43 @@ struct EvaluateSettings {
   std::string split = "test";
   std::string impl{kDefaultConvImpl};
   int threads = 0;
+  std::string json_path;  // empty: no JSON
 };
+
+// The result for other programs: settings, images, percent correct, the confusion matrix as counts and as
+// the percentages printed (rows: true class).
+void write_json(const EvaluateSettings& s, const SavedModel& model, const Dataset& data,
+                const std::vector<std::uint8_t>& predicted, double seconds) {
+  const Index classes = model.architecture.classes;
+  const ConfusionMatrix matrix(classes, predicted, data.labels);
+  nlohmann::json counts = nlohmann::json::array(), percent = nlohmann::json::array();
+  for (Index row = 0; row < classes; ++row) {
+    nlohmann::json count_row = nlohmann::json::array(), percent_row = nlohmann::json::array();
+    for (Index col = 0; col < classes; ++col) {
+      count_row.push_back(matrix.count(row, col));
+      percent_row.push_back(matrix.percent(row, col));
+    }
+    counts.push_back(count_row);
+    percent.push_back(percent_row);
+  }
+  const nlohmann::json result = {
+      {"command", "evaluate"},
+      {"model", s.model_path},
+      {"architecture", model.architecture.describe()},
+      {"precision", model.precision == Precision::Double ? "double" : "float"},
+      {"dataset", data.name},
+      {"split", s.split},
+      {"impl", s.impl},
+      {"threads", omp_get_max_threads()},
+      {"images", data.count()},
+      {"percent_correct", percent_correct(predicted, data.labels)},
+      {"seconds", seconds},
+      {"confusion_counts", counts},
+      {"confusion_percent", percent},
+  };
+  const std::string text = result.dump(1) + "\n";
+  write_file_atomically(s.json_path, std::as_bytes(std::span(text.data(), text.size())), "JSON results");
+}
 
 template <typename T>
 void evaluate_with(const EvaluateSettings& s, const SavedModel& model, const Dataset& data) {
@@ -27,8 +66,13 @@ void evaluate_with(const EvaluateSettings& s, const SavedModel& model, const Dat
   Network<T> network(model.architecture, [impl] { return make_conv_impl(impl); });
   std::copy(model.parameters.begin(), model.parameters.end(), network.parameters().begin());  // exact: saved as T
   const std::vector<T> inputs = to_inputs<T>(data, model.scaling);
-  const double percent = report_accuracy<T>(
-      network, inputs, data, "Confusion matrix, " + data.name + " " + s.split + " set (percent of each true class):");
+  const auto start = std::chrono::steady_clock::now();
+  const std::vector<std::uint8_t> predicted = network.classify(inputs);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double percent = percent_correct(predicted, data.labels);
+  std::cout << "\nConfusion matrix, " << data.name << " " << s.split << " set (percent of each true class):\n"
+            << ConfusionMatrix(model.architecture.classes, predicted, data.labels).format();
+  if (!s.json_path.empty()) write_json(s, model, data, predicted, seconds);
   char text[32];
   std::snprintf(text, sizeof text, "%.2f", percent);
   std::cout << "\nPercent correct on " << data.name << " " << s.split << ": " << text << "% (" << data.count()
@@ -46,6 +90,8 @@ void add_evaluate_command(CLI::App& app) {
   command->add_option("--split", s.split, "train or test")->capture_default_str();
   command->add_option("--impl", s.impl, "Convolution implementation (see `convlab impls`)")->capture_default_str();
   command->add_option("--threads", s.threads, "OpenMP threads (default: OpenMP's choice)");
+  command->add_option("--json", s.json_path,
+                      "Also write the result as JSON (settings, images, percent correct, confusion counts and percentages)");
   command->callback([settings, command] {
     const EvaluateSettings& s = *settings;
     conv_implementation(s.impl);
@@ -55,6 +101,7 @@ void add_evaluate_command(CLI::App& app) {
       require_at_least(s.threads, 1, "--threads");
       omp_set_num_threads(s.threads);
     }
+    if (!s.json_path.empty()) check_output_writable(s.json_path, "JSON results");
     const SavedModel model = load_model(s.model_path);
     const Dataset data = load_dataset(s.dataset, split);
     require_fits(model.architecture, data);

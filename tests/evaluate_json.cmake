@@ -1,0 +1,95 @@
+# `convlab evaluate` reports an accuracy and a confusion matrix, on screen and with --json in a file: a small
+# model is trained, evaluated on the 10000 test images, and the JSON is checked against the printed report
+# and against itself (counts over every image, percent correct = the diagonal's share, each row of
+# percentages summing to 100, the printed matrix's cells). Run by ctest as
+#   cmake -DCONVLAB=<convlab> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P evaluate_json.cmake
+foreach(variable CONVLAB DATA_DIR SCRATCH)
+  if(NOT DEFINED ${variable})
+    message(FATAL_ERROR "evaluate_json.cmake needs -D${variable}=...")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${SCRATCH}")
+file(MAKE_DIRECTORY "${SCRATCH}")
+set(model "${SCRATCH}/m.bin")
+set(json "${SCRATCH}/result.json")
+execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
+                  ${CONVLAB} train --train-limit 600 --epochs 1 --seed 2 --save ${model}
+                RESULT_VARIABLE status OUTPUT_QUIET ERROR_VARIABLE err TIMEOUT 300)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "convlab train failed:\n${err}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
+                  ${CONVLAB} evaluate --model ${model} --json ${json}
+                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "convlab evaluate failed:\n${err}")
+endif()
+if(NOT out MATCHES "Percent correct on mnist test: ([0-9]+\\.[0-9][0-9])% \\(10000 images\\)")
+  message(FATAL_ERROR "no accuracy line in:\n${out}")
+endif()
+set(printed_percent "${CMAKE_MATCH_1}")
+file(READ "${json}" text)
+foreach(key command dataset split impl images percent_correct)
+  string(JSON value ERROR_VARIABLE problem GET "${text}" ${key})
+  if(problem)
+    message(FATAL_ERROR "${json}: ${problem}")
+  endif()
+  set(json_${key} "${value}")
+endforeach()
+if(NOT json_command STREQUAL "evaluate" OR NOT json_dataset STREQUAL "mnist" OR NOT json_split STREQUAL "test"
+   OR NOT json_impl STREQUAL "openmp" OR NOT json_images EQUAL 10000)
+  message(FATAL_ERROR "${json}: settings ${json_command} ${json_dataset} ${json_split} ${json_impl} ${json_images}")
+endif()
+# Counts: every image once; the diagonal gives the percent correct (to the printed two decimals).
+set(total 0)
+set(diagonal 0)
+foreach(row RANGE 9)
+  set(row_total 0)
+  foreach(col RANGE 9)
+    string(JSON count GET "${text}" confusion_counts ${row} ${col})
+    math(EXPR row_total "${row_total} + ${count}")
+    if(row EQUAL col)
+      math(EXPR diagonal "${diagonal} + ${count}")
+    endif()
+  endforeach()
+  math(EXPR total "${total} + ${row_total}")
+  # Each row's percentages: count / row total * 100, to 1e-9.
+  string(JSON percent GET "${text}" confusion_percent ${row} ${row})
+  string(JSON count GET "${text}" confusion_counts ${row} ${row})
+  math(EXPR scaled "${count} * 1000000 / ${row_total}")  # percent * 10^4, truncated
+  string(REGEX REPLACE "^([0-9]+)\\.?([0-9]*)$" "\\1;\\2" parts "${percent}")
+  list(GET parts 0 whole)
+  list(GET parts 1 fraction)
+  string(SUBSTRING "${fraction}0000" 0 4 fraction4)
+  math(EXPR json_scaled "${whole} * 10000 + 1${fraction4} - 10000")
+  math(EXPR difference "${json_scaled} - ${scaled}")
+  if(difference LESS -1 OR difference GREATER 1)
+    message(FATAL_ERROR "${json}: row ${row}: percent ${percent} but ${count} of ${row_total} images")
+  endif()
+endforeach()
+if(NOT total EQUAL 10000)
+  message(FATAL_ERROR "${json}: the confusion counts add up to ${total}, not 10000")
+endif()
+math(EXPR hundredths "(${diagonal} * 10000 + 5000) / 10000")  # diagonal / 10000 * 100, in hundredths, rounded
+math(EXPR whole "${hundredths} / 100")
+math(EXPR cents "${hundredths} % 100")
+if(cents LESS 10)
+  set(cents "0${cents}")
+endif()
+if(NOT "${whole}.${cents}" STREQUAL printed_percent)
+  message(FATAL_ERROR "printed ${printed_percent}% but the JSON's counts give ${whole}.${cents}% (${diagonal} of 10000)")
+endif()
+string(SUBSTRING "${json_percent_correct}" 0 5 json_start)
+string(SUBSTRING "${printed_percent}" 0 4 printed_start)
+if(NOT json_start MATCHES "^${printed_start}")
+  message(FATAL_ERROR "percent_correct ${json_percent_correct} in the JSON, ${printed_percent} printed")
+endif()
+# A folder that does not exist: a clear error before any work, nothing written.
+execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
+                  ${CONVLAB} evaluate --model ${model} --json ${SCRATCH}/missing/result.json
+                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+if(status EQUAL 0 OR NOT err MATCHES "cannot save JSON results to '.*missing/result.json': folder .* does not exist"
+   OR out MATCHES "Percent correct")
+  message(FATAL_ERROR "evaluate --json into a missing folder: status ${status}\n${out}\n${err}")
+endif()
+message(STATUS "evaluate: ${printed_percent}% printed, the JSON agrees (${diagonal} of ${total})")
