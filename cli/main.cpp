@@ -10,6 +10,7 @@
 int main(int argc, char** argv) {
   convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/openmp_spin.hpp)
   CLI::App app{"convlab: 2-D convolution four ways, a classifier to train with them, and the numbers to compare"};
+  app.set_version_flag("--version", std::string("convlab ") + CONVLAB_VERSION);
   app.require_subcommand(1);
   // Option errors get the same one-line form as every other error.
   app.failure_message([](const CLI::App*, const CLI::Error& error) {
@@ -19,7 +20,10 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    return app.exit(error);
+    // --help and --version exit 0; every usage error (unknown option, missing or malformed value) exits 2,
+    // as command-line tools conventionally do, whatever code CLI11 gives that kind of error.
+    const int status = app.exit(error);
+    return status == 0 ? 0 : 2;
   } catch (const std::exception& error) {
     std::cerr << "convlab: error: " << error.what() << "\n";
     return 1;

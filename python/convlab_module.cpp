@@ -255,6 +255,7 @@ py::list implementations() {
 PYBIND11_MODULE(_convlab, m) {
   m.doc() = "convlab: the lecture's stride tricks, checked, and fast 2-D convolutions on numpy arrays (NCHW).";
   m.attr("default_impl") = std::string(convlab::kDefaultConvImpl);
+  m.attr("__version__") = CONVLAB_VERSION;
   m.def("windows", &windows, py::arg("x"), py::arg("window"), py::arg("stride") = 1,
         R"(The lecture's windows of images x (images, rows, cols): a read-only view sharing x's memory.
 

@@ -195,6 +195,34 @@ expect_error("compare: missing data folder" /nonexistent
              "dataset 'mnist' (train split) not found: looked for train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in /nonexistent/mnist; install it with: bash scripts/install.sh (or set CONVLAB_DATA_DIR to a folder holding mnist/)"
              compare --train-limit 10)
 
+# Usage errors (what the command line itself gets wrong) exit 2 in every subcommand; errors in what the
+# command then finds (files, data) exit 1. --version names the project's version and exits 0.
+foreach(usage "train --bogus" "evaluate" "plot filters --nosuch 1" "windows --window" "lecture --iterations x"
+              "conv" "compare --impls" "impls extra" "")
+  math(EXPR cases "${cases} + 1")
+  separate_arguments(arguments UNIX_COMMAND "${usage}")
+  execute_process(COMMAND ${CONVLAB} ${arguments} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)
+  if(NOT status EQUAL 2 OR NOT err MATCHES "^convlab: error: .*run with --help")
+    message(SEND_ERROR "FAIL usage error 'convlab ${usage}': exit ${status}, stderr '${err}' (expected exit 2)")
+    math(EXPR failures "${failures} + 1")
+  else()
+    message(STATUS "ok   usage error 'convlab ${usage}' exits 2")
+  endif()
+endforeach()
+math(EXPR cases "${cases} + 1")
+execute_process(COMMAND ${CONVLAB} evaluate --model nosuch.bin WORKING_DIRECTORY "${SCRATCH}" RESULT_VARIABLE status
+                OUTPUT_QUIET ERROR_QUIET TIMEOUT 60)
+if(NOT status EQUAL 1)
+  message(SEND_ERROR "FAIL a missing model file: exit ${status}, expected 1")
+  math(EXPR failures "${failures} + 1")
+endif()
+math(EXPR cases "${cases} + 1")
+execute_process(COMMAND ${CONVLAB} --version RESULT_VARIABLE status OUTPUT_VARIABLE out TIMEOUT 60)
+if(NOT status EQUAL 0 OR NOT out MATCHES "^convlab [0-9]+\\.[0-9]+\\.[0-9]+\n$")
+  message(SEND_ERROR "FAIL convlab --version: exit ${status}, '${out}'")
+  math(EXPR failures "${failures} + 1")
+endif()
+
 if(failures GREATER 0)
   message(FATAL_ERROR "${failures} of ${cases} command-line error cases failed")
 endif()

@@ -4,6 +4,7 @@ convlab model files as numpy arrays. `convlab.torch` (needs PyTorch) wraps the c
 function. Everything is implemented in C++ (the _convlab extension, python/convlab_module.cpp)."""
 
 from ._convlab import (  # noqa: F401
+    __version__,
     NeuralNetworkConvolutionalClassifier,
     confusion_matrix,
     conv2d,

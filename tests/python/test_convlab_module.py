@@ -226,6 +226,7 @@ def test_threads_of_python_get_the_same_results():
 
 
 def test_implementations_list_what_convlab_impls_prints():
+    assert convlab.__version__.count(".") == 2 and all(part.isdigit() for part in convlab.__version__.split("."))
     names = [entry["name"] for entry in convlab.implementations()]
     assert names[0] == "naive" and {"simd", "openmp", "im2col"} <= set(names)
     for entry in convlab.implementations():
