@@ -2,12 +2,15 @@
 // correct and the lecture-format confusion matrix).
 #pragma once
 
+#include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "common/atomic_file.hpp"
 #include "common/datasets.hpp"
 #include "common/metrics.hpp"
 #include "common/network.hpp"
@@ -46,18 +49,44 @@ inline void require_fits(const Architecture& architecture, const Dataset& datase
   }
 }
 
-// Classifies `inputs`, returns percent correct and, when `matrix_title` is non-empty, prints the
-// confusion matrix under it.
+struct AccuracyReport {
+  double percent = 0;        // percent correct
+  ConfusionMatrix matrix;    // rows: true class
+  double seconds = 0;        // classifying the inputs
+};
+
+// Classifies `inputs` and, when `matrix_title` is non-empty, prints the confusion matrix under it.
 template <typename T>
-double report_accuracy(Network<T>& network, std::span<const T> inputs, const Dataset& dataset,
-                       const std::string& matrix_title) {
+AccuracyReport report_accuracy(Network<T>& network, std::span<const T> inputs, const Dataset& dataset,
+                               const std::string& matrix_title) {
+  const auto start = std::chrono::steady_clock::now();
   const std::vector<std::uint8_t> predicted = network.classify(inputs);
-  const double percent = percent_correct(predicted, dataset.labels);
-  if (!matrix_title.empty()) {
-    const ConfusionMatrix matrix(network.architecture().classes, predicted, dataset.labels);
-    std::cout << "\n" << matrix_title << "\n" << matrix.format();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  AccuracyReport report{percent_correct(predicted, dataset.labels),
+                        ConfusionMatrix(network.architecture().classes, predicted, dataset.labels), seconds};
+  if (!matrix_title.empty()) std::cout << "\n" << matrix_title << "\n" << report.matrix.format();
+  return report;
+}
+
+// A confusion matrix for other programs: {"counts": rows of counts, "percent": rows of percentages}.
+inline nlohmann::json confusion_json(const ConfusionMatrix& matrix, Index classes) {
+  nlohmann::json counts = nlohmann::json::array(), percent = nlohmann::json::array();
+  for (Index row = 0; row < classes; ++row) {
+    nlohmann::json count_row = nlohmann::json::array(), percent_row = nlohmann::json::array();
+    for (Index col = 0; col < classes; ++col) {
+      count_row.push_back(matrix.count(row, col));
+      percent_row.push_back(matrix.percent(row, col));
+    }
+    counts.push_back(count_row);
+    percent.push_back(percent_row);
   }
-  return percent;
+  return {{"counts", counts}, {"percent", percent}};
+}
+
+// Writes `result` to `path` atomically (checked writable before any work with check_output_writable).
+inline void write_json_results(const std::string& path, const nlohmann::json& result) {
+  const std::string text = result.dump(1) + "\n";
+  write_file_atomically(path, std::as_bytes(std::span(text.data(), text.size())), "JSON results");
 }
 
 }  // namespace convlab::cli

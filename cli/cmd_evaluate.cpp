@@ -1,15 +1,12 @@
 // `convlab evaluate`: loads a saved model and prints its percent correct and confusion matrix on a split.
 #include <omp.h>
 
-#include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
-#include "common/atomic_file.hpp"
 #include "common/conv_registry.hpp"
 #include "common/model_file.hpp"
 
@@ -25,54 +22,31 @@ struct EvaluateSettings {
   std::string json_path;  // empty: no JSON
 };
 
-// The result for other programs: settings, images, percent correct, the confusion matrix as counts and as
-// the percentages printed (rows: true class).
-void write_json(const EvaluateSettings& s, const SavedModel& model, const Dataset& data,
-                const std::vector<std::uint8_t>& predicted, double seconds) {
-  const Index classes = model.architecture.classes;
-  const ConfusionMatrix matrix(classes, predicted, data.labels);
-  nlohmann::json counts = nlohmann::json::array(), percent = nlohmann::json::array();
-  for (Index row = 0; row < classes; ++row) {
-    nlohmann::json count_row = nlohmann::json::array(), percent_row = nlohmann::json::array();
-    for (Index col = 0; col < classes; ++col) {
-      count_row.push_back(matrix.count(row, col));
-      percent_row.push_back(matrix.percent(row, col));
-    }
-    counts.push_back(count_row);
-    percent.push_back(percent_row);
-  }
-  const nlohmann::json result = {
-      {"command", "evaluate"},
-      {"model", s.model_path},
-      {"architecture", model.architecture.describe()},
-      {"precision", model.precision == Precision::Double ? "double" : "float"},
-      {"dataset", data.name},
-      {"split", s.split},
-      {"impl", s.impl},
-      {"threads", omp_get_max_threads()},
-      {"images", data.count()},
-      {"percent_correct", percent_correct(predicted, data.labels)},
-      {"seconds", seconds},
-      {"confusion_counts", counts},
-      {"confusion_percent", percent},
-  };
-  const std::string text = result.dump(1) + "\n";
-  write_file_atomically(s.json_path, std::as_bytes(std::span(text.data(), text.size())), "JSON results");
-}
-
 template <typename T>
 void evaluate_with(const EvaluateSettings& s, const SavedModel& model, const Dataset& data) {
   const std::string impl = s.impl;
   Network<T> network(model.architecture, [impl] { return make_conv_impl(impl); });
   std::copy(model.parameters.begin(), model.parameters.end(), network.parameters().begin());  // exact: saved as T
   const std::vector<T> inputs = to_inputs<T>(data, model.scaling);
-  const auto start = std::chrono::steady_clock::now();
-  const std::vector<std::uint8_t> predicted = network.classify(inputs);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const double percent = percent_correct(predicted, data.labels);
-  std::cout << "\nConfusion matrix, " << data.name << " " << s.split << " set (percent of each true class):\n"
-            << ConfusionMatrix(model.architecture.classes, predicted, data.labels).format();
-  if (!s.json_path.empty()) write_json(s, model, data, predicted, seconds);
+  const AccuracyReport report = report_accuracy<T>(
+      network, inputs, data, "Confusion matrix, " + data.name + " " + s.split + " set (percent of each true class):");
+  const double percent = report.percent;
+  if (!s.json_path.empty()) {
+    // The result for other programs: settings, images, percent correct, the confusion matrix (counts and the
+    // percentages printed; rows: true class).
+    write_json_results(s.json_path, {{"command", "evaluate"},
+                                     {"model", s.model_path},
+                                     {"architecture", model.architecture.describe()},
+                                     {"precision", model.precision == Precision::Double ? "double" : "float"},
+                                     {"dataset", data.name},
+                                     {"split", s.split},
+                                     {"impl", s.impl},
+                                     {"threads", omp_get_max_threads()},
+                                     {"images", data.count()},
+                                     {"percent_correct", percent},
+                                     {"seconds", report.seconds},
+                                     {"confusion", confusion_json(report.matrix, model.architecture.classes)}});
+  }
   char text[32];
   std::snprintf(text, sizeof text, "%.2f", percent);
   std::cout << "\nPercent correct on " << data.name << " " << s.split << ": " << text << "% (" << data.count()

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,8 +25,35 @@ namespace {
 struct TrainSettings {
   std::string impl{kDefaultConvImpl};
   TrainingOptions training;
-  std::string save_path, history_path;
+  std::string save_path, history_path, json_path;
 };
+
+// The training curve's CSV (header, then one row per iteration or epoch) as a list of objects.
+nlohmann::json history_json(const std::string& csv) {
+  std::vector<std::string> lines;
+  std::string line;
+  for (std::istringstream text(csv); std::getline(text, line);)
+    if (!line.empty()) lines.push_back(line);
+  const auto split = [](const std::string& row) {
+    std::vector<std::string> fields;
+    std::string field;
+    for (std::istringstream cells(row); std::getline(cells, field, ',');) fields.push_back(field);
+    return fields;
+  };
+  nlohmann::json rows = nlohmann::json::array();
+  if (lines.empty()) return rows;
+  const std::vector<std::string> header = split(lines[0]);
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    const std::vector<std::string> fields = split(lines[i]);
+    nlohmann::json row = nlohmann::json::object();
+    for (std::size_t f = 0; f < header.size() && f < fields.size(); ++f) {
+      if (header[f] == "iteration" || header[f] == "epoch") row[header[f]] = std::stoll(fields[f]);
+      else row[header[f]] = std::stod(fields[f]);
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
 
 std::string fixed(double value, int decimals) {
   char text[64];
@@ -38,6 +66,7 @@ CheckedTraining check(const TrainSettings& s, const CLI::App& command) {
   const CheckedTraining checked = check_training_options(s.training, command);
   if (!s.save_path.empty()) check_model_path_writable(s.save_path);
   if (!s.history_path.empty()) check_output_writable(s.history_path, "history");
+  if (!s.json_path.empty()) check_output_writable(s.json_path, "JSON results");
   return checked;
 }
 
@@ -62,13 +91,35 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
 
   std::cout << "\nTraining took " << fixed(outcome.training_seconds, 2) << " s"
             << (checked.plan.use_scg ? "" : " (not counting the per-epoch test evaluation)") << "\n";
-  const double train_percent = report_accuracy<T>(network, train_inputs, train,
-                                                  "Confusion matrix, training set (percent of each true class):");
-  const double test_percent = report_accuracy<T>(network, test_inputs, test,
-                                                 "Confusion matrix, test set (percent of each true class):");
+  const AccuracyReport train_report = report_accuracy<T>(network, train_inputs, train,
+                                                         "Confusion matrix, training set (percent of each true class):");
+  const AccuracyReport test_report = report_accuracy<T>(network, test_inputs, test,
+                                                        "Confusion matrix, test set (percent of each true class):");
+  const double train_percent = train_report.percent, test_percent = test_report.percent;
   std::cout << "\nPercent correct: train " << fixed(train_percent, 2) << "%, test " << fixed(test_percent, 2)
             << "%\n";
 
+  if (!s.json_path.empty()) {
+    const Index classes = architecture.classes;
+    write_json_results(s.json_path,
+                       {{"command", "train"},
+                        {"architecture", architecture.describe()},
+                        {"parameters", network.parameter_count()},
+                        {"precision", checked.use_double ? "double" : "float"},
+                        {"optimizer", checked.plan.use_scg ? "scg" : to_string(checked.plan.minibatch.algorithm)},
+                        {"dataset", train.name},
+                        {"train_images", train.count()},
+                        {"test_images", test.count()},
+                        {"scaling", {{"kind", to_string(scaling.kind)}, {"mean", scaling.mean}, {"stddev", scaling.stddev}}},
+                        {"impl", s.impl},
+                        {"threads", omp_get_max_threads()},
+                        {"seed", s.training.seed},
+                        {"training_seconds", outcome.training_seconds},
+                        {"history", history_json(outcome.history_csv)},
+                        {"train", {{"percent_correct", train_percent}, {"confusion", confusion_json(train_report.matrix, classes)}}},
+                        {"test", {{"percent_correct", test_percent}, {"confusion", confusion_json(test_report.matrix, classes)}}}});
+    std::cout << "Results written to " << s.json_path << "\n";
+  }
   if (!s.history_path.empty()) {
     const std::string& text = outcome.history_csv;
     write_file_atomically(s.history_path, std::as_bytes(std::span<const char>(text)), "history");
@@ -95,6 +146,9 @@ void add_train_command(CLI::App& app) {
   add_training_options(*command, s.training);
   command->add_option("--save", s.save_path, "Save the trained model here");
   command->add_option("--history", s.history_path, "Write the training curve here (CSV)");
+  command->add_option("--json", s.json_path,
+                      "Also write the results as JSON: settings, the training curve, time, percent correct and confusion "
+                      "matrices of both sets");
   command->callback([settings, command] {
     const TrainSettings& s = *settings;
     const CheckedTraining checked = check(s, *command);

@@ -1,6 +1,6 @@
 # `convlab evaluate` reports an accuracy and a confusion matrix, on screen and with --json in a file: a small
-# model is trained, evaluated on the 10000 test images, and the JSON is checked against the printed report
-# and against itself (counts over every image, percent correct = the diagonal's share, each row of
+# model is trained (`train --json`: its settings, curve and test accuracy are checked too), evaluated on the
+# 10000 test images, and the JSON is checked against the printed report, against train's and against itself (counts over every image, percent correct = the diagonal's share, each row of
 # percentages summing to 100, the printed matrix's cells). Run by ctest as
 #   cmake -DCONVLAB=<convlab> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P evaluate_json.cmake
 foreach(variable CONVLAB DATA_DIR SCRATCH)
@@ -12,12 +12,28 @@ file(REMOVE_RECURSE "${SCRATCH}")
 file(MAKE_DIRECTORY "${SCRATCH}")
 set(model "${SCRATCH}/m.bin")
 set(json "${SCRATCH}/result.json")
+set(train_json "${SCRATCH}/train.json")
 execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
-                  ${CONVLAB} train --train-limit 600 --epochs 1 --seed 2 --save ${model}
-                RESULT_VARIABLE status OUTPUT_QUIET ERROR_VARIABLE err TIMEOUT 300)
+                  ${CONVLAB} train --train-limit 600 --epochs 2 --seed 2 --save ${model} --json ${train_json}
+                RESULT_VARIABLE status OUTPUT_VARIABLE train_out ERROR_VARIABLE err TIMEOUT 300)
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "convlab train failed:\n${err}")
 endif()
+file(READ "${train_json}" train_text)
+string(JSON train_command GET "${train_text}" command)
+string(JSON train_images GET "${train_text}" train_images)
+string(JSON epochs LENGTH "${train_text}" history)
+string(JSON last_epoch GET "${train_text}" history 1 epoch)
+string(JSON train_test_percent GET "${train_text}" test percent_correct)
+string(JSON optimizer GET "${train_text}" optimizer)
+if(NOT train_command STREQUAL "train" OR NOT train_images EQUAL 600 OR NOT epochs EQUAL 2 OR NOT last_epoch EQUAL 2
+   OR NOT optimizer STREQUAL "sgd")
+  message(FATAL_ERROR "${train_json}: ${train_command}, ${train_images} images, ${epochs} history rows (last epoch ${last_epoch}), optimizer ${optimizer}")
+endif()
+if(NOT train_out MATCHES "Percent correct: train [0-9.]+%, test ([0-9.]+)%")
+  message(FATAL_ERROR "no accuracy line in train's output:\n${train_out}")
+endif()
+set(train_printed_test "${CMAKE_MATCH_1}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
                   ${CONVLAB} evaluate --model ${model} --json ${json}
                 RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
@@ -46,7 +62,7 @@ set(diagonal 0)
 foreach(row RANGE 9)
   set(row_total 0)
   foreach(col RANGE 9)
-    string(JSON count GET "${text}" confusion_counts ${row} ${col})
+    string(JSON count GET "${text}" confusion counts ${row} ${col})
     math(EXPR row_total "${row_total} + ${count}")
     if(row EQUAL col)
       math(EXPR diagonal "${diagonal} + ${count}")
@@ -54,8 +70,8 @@ foreach(row RANGE 9)
   endforeach()
   math(EXPR total "${total} + ${row_total}")
   # Each row's percentages: count / row total * 100, to 1e-9.
-  string(JSON percent GET "${text}" confusion_percent ${row} ${row})
-  string(JSON count GET "${text}" confusion_counts ${row} ${row})
+  string(JSON percent GET "${text}" confusion percent ${row} ${row})
+  string(JSON count GET "${text}" confusion counts ${row} ${row})
   math(EXPR scaled "${count} * 1000000 / ${row_total}")  # percent * 10^4, truncated
   string(REGEX REPLACE "^([0-9]+)\\.?([0-9]*)$" "\\1;\\2" parts "${percent}")
   list(GET parts 0 whole)
@@ -83,6 +99,11 @@ string(SUBSTRING "${json_percent_correct}" 0 5 json_start)
 string(SUBSTRING "${printed_percent}" 0 4 printed_start)
 if(NOT json_start MATCHES "^${printed_start}")
   message(FATAL_ERROR "percent_correct ${json_percent_correct} in the JSON, ${printed_percent} printed")
+endif()
+# The saved model classifies the test set exactly as it did at the end of training.
+string(JSON evaluate_percent GET "${text}" percent_correct)
+if(NOT evaluate_percent STREQUAL train_test_percent OR NOT printed_percent STREQUAL train_printed_test)
+  message(FATAL_ERROR "train reported ${train_test_percent} (${train_printed_test}%) on the test set, evaluate ${evaluate_percent} (${printed_percent}%)")
 endif()
 # A folder that does not exist: a clear error before any work, nothing written.
 execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
