@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """A/B timing of two convlab_bench builds on a noisy shared machine: which change helped, and by how much.
 
-On the 2-vCPU virtual machines this project is measured on, one benchmark's rate moves by 10 % and more
-between runs minutes apart (the host's other tenants), which is more than most single changes gain. So a
+On the 2-vCPU virtual machines this project is measured on, one benchmark's rate moves
+between runs minutes apart (the host's other tenants) by more than most single changes gain. So a
 before/after comparison runs both builds in alternating rounds (before-after, then after-before, ...), each
 benchmark repeated many times with short runs, and keeps each side's *best* repetition over all rounds:
 interference only ever slows a run down, so the best one is the closest to the undisturbed rate, and

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/architecture.hpp"
+#include "common/atomic_file.hpp"
 #include "common/conv_registry.hpp"
 #include "common/metrics.hpp"
 #include "common/model_file.hpp"
@@ -49,14 +50,10 @@ class Classifier {
         input_shape_(int_pair(input_shape, "inputShape")), window_shape_(int_pair(window_shape, "windowShape")),
         window_strides_(int_pair(window_strides, "windowStrides")), impl_(std::move(impl)) {
     if (hiddens_.empty()) throw py::value_error("nHiddens: the lecture's network needs at least the convolution's units");
-    try {
-      architecture_ = Architecture::lecture(input_channels_, hiddens_, outputs_, input_shape_, window_shape_, window_strides_);
-      conv_implementation(impl_);  // an unknown name fails here, not at the first convolution
-      const std::string name = impl_;
-      network_ = std::make_unique<Network<double>>(architecture_, [name] { return make_conv_impl(name); }, seed);
-    } catch (const std::invalid_argument& error) {
-      throw py::value_error(error.what());
-    }
+    architecture_ = Architecture::lecture(input_channels_, hiddens_, outputs_, input_shape_, window_shape_, window_strides_);
+    conv_implementation(impl_);  // an unknown name fails here, not at the first convolution
+    const std::string name = impl_;
+    network_ = std::make_unique<Network<double>>(architecture_, [name] { return make_conv_impl(name); }, seed);
   }
 
   // X as convlab's NCHW float64, validated against the input shape.
@@ -235,20 +232,11 @@ class Classifier {
     model.architecture = architecture_;
     model.precision = Precision::Double;
     model.parameters.assign(network_->parameters().begin(), network_->parameters().end());
-    try {
-      save_model(path, model);
-    } catch (const ModelFileError& error) {
-      throw py::value_error(error.what());
-    }
+    save_model(path, model);
   }
 
   static Classifier load(const std::string& path, const std::string& impl) {
-    SavedModel model;
-    try {
-      model = load_model(path);
-    } catch (const ModelFileError& error) {
-      throw py::value_error(error.what());
-    }
+    const SavedModel model = load_model(path);
     const Architecture& a = model.architecture;
     if (a.conv_layers.size() != 1 || a.conv_layers[0].pad_height != 0 || a.conv_layers[0].pad_width != 0)
       throw py::value_error(path + ": architecture " + architecture_signature(a) +
@@ -279,12 +267,7 @@ class Classifier {
 
 // Any model file as numpy arrays: each layer's weights (conv F x C x kh x kw, dense inputs x units) and bias.
 py::dict model_as_arrays(const std::string& path) {
-  SavedModel model;
-  try {
-    model = load_model(path);
-  } catch (const ModelFileError& error) {
-    throw py::value_error(error.what());
-  }
+  const SavedModel model = load_model(path);
   const Architecture& a = model.architecture;
   py::dict result;
   result["architecture"] = a.layers_text();
@@ -343,6 +326,10 @@ std::string confusion_matrix(const py::object& targets, const py::object& predic
 }  // namespace
 
 void add_classifier(py::module_& m) {
+  // A model file that cannot be read or written is a bad value from the caller, as in the CLI's messages;
+  // std::invalid_argument (bad shapes, architectures, names) already reaches Python as ValueError.
+  py::register_exception<ModelFileError>(m, "ModelFileError", PyExc_ValueError);
+  py::register_exception<OutputFileError>(m, "OutputFileError", PyExc_ValueError);
   m.def("confusion_matrix", &confusion_matrix, py::arg("T"), py::arg("Y"), py::arg("classes") = 10,
         "The lecture's confusion matrix (rows: true class; cells: percent of the row) as text, as the CLI prints it.");
   py::class_<Classifier>(m, "NeuralNetworkConvolutionalClassifier",

@@ -85,35 +85,18 @@ void require_dense(const py::array& array, const char* name, const py::array* li
 convlab::ConvImpl& implementation(const std::string& name) {
   thread_local std::map<std::string, std::unique_ptr<convlab::ConvImpl>> objects;
   auto found = objects.find(name);
-  if (found == objects.end()) {
-    try {
-      found = objects.emplace(name, convlab::make_conv_impl(name)).first;
-    } catch (const std::invalid_argument& error) {
-      throw py::value_error(error.what());
-    }
-  }
+  if (found == objects.end()) found = objects.emplace(name, convlab::make_conv_impl(name)).first;
   return *found->second;
 }
 
+// The layer's shape, validated (ConvShapeError, a std::invalid_argument, reaches Python as ValueError).
 ConvShape layer_shape(Index batch, Index channels, Index height, Index width, Index filters,
                       std::pair<Index, Index> kernel, std::pair<Index, Index> stride, std::pair<Index, Index> padding) {
-  ConvShape s;
-  s.batch = batch;
-  s.in_channels = channels;
-  s.in_height = height;
-  s.in_width = width;
-  s.out_channels = filters;
-  s.kernel_height = kernel.first;
-  s.kernel_width = kernel.second;
-  s.stride_height = stride.first;
-  s.stride_width = stride.second;
-  s.pad_height = padding.first;
-  s.pad_width = padding.second;
-  try {
-    s.validate();
-  } catch (const convlab::ConvShapeError& error) {
-    throw py::value_error(error.what());
-  }
+  const ConvShape s{.batch = batch, .in_channels = channels, .in_height = height, .in_width = width,
+                    .out_channels = filters, .kernel_height = kernel.first, .kernel_width = kernel.second,
+                    .stride_height = stride.first, .stride_width = stride.second, .pad_height = padding.first,
+                    .pad_width = padding.second};
+  s.validate();
   return s;
 }
 
@@ -139,6 +122,13 @@ py::array windows(const py::array& x, const py::handle& window, const py::handle
   py::array view(x.dtype(), shape, strides, x.data(), x);  // shares x's memory and keeps x alive
   view.attr("flags").attr("writeable") = false;
   return view;
+}
+
+// dy must have the layer's output rows and columns.
+void require_output_shape(const py::array& dy, const ConvShape& s) {
+  if (dy.shape(2) != s.out_height() || dy.shape(3) != s.out_width())
+    throw py::value_error("dy has shape " + shape_text(dy) + " but this layer's output is " + std::to_string(s.out_height()) +
+                          "x" + std::to_string(s.out_width()) + " (" + s.describe() + ")");
 }
 
 struct Geometry {
@@ -193,9 +183,7 @@ py::array conv2d_backward_input(const py::array& dy, const py::array& w, const p
   const Geometry g = geometry(stride, padding);
   const ConvShape s = layer_shape(dy.shape(0), w.shape(1), height, width, w.shape(0), {w.shape(2), w.shape(3)},
                                   g.stride, g.padding);
-  if (dy.shape(2) != s.out_height() || dy.shape(3) != s.out_width())
-    throw py::value_error("dy has shape " + shape_text(dy) + " but this layer's output is " + std::to_string(s.out_height()) +
-                          "x" + std::to_string(s.out_width()) + " (" + s.describe() + ")");
+  require_output_shape(dy, s);
   convlab::ConvImpl& conv = implementation(impl);
   py::array dx(dy.dtype(), std::vector<py::ssize_t>{s.batch, s.in_channels, s.in_height, s.in_width});
   const auto run = [&](auto zero) {
@@ -219,9 +207,7 @@ py::object conv2d_backward_weights(const py::array& x, const py::array& dy, cons
   const auto kernel = pair_argument(kernel_size, "kernel_size", 1);
   const Geometry g = geometry(stride, padding);
   const ConvShape s = layer_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), dy.shape(1), kernel, g.stride, g.padding);
-  if (dy.shape(2) != s.out_height() || dy.shape(3) != s.out_width())
-    throw py::value_error("dy has shape " + shape_text(dy) + " but this layer's output is " + std::to_string(s.out_height()) +
-                          "x" + std::to_string(s.out_width()) + " (" + s.describe() + ")");
+  require_output_shape(dy, s);
   convlab::ConvImpl& conv = implementation(impl);
   py::array dw(x.dtype(), std::vector<py::ssize_t>{s.out_channels, s.in_channels, s.kernel_height, s.kernel_width});
   py::array db(x.dtype(), std::vector<py::ssize_t>{s.out_channels});
