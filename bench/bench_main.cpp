@@ -21,6 +21,7 @@
 #include "bench/bench_peak.hpp"
 #include "bench/bench_suites.hpp"
 #include "common/conv_registry.hpp"
+#include "common/machine_description.hpp"
 #include "common/openmp_spin.hpp"
 
 namespace {
@@ -87,7 +88,12 @@ OwnFlags take_own_flags(int& argc, char** argv) {
     else if (arg == "--convlab_no_onednn") flags.no_onednn = true;
     else if (arg == "--convlab_no_xnnpack") flags.no_xnnpack = true;
     else if (arg.rfind("--convlab_epoch_images=", 0) == 0) flags.epoch_images = parse_count(arg);
-    else {
+    else if (arg == "--benchmark_format=csv" || arg == "--benchmark_out_format=csv") {
+      // Google Benchmark's CSV reporter aborts the run when a row lacks a counter an earlier row had, and
+      // the peers carry counters of their own (oneDNN's chosen prop kind, XNNPACK's layout).
+      throw std::invalid_argument(arg + ": CSV cannot hold these benchmarks (their counters differ from row "
+                                  "to row); use json or console");
+    } else {
       if (arg.rfind("--benchmark_list_tests", 0) == 0 && arg != "--benchmark_list_tests=false")
         flags.only_listing = true;
       argv[kept++] = argv[i];
@@ -151,6 +157,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("convlab.mode", flags.quick ? "quick" : "full");
   benchmark::AddCustomContext("convlab.base_flags", CONVLAB_BASE_FLAGS);
   benchmark::AddCustomContext("convlab.load_average_at_start", load_average());
+  benchmark::AddCustomContext("convlab.cpu", convlab::machine_description());
   benchmark::AddCustomContext("convlab.fma_kernel",
                               fma_kernel_arch() + ", " + std::to_string(fma_kernel_float_lanes()) + " floats/vector");
   for (const auto& [threads, flops] : peak.float_flops)

@@ -884,7 +884,8 @@ def markdown(run, target_rows, roof_rows, comparison, chart_notes):
     meta = run.meta
     out.append(f"- mode: {meta.get('mode', ctx.get('convlab.mode', '?'))}; command: `{meta.get('command', '?')}`")
     out.append(f"- load (uptime) before: {meta.get('uptime_before', '?')}; after: {meta.get('uptime_after', '?')}")
-    out.append(f"- machine: {ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
+    cpu = f"{ctx['convlab.cpu']}; " if "convlab.cpu" in ctx else ""  # runs before 2026-12-03 lack it
+    out.append(f"- machine: {cpu}{ctx.get('num_cpus', '?')} CPUs at {ctx.get('mhz_per_cpu', '?')} MHz, "
                f"FMA kernel {ctx.get('convlab.fma_kernel', '?')}; build flags `{ctx.get('convlab.base_flags', '?')}`")
     for impl in run.impl_order:
         out.append(f"- `{impl}`: {ctx.get(f'impl.{impl}.summary', '')} (threads: "

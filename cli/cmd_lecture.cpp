@@ -21,7 +21,7 @@
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/lecture_printed.hpp"
-#include "cli/machine_description.hpp"
+#include "common/machine_description.hpp"
 #include "cli/numpy_format.hpp"
 #include "common/atomic_file.hpp"
 #include "common/conv_registry.hpp"

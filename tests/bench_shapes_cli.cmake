@@ -1,7 +1,8 @@
 # convlab_bench's --shape and --shapes flags, run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB_BENCH=<binary> -DCHECK=<list|errors> -DSCRATCH=<folder> -P bench_shapes_cli.cmake
 #   list:   --convlab_list_cases --shape DESC prints the plan JSON with that layer at its batch and at 1
-#   errors: a bad descriptor, a bad shape-file line and a folder each exit 2 with one line naming the problem
+#   errors: a bad descriptor, a bad shape-file line, a folder and CSV output each exit 2 with one line naming
+#           the problem
 foreach(variable CONVLAB_BENCH CHECK SCRATCH)
   if(NOT DEFINED ${variable})
     message(FATAL_ERROR "bench_shapes_cli.cmake needs -D${variable}=...")
@@ -63,6 +64,17 @@ elseif(CHECK STREQUAL "errors")
       math(EXPR failures "${failures} + 1")
     else()
       message(STATUS "ok   ${flag} ${value}")
+    endif()
+  endforeach()
+  # Google Benchmark's CSV reporter would abort midway through the run: refused before anything runs.
+  foreach(format_flag --benchmark_format=csv --benchmark_out_format=csv)
+    run_bench(--convlab_list_cases ${format_flag})
+    set(expected "convlab_bench: ${format_flag}: CSV cannot hold these benchmarks (their counters differ from row to row); use json or console\n")
+    if(NOT status EQUAL 2 OR NOT err STREQUAL expected OR NOT out STREQUAL "")
+      message(SEND_ERROR "FAIL ${format_flag}: exit '${status}', stdout '${out}'\n  stderr:   '${err}'\n  expected: '${expected}'")
+      math(EXPR failures "${failures} + 1")
+    else()
+      message(STATUS "ok   ${format_flag}")
     endif()
   endforeach()
   if(failures GREATER 0)

@@ -1,5 +1,6 @@
 // One line naming the CPU a run used, for results that are only comparable on the same machine kind:
-// "AMD EPYC (cpu family 26, model 2: Zen 5), 2 logical CPUs". Read from /proc/cpuinfo; where that is missing,
+// "AMD EPYC (cpu family 26, model 2: Zen 5), 2 logical CPUs" or
+// "Intel(R) Xeon(R) Processor (cpu family 6, model 207: Emerald Rapids), 2 logical CPUs". Read from /proc/cpuinfo; where that is missing,
 // only the CPU count is given.
 #pragma once
 
@@ -8,7 +9,7 @@
 #include <string>
 #include <thread>
 
-namespace convlab::cli {
+namespace convlab {
 
 inline std::string machine_description() {
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -34,9 +35,18 @@ inline std::string machine_description() {
       if (family == "26") text += ": Zen 5";
       if (family == "25") text += zen4 ? ": Zen 4" : ": Zen 3";
     }
+    // Intel's server cores of family 6 that this project's machines have been, all with two 512-bit FMA
+    // ports per core.
+    if (model_name.find("Intel") != std::string::npos && family == "6") {
+      const int number = std::atoi(model.c_str());
+      if (number == 143) text += ": Sapphire Rapids";
+      if (number == 207) text += ": Emerald Rapids";
+      if (number == 173) text += ": Granite Rapids";
+      if (number == 106 || number == 108) text += ": Ice Lake";
+    }
     text += ")";
   }
   return text + ", " + std::to_string(std::thread::hardware_concurrency()) + " logical CPUs";
 }
 
-}  // namespace convlab::cli
+}  // namespace convlab
