@@ -127,6 +127,13 @@ TEST_CASE("blocked kernels: long reductions in tap blocks, large images in pixel
         KernelFamily::blocked, true);
 }
 
+TEST_CASE("blocked kernels: several channel groups over an image wider than L2, band by band", "[simd][blocked]") {
+  // A lone image on one thread goes image by image. 65 out channels make two or more groups, whose units
+  // then go band by band, with bands cut so a band's input rows stay in L2 between the groups: 1100 channels
+  // of 60 columns are about 0.5 MiB a row in doubles, so one output row per band, three bands.
+  sweep({make_shape(1, 1100, 65, 3, 60, 1, 1, 1, 1, 0, 0)}, KernelFamily::blocked, false);
+}
+
 TEST_CASE("blocked kernels: windows that do not overlap (window <= stride; with padding, any channel count)",
           "[simd][blocked]") {
   sweep({make_shape(2, 20, 18, 11, 13, 3, 3, 3, 3, 2, 1), make_shape(3, 40, 33, 9, 10, 2, 2, 2, 2, 1, 1),
@@ -144,9 +151,10 @@ TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[s
   // More images than weight-gradient chunks (not a multiple of them), padding, a stride, a partial
   // channel group; batch 1, where the pixels and taps are cut into bands instead of images; and two images
   // of a layer whose weights come in tap blocks over several channel groups, each thread packing the groups
-  // its units read (fewer images than 3 threads), a stride 2 splitting the input gradient into phases.
+  // its units read (fewer images than 3 threads), a stride 2 splitting the input gradient into phases; and
+  // six images of a layer of several channel groups over images wider than L2, run band by band.
   for (const ConvShape& s : {make_shape(37, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2), make_shape(1, 33, 70, 15, 9, 3, 3, 1, 1, 1, 1),
-                             make_shape(2, 150, 140, 9, 8, 3, 3, 2, 2, 1, 1)})
+                             make_shape(2, 150, 140, 9, 8, 3, 3, 2, 2, 1, 1), make_shape(6, 1100, 65, 6, 60, 1, 1, 2, 2, 0, 0)})
     convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 5);
 }
 

@@ -24,6 +24,8 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 // kMaxBlockedBandPixels, so the band's sums stay in L2 between blocks.
 constexpr Index kWeightBlockBytes = Index(128) << 10;
 constexpr Index kMaxBlockedBandPixels = 384;
+// Input bytes a forward band of several channel groups may read (sized for doubles; half of the 1 MiB L2).
+constexpr Index kBandSourceBytes = Index(512) << 10;
 // The weight gradient's tap tiles take the channel-blocked output gradient in bands of this many bytes.
 constexpr Index kGradBandBytes = Index(256) << 10;
 
@@ -178,7 +180,18 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count();
   blocks_ = may_block(Index(windows_.tap_offsets().size()), groups_.max_vectors, lanes);
-  band_pixels_ = band_size(pixels_, tile, other_units, threads, blocks_ ? kMaxBlockedBandPixels : pixels_, blocks_);
+  Index max_band = blocks_ ? kMaxBlockedBandPixels : pixels_;
+  // Several channel groups each read the whole image: on an image larger than L2 every group would fetch
+  // it again from L3. Image by image, the units go band by band instead (every group of a band before the
+  // next band), with bands whose input rows stay in L2 until the band's last group has read them.
+  band_major_ = image_major(s.batch, threads) && groups_.count() > 1;
+  if (band_major_) {
+    const Index row_bytes = s.in_channels * (s.in_width + 2 * s.pad_width) * Index(sizeof(double));
+    const Index input_rows = std::max<Index>(1, kBandSourceBytes / row_bytes);
+    const Index output_rows = std::max<Index>(1, (input_rows - s.kernel_height) / s.stride_height + 1);
+    max_band = std::min(max_band, std::max(tile, output_rows * s.out_width() / tile * tile));
+  }
+  band_pixels_ = band_size(pixels_, tile, other_units, threads, max_band, blocks_);
   bands_ = ceil_div(pixels_, band_pixels_);
 }
 
@@ -205,7 +218,7 @@ const T* BlockedForward::prepare_image(const T* input, Index n, T* slot) const {
 template <typename T>
 void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, const T* packed, bool with_bias,
                          T* output, Index n, Index unit, T* sums) const {
-  const Index band = unit % bands_, g = unit / bands_;
+  const Index band = band_of(unit), g = unit_piece(unit);
   const Index taps = Index(windows_.tap_offsets().size());
   TileJob<T> job;
   job.source = source;

@@ -71,7 +71,7 @@ class BlockedForward {
   // The packed weights and bias come in pieces (channel groups), each unit reading one.
   Index packed_elements() const { return groups_.padded_channels() * (Index(windows_.tap_offsets().size()) + 1); }
   Index pieces() const { return groups_.count(); }
-  Index unit_piece(Index unit) const { return unit / bands_; }
+  Index unit_piece(Index unit) const { return band_major_ ? unit % groups_.count() : unit / bands_; }
   template <typename T>
   void pack_piece(const BlockedKernels<T>& kernels, const T* weights, const T* bias, Index piece, T* packed) const;
   template <typename T>
@@ -85,8 +85,9 @@ class BlockedForward {
   ConvShape shape_;
   ChannelGroups groups_;
   InputWindows windows_;
+  Index band_of(Index unit) const { return band_major_ ? unit / groups_.count() : unit % bands_; }
   Index pixels_ = 0, bands_ = 1, band_pixels_ = 0;
-  bool blocks_ = false;
+  bool blocks_ = false, band_major_ = false;
   std::vector<Index> pixel_dest_;
 };
 
