@@ -39,7 +39,7 @@ struct LectureOptions {
   long long seed = 1;
   int threads = 0;
   bool skip_strided = false;
-  std::string save_dir;
+  std::string save_dir, json_path;
 };
 
 std::string fixed(double value, int decimals) {
@@ -77,6 +77,7 @@ std::string side_by_side(const std::string& left, const std::string& right, std:
 struct RunResult {
   double seconds = 0, train_percent = 0, test_percent = 0, final_error = 0;
   std::size_t errors_recorded = 0;
+  nlohmann::json json;  // what --json writes for this network
 };
 
 RunResult run_variant(const LectureOptions& options, const Architecture& architecture, const Dataset& train,
@@ -110,6 +111,17 @@ RunResult run_variant(const LectureOptions& options, const Architecture& archite
   result.test_percent = percent_correct(test_predicted, test.labels);
   const ConfusionMatrix train_matrix(architecture.classes, train_predicted, train.labels);
   const ConfusionMatrix test_matrix(architecture.classes, test_predicted, test.labels);
+  result.json = {{"network", architecture.describe()},
+                 {"parameters", architecture.parameter_count()},
+                 {"window_strides", {architecture.conv_layers.front().stride_height, architecture.conv_layers.front().stride_width}},
+                 {"training_seconds", result.seconds},
+                 {"errors_recorded", result.errors_recorded},
+                 {"final_error", result.final_error},
+                 {"error_trace", outcome.scg_error_trace},
+                 {"train", {{"percent_correct", result.train_percent},
+                            {"confusion", confusion_json(train_matrix, architecture.classes)}}},
+                 {"test", {{"percent_correct", result.test_percent},
+                           {"confusion", confusion_json(test_matrix, architecture.classes)}}}};
 
   std::cout << "\nTraining data: Percent Correct  " << fixed(result.train_percent, 2);
   if (lectures_own) std::cout << "   (lecture: " << fixed(lecture_printed::kTrainPercent, 2) << ", 100.0 on the diagonal)";
@@ -162,6 +174,7 @@ void run_lecture(const LectureOptions& options) {
     std::filesystem::create_directories(options.save_dir);
     check_model_path_writable(std::filesystem::path(options.save_dir) / "lecture.model");
   }
+  if (!options.json_path.empty()) check_output_writable(options.json_path, "JSON results");
   const PixelScaling pixels_over_256{};  // the lecture's mnist.pkl.gz: byte / 256
   const std::vector<double> train_inputs = to_inputs<double>(train, pixels_over_256);
   const std::vector<double> test_inputs = to_inputs<double>(test, pixels_over_256);
@@ -205,6 +218,25 @@ void run_lecture(const LectureOptions& options) {
     std::cout << "  convlab, strides (4, 4) honoured:       " << fixed(strided_result.test_percent, 2) << " %, "
               << fixed(strided_result.seconds, 1) << " s\n";
   }
+  if (!options.json_path.empty()) {
+    nlohmann::json networks = {{"as_ran", as_ran_result.json}};
+    if (!options.skip_strided) networks["strides_honoured"] = strided_result.json;
+    write_json_results(
+        options.json_path,
+        {{"command", "lecture"},
+         {"settings", {{"impl", options.impl}, {"iterations", options.iterations}, {"train_images", train.count()},
+                       {"test_images", test.count()}, {"pixels", "byte / 256"}, {"precision", "float64"},
+                       {"optimizer", "scg"}, {"seed", options.seed}, {"threads", omp_get_max_threads()},
+                       {"lectures_settings", lectures_data}}},
+         {"machine", machine_description()},
+         {"networks", networks},
+         {"lecture_printed", {{"errors_recorded", lecture_printed::kErrorsRecorded},
+                              {"training_seconds", lecture_printed::kTrainingSeconds},
+                              {"final_error", lecture_printed::kFinalError},
+                              {"train_percent_correct", lecture_printed::kTrainPercent},
+                              {"test_percent_correct", lecture_printed::kTestPercent}}}});
+    std::cout << "\nResults written to " << options.json_path << "\n";
+  }
   std::cout << "\nThe lecture's slips, as convlab reads them:\n"
             << "  - windowStrides=(4, 4) was ignored: Z[0] was (10000, 11520) = 24 x 24 x 20 per image, not 6 x 6 x 20;\n"
             << "  - \"trained for 101 iterations\" after train(..., 100): the count includes the initial error;\n"
@@ -235,6 +267,9 @@ void add_lecture_command(CLI::App& app) {
   command->add_flag("--skip-strided", options->skip_strided, "Train only the network as the lecture ran it");
   command->add_option("--save-dir", options->save_dir,
                       "Save lecture.model, lecture-strided.model and their training curves (CSV) here");
+  command->add_option("--json", options->json_path,
+                      "Also write the settings and, per network, the error trace, training time, percent correct "
+                      "and confusion matrices of both sets as JSON to this file");
   command->callback([options, command] {
     if (command->count("--threads")) omp_set_num_threads(options->threads);
     run_lecture(*options);

@@ -1,9 +1,10 @@
 # `convlab lecture` on a small subset: both networks train, the report sets the lecture's printed numbers
-# beside convlab's, the shapes follow the strides, and the models and curves land in --save-dir.
+# beside convlab's, the shapes follow the strides, the models and curves land in --save-dir, and --json holds
+# what the report printed.
 file(REMOVE_RECURSE "${SCRATCH}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
                         ${CONVLAB} lecture --iterations 2 --train-limit 300 --test-limit 200 --threads 2
-                        --save-dir ${SCRATCH}
+                        --save-dir ${SCRATCH} --json ${SCRATCH}/lecture.json
                 RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
 if(NOT status EQUAL 0)
   message(FATAL_ERROR "convlab lecture exited with ${status}:\n${err}")
@@ -37,3 +38,50 @@ list(LENGTH rows count)
 if(NOT count EQUAL 3)
   message(SEND_ERROR "lecture.csv has ${count} lines, expected a header and 2 iterations")
 endif()
+
+# --json: the settings, and per network the error trace and what the report printed.
+file(READ "${SCRATCH}/lecture.json" json)
+string(JSON train_images GET "${json}" settings train_images)
+string(JSON recorded GET "${json}" networks as_ran errors_recorded)
+string(JSON trace_length LENGTH "${json}" networks as_ran error_trace)
+string(JSON last_error GET "${json}" networks as_ran error_trace 2)
+string(JSON final_error GET "${json}" networks as_ran final_error)
+string(JSON strides GET "${json}" networks strides_honoured window_strides)
+# (The lecture's figure as written: CMake would read 98.24 back as 98.239999999999995.)
+string(REGEX MATCH "\"test_percent_correct\": [0-9.]+" lecture_test "${json}")
+if(NOT train_images EQUAL 300 OR NOT recorded EQUAL 3 OR NOT trace_length EQUAL 3 OR NOT last_error STREQUAL final_error
+   OR NOT strides MATCHES "^\\[[ \n\t]*4,[ \n\t]*4[ \n\t]*\\]$" OR NOT lecture_test STREQUAL "\"test_percent_correct\": 98.24")
+  message(SEND_ERROR "lecture.json: train_images ${train_images}, errors_recorded ${recorded}, trace of ${trace_length} "
+                     "ending ${last_error} (final_error ${final_error}), strides ${strides}, lecture's test ${lecture_test}")
+endif()
+# The printed test percentages of both networks, in order, are the JSON's; the test matrix counts 200 images.
+string(REGEX MATCHALL "Testing data: Percent Correct  [0-9.]+" printed "${out}")
+set(index 0)
+foreach(network as_ran strides_honoured)
+  list(GET printed ${index} line)
+  string(REGEX REPLACE ".* " "" printed_percent "${line}")
+  string(JSON percent GET "${json}" networks ${network} test percent_correct)
+  set(total 0)
+  set(correct 0)
+  foreach(row RANGE 9)
+    foreach(col RANGE 9)
+      string(JSON count GET "${json}" networks ${network} test confusion counts ${row} ${col})
+      math(EXPR total "${total} + ${count}")
+      if(row EQUAL col)
+        math(EXPR correct "${correct} + ${count}")
+      endif()
+    endforeach()
+  endforeach()
+  # 200 test images: the printed percentage in hundredths is 50 per correct image.
+  string(REPLACE "." "" printed_hundredths "${printed_percent}")
+  math(EXPR printed_hundredths "${printed_hundredths}")
+  math(EXPR from_matrix "${correct} * 50")
+  # The same number as text, trailing zeros dropped ("88.50" and 88.5, "90.00" and 90.0).
+  string(REGEX REPLACE "\\.?0+$" "" printed_short "${printed_percent}")
+  string(REGEX REPLACE "\\.?0+$" "" json_short "${percent}")
+  if(NOT total EQUAL 200 OR NOT printed_hundredths EQUAL from_matrix OR NOT printed_short STREQUAL json_short)
+    message(SEND_ERROR "lecture.json, ${network}: the test matrix counts ${total} images (expected 200), ${correct} "
+                       "correct; printed ${printed_percent} %, JSON ${percent} %")
+  endif()
+  math(EXPR index "${index} + 1")
+endforeach()
