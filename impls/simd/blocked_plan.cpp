@@ -532,10 +532,19 @@ struct ThreadCopies {
   }
 };
 
+// Whether a layer's packed weights outweigh its batch of images so far (the deep layers of small images, such
+// as 512 channels of 7 x 7) that the weights, not the images, should stay in cache: they are megabytes, past
+// L2, and image by image every image would stream all of them from L3 again.
+bool weights_first(Index weight_bytes, Index batch_bytes) {
+  return weight_bytes >= (Index(1) << 20) && weight_bytes >= 2 * batch_bytes;
+}
+
 // Runs every unit of every image. Image-major: a thread takes an image, prepares it into a slot of its own
 // and runs all of its units; the weights packed first, on all threads, into one shared copy (each piece is
 // then read by many images). Otherwise the units are shared out, and each thread packs the weight pieces and
-// prepares the images its units read into copies of its own (ThreadCopies). `clear(n, part, parts)` is
+// prepares the images its units read into copies of its own (ThreadCopies). When the weights come first
+// (weights_first), the units are shared in contiguous runs, unit by unit over all images: each thread packs
+// and reads only its own share of the weight pieces, each piece once for the whole batch. `clear(n, part, parts)` is
 // work that must precede every unit of image n, done in parts first (the input gradient's empty phases).
 // `prepacked`: weights packed before the call (held for inference), read by every thread; nothing is packed.
 template <typename T, typename Plan, typename PackPiece, typename Clear, typename Prepare, typename Run>
@@ -544,7 +553,8 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
                 const Run& run) {
   const Index units_per_image = plan.units_per_image(), slot_elements = plan.slot_elements();
   const Index packed_elements = plan.packed_elements(), pieces = plan.pieces();
-  if (image_major(batch, threads)) {
+  const bool by_weights = weights_first(packed_elements * Index(sizeof(T)), batch * plan.image_elements() * Index(sizeof(T)));
+  if (image_major(batch, threads) && !by_weights) {
     const T* packed = prepacked;
     if (!packed) {
       scratch.packed.resize(std::size_t(packed_elements));
@@ -574,9 +584,7 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
 #pragma omp for schedule(static)
       for (Index item = 0; item < batch * threads; ++item) clear(item / threads, item % threads, Index(threads));
     }
-#pragma omp for schedule(dynamic)
-    for (Index unit = 0; unit < batch * units_per_image; ++unit) {
-      const Index n = unit / units_per_image, u = unit % units_per_image;
+    const auto run_unit = [&](Index n, Index u) {
       const T* packed = prepacked;
       if (!packed) {
         T* mine = scratch.packed.data() + thread * packed_elements;
@@ -586,6 +594,15 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
       }
       images.get(thread, n, [&](T* slot) { sources[std::size_t(thread * batch + n)] = prepare(n, slot); });
       run(sources[std::size_t(thread * batch + n)], n, u, packed);
+    };
+    // Weights first: one contiguous run of units per thread, each unit over every image before the next.
+    // Otherwise image by image, the units handed out as threads finish theirs.
+    if (by_weights) {
+#pragma omp for schedule(static)
+      for (Index unit = 0; unit < batch * units_per_image; ++unit) run_unit(unit % batch, unit / batch);
+    } else {
+#pragma omp for schedule(dynamic)
+      for (Index unit = 0; unit < batch * units_per_image; ++unit) run_unit(unit / units_per_image, unit % units_per_image);
     }
   }
 }

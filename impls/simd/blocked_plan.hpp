@@ -68,6 +68,7 @@ class BlockedForward {
   BlockedForward(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors, int threads);
   Index units_per_image() const { return groups_.count() * bands_; }
   Index slot_elements() const;  // 0 when the input is read in place
+  Index image_elements() const { return shape_.in_channels * shape_.in_height * shape_.in_width; }
   // The packed weights and bias come in pieces (channel groups), each unit reading one.
   Index packed_elements() const { return groups_.padded_channels() * (Index(windows_.tap_offsets().size()) + 1); }
   Index pieces() const { return groups_.count(); }
@@ -97,6 +98,7 @@ class BlockedBackwardInput {
                        int threads);
   Index units_per_image() const { return Index(units_.size()); }
   Index slot_elements() const { return shape_.out_channels * grad_height_ * grad_width_; }
+  Index image_elements() const { return slot_elements(); }
   Index packed_elements() const { return packed_begin_.back(); }
   Index pieces() const { return shape_.stride_height * shape_.stride_width * groups_.count(); }  // (phase, group)
   Index unit_piece(Index unit) const {
