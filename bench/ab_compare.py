@@ -45,6 +45,12 @@ def cpu_model():
         return "unknown"
 
 
+def resolve_revision(revision):
+    """A revision as its short hash ("HEAD~1" means nothing once the branch moves on)."""
+    done = subprocess.run(["git", "-C", REPO, "rev-parse", "--short", revision], capture_output=True, text=True)
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else revision
+
+
 def uptime():
     return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
@@ -150,7 +156,7 @@ def main():
             parser.error(f"--before {before}: not an executable")
         realtime = ["chrt", "-f", "10"] if shutil.which("chrt") and os.geteuid() == 0 else []
         meta = {
-            "before": options.before_rev and f"revision {options.before_rev}" or before,
+            "before": options.before_rev and f"revision {resolve_revision(options.before_rev)}" or before,
             "after": describe_after(options.after), "rounds": options.rounds, "repetitions": options.repetitions,
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "cpu": cpu_model(), "bench_args": options.bench_args, "uptime_before": uptime(),
@@ -167,6 +173,9 @@ def main():
                 subprocess.run([*realtime, binary, *common, f"--benchmark_out={out}"], check=True,
                                stdout=subprocess.DEVNULL)
         meta["uptime_after"] = uptime()
+        # convlab_bench names the CPU itself (with its generation) in the runs' context.
+        with open(os.path.join(options.out, "after-1.json"), encoding="utf-8") as first:
+            meta["cpu"] = json.load(first).get("context", {}).get("convlab.cpu", meta["cpu"])
         with open(os.path.join(options.out, "meta.json"), "w", encoding="utf-8") as meta_file:
             json.dump(meta, meta_file, indent=1)
             meta_file.write("\n")
