@@ -48,6 +48,16 @@ inline Vec load(const float* address, const Lanes& lanes) {
 #endif
 }
 
+// a * b + c rounded once, as step 0's contracted `sum += w * x` is. xsimd 8 has no AVX-512 fma of its own: it
+// computes a * b + c and leaves the fusing to the compiler, which a sanitizer build does not always do.
+inline Vec multiply_add(const Vec& a, const Vec& b, const Vec& c) {
+#if defined(__AVX512F__)
+  return Vec(_mm512_fmadd_ps(a, b, c));
+#else
+  return xsimd::fma(a, b, c);
+#endif
+}
+
 // Stores the lanes of `lanes` of `value` at `address`; nothing outside them is written.
 inline void store(float* address, const Vec& value, const Lanes& lanes) {
 #if defined(__AVX512F__)

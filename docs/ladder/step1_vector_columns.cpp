@@ -22,7 +22,7 @@ void step1_vector_columns(const ConvShape& s, const float* x, const float* w, co
             for (Index ky = 0; ky < KH; ++ky) {
               const float* in = x + ((n * C + c) * H + oy + ky) * W + ox;
               for (Index kx = 0; kx < KW; ++kx)
-                sum = xsimd::fma(Vec(w[((f * C + c) * KH + ky) * KW + kx]), Vec::load_unaligned(in + kx), sum);
+                sum = multiply_add(Vec(w[((f * C + c) * KH + ky) * KW + kx]), Vec::load_unaligned(in + kx), sum);
             }
           (sum + Vec(b[f])).store_unaligned(out + ox);
         }

@@ -24,7 +24,7 @@ void step2_masked_tails(const ConvShape& s, const float* x, const float* w, cons
             for (Index ky = 0; ky < KH; ++ky) {
               const float* in = x + ((n * C + c) * H + oy + ky) * W + ox;
               for (Index kx = 0; kx < KW; ++kx)
-                sum = xsimd::fma(Vec(w[((f * C + c) * KH + ky) * KW + kx]), load(in + kx, lanes), sum);
+                sum = multiply_add(Vec(w[((f * C + c) * KH + ky) * KW + kx]), load(in + kx, lanes), sum);
             }
           store(out + ox, sum + Vec(b[f]), lanes);
         }

@@ -30,7 +30,7 @@ void row_block(const ConvShape& s, const float* image, const float* filter_weigh
         for (int r = 0; r < R; ++r) {
           const float* in = image + (c * H + oy + r + ky) * W + ox + kx;
 #pragma GCC unroll 16
-          for (int v = 0; v < V; ++v) sum[r][v] = xsimd::fma(weight, load(in + v * kLanes, lanes[v]), sum[r][v]);
+          for (int v = 0; v < V; ++v) sum[r][v] = multiply_add(weight, load(in + v * kLanes, lanes[v]), sum[r][v]);
         }
       }
 #pragma GCC unroll 16

@@ -39,7 +39,7 @@ void channel_block(const ConvShape& s, const float* image, const float* w, const
           for (int v = 0; v < V; ++v) {
             const Vec pixels = load(in + v * kLanes, lanes[v]);
 #pragma GCC unroll 16
-            for (int k = 0; k < K; ++k) sum[k][r][v] = xsimd::fma(weight[k], pixels, sum[k][r][v]);
+            for (int k = 0; k < K; ++k) sum[k][r][v] = multiply_add(weight[k], pixels, sum[k][r][v]);
           }
         }
       }

@@ -45,7 +45,7 @@ void slide(const ConvShape& s, const float* image, const float* w, const float* 
           for (int k = 0; k < K; ++k) {
             const Vec weight(w[(f + k) * filter_size + (c * KH + ky) * KW + kx]);
 #pragma GCC unroll 16
-            for (int v = 0; v < V; ++v) sum[k][r][v] = xsimd::fma(weight, pixels[v], sum[k][r][v]);
+            for (int v = 0; v < V; ++v) sum[k][r][v] = multiply_add(weight, pixels[v], sum[k][r][v]);
           }
         }
       }
