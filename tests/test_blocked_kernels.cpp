@@ -250,3 +250,31 @@ TEST_CASE("blocked kernels: held weights are packed exactly for the passes the b
     CHECK_FALSE(convlab::make_conv_impl("im2col")->held_packing(s).forward);
   }
 }
+
+TEST_CASE("blocked plans: weights first, each weight piece's units come in one run", "[simd][blocked]") {
+  // 300 -> 130 channels of 3x3 windows (1.5 MB of packed float weights) over one 24 x 24 image (0.7 MB): the
+  // weights go first. A thread's contiguous run of units packs each piece its units read, so the units of a
+  // piece must follow each other: interleaved (as the band-by-band order of an image would have them), every
+  // thread would pack every piece.
+  const ConvShape s = make_shape(1, 300, 130, 24, 24, 3, 3, 1, 1, 1, 1);
+  for (Arch arch : {Arch::sse2, Arch::avx2, Arch::avx512f}) {
+    const auto& kernels = convlab::simd::blocked_table(arch).f32;
+    for (int threads : {1, 2}) {
+      INFO("arch " << int(arch) << ", " << threads << " threads");
+      const convlab::simd::BlockedForward forward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors,
+                                                  threads, Index(sizeof(float)));
+      const convlab::simd::BlockedBackwardInput backward(s, kernels.pixels_per_tile, kernels.lanes,
+                                                         kernels.max_vectors, threads, Index(sizeof(float)));
+      REQUIRE(forward.order() == convlab::simd::RunOrder::weights_first);
+      REQUIRE(backward.order() == convlab::simd::RunOrder::weights_first);
+      REQUIRE(forward.pieces() > 1);
+      const auto pieces_in_runs = [](const auto& plan) {
+        for (Index u = 1; u < plan.units_per_image(); ++u)
+          if (plan.unit_piece(u) < plan.unit_piece(u - 1)) return false;
+        return plan.unit_piece(plan.units_per_image() - 1) == plan.pieces() - 1;
+      };
+      CHECK(pieces_in_runs(forward));
+      CHECK(pieces_in_runs(backward));
+    }
+  }
+}

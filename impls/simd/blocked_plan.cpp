@@ -131,6 +131,18 @@ void for_each_index(Index count, bool parallel, int threads, const Body& body) {
 bool image_major(Index items, int threads) {
   return threads <= 1 || items >= Index(4) * threads || (items >= threads && items % threads == 0);
 }
+
+// Whether a layer's packed weights outweigh its batch of images so far (the deep layers of small images, such
+// as 512 channels of 7 x 7) that the weights, not the images, should stay in cache: they are megabytes, past
+// L2, and image by image every image would stream all of them from L3 again.
+bool weights_first(Index weight_bytes, Index batch_bytes) {
+  return weight_bytes >= (Index(1) << 20) && weight_bytes >= 2 * batch_bytes;
+}
+
+RunOrder run_order(Index batch, int threads, Index weight_bytes, Index image_bytes) {
+  if (weights_first(weight_bytes, batch * image_bytes)) return RunOrder::weights_first;
+  return image_major(batch, threads) ? RunOrder::image_by_image : RunOrder::shared_units;
+}
 }  // namespace
 
 ChannelGroups::ChannelGroups(Index channel_count, Index lane_count, int max_vector_count)
@@ -173,8 +185,9 @@ const T* InputWindows::prepare(const T* input, Index n, T* slot) const {
 // ------------------------------------------------------------------------------------------ forward
 
 BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors,
-                               int threads)
+                               int threads, Index element_bytes)
     : shape_(s), groups_(s.out_channels, lanes, max_vectors), windows_(s, image_major(s.batch, threads)) {
+  order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
   pixels_ = s.out_height() * s.out_width();
   for (Index p = 0; p < pixels_; ++p) pixel_dest_.push_back(p);
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
@@ -183,8 +196,9 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
   Index max_band = blocks_ ? kMaxBlockedBandPixels : pixels_;
   // Several channel groups each read the whole image: on an image larger than L2 every group would fetch
   // it again from L3. Image by image, the units go band by band instead (every group of a band before the
-  // next band), with bands whose input rows stay in L2 until the band's last group has read them.
-  band_major_ = image_major(s.batch, threads) && groups_.count() > 1;
+  // next band), with bands whose input rows stay in L2 until the band's last group has read them. (Weights
+  // first, a thread's run of units must keep to one group, each packed once: group-major.)
+  band_major_ = order_ == RunOrder::image_by_image && groups_.count() > 1;
   if (band_major_) {
     const Index row_bytes = s.in_channels * (s.in_width + 2 * s.pad_width) * Index(sizeof(double));
     const Index input_rows = std::max<Index>(1, kBandSourceBytes / row_bytes);
@@ -239,7 +253,7 @@ void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, cons
 // ----------------------------------------------------------------------------------- backward_input
 
 BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixels_per_tile, Index lanes,
-                                           int max_vectors, int threads)
+                                           int max_vectors, int threads, Index element_bytes)
     : shape_(s), groups_(s.in_channels, lanes, max_vectors) {
   const Index oh = s.out_height(), ow = s.out_width();
   const Index sh = s.stride_height, sw = s.stride_width, kh = s.kernel_height, kw = s.kernel_width;
@@ -289,6 +303,7 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
         for (Index b = begin; b < end; b += band) units_.push_back({phase, g, b, std::min(end, b + band)});
     }
   phase_tap_begin_.push_back(Index(tap_offsets_.size()));
+  order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
 }
 
 template <typename T>
@@ -480,9 +495,10 @@ template <typename T>
 const Plan& CachedPlan<Plan>::get(const ConvShape& shape, const BlockedKernels<T>& kernels, int threads) {
   if (!plan_ || !(shape_ == shape) || kernels_ != &kernels || threads_ != threads) {
     // The forward pass and the input gradient cut pixels into tiles, the weight gradient taps.
-    constexpr bool by_taps = std::is_same_v<Plan, BlockedBackwardWeights>;
-    plan_.emplace(shape, by_taps ? kernels.taps_per_tile : kernels.pixels_per_tile, kernels.lanes,
-                  kernels.max_vectors, threads);
+    if constexpr (std::is_same_v<Plan, BlockedBackwardWeights>)
+      plan_.emplace(shape, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
+    else
+      plan_.emplace(shape, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads, Index(sizeof(T)));
     shape_ = shape;
     kernels_ = &kernels;
     threads_ = threads;
@@ -532,13 +548,6 @@ struct ThreadCopies {
   }
 };
 
-// Whether a layer's packed weights outweigh its batch of images so far (the deep layers of small images, such
-// as 512 channels of 7 x 7) that the weights, not the images, should stay in cache: they are megabytes, past
-// L2, and image by image every image would stream all of them from L3 again.
-bool weights_first(Index weight_bytes, Index batch_bytes) {
-  return weight_bytes >= (Index(1) << 20) && weight_bytes >= 2 * batch_bytes;
-}
-
 // Runs every unit of every image. Image-major: a thread takes an image, prepares it into a slot of its own
 // and runs all of its units; the weights packed first, on all threads, into one shared copy (each piece is
 // then read by many images). Otherwise the units are shared out, and each thread packs the weight pieces and
@@ -553,8 +562,8 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
                 const Run& run) {
   const Index units_per_image = plan.units_per_image(), slot_elements = plan.slot_elements();
   const Index packed_elements = plan.packed_elements(), pieces = plan.pieces();
-  const bool by_weights = weights_first(packed_elements * Index(sizeof(T)), batch * plan.image_elements() * Index(sizeof(T)));
-  if (image_major(batch, threads) && !by_weights) {
+  const bool by_weights = plan.order() == RunOrder::weights_first;
+  if (plan.order() == RunOrder::image_by_image) {
     const T* packed = prepacked;
     if (!packed) {
       scratch.packed.resize(std::size_t(packed_elements));
@@ -697,8 +706,9 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
 namespace {
 template <typename T>
 std::size_t workspace_elements(const ConvShape& s, const BlockedKernels<T>& kernels, int threads) {
-  const BlockedForward forward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
-  const BlockedBackwardInput backward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  const Index bytes = Index(sizeof(T));
+  const BlockedForward forward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads, bytes);
+  const BlockedBackwardInput backward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads, bytes);
   const BlockedBackwardWeights weights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
   const Index slots = std::max<Index>(threads, s.batch);  // at most
   const Index largest_slot = std::max({forward.slot_elements(), backward.slot_elements(), weights.slot_elements()});

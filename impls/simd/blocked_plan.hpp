@@ -63,9 +63,19 @@ class InputWindows {
   std::vector<Index> pixel_source_, tap_offsets_;
 };
 
+// How a pass's (image, unit) pairs are walked (run_images), decided once per plan so that the order of the
+// units within an image can suit it:
+//   image_by_image  a thread takes an image and runs all of its units (a batch that shares evenly);
+//   shared_units    the units of each image shared out as threads finish theirs (a small batch);
+//   weights_first   each thread a contiguous run of units, each unit over every image (megabytes of weights
+//                   over small images: the weights, not the images, should stay in cache).
+enum class RunOrder { image_by_image, shared_units, weights_first };
+
 class BlockedForward {
  public:
-  BlockedForward(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors, int threads);
+  BlockedForward(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors, int threads,
+                 Index element_bytes);
+  RunOrder order() const { return order_; }
   Index units_per_image() const { return groups_.count() * bands_; }
   Index slot_elements() const;  // 0 when the input is read in place
   Index image_elements() const { return shape_.in_channels * shape_.in_height * shape_.in_width; }
@@ -87,6 +97,7 @@ class BlockedForward {
   ChannelGroups groups_;
   InputWindows windows_;
   Index band_of(Index unit) const { return band_major_ ? unit / groups_.count() : unit % bands_; }
+  RunOrder order_ = RunOrder::image_by_image;
   Index pixels_ = 0, bands_ = 1, band_pixels_ = 0;
   bool blocks_ = false, band_major_ = false;
   std::vector<Index> pixel_dest_;
@@ -95,7 +106,8 @@ class BlockedForward {
 class BlockedBackwardInput {
  public:
   BlockedBackwardInput(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors,
-                       int threads);
+                       int threads, Index element_bytes);
+  RunOrder order() const { return order_; }
   Index units_per_image() const { return Index(units_.size()); }
   Index slot_elements() const { return shape_.out_channels * grad_height_ * grad_width_; }
   Index image_elements() const { return slot_elements(); }
@@ -125,6 +137,7 @@ class BlockedBackwardInput {
   };
   ConvShape shape_;
   ChannelGroups groups_;
+  RunOrder order_ = RunOrder::image_by_image;
   Index grad_height_ = 0, grad_width_ = 0, top_ = 0, left_ = 0, max_band_pixels_ = 0;
   bool blocks_ = false, has_empty_phase_ = false;
   std::vector<Index> phase_tap_begin_, packed_begin_;  // per phase, plus an end entry
