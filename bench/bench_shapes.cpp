@@ -5,7 +5,17 @@
 
 namespace convlab::bench {
 
-std::filesystem::path standard_shapes_dir() { return CONVLAB_BENCH_SHAPES_DIR; }
+// Installed (cmake --install), the shape files sit in <prefix>/share/convlab/shapes beside <prefix>/bin; from
+// the build tree they are read in the source tree.
+std::filesystem::path standard_shapes_dir() {
+  std::error_code error;
+  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) {
+    const std::filesystem::path installed = program.parent_path().parent_path() / "share" / "convlab" / "shapes";
+    if (std::filesystem::is_directory(installed, error)) return installed;
+  }
+  return CONVLAB_BENCH_SHAPES_DIR;
+}
 
 std::string shape_id_from_name(std::string_view name) {
   std::string id(name);

@@ -1,5 +1,11 @@
 # Runs PROGRAM (with INTERPRETER in front and ARGUMENT after it, when given) and compares its standard
-# output with the file EXPECTED.
+# output with the file EXPECTED. With DATA_DIR, the program reads MNIST there: without it, the test is skipped.
+if(DEFINED DATA_DIR)
+  include(${CMAKE_CURRENT_LIST_DIR}/../tests/require_mnist.cmake)
+  if(MNIST_MISSING)
+    return()
+  endif()
+endif()
 set(command ${PROGRAM})
 if(DEFINED INTERPRETER)
   set(command ${INTERPRETER} ${PROGRAM})

@@ -42,7 +42,9 @@ def find(dataset, base):
             path = os.path.join(folder, name)
             if os.path.isfile(path):
                 return path
-    sys.exit(f"{base} not found in {dirs}; install it with: bash scripts/install.sh")
+    # ctest counts this as a skip (SKIP_REGULAR_EXPRESSION in docs/CMakeLists.txt), not a failure.
+    print(f"SKIPPED: {base} not found in {dirs}; install it with: bash scripts/install.sh")
+    sys.exit(0)
 
 
 def read_idx(path):
@@ -75,6 +77,8 @@ def main():
     settings = {name: getattr(args, name) for name in LECTURE}
     is_lectures = settings == LECTURE
 
+    image_file = find(args.dataset, "train-images-idx3-ubyte")  # before convlab, which would fail without it
+    label_file = find(args.dataset, "train-labels-idx1-ubyte")
     command = [args.convlab, "windows"] + [f"--{name}={value}" for name, value in settings.items()]
     printed = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     failures = []
@@ -93,8 +97,8 @@ def main():
     expect("w[1, 0, 1, :, :]", repr(w[1, 0, 1, :, :]))
 
     # 2. The digit, as the lecture loaded it: float32 pixels / 256.
-    images = read_idx(find(args.dataset, "train-images-idx3-ubyte"))
-    labels = read_idx(find(args.dataset, "train-labels-idx1-ubyte"))
+    images = read_idx(image_file)
+    labels = read_idx(label_file)
     digit = (images[args.digit].astype(np.float32) / np.float32(256)).reshape((1, -1))[0]
     rows, cols = images.shape[1:]
     pixel_range = repr((np.min(-digit), np.max(-digit)))

@@ -1,6 +1,10 @@
 # `convlab lecture` on a small subset: both networks train, the report sets the lecture's printed numbers
 # beside convlab's, the shapes follow the strides, the models and curves land in --save-dir, and --json holds
 # what the report printed.
+include(${CMAKE_CURRENT_LIST_DIR}/require_mnist.cmake)
+if(MNIST_MISSING)
+  return()
+endif()
 file(REMOVE_RECURSE "${SCRATCH}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
                         ${CONVLAB} lecture --iterations 2 --train-limit 300 --test-limit 200 --threads 2

@@ -17,6 +17,7 @@
 #include "common/compare.hpp"
 #include "common/conv_registry.hpp"
 #include "common/datasets.hpp"
+#include "tests/mnist_or_skip.hpp"
 
 namespace fs = std::filesystem;
 
@@ -143,7 +144,8 @@ class LosesBiasGradient final : public convlab::ConvImpl {
 // 50 for other compilers and CPUs, and still catches a subtle bug: a convolution that loses its bias
 // gradient moves the probabilities by 1.3e-3 in these 8 steps (next test case). A prediction can only flip
 // where the top two probabilities lie within the deviation, so at most a handful of the 300 may differ.
-TEST_CASE("every implementation trains the lecture's network to naive's classifier on a tiny budget", "[compare]") {
+TEST_CASE("every implementation trains the lecture's network to naive's classifier on a tiny budget", "[compare][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   TinyComparison tiny;
   const std::vector<std::string> names = convlab::comparison_order("", registered_names());
   std::vector<convlab::CompareCandidate> candidates;
@@ -208,7 +210,8 @@ TEST_CASE("every implementation trains the lecture's network to naive's classifi
 }
 
 TEST_CASE("a convolution that loses its bias gradient deviates from its reference by more than the bound",
-          "[compare]") {
+          "[compare][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   TinyComparison tiny;
   const std::vector<convlab::CompareCandidate> candidates = {  // simd as the reference: faster than naive
       {"simd", "", [] { return convlab::make_conv_impl("simd"); }},

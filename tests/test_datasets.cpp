@@ -15,6 +15,7 @@
 
 #include "common/datasets.hpp"
 #include "common/idx.hpp"
+#include "tests/mnist_or_skip.hpp"
 
 namespace {
 
@@ -56,7 +57,8 @@ class ScopedEnvironment {
 
 }  // namespace
 
-TEST_CASE("MNIST: 60000/10000 images of 28x28, first training labels 5 0 4 1 9 2 1 3 1 4", "[datasets]") {
+TEST_CASE("MNIST: 60000/10000 images of 28x28, first training labels 5 0 4 1 9 2 1 3 1 4", "[datasets][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const auto train = convlab::load_dataset("mnist", convlab::DatasetSplit::train);
   CHECK(train.count() == 60000);
   CHECK(train.rows == 28);
@@ -82,7 +84,8 @@ TEST_CASE("MNIST: 60000/10000 images of 28x28, first training labels 5 0 4 1 9 2
   for (std::size_t i = 0; i < floats.size(); ++i) REQUIRE(floats[i] == float(first.pixels[i]) / 256.0f);
 }
 
-TEST_CASE("a limit loads the first N examples", "[datasets]") {
+TEST_CASE("a limit loads the first N examples", "[datasets][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const auto first = convlab::load_dataset("mnist", convlab::DatasetSplit::train, 10);
   CHECK(first.count() == 10);
   CHECK(first.pixels.size() == 10u * 28 * 28);
@@ -126,7 +129,8 @@ TEST_CASE("standardize uses the training split's global mean and std for every s
   CHECK_THROWS_AS(convlab::to_inputs<double>(training, scaling, std::span<double>(wrong_size)), std::invalid_argument);
 }
 
-TEST_CASE("standardize on real MNIST training pixels", "[datasets]") {
+TEST_CASE("standardize on real MNIST training pixels", "[datasets][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const auto train = convlab::load_dataset("mnist", convlab::DatasetSplit::train);
   const auto scaling = convlab::fit_scaling(convlab::Scaling::standardize, train);
   // numpy: x = train pixels as float64; x.mean(), x.std() -> 33.318421449829934, 78.56748998339798

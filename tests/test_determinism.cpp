@@ -20,6 +20,7 @@
 #include "common/network_objectives.hpp"
 #include "common/optim_minibatch.hpp"
 #include "common/optim_scg.hpp"
+#include "tests/mnist_or_skip.hpp"
 
 namespace {
 
@@ -88,7 +89,8 @@ std::vector<std::uint8_t> train_scg(const TrainingData& data, const std::string&
 
 }  // namespace
 
-TEST_CASE("every implementation trains to bitwise-identical models with 1 and 2 threads", "[determinism][slow]") {
+TEST_CASE("every implementation trains to bitwise-identical models with 1 and 2 threads", "[determinism][slow][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const TrainingData data;
   ThreadCount threads;
   for (const convlab::ConvImplInfo& info : convlab::conv_implementations()) {

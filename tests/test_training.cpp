@@ -10,6 +10,7 @@
 #include "common/network_objectives.hpp"
 #include "common/optim_minibatch.hpp"
 #include "common/optim_scg.hpp"
+#include "tests/mnist_or_skip.hpp"
 
 using convlab::Architecture;
 using convlab::Network;
@@ -35,7 +36,8 @@ Architecture small_net() { return Architecture::parse("conv8:5x5:s2,dense32", 1,
 
 }  // namespace
 
-TEST_CASE("a short minibatch run on 3000 MNIST images reaches >= 90% test accuracy", "[training]") {
+TEST_CASE("a short minibatch run on 3000 MNIST images reaches >= 90% test accuracy", "[training][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const SmallMnist data(3000, 1000);
   const auto train_inputs = convlab::to_inputs<float>(data.train, data.scaling);
   const auto test_inputs = convlab::to_inputs<float>(data.test, data.scaling);
@@ -55,7 +57,8 @@ TEST_CASE("a short minibatch run on 3000 MNIST images reaches >= 90% test accura
   CHECK(test_accuracy >= 90.0);
 }
 
-TEST_CASE("two training runs with the same seed give identical parameters", "[training]") {
+TEST_CASE("two training runs with the same seed give identical parameters", "[training][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const SmallMnist data(400, 1);
   const auto inputs = convlab::to_inputs<float>(data.train, data.scaling);
   const auto run = [&](std::uint64_t seed) {
@@ -76,7 +79,8 @@ TEST_CASE("two training runs with the same seed give identical parameters", "[tr
   CHECK(first != other);
 }
 
-TEST_CASE("full-batch SCG in double lowers the error on 300 MNIST images, deterministically", "[training]") {
+TEST_CASE("full-batch SCG in double lowers the error on 300 MNIST images, deterministically", "[training][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const SmallMnist data(300, 1);
   const auto inputs = convlab::to_inputs<double>(data.train, data.scaling);
   const auto run = [&] {

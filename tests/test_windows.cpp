@@ -9,6 +9,7 @@
 #include "common/conv_registry.hpp"
 #include "common/datasets.hpp"
 #include "common/lecture_windows.hpp"
+#include "tests/mnist_or_skip.hpp"
 
 using convlab::Index;
 
@@ -40,7 +41,8 @@ TEST_CASE("the band detector is +-1/(k rounded up to a power of two) on and off 
   CHECK_THROWS_AS(convlab::band_detector(0), std::invalid_argument);
 }
 
-TEST_CASE("the response map of a training digit equals tanh of a naive 1-channel convolution", "[windows]") {
+TEST_CASE("the response map of a training digit equals tanh of a naive 1-channel convolution", "[windows][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   const auto digits = convlab::load_dataset("mnist", convlab::DatasetSplit::train, 3);
   const std::vector<float> inputs = convlab::to_inputs<float>(digits, convlab::PixelScaling{});
   const std::vector<double> inputs_double(inputs.begin(), inputs.end());
@@ -88,7 +90,8 @@ TEST_CASE("the response map of a training digit equals tanh of a naive 1-channel
 }
 
 TEST_CASE("the lecture's detector on the lecture's digit gives the response range the lecture printed",
-          "[windows]") {
+          "[windows][mnist]") {
+  CONVLAB_REQUIRE_MNIST();
   // The lecture printed (0.0, 0.4244643684778938) for MNIST training image 15 (its first 7), float32
   // pixels / 256, 10x10 windows one pixel apart.
   const auto digits = convlab::load_dataset("mnist", convlab::DatasetSplit::train, 16);
