@@ -75,9 +75,10 @@ CompareReport run_comparison(const CompareSettings& s, const CheckedTraining& ch
   c.seed = std::uint64_t(s.training.seed);
   std::cout << "Comparing " << candidates.size() << " implementations on " << c.dataset << " (" << c.train_examples
             << " training, " << c.test_examples << " test images), " << c.precision << ", " << c.threads
-            << " OpenMP threads, seed " << c.seed << "\n";
+            << " OpenMP threads, seed " << c.seed << "\n"
+            << std::flush;  // before the progress lines, which go to stderr (results to stdout)
   report.rows = compare_implementations<T>(candidates, architecture, c.seed, checked.plan, train_inputs,
-                                           train.labels, test_inputs, test.labels, &std::cout);
+                                           train.labels, test_inputs, test.labels, &std::cerr);
   return report;
 }
 

@@ -87,9 +87,10 @@ RunResult run_variant(const LectureOptions& options, const Architecture& archite
   Network<double> network(architecture, [impl] { return make_conv_impl(impl); }, std::uint64_t(options.seed));
   TrainingPlan plan;
   plan.use_scg = true;
+  std::cout << std::flush;  // the progress lines go to stderr, the results to stdout
   plan.scg_iterations = options.iterations;
   const TrainingOutcome outcome =
-      train_network<double>(network, plan, train_inputs, train.labels, test_inputs, test.labels, &std::cout);
+      train_network<double>(network, plan, train_inputs, train.labels, test_inputs, test.labels, &std::cerr);
 
   RunResult result;
   result.seconds = outcome.training_seconds;

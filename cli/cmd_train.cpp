@@ -84,10 +84,11 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
             << " test images, scaling " << to_string(scaling.kind) << " (mean " << fixed(scaling.mean, 4)
             << ", std " << fixed(scaling.stddev, 4) << " in byte units)\n"
             << "Convolution " << s.impl << ", " << omp_get_max_threads() << " OpenMP threads, seed "
-            << s.training.seed << "\n";
+            << s.training.seed << "\n"
+            << std::flush;  // before the progress lines, which go to stderr (results to stdout)
 
   const TrainingOutcome outcome = train_network<T>(network, checked.plan, train_inputs, train.labels, test_inputs,
-                                                   test.labels, &std::cout);
+                                                   test.labels, &std::cerr);
 
   std::cout << "\nTraining took " << fixed(outcome.training_seconds, 2) << " s"
             << (checked.plan.use_scg ? "" : " (not counting the per-epoch test evaluation)") << "\n";

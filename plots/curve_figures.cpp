@@ -110,6 +110,19 @@ TrainingCurve read_history_csv(const std::filesystem::path& path) {
   return curve;
 }
 
+namespace {
+// gnuplot warns of an empty range (and convlab takes its warnings for errors) when every point of a plot has
+// the same x or the same y, as a single epoch's curve does: such an axis gets a range around its value.
+std::string axis_range(const char* axis, double lowest, double highest) {
+  if (lowest != highest) return std::string("set ") + axis + "range [*:*]\n";
+  const double pad = lowest == 0 ? 1.0 : std::abs(lowest) * 0.1;
+  std::ostringstream text;
+  text.precision(17);
+  text << "set " << axis << "range [" << lowest - pad << ":" << highest + pad << "]\n";
+  return text.str();
+}
+}  // namespace
+
 void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::string& title,
                           const std::filesystem::path& out) {
   if (curves.empty()) throw std::invalid_argument("plot_training_curves: no curves");
@@ -123,6 +136,12 @@ void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::s
       throw std::invalid_argument("plot_training_curves: cannot share an axis between '" + curves.front().x_name +
                                   "' and '" + curve.x_name + "'");
     }
+  }
+  double x_low = curves.front().x.front(), x_high = x_low;
+  double error_low = curves.front().error.front(), error_high = error_low;
+  for (const TrainingCurve& curve : curves) {
+    for (double x : curve.x) x_low = std::min(x_low, x), x_high = std::max(x_high, x);
+    for (double e : curve.error) error_low = std::min(error_low, e), error_high = std::max(error_high, e);
   }
   std::ostringstream script;
   for (std::size_t index = 0; index < curves.size(); ++index) {
@@ -139,9 +158,11 @@ void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::s
   script << "set multiplot layout 2,1 title " << gnuplot_quote(title) << "\n"
          << "set grid\nset key top right\nset xlabel " << gnuplot_quote(curves.front().x_name) << "\n"
          << (whole_numbered_x(curves) ? "set xtics 1\n" : "")
+         << axis_range("x", x_low, x_high) << axis_range("y", error_low, error_high)
          << "set ylabel 'error (training objective)'\nset title 'training error'\n";
   plot_all("2");
-  script << "set ylabel 'likelihood exp(-error)'\nset title 'likelihood exp(-error)'\n"
+  script << axis_range("y", std::exp(-error_high), std::exp(-error_low))
+         << "set ylabel 'likelihood exp(-error)'\nset title 'likelihood exp(-error)'\n"
          << "set key bottom right\n";
   plot_all("(exp(-$2))");
   script << "unset multiplot\n";

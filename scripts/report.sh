@@ -55,10 +55,12 @@ step() {
   say "$what: $(shell_words "$@")"
   local start status=0
   start=$(now)
+  # Progress goes to stderr: into the log, and also into $step_progress when the caller sets it.
+  local progress=${step_progress:-/dev/null}
   if [[ "$stdout" == - ]]; then
-    "$@" >>"$log" 2> >(tee -a "$log" >&2) || status=$?
+    "$@" >>"$log" 2> >(tee -a "$log" "$progress" >&2) || status=$?
   else
-    "$@" 2> >(tee -a "$log" >&2) | tee "$stdout" || status=$?
+    "$@" 2> >(tee -a "$log" "$progress" >&2) | tee "$stdout" || status=$?
   fi
   if ((status != 0)); then
     say "FAILED: $what (exit status $status): $*; see $log. No page was written."
@@ -83,8 +85,8 @@ for figure in digit windows response weighted-windows; do
 done
 
 # 2. The main job.
-step "training (the main job)" "$out/train.txt" "$convlab" train --save "$out/lecture.model" \
-  --history "$out/lecture-network.csv" "${train_args[@]}"
+step_progress="$out/train-progress.txt" step "training (the main job)" "$out/train.txt" "$convlab" train \
+  --save "$out/lecture.model" --history "$out/lecture-network.csv" --json "$out/train.json" "${train_args[@]}"
 step "figure training curve" - "$convlab" plot curve --history "$out/lecture-network.csv" \
   --title "the main job: convlab train ${train_args[*]:-(defaults)}" --out "$out/curve.png"
 step "figure confusion" - "$convlab" plot confusion --model "$out/lecture.model" --split test --out "$out/confusion.png"
@@ -152,8 +154,19 @@ for row in report["rows"]:
 PYTHON
 }
 if ((has_compare)); then compare_context=$(grab "$out/compare.txt" '^Compared on '); fi
-training_time=$(grab "$out/train.txt" '^Training took ')
-percent_correct=$(grab "$out/train.txt" '^Percent correct: ')
+# The main job's figures from its --json file.
+train_result() {  # KEY...: the value at that path of the JSON (numbers to 2 decimals), or fail
+  /usr/bin/python3 -c '
+import json, sys
+value = json.load(open(sys.argv[1], encoding="utf-8"))
+for key in sys.argv[2:]:
+    value = value[key]
+print(f"{value:.2f}" if isinstance(value, float) else value)' "$out/train.json" "$@" ||
+    fail "cannot read $* from $out/train.json"
+}
+training_time="Training took $(train_result training_seconds) s"
+if [[ "$(train_result optimizer)" != scg ]]; then training_time+=" (not counting the per-epoch test evaluation)"; fi
+percent_correct="Percent correct: train $(train_result train percent_correct)%, test $(train_result test percent_correct)%"
 cpu_model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 compiler=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
 compiler_version=$("${compiler:-c++}" --version | head -1)
@@ -213,7 +226,12 @@ page="$out/README.md.partial"
   echo "- **$percent_correct**"
   echo "- **$training_time**"
   echo
-  echo "Its whole output ([train.txt](train.txt)):"
+  echo "Its progress lines, on stderr ([train-progress.txt](train-progress.txt)), and its results, on stdout"
+  echo "([train.txt](train.txt); as JSON: [train.json](train.json)):"
+  echo
+  echo '```text'
+  cat "$out/train-progress.txt"
+  echo '```'
   echo
   echo '```text'
   cat "$out/train.txt"

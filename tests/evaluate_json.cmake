@@ -38,6 +38,12 @@ if(NOT train_out MATCHES "Percent correct: train [0-9.]+%, test ([0-9.]+)%")
   message(FATAL_ERROR "no accuracy line in train's output:\n${train_out}")
 endif()
 set(train_printed_test "${CMAKE_MATCH_1}")
+# Progress on stderr, results on stdout: a program reading stdout gets the results alone.
+if(NOT err MATCHES "(^|\n)epoch 1/2 [^\n]*\n" OR NOT err MATCHES "(^|\n)epoch 2/2 " OR train_out MATCHES "(^|\n)epoch "
+   OR err MATCHES "Percent correct")
+  message(FATAL_ERROR "convlab train: expected its epoch lines on stderr and its results on stdout\n"
+                      "--- stdout\n${train_out}--- stderr\n${err}")
+endif()
 execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
                   ${CONVLAB} evaluate --model ${model} --json ${json}
                 RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)

@@ -26,6 +26,9 @@ endfunction()
 
 run("training a small model" ${CONVLAB} train --arch conv4:5x5,dense8 --train-limit 500 --epochs 2 --threads 1
     --save model.bin --history history.csv)
+# One epoch: a curve of one point, whose axes gnuplot cannot range by itself.
+run("training one epoch" ${CONVLAB} train --arch conv4:5x5,dense8 --train-limit 300 --epochs 1 --threads 1
+    --history one-epoch.csv)
 run("one benchmark case and the peaks" ${CONVLAB_BENCH} --convlab_quick --convlab_no_onednn --benchmark_min_time=0.01
     "--benchmark_filter=^(peak/memory/read/threads:1|peak/fma/float/threads:1|conv/simd/forward/lecture1/float/batch:64/threads:1)/"
     --benchmark_out=bench.json)
@@ -39,6 +42,7 @@ set(figures
   "feature-maps|feature-maps --model model.bin --split test --digit 3 --out figures/feature-maps.png"
   "confusion|confusion --model model.bin --split test --out figures/confusion.png"
   "curve|curve --history history.csv --history history.csv --title two-lines --out figures/curve.png"
+  "curve-one-epoch|curve --history one-epoch.csv --title one-point --out figures/curve-one-epoch.png"
   "bench|bench --json bench.json --out figures/bench.png"
   "roofline|roofline --json bench.json --out figures/roofline.png")
 set(failures "")
