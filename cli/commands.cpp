@@ -11,6 +11,7 @@ void add_windows_command(CLI::App& app);
 void add_lecture_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
+void add_export_command(CLI::App& app);
 
 const std::vector<AddCommand>& all_commands() {
   static const std::vector<AddCommand> commands = {
@@ -22,6 +23,7 @@ const std::vector<AddCommand>& all_commands() {
       add_lecture_command,
       add_plot_command,
       add_compare_command,
+      add_export_command,
   };
   return commands;
 }

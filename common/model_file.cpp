@@ -262,4 +262,26 @@ SavedModel load_model_from_memory(std::span<const std::uint8_t> bytes, const std
   return model;
 }
 
+std::vector<LayerArrays> layer_arrays(const Architecture& architecture) {
+  std::vector<LayerArrays> result;
+  Index offset = 0, conv_index = 0;
+  for (const LayerGeometry& g : architecture.layers()) {
+    LayerArrays layer;
+    layer.is_conv = g.is_conv;
+    if (g.is_conv) {
+      const ConvLayerSpec& spec = architecture.conv_layers[std::size_t(conv_index++)];
+      layer.weight_shape = {g.units, g.in_channels, spec.window_height, spec.window_width};
+    } else {
+      layer.weight_shape = {g.weight_count / g.units, g.units};
+    }
+    layer.weight_offset = offset;
+    layer.weight_count = g.weight_count;
+    layer.bias_offset = offset + g.weight_count;
+    layer.bias_count = g.bias_count;
+    offset += g.weight_count + g.bias_count;
+    result.push_back(std::move(layer));
+  }
+  return result;
+}
+
 }  // namespace convlab

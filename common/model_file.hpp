@@ -68,4 +68,14 @@ void check_model_path_writable(const std::filesystem::path& path);
 // "1x28x28 conv20:5x5:s1,dense50 -> 10"
 std::string architecture_signature(const Architecture& architecture);
 
+// Where each layer's arrays lie in SavedModel::parameters (Network's flat layout), in layer order: conv
+// weights shaped (units, in channels, window rows, window columns), dense weights (inputs, units), then the
+// bias (units). What load_model() gives Python and `convlab export` writes.
+struct LayerArrays {
+  bool is_conv = false;
+  std::vector<Index> weight_shape;
+  Index weight_offset = 0, weight_count = 0, bias_offset = 0, bias_count = 0;
+};
+std::vector<LayerArrays> layer_arrays(const Architecture& architecture);
+
 }  // namespace convlab

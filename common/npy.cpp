@@ -249,16 +249,15 @@ NpyArray read_npy(const std::filesystem::path& path) {
 }
 
 template <typename T>
-void write_npy(const std::filesystem::path& path, std::span<const Index> shape, std::span<const T> values) {
-  const std::string file = path.string();
+std::string npy_bytes(std::span<const Index> shape, std::span<const T> values, const std::string& name) {
   Index count = 1;
   for (Index extent : shape) {
-    if (extent < 0) throw NpyError(file + ": cannot write a negative dimension");
-    if (extent != 0 && count > std::numeric_limits<Index>::max() / extent) throw NpyError(file + ": shape too large");
+    if (extent < 0) throw NpyError(name + ": cannot write a negative dimension");
+    if (extent != 0 && count > std::numeric_limits<Index>::max() / extent) throw NpyError(name + ": shape too large");
     count *= extent;
   }
   if (std::size_t(count) != values.size()) {
-    throw NpyError(file + ": shape " + shape_text(shape) + " holds " + std::to_string(count) + " elements, given " +
+    throw NpyError(name + ": shape " + shape_text(shape) + " holds " + std::to_string(count) + " elements, given " +
                    std::to_string(values.size()));
   }
   std::string header = std::string("{'descr': '") + (sizeof(T) == 4 ? "<f4" : "<f8") +
@@ -275,8 +274,13 @@ void write_npy(const std::filesystem::path& path, std::span<const Index> shape, 
   bytes.push_back(0);
   for (std::size_t i = 0; i < prefix - 8; ++i) bytes.push_back(char((header.size() >> (8 * i)) & 0xff));
   bytes += header;
-
   bytes.append(reinterpret_cast<const char*>(values.data()), values.size_bytes());
+  return bytes;
+}
+
+template <typename T>
+void write_npy(const std::filesystem::path& path, std::span<const Index> shape, std::span<const T> values) {
+  const std::string bytes = npy_bytes(shape, values, path.string());
   try {
     write_file_atomically(path, std::as_bytes(std::span<const char>(bytes)), "array");
   } catch (const OutputFileError& error) {
@@ -284,6 +288,8 @@ void write_npy(const std::filesystem::path& path, std::span<const Index> shape, 
   }
 }
 
+template std::string npy_bytes<float>(std::span<const Index>, std::span<const float>, const std::string&);
+template std::string npy_bytes<double>(std::span<const Index>, std::span<const double>, const std::string&);
 template void write_npy<float>(const std::filesystem::path&, std::span<const Index>, std::span<const float>);
 template void write_npy<double>(const std::filesystem::path&, std::span<const Index>, std::span<const double>);
 

@@ -44,4 +44,9 @@ NpyArray read_npy(const std::filesystem::path& path);
 template <typename T>
 void write_npy(const std::filesystem::path& path, std::span<const Index> shape, std::span<const T> values);
 
+// The bytes of a .npy file holding `values` in `shape` (what write_npy writes; also a member of a .npz);
+// `name` names the array in errors.
+template <typename T>
+std::string npy_bytes(std::span<const Index> shape, std::span<const T> values, const std::string& name);
+
 }  // namespace convlab

@@ -281,22 +281,14 @@ py::dict model_as_arrays(const std::string& path) {
   scaling["stddev"] = model.scaling.stddev;
   result["scaling"] = scaling;
   py::list layers;
-  Index offset = 0;
-  for (const LayerGeometry& g : a.layers()) {
-    std::vector<py::ssize_t> weight_shape;
-    if (g.is_conv) {
-      const ConvLayerSpec& spec = a.conv_layers[layers.size()];
-      weight_shape = {g.units, g.in_channels, spec.window_height, spec.window_width};
-    } else {
-      weight_shape = {g.weight_count / g.units, g.units};
-    }
-    py::array_t<double> weights(weight_shape), bias(g.bias_count);
-    std::copy(model.parameters.begin() + offset, model.parameters.begin() + offset + g.weight_count, weights.mutable_data());
-    offset += g.weight_count;
-    std::copy(model.parameters.begin() + offset, model.parameters.begin() + offset + g.bias_count, bias.mutable_data());
-    offset += g.bias_count;
+  for (const LayerArrays& arrays : layer_arrays(a)) {
+    py::array_t<double> weights(std::vector<py::ssize_t>(arrays.weight_shape.begin(), arrays.weight_shape.end()));
+    py::array_t<double> bias(arrays.bias_count);
+    const auto from = model.parameters.begin();
+    std::copy(from + arrays.weight_offset, from + arrays.weight_offset + arrays.weight_count, weights.mutable_data());
+    std::copy(from + arrays.bias_offset, from + arrays.bias_offset + arrays.bias_count, bias.mutable_data());
     py::dict layer;
-    layer["kind"] = g.is_conv ? "conv" : "dense";
+    layer["kind"] = arrays.is_conv ? "conv" : "dense";
     layer["weights"] = weights;
     layer["bias"] = bias;
     layers.append(layer);
