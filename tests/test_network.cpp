@@ -246,3 +246,87 @@ TEST_CASE("the error is the negative log-likelihood averaged over all N*K target
   const double expected = -log_likelihood / (double(labels.size()) * 4);
   CHECK(network.error(network.parameters(), inputs, labels) == Approx(expected).epsilon(1e-12));
 }
+
+// The forward pass against a hand computation, every layer: input 1x3x3 -> conv1:2x2 (tanh) -> dense2 (tanh)
+// -> softmax2, every parameter set by hand in the documented layout (per layer weights then biases; conv
+// weights F x C x kh x kw, dense weights inputs x units row-major). The inputs and parameters are multiples
+// of 1/8, so the convolution's sums are exact in double: only tanh, exp and the later layers' sums round
+// (a few ulp, whatever the order), hence the 1e-12 relative bound. Each implementation runs the convolution.
+TEST_CASE("the forward pass equals a hand computation at every layer (double)", "[network]") {
+  const Architecture a = Architecture::parse("conv1:2x2,dense2", 1, 3, 3, 2);
+  REQUIRE(a.describe() == "1x3x3 -> conv1:2x2:s1 (1x2x2) -> dense2 -> softmax2");
+
+  // The input image (one channel, row by row).
+  const std::vector<double> x = {0.5,  -1.0, 0.25,   // row 0
+                                 0.75, 0.5,  -0.5,   // row 1
+                                 -0.5, 1.0,  0.5};   // row 2
+  // Conv: 1 unit x 1 channel x 2x2 window, w[ky][kx], and its bias (cross-correlation: no flip).
+  const double w00 = 0.5, w01 = -0.25, w10 = 0.125, w11 = 0.75, conv_bias = -0.125;
+  // Dense: 4 inputs (the conv map, row by row) x 2 units, v[i][k], and its biases.
+  const double v[4][2] = {{0.5, -0.25}, {0.25, 0.5}, {-0.75, 0.125}, {1.0, -0.5}};
+  const double dense_bias[2] = {0.125, -0.25};
+  // Softmax layer: 2 inputs x 2 classes, u[j][k], and its biases.
+  const double u[2][2] = {{1.5, -0.5}, {-1.0, 0.75}};
+  const double out_bias[2] = {0.25, -0.125};
+
+  // Conv layer, output (oy, ox) = tanh(sum over ky, kx of w[ky][kx] * x[oy+ky][ox+kx] + bias).
+  const double s00 = w00 * 0.5 + w01 * -1.0 + w10 * 0.75 + w11 * 0.5 + conv_bias;   // .25+.25+.09375+.375-.125
+  const double s01 = w00 * -1.0 + w01 * 0.25 + w10 * 0.5 + w11 * -0.5 + conv_bias;  // -.5-.0625+.0625-.375-.125
+  const double s10 = w00 * 0.75 + w01 * 0.5 + w10 * -0.5 + w11 * 1.0 + conv_bias;   // .375-.125-.0625+.75-.125
+  const double s11 = w00 * 0.5 + w01 * -0.5 + w10 * 1.0 + w11 * 0.5 + conv_bias;    // .25+.125+.125+.375-.125
+  REQUIRE(s00 == 0.84375);
+  REQUIRE(s01 == -1.0);
+  REQUIRE(s10 == 0.8125);
+  REQUIRE(s11 == 0.75);
+  const double h[4] = {std::tanh(s00), std::tanh(s01), std::tanh(s10), std::tanh(s11)};
+  // Dense layer: d[k] = tanh(sum over i of h[i] * v[i][k] + bias[k]).
+  double d[2];
+  for (int k = 0; k < 2; ++k) {
+    d[k] = std::tanh(h[0] * v[0][k] + h[1] * v[1][k] + h[2] * v[2][k] + h[3] * v[3][k] + dense_bias[k]);
+  }
+  // Output layer: z[k] = sum over j of d[j] * u[j][k] + bias[k]; p = softmax(z) = exp(z[k]) / sum exp(z).
+  const double z0 = d[0] * u[0][0] + d[1] * u[1][0] + out_bias[0];
+  const double z1 = d[0] * u[0][1] + d[1] * u[1][1] + out_bias[1];
+  const double p0 = std::exp(z0) / (std::exp(z0) + std::exp(z1));
+  const double p1 = std::exp(z1) / (std::exp(z0) + std::exp(z1));
+  // (h is about 0.688, -0.762, 0.671, 0.635; d about 0.389, -0.776; z about 1.610, -0.902; p about 0.925,
+  // 0.075: no value near zero, so the relative bound below is tight for each.)
+
+  // The same numbers in the flat parameter vector, in the documented order.
+  const std::vector<double> parameters = {
+      w00, w01, w10, w11, conv_bias,                                            // conv: weights, bias
+      v[0][0], v[0][1], v[1][0], v[1][1], v[2][0], v[2][1], v[3][0], v[3][1],  // dense weights, by input
+      dense_bias[0], dense_bias[1],                                             // dense biases
+      u[0][0], u[0][1], u[1][0], u[1][1], out_bias[0], out_bias[1]};            // softmax: weights, biases
+  const auto close = [](double expected) { return Approx(expected).epsilon(1e-12).margin(0); };
+
+  for (const convlab::ConvImplInfo& info : convlab::conv_implementations()) {
+    INFO("convolution " << info.name);
+    Network<double> network(a, [&info] { return info.make(); }, 3);
+    REQUIRE(network.parameter_count() == Index(parameters.size()));
+    const auto& layout = network.parameter_layout();
+    REQUIRE(layout.size() == 3);
+    CHECK(layout[0].weights_offset == 0);
+    CHECK(layout[0].bias_offset == 4);
+    CHECK(layout[1].weights_offset == 5);
+    CHECK(layout[1].bias_offset == 13);
+    CHECK(layout[2].weights_offset == 15);
+    CHECK(layout[2].bias_offset == 19);
+    std::copy(parameters.begin(), parameters.end(), network.parameters().begin());
+
+    const auto outputs = network.use(x, true, true);
+    REQUIRE(outputs.hidden.size() == 2);
+    REQUIRE(outputs.hidden[0].size() == 4);
+    REQUIRE(outputs.hidden[1].size() == 2);
+    REQUIRE(outputs.probabilities.size() == 2);
+    for (std::size_t i = 0; i < 4; ++i) {
+      INFO("conv output " << i);
+      CHECK(outputs.hidden[0][i] == close(h[i]));
+    }
+    CHECK(outputs.hidden[1][0] == close(d[0]));
+    CHECK(outputs.hidden[1][1] == close(d[1]));
+    CHECK(outputs.probabilities[0] == close(p0));
+    CHECK(outputs.probabilities[1] == close(p1));
+    CHECK(outputs.classes == std::vector<std::uint8_t>{p0 > p1 ? std::uint8_t(0) : std::uint8_t(1)});
+  }
+}
