@@ -1,6 +1,8 @@
 # The same `convlab train` command with the same seed writes a bitwise-identical model file with 1 and
 # 2 threads, for every threaded implementation, with minibatch optimisers (float) and with SCG (double), on the
-# lecture's network (whose dense layer and convolution are large enough to be split between threads).
+# lecture's network (whose dense layer and convolution are large enough to be split between threads). Each
+# run's "Convolution <impl>, <n> OpenMP threads, seed 5" line must say the threads asked for: were --threads
+# ignored, both runs would use the same count and equal files would prove nothing.
 # naive is left out here only for time (each run evaluates 10000 test images, 7 s with naive's
 # convolution); tests/test_determinism.cpp checks it, with the others, through the library.
 # Run by ctest (tests/CMakeLists.txt) as
@@ -31,6 +33,18 @@ foreach(impl simd openmp im2col)
       if(NOT status EQUAL 0)
         message(FATAL_ERROR "convlab train --impl ${impl} --optimizer ${optimizer} --threads ${threads} failed:\n${err}")
       endif()
+      # The run really used the implementation and thread count asked for (train prints them on stdout).
+      if(NOT out MATCHES "(^|\n)Convolution ([^,\n]+), ([0-9]+) OpenMP threads?, seed 5\n")
+        message(FATAL_ERROR "convlab train --impl ${impl} --optimizer ${name} --threads ${threads}: no "
+                            "\"Convolution ${impl}, ${threads} OpenMP threads, seed 5\" line on stdout:\n${out}")
+      endif()
+      set(printed_impl "${CMAKE_MATCH_2}")
+      set(printed_threads "${CMAKE_MATCH_3}")
+      if(NOT printed_impl STREQUAL impl OR NOT printed_threads EQUAL threads)
+        message(FATAL_ERROR "convlab train --impl ${impl} --optimizer ${name} --threads ${threads} printed "
+                            "\"Convolution ${printed_impl}, ${printed_threads} OpenMP threads\": expected ${impl} "
+                            "on ${threads} threads")
+      endif()
       file(SHA256 "${model}" digest)
       list(APPEND digests ${digest})
     endforeach()
@@ -46,4 +60,4 @@ endforeach()
 if(failures)
   message(FATAL_ERROR "models that depend on the thread count:${failures}")
 endif()
-message(STATUS "simd, openmp, im2col with every optimiser: the same model file with 1 and 2 threads")
+message(STATUS "simd, openmp, im2col with every optimiser: the same model file with 1 and 2 threads (as printed)")
