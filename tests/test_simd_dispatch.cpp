@@ -134,6 +134,51 @@ TEST_CASE("simd: forcing an arch through the API and the environment", "[simd]")
   }
 }
 
+TEST_CASE("simd: an arch the CPU lacks is refused, on any machine (posing as a CPU without AVX-512)", "[simd]") {
+  // The loop above only runs on a CPU that lacks an arch; here the CPU's features are passed in, so the
+  // refusal is checked on a machine that has all three archs too.
+  using convlab::simd::CpuFeatures;
+  ArchStateGuard guard;
+  unsetenv(convlab::simd::kArchEnvVar);
+  const CpuFeatures everything{true, true, true, true};
+  const CpuFeatures no_avx512{true, true, false, false};
+  const CpuFeatures avx512f_without_dq{true, true, true, false};  // the avx512f kernels need DQ too
+  const CpuFeatures sse2_only{true, false, false, false};
+  CHECK(convlab::simd::available_archs(everything) == std::vector<Arch>{Arch::avx512f, Arch::avx2, Arch::sse2});
+  CHECK(convlab::simd::available_archs(no_avx512) == std::vector<Arch>{Arch::avx2, Arch::sse2});
+  CHECK(convlab::simd::available_archs(avx512f_without_dq) == std::vector<Arch>{Arch::avx2, Arch::sse2});
+  CHECK(convlab::simd::available_archs(sse2_only) == std::vector<Arch>{Arch::sse2});
+  CHECK_FALSE(convlab::simd::arch_available(Arch::avx512f, no_avx512));
+  CHECK(convlab::simd::arch_available(Arch::avx2, no_avx512));
+  // The default is this CPU's features.
+  CHECK(convlab::simd::available_archs(convlab::simd::detected_cpu_features()) ==
+        convlab::simd::available_archs());
+
+  // Forcing: refused with a message naming the arch and what the CPU has, and the previous choice kept.
+  convlab::simd::set_forced_arch(Arch::sse2);
+  CHECK_THROWS_AS(convlab::simd::set_forced_arch(Arch::avx512f, no_avx512), convlab::simd::ArchError);
+  CHECK_THROWS_WITH(convlab::simd::set_forced_arch(Arch::avx512f, no_avx512),
+                    Catch::Contains("cannot force arch avx512f") &&
+                        Catch::Contains("this CPU lacks it (available: avx2, sse2)"));
+  CHECK_THROWS_WITH(convlab::simd::set_forced_arch(Arch::avx512f, avx512f_without_dq),
+                    Catch::Contains("cannot force arch avx512f") && Catch::Contains("available: avx2, sse2"));
+  CHECK_THROWS_WITH(convlab::simd::set_forced_arch(Arch::avx2, sse2_only),
+                    Catch::Contains("cannot force arch avx2") && Catch::Contains("available: sse2)"));
+  CHECK(convlab::simd::forced_arch() == Arch::sse2);
+  // What that CPU has is accepted (only the state changes: no object is made here with the forced arch).
+  convlab::simd::set_forced_arch(Arch::avx2, no_avx512);
+  CHECK(convlab::simd::forced_arch() == Arch::avx2);
+  convlab::simd::set_forced_arch(std::nullopt, no_avx512);
+  CHECK_FALSE(convlab::simd::forced_arch().has_value());
+
+  // The environment asks the same of the CPU's features.
+  CHECK(convlab::simd::selected_arch(no_avx512) == Arch::avx2);
+  setenv(convlab::simd::kArchEnvVar, "avx512f", 1);
+  CHECK_THROWS_WITH(convlab::simd::selected_arch(no_avx512),
+                    Catch::Contains("CONVLAB_SIMD_ARCH=avx512f asks for an arch this CPU lacks (available: avx2, sse2)"));
+  CHECK(convlab::simd::selected_arch(everything) == Arch::avx512f);
+}
+
 TEST_CASE("simd and openmp equal naive on every available arch: awkward widths, strides, padding", "[simd]") {
   for (Arch arch : convlab::simd::available_archs()) {
     convlab::simd::SimdConv simd(arch);

@@ -35,8 +35,20 @@ Arch parse_arch(std::string_view name) {
   throw ArchError("impls/simd: unknown arch '" + std::string(name) + "' (expected sse2, avx2, avx512f or auto)");
 }
 
-std::vector<Arch> available_archs() {
-  const auto cpu = xsimd::available_architectures();
+const CpuFeatures& detected_cpu_features() {
+  static const CpuFeatures features = [] {
+    const auto cpu = xsimd::available_architectures();
+    CpuFeatures detected;
+    detected.sse2 = cpu.sse2;
+    detected.fma3_avx2 = cpu.fma3_avx2;
+    detected.avx512f = cpu.avx512f;
+    detected.avx512dq = cpu.avx512dq;
+    return detected;
+  }();
+  return features;
+}
+
+std::vector<Arch> available_archs(const CpuFeatures& cpu) {
   std::vector<Arch> archs;
   // The avx512f kernels are compiled with -mavx512dq (xsimd 8.1 uses a DQ instruction there).
   if (cpu.avx512f && cpu.avx512dq) archs.push_back(Arch::avx512f);
@@ -45,17 +57,17 @@ std::vector<Arch> available_archs() {
   return archs;
 }
 
-bool arch_available(Arch arch) {
-  for (Arch candidate : available_archs()) {
+bool arch_available(Arch arch, const CpuFeatures& cpu) {
+  for (Arch candidate : available_archs(cpu)) {
     if (candidate == arch) return true;
   }
   return false;
 }
 
-void set_forced_arch(std::optional<Arch> arch) {
-  if (arch && !arch_available(*arch)) {
+void set_forced_arch(std::optional<Arch> arch, const CpuFeatures& cpu) {
+  if (arch && !arch_available(*arch, cpu)) {
     throw ArchError("impls/simd: cannot force arch " + std::string(arch_name(*arch)) +
-                    ": this CPU lacks it (available: " + list_names(available_archs()) + ")");
+                    ": this CPU lacks it (available: " + list_names(available_archs(cpu)) + ")");
   }
   g_forced_arch.store(arch ? int(*arch) : -1);
 }
@@ -77,10 +89,10 @@ Arch resolve_arch(std::string_view request, const std::vector<Arch>& available) 
                   " asks for an arch this CPU lacks (available: " + list_names(available) + ")");
 }
 
-Arch selected_arch() {
+Arch selected_arch(const CpuFeatures& cpu) {
   if (const auto forced = forced_arch()) return *forced;
   const char* request = std::getenv(kArchEnvVar);
-  return resolve_arch(request ? std::string_view(request) : std::string_view(), available_archs());
+  return resolve_arch(request ? std::string_view(request) : std::string_view(), available_archs(cpu));
 }
 
 }  // namespace convlab::simd
