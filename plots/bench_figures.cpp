@@ -180,7 +180,7 @@ BenchRun read_benchmark_json(const std::vector<std::filesystem::path>& paths) {
   return run;
 }
 
-void plot_bench_bars(const BenchRun& run, const BenchSelection& selection, const std::filesystem::path& out) {
+FigureScript bench_bars_figure(const BenchRun& run, const BenchSelection& selection) {
   struct Case {
     std::string shape;
     long batch;
@@ -263,10 +263,14 @@ void plot_bench_bars(const BenchRun& run, const BenchSelection& selection, const
                             " GFLOP/s");
   }
   script << "\n";
-  render_png(script.str(), out, {{std::max(900, 120 * int(cases.size()) + 350), 620, 11}, {}, {}});
+  return {script.str(), {{std::max(900, 120 * int(cases.size()) + 350), 620, 11}, {}, {}}};
 }
 
-void plot_roofline(const BenchRun& run, const BenchSelection& selection, const std::filesystem::path& out) {
+void plot_bench_bars(const BenchRun& run, const BenchSelection& selection, const std::filesystem::path& out) {
+  render_png(bench_bars_figure(run, selection), out);
+}
+
+FigureScript roofline_figure(const BenchRun& run, const BenchSelection& selection) {
   // Default: one thread when measured (every implementation has single-thread results), else the largest.
   int threads = 0;
   if (selection.threads) {
@@ -346,7 +350,11 @@ void plot_roofline(const BenchRun& run, const BenchSelection& selection, const s
            << gnuplot_quote("pass: " + pass);
   }
   script << "\n";
-  render_png(script.str(), out, {{1000, 760, 11}, {}, {}});
+  return {script.str(), {{1000, 760, 11}, {}, {}}};
+}
+
+void plot_roofline(const BenchRun& run, const BenchSelection& selection, const std::filesystem::path& out) {
+  render_png(roofline_figure(run, selection), out);
 }
 
 }  // namespace convlab::plots

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "plots/gnuplot_runner.hpp"
+
 namespace convlab::plots {
 
 struct ConvBenchResult {
@@ -49,10 +51,14 @@ struct BenchSelection {
 // Bars: x = (shape, batch, threads) cases in file order, one bar per implementation, log-scale GFLOP/s, a
 // dashed horizontal line per thread count at the measured FMA peak. Throws std::invalid_argument when no
 // result matches the selection.
+// Datablocks $impl<i> (rows "bar x, GFLOP/s" of implementation i) and $peak<j> (the peak lines' segments).
+FigureScript bench_bars_figure(const BenchRun& run, const BenchSelection& selection);
 void plot_bench_bars(const BenchRun& run, const BenchSelection& selection, const std::filesystem::path& out);
 
 // Log-log roofline for one thread count: min(peak, bandwidth x intensity) and each implementation's cases
 // (every pass of the selected dtype) as points. Needs both limits (from the run or set on `run`).
+// Datablocks $impl<i>: rows "intensity GFLOP/s marker" of implementation i; the roof from `peak` and `bandwidth`.
+FigureScript roofline_figure(const BenchRun& run, const BenchSelection& selection);
 void plot_roofline(const BenchRun& run, const BenchSelection& selection, const std::filesystem::path& out);
 
 }  // namespace convlab::plots

@@ -123,8 +123,7 @@ std::string axis_range(const char* axis, double lowest, double highest) {
 }
 }  // namespace
 
-void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::string& title,
-                          const std::filesystem::path& out) {
+FigureScript training_curves_figure(const std::vector<TrainingCurve>& curves, const std::string& title) {
   if (curves.empty()) throw std::invalid_argument("plot_training_curves: no curves");
   for (const TrainingCurve& curve : curves) {
     if (curve.x.empty() || curve.x.size() != curve.error.size()) {
@@ -166,7 +165,12 @@ void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::s
          << "set key bottom right\n";
   plot_all("(exp(-$2))");
   script << "unset multiplot\n";
-  render_png(script.str(), out, {{900, 900, 11}, {}, {}});
+  return {script.str(), {{900, 900, 11}, {}, {}}};
+}
+
+void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::string& title,
+                          const std::filesystem::path& out) {
+  render_png(training_curves_figure(curves, title), out);
 }
 
 }  // namespace convlab::plots

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "plots/gnuplot_runner.hpp"
+
 namespace convlab::plots {
 
 struct TrainingCurve {
@@ -26,6 +28,8 @@ TrainingCurve read_history_csv(const std::filesystem::path& path);
 
 // Two panels sharing the x axis: error (top) and exp(-error) (bottom). Curves may use different x names
 // only if all use the same one (an epoch is not an iteration): throws std::invalid_argument otherwise.
+// The script: one datablock $curve<i> per curve, a row "x error" per point, and the canvas (900 x 900).
+FigureScript training_curves_figure(const std::vector<TrainingCurve>& curves, const std::string& title);
 void plot_training_curves(const std::vector<TrainingCurve>& curves, const std::string& title,
                           const std::filesystem::path& out);
 

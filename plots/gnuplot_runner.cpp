@@ -192,6 +192,10 @@ void render_png(const std::string& script, const std::filesystem::path& png_path
   render(script, png_path, options, terminal, is_png_file, "PNG");
 }
 
+void render_png(const FigureScript& figure, const std::filesystem::path& png_path) {
+  render_png(figure.script, png_path, figure.options);
+}
+
 void render_animated_gif(const std::string& script, const std::filesystem::path& gif_path,
                          const RenderOptions& options, int frame_delay_centiseconds) {
   const std::string terminal = "set terminal gif animate delay " + std::to_string(frame_delay_centiseconds) +

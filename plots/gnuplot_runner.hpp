@@ -34,10 +34,19 @@ struct RenderOptions {
   std::vector<std::string> allowed_notes;
 };
 
+// A figure before it is drawn: the gnuplot script (all its data inline, as datablocks) and the canvas it
+// asks for. Each figure is built by a pure function returning one (e.g. training_curves_figure), which the
+// tests read, and drawn by a plot_ function through render_png below.
+struct FigureScript {
+  std::string script;
+  RenderOptions options;
+};
+
 // Runs `script` (gnuplot commands without `set terminal` / `set output`, which this function adds) and
 // writes the figure to `png_path`, creating its parent directory if needed. Throws GnuplotError naming the
 // output and quoting gnuplot's message when gnuplot reports an error or produces no valid PNG.
 void render_png(const std::string& script, const std::filesystem::path& png_path, const RenderOptions& options = {});
+void render_png(const FigureScript& figure, const std::filesystem::path& png_path);
 
 // The same for an animated GIF (gnuplot's gif terminal): every multiplot or plot of `script` is one frame,
 // shown for `frame_delay_centiseconds`; the animation loops.

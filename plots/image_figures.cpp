@@ -70,36 +70,48 @@ void require_windows(const StridedView<const double, 4>& windows) {
 
 }  // namespace
 
-void plot_digit(const Raster& image, const std::string& title, const std::filesystem::path& out, ValueRange range) {
+FigureScript digit_figure(const Raster& image, const std::string& title, ValueRange range) {
   if (image.values.empty()) throw std::invalid_argument("plot_digit: empty image");
   std::ostringstream script;
   script << matrix_datablock("digit", image) << kGreyPalette << colour_range(range) << image_axes(image)
          << "set title " << gnuplot_quote(title) << "\n"
          << "set xlabel 'column (pixel)'\nset ylabel 'row (pixel)'\nset cblabel 'pixel value'\n"
          << "plot $digit matrix with image notitle\n";
-  render_png(script.str(), out, {{640, 560, 11}, {}, {}});
+  return {script.str(), {{640, 560, 11}, {}, {}}};
+}
+
+void plot_digit(const Raster& image, const std::string& title, const std::filesystem::path& out, ValueRange range) {
+  render_png(digit_figure(image, title, range), out);
+}
+
+FigureScript windows_figure(const StridedView<const double, 4>& windows, ValueRange range, const std::string& title) {
+  require_windows(windows);
+  const Raster grid = mosaic(window_tiles(windows), windows.shape(1));
+  return {window_grid_script(grid, windows.shape(1), windows.shape(3), range, title, kGreyPalette),
+          {{860, 800, 11}, kGapWarning, {}}};
 }
 
 void plot_windows(const StridedView<const double, 4>& windows, ValueRange range, const std::string& title,
                   const std::filesystem::path& out) {
-  require_windows(windows);
-  const Raster grid = mosaic(window_tiles(windows), windows.shape(1));
-  render_png(window_grid_script(grid, windows.shape(1), windows.shape(3), range, title, kGreyPalette), out,
-             {{860, 800, 11}, kGapWarning, {}});
+  render_png(windows_figure(windows, range, title), out);
 }
 
-void plot_response(const Raster& response, const std::string& title, const std::filesystem::path& out) {
+FigureScript response_figure(const Raster& response, const std::string& title) {
   if (response.values.empty()) throw std::invalid_argument("plot_response: empty response");
   std::ostringstream script;
   script << matrix_datablock("response", response) << kDivergingPalette << colour_range({-1.0, 1.0})
          << image_axes(response) << "set title " << gnuplot_quote(title) << "\n"
          << "set xlabel 'window column'\nset ylabel 'window row'\nset cblabel 'response'\n"
          << "plot $response matrix with image notitle\n";
-  render_png(script.str(), out, {{680, 600, 11}, {}, {}});
+  return {script.str(), {{680, 600, 11}, {}, {}}};
 }
 
-void plot_weighted_windows(const StridedView<const double, 4>& windows, const Raster& response,
-                           const std::string& title, const std::filesystem::path& out) {
+void plot_response(const Raster& response, const std::string& title, const std::filesystem::path& out) {
+  render_png(response_figure(response, title), out);
+}
+
+FigureScript weighted_windows_figure(const StridedView<const double, 4>& windows, const Raster& response,
+                                     const std::string& title) {
   require_windows(windows);
   if (response.rows != windows.shape(0) || response.cols != windows.shape(1)) {
     throw std::invalid_argument("plot_weighted_windows: response of " + std::to_string(response.rows) + " x " +
@@ -112,12 +124,17 @@ void plot_weighted_windows(const StridedView<const double, 4>& windows, const Ra
     for (double& value : tiles[index].values) value *= response.values[index];
   }
   const Raster grid = mosaic(tiles, windows.shape(1));
-  render_png(window_grid_script(grid, windows.shape(1), windows.shape(3), symmetric_range(grid.max_abs()), title,
-                                kDivergingPalette),
-             out, {{860, 800, 11}, kGapWarning, {}});
+  return {window_grid_script(grid, windows.shape(1), windows.shape(3), symmetric_range(grid.max_abs()), title,
+                             kDivergingPalette),
+          {{860, 800, 11}, kGapWarning, {}}};
 }
 
-void plot_filters(const std::vector<Raster>& filters, const std::string& title, const std::filesystem::path& out) {
+void plot_weighted_windows(const StridedView<const double, 4>& windows, const Raster& response,
+                           const std::string& title, const std::filesystem::path& out) {
+  render_png(weighted_windows_figure(windows, response, title), out);
+}
+
+FigureScript filters_figure(const std::vector<Raster>& filters, const std::string& title) {
   if (filters.empty()) throw std::invalid_argument("plot_filters: no filters");
   const Index columns = Index(std::ceil(std::sqrt(double(filters.size()))));
   const Raster grid = mosaic(filters, columns);
@@ -135,11 +152,15 @@ void plot_filters(const std::vector<Raster>& filters, const std::string& title, 
            << double(top) - 0.1 << " front font 'sans,8' textcolor rgb '#333333'\n";
   }
   script << "plot $filters matrix with image notitle\n";
-  render_png(script.str(), out, {{760, 700, 11}, kGapWarning, {}});
+  return {script.str(), {{760, 700, 11}, kGapWarning, {}}};
 }
 
-void plot_feature_maps(const Raster& image, const std::vector<Raster>& filters, const std::vector<Raster>& maps,
-                       const std::string& title, const std::filesystem::path& out) {
+void plot_filters(const std::vector<Raster>& filters, const std::string& title, const std::filesystem::path& out) {
+  render_png(filters_figure(filters, title), out);
+}
+
+FigureScript feature_maps_figure(const Raster& image, const std::vector<Raster>& filters,
+                                 const std::vector<Raster>& maps, const std::string& title) {
   if (filters.empty() || filters.size() != maps.size()) {
     throw std::invalid_argument("plot_feature_maps: need one feature map per filter, got " +
                                 std::to_string(filters.size()) + " filters and " + std::to_string(maps.size()) +
@@ -182,11 +203,16 @@ void plot_feature_maps(const Raster& image, const std::vector<Raster>& filters, 
            << "plot $" << map_block << " matrix with image notitle\n";
   }
   script << "unset multiplot\n";
-  render_png(script.str(), out, {{1100, 300 + 200 * int(pair_rows), 10}, {}, {}});
+  return {script.str(), {{1100, 300 + 200 * int(pair_rows), 10}, {}, {}}};
 }
 
-void plot_confusion(const std::vector<std::vector<std::size_t>>& counts, const std::vector<std::string>& class_names,
-                    const std::string& title, const std::filesystem::path& out) {
+void plot_feature_maps(const Raster& image, const std::vector<Raster>& filters, const std::vector<Raster>& maps,
+                       const std::string& title, const std::filesystem::path& out) {
+  render_png(feature_maps_figure(image, filters, maps, title), out);
+}
+
+FigureScript confusion_figure(const std::vector<std::vector<std::size_t>>& counts,
+                              const std::vector<std::string>& class_names, const std::string& title) {
   const std::size_t classes = counts.size();
   if (classes == 0) throw std::invalid_argument("plot_confusion: empty confusion matrix");
   for (const auto& row : counts) {
@@ -231,7 +257,12 @@ void plot_confusion(const std::vector<std::vector<std::size_t>>& counts, const s
          << "plot $percent matrix with image notitle, "
          << "$labels using 1:($4 == 0 ? $2 : NaN):3 with labels font 'sans,9' textcolor rgb 'black' notitle, "
          << "$labels using 1:($4 == 1 ? $2 : NaN):3 with labels font 'sans,9' textcolor rgb 'white' notitle\n";
-  render_png(script.str(), out, {{780, 700, 11}, {}, {}});
+  return {script.str(), {{780, 700, 11}, {}, {}}};
+}
+
+void plot_confusion(const std::vector<std::vector<std::size_t>>& counts, const std::vector<std::string>& class_names,
+                    const std::string& title, const std::filesystem::path& out) {
+  render_png(confusion_figure(counts, class_names, title), out);
 }
 
 }  // namespace convlab::plots

@@ -1,6 +1,8 @@
 # Every `convlab plot` figure from real runs: a small model trained here (with its history), one real
 # benchmark case with the peaks it is drawn against, and MNIST training digit 0. Each command must exit 0
-# and leave a PNG (its 8-byte signature, an IHDR chunk and a plausible size) at the path it was given.
+# and leave a PNG (its 8-byte signature, an IHDR chunk and a plausible size) at the path it was given, of
+# the width and height the figure asks gnuplot for (plots/*_figures.cpp; the IHDR chunk's big-endian
+# width and height at bytes 16-23). What each figure draws is checked in tests/test_plots.cpp.
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab> -DCONVLAB_BENCH=<convlab_bench> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P plot_commands.cmake
 foreach(variable CONVLAB CONVLAB_BENCH DATA_DIR SCRATCH)
@@ -33,23 +35,26 @@ run("one benchmark case and the peaks" ${CONVLAB_BENCH} --convlab_quick --convla
     "--benchmark_filter=^(peak/memory/read/threads:1|peak/fma/float/threads:1|conv/simd/forward/lecture1/float/batch:64/threads:1)/"
     --benchmark_out=bench.json)
 
+# name|width x height in pixels|arguments. The feature maps of conv4's 4 filters take one row of pairs
+# (300 + 200 pixels high); the bars of one benchmark case keep the least width, 900.
 set(figures
-  "digit|digit --out figures/digit.png"
-  "windows|windows --out figures/windows.png"
-  "response|response --out figures/response.png"
-  "weighted-windows|weighted-windows --out figures/weighted-windows.png"
-  "filters|filters --model model.bin --out figures/filters.png"
-  "feature-maps|feature-maps --model model.bin --split test --digit 3 --out figures/feature-maps.png"
-  "confusion|confusion --model model.bin --split test --out figures/confusion.png"
-  "curve|curve --history history.csv --history history.csv --title two-lines --out figures/curve.png"
-  "curve-one-epoch|curve --history one-epoch.csv --title one-point --out figures/curve-one-epoch.png"
-  "bench|bench --json bench.json --out figures/bench.png"
-  "roofline|roofline --json bench.json --out figures/roofline.png")
+  "digit|640x560|digit --out figures/digit.png"
+  "windows|860x800|windows --out figures/windows.png"
+  "response|680x600|response --out figures/response.png"
+  "weighted-windows|860x800|weighted-windows --out figures/weighted-windows.png"
+  "filters|760x700|filters --model model.bin --out figures/filters.png"
+  "feature-maps|1100x500|feature-maps --model model.bin --split test --digit 3 --out figures/feature-maps.png"
+  "confusion|780x700|confusion --model model.bin --split test --out figures/confusion.png"
+  "curve|900x900|curve --history history.csv --history history.csv --title two-lines --out figures/curve.png"
+  "curve-one-epoch|900x900|curve --history one-epoch.csv --title one-point --out figures/curve-one-epoch.png"
+  "bench|900x620|bench --json bench.json --out figures/bench.png"
+  "roofline|1000x760|roofline --json bench.json --out figures/roofline.png")
 set(failures "")
 foreach(entry ${figures})
   string(REPLACE "|" ";" parts "${entry}")
   list(GET parts 0 name)
-  list(GET parts 1 arguments)
+  list(GET parts 1 expected_size)
+  list(GET parts 2 arguments)
   separate_arguments(arguments UNIX_COMMAND "${arguments}")
   run("convlab plot ${name}" ${CONVLAB} plot ${arguments})
   set(png "${SCRATCH}/figures/${name}.png")
@@ -61,8 +66,16 @@ foreach(entry ${figures})
   file(READ "${png}" header LIMIT 16 HEX)
   if(NOT header STREQUAL "89504e470d0a1a0a0000000d49484452" OR size LESS 2000)
     string(APPEND failures "\n  ${name}: not a PNG of a figure (first bytes ${header}, ${size} bytes)")
+    continue()
+  endif()
+  file(READ "${png}" width_hex OFFSET 16 LIMIT 4 HEX)
+  file(READ "${png}" height_hex OFFSET 20 LIMIT 4 HEX)
+  math(EXPR width "0x${width_hex}")
+  math(EXPR height "0x${height_hex}")
+  if(NOT "${width}x${height}" STREQUAL expected_size)
+    string(APPEND failures "\n  ${name}: ${width}x${height} pixels, expected ${expected_size}")
   else()
-    message(STATUS "ok   ${name}: ${size} bytes")
+    message(STATUS "ok   ${name}: ${width}x${height}, ${size} bytes")
   endif()
 endforeach()
 # The animations: an animated GIF with one frame (a graphic control block, 21 f9 04) per output cell, or per
@@ -92,7 +105,7 @@ foreach(entry "animation|--input 5 --window 3 --stride 2 --padding 1|9"
   endif()
 endforeach()
 if(failures)
-  message(FATAL_ERROR "plot commands that did not write a PNG:${failures}")
+  message(FATAL_ERROR "plot commands that did not write the expected PNG or GIF:${failures}")
 endif()
 list(LENGTH figures count)
-message(STATUS "all ${count} plot commands wrote a PNG")
+message(STATUS "all ${count} plot commands wrote a PNG of the expected size")
