@@ -25,6 +25,21 @@ void put32(std::string& out, std::uint32_t value) {
 constexpr std::uint32_t kDosTime = 0, kDosDate = (0u << 9) | (1u << 5) | 1u;
 constexpr std::uint32_t kVersion = 20;  // 2.0: what plain stored members need
 
+// The fields a member's local header and its central-directory entry share, from "version needed" to the
+// extra field's length.
+void put_member_fields(std::string& out, std::uint32_t crc, std::uint32_t size, std::size_t name_length) {
+  put16(out, kVersion);
+  put16(out, 0);  // flags
+  put16(out, 0);  // stored
+  put16(out, kDosTime);
+  put16(out, kDosDate);
+  put32(out, crc);
+  put32(out, size);  // compressed
+  put32(out, size);
+  put16(out, std::uint32_t(name_length));
+  put16(out, 0);  // extra field
+}
+
 }  // namespace
 
 void write_npz(const std::filesystem::path& path, const std::vector<NpzMember>& members) {
@@ -40,31 +55,13 @@ void write_npz(const std::filesystem::path& path, const std::vector<NpzMember>& 
     const auto offset = archive.size();
     if (offset >= kLimit) throw NpyError(file + ": the archive would reach 4 GiB");
     put32(archive, 0x04034b50);
-    put16(archive, kVersion);
-    put16(archive, 0);  // flags
-    put16(archive, 0);  // stored
-    put16(archive, kDosTime);
-    put16(archive, kDosDate);
-    put32(archive, crc);
-    put32(archive, size);
-    put32(archive, size);
-    put16(archive, std::uint32_t(member.name.size()));
-    put16(archive, 0);  // extra field
+    put_member_fields(archive, crc, size, member.name.size());
     archive += member.name;
     archive += member.bytes;
 
     put32(directory, 0x02014b50);
     put16(directory, kVersion);  // made by
-    put16(directory, kVersion);  // needed
-    put16(directory, 0);
-    put16(directory, 0);
-    put16(directory, kDosTime);
-    put16(directory, kDosDate);
-    put32(directory, crc);
-    put32(directory, size);
-    put32(directory, size);
-    put16(directory, std::uint32_t(member.name.size()));
-    put16(directory, 0);  // extra field
+    put_member_fields(directory, crc, size, member.name.size());
     put16(directory, 0);  // comment
     put16(directory, 0);  // disk
     put16(directory, 0);  // internal attributes

@@ -9,7 +9,7 @@ bash scripts/build.sh
 if [[ "${CONVLAB_SKIP_SANITIZERS:-0}" != 1 ]]; then
   echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (skipping tests tagged [slow])"
   # -O1 -g1 (what the sanitizers' own docs advise, with line tables for the reports): at -O2 the instrumented,
-  # unrolled kernels compiled about twenty times slower than at -O1, most of the CI time.
+  # unrolled kernels took most of the CI time to compile.
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
     -DCONVLAB_SANITIZE=address,undefined >/dev/null
   cmake --build build-sanitize -j"$(nproc)" --target convlab_tests

@@ -3,11 +3,8 @@
 #   list:   --convlab_list_cases --shape DESC prints the plan JSON with that layer at its batch and at 1
 #   errors: a bad descriptor, a bad shape-file line, a folder and CSV output each exit 2 with one line naming
 #           the problem
-foreach(variable CONVLAB_BENCH CHECK SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "bench_shapes_cli.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(CONVLAB_BENCH CHECK SCRATCH)
 file(REMOVE_RECURSE "${SCRATCH}")
 file(MAKE_DIRECTORY "${SCRATCH}")
 

@@ -2,11 +2,8 @@
 # non-zero exit, exactly one line on stderr with the expected text, nothing on stdout and no output file.
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab binary> -DDATA_DIR=<datasets> -DSOURCE_DIR=<repo> -DSCRATCH=<folder> -P cli_errors.cmake
-foreach(variable CONVLAB DATA_DIR SOURCE_DIR SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "cli_errors.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(CONVLAB DATA_DIR SOURCE_DIR SCRATCH)
 
 set(failures 0)
 set(cases 0)

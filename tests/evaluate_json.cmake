@@ -3,11 +3,8 @@
 # 10000 test images, and the JSON is checked against the printed report, against train's and against itself (counts over every image, percent correct = the diagonal's share, each row of
 # percentages summing to 100, the printed matrix's cells). Run by ctest as
 #   cmake -DCONVLAB=<convlab> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P evaluate_json.cmake
-foreach(variable CONVLAB DATA_DIR SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "evaluate_json.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(CONVLAB DATA_DIR SCRATCH)
 include(${CMAKE_CURRENT_LIST_DIR}/require_mnist.cmake)
 if(MNIST_MISSING)
   return()

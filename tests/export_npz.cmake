@@ -4,11 +4,8 @@
 # precision, equal to the model file's parameters as read back independently (the format of
 # common/model_file.hpp, parsed here in numpy), and metadata.json names the architecture. Bad input: an
 # error naming the file, nothing written.
-foreach(variable CONVLAB PYTHON DATA_DIR SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "export_npz.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(CONVLAB PYTHON DATA_DIR SCRATCH)
 include(${CMAKE_CURRENT_LIST_DIR}/require_mnist.cmake)
 if(MNIST_MISSING)
   return()

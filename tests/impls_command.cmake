@@ -8,11 +8,8 @@
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab> -DBUILD_FLAGS=<configured base flags> -DSCRATCH=<folder> -P impls_command.cmake
 cmake_minimum_required(VERSION 3.25)  # if(... IN_LIST ...)
-foreach(variable CONVLAB BUILD_FLAGS SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "impls_command.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(CONVLAB BUILD_FLAGS SCRATCH)
 file(REMOVE_RECURSE "${SCRATCH}")
 file(MAKE_DIRECTORY "${SCRATCH}/no-data")
 

@@ -3,11 +3,8 @@
 #         -P install_tree.cmake
 # The installed convlab runs; convlab_bench (when built) lists the standard shapes from the installed copy of
 # bench/shapes; the Python package imports from the installed site folder, not from the build.
-foreach(variable BUILD_DIR SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "install_tree.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(BUILD_DIR SCRATCH)
 file(REMOVE_RECURSE "${SCRATCH}")
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${SCRATCH}
                 RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)

@@ -5,11 +5,8 @@
 # width and height at bytes 16-23). What each figure draws is checked in tests/test_plots.cpp.
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab> -DCONVLAB_BENCH=<convlab_bench> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P plot_commands.cmake
-foreach(variable CONVLAB CONVLAB_BENCH DATA_DIR SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "plot_commands.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(CONVLAB CONVLAB_BENCH DATA_DIR SCRATCH)
 include(${CMAKE_CURRENT_LIST_DIR}/require_mnist.cmake)
 if(MNIST_MISSING)
   return()

@@ -7,11 +7,8 @@
 # convolution); tests/test_determinism.cpp checks it, with the others, through the library.
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P train_determinism.cmake
-foreach(variable CONVLAB DATA_DIR SCRATCH)
-  if(NOT DEFINED ${variable})
-    message(FATAL_ERROR "train_determinism.cmake needs -D${variable}=...")
-  endif()
-endforeach()
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(CONVLAB DATA_DIR SCRATCH)
 include(${CMAKE_CURRENT_LIST_DIR}/require_mnist.cmake)
 if(MNIST_MISSING)
   return()
