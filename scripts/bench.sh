@@ -108,7 +108,7 @@ fi
 say "time to 98.24% test: default convlab train, 2 threads"
 # Its progress lines (stderr) and results (stdout) in one file, in the order printed.
 run_peer convlab_train bash -c '"$0" "$@" 2>&1' "$build_dir/convlab" train --threads 2 \
-  --history "$out/train_default_history.csv" --json "$out/train_default.json" > "$out/train_default.txt"
+  --history "$out/train_default_history.csv" > "$out/train_default.txt"
 
 uptime_after=$(uptime)
 say "load after: $uptime_after"
