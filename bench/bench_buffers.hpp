@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "common/aligned_buffer.hpp"
+#include "common/tensor/aligned_buffer.hpp"
 
 namespace convlab::bench {
 

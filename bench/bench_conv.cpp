@@ -11,7 +11,7 @@
 
 #include "bench/bench_buffers.hpp"
 #include "bench/bench_suites.hpp"
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 namespace convlab::bench {
 

@@ -1,5 +1,5 @@
 // End to end: one training epoch of the lecture's network (conv 20 5x5 -> tanh -> dense 50 tanh -> softmax
-// 10) per convolution implementation, through the project's own harness (common/network.hpp) and minibatch
+// 10) per convolution implementation, through the project's own harness (common/nn/network.hpp) and minibatch
 // SGD (momentum 0.9, batch 64), on the first N MNIST training images. Mirrors bench/peers/torch_epoch.py.
 #include <benchmark/benchmark.h>
 #include <omp.h>
@@ -11,12 +11,12 @@
 #include <vector>
 
 #include "bench/bench_suites.hpp"
-#include "common/architecture.hpp"
-#include "common/conv_registry.hpp"
-#include "common/datasets.hpp"
-#include "common/network.hpp"
-#include "common/network_objectives.hpp"
-#include "common/optim_minibatch.hpp"
+#include "common/nn/architecture.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/data/datasets.hpp"
+#include "common/nn/network.hpp"
+#include "common/nn/network_objectives.hpp"
+#include "common/nn/optim_minibatch.hpp"
 
 namespace convlab::bench {
 

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "bench/bench_buffers.hpp"
-#include "common/conv_descriptor.hpp"
-#include "common/gemm.hpp"
+#include "common/conv/conv_descriptor.hpp"
+#include "common/kernels/gemm.hpp"
 #include "impls/im2col/im2col_conv.hpp"
 
 #ifdef CONVLAB_HAVE_DNNL

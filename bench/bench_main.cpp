@@ -20,9 +20,9 @@
 
 #include "bench/bench_peak.hpp"
 #include "bench/bench_suites.hpp"
-#include "common/conv_registry.hpp"
-#include "common/machine_description.hpp"
-#include "common/openmp_spin.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/machine/machine_description.hpp"
+#include "common/machine/openmp_spin.hpp"
 
 namespace {
 
@@ -128,7 +128,7 @@ std::string format_gflops(double flops) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/openmp_spin.hpp)
+  convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/machine/openmp_spin.hpp)
   using namespace convlab::bench;
   OwnFlags flags;
   BenchPlan plan;

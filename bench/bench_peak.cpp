@@ -16,7 +16,7 @@
 #include <string>
 #include <xsimd/xsimd.hpp>
 
-#include "common/aligned_buffer.hpp"
+#include "common/tensor/aligned_buffer.hpp"
 
 namespace convlab::bench {
 

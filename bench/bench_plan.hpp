@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "bench/bench_shapes.hpp"
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 namespace convlab::bench {
 

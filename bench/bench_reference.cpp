@@ -8,7 +8,7 @@
 #include <memory>
 #include <sstream>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 namespace convlab::bench {
 

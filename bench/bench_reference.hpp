@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 namespace convlab::bench {
 

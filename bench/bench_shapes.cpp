@@ -1,7 +1,7 @@
 // The suite's shapes from descriptor files and flags (see bench_shapes.hpp).
 #include "bench/bench_shapes.hpp"
 
-#include "common/conv_descriptor.hpp"
+#include "common/conv/conv_descriptor.hpp"
 
 namespace convlab::bench {
 

@@ -1,5 +1,5 @@
 // The layers the benchmark suite times: the standard shape files in bench/shapes/ (benchdnn descriptors, see
-// common/conv_descriptor.hpp), or the user's own from --shapes FILE and --shape DESC.
+// common/conv/conv_descriptor.hpp), or the user's own from --shapes FILE and --shape DESC.
 #pragma once
 
 #include <filesystem>
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 namespace convlab::bench {
 

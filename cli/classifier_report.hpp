@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
-#include "common/atomic_file.hpp"
-#include "common/datasets.hpp"
-#include "common/metrics.hpp"
-#include "common/network.hpp"
+#include "common/io/atomic_file.hpp"
+#include "common/data/datasets.hpp"
+#include "common/nn/metrics.hpp"
+#include "common/nn/network.hpp"
 
 namespace convlab::cli {
 

@@ -26,8 +26,8 @@
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/training_options.hpp"
-#include "common/compare.hpp"
-#include "common/conv_registry.hpp"
+#include "cli/compare.hpp"
+#include "common/conv/conv_registry.hpp"
 
 namespace convlab::cli {
 namespace {

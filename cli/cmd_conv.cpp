@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "common/atomic_file.hpp"
-#include "common/conv_registry.hpp"
-#include "common/npy.hpp"
+#include "common/io/atomic_file.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/io/npy.hpp"
 
 namespace convlab::cli {
 

@@ -7,8 +7,8 @@
 
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
-#include "common/conv_registry.hpp"
-#include "common/model_file.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/nn/model_file.hpp"
 
 namespace convlab::cli {
 namespace {

@@ -1,12 +1,12 @@
-// `convlab export`: a saved model as a numpy .npz (common/model_export.hpp), for programs that read numpy.
+// `convlab export`: a saved model as a numpy .npz (common/nn/model_export.hpp), for programs that read numpy.
 #include <iostream>
 #include <memory>
 #include <string>
 
 #include "cli/commands.hpp"
-#include "common/atomic_file.hpp"
-#include "common/model_export.hpp"
-#include "common/model_file.hpp"
+#include "common/io/atomic_file.hpp"
+#include "common/nn/model_export.hpp"
+#include "common/nn/model_file.hpp"
 
 namespace convlab::cli {
 

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "cli/commands.hpp"
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 namespace convlab::cli {
 

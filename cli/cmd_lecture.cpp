@@ -21,12 +21,12 @@
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/lecture_printed.hpp"
-#include "common/machine_description.hpp"
+#include "common/machine/machine_description.hpp"
 #include "cli/numpy_format.hpp"
-#include "common/atomic_file.hpp"
-#include "common/conv_registry.hpp"
-#include "common/model_file.hpp"
-#include "common/training_run.hpp"
+#include "common/io/atomic_file.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/nn/model_file.hpp"
+#include "common/nn/training_run.hpp"
 
 namespace convlab::cli {
 namespace {

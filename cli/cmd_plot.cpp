@@ -20,12 +20,12 @@
 #include <vector>
 
 #include "cli/commands.hpp"
-#include "common/conv_registry.hpp"
-#include "common/datasets.hpp"
-#include "common/lecture_windows.hpp"
-#include "common/metrics.hpp"
-#include "common/model_file.hpp"
-#include "common/network.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/data/datasets.hpp"
+#include "cli/lecture_windows.hpp"
+#include "common/nn/metrics.hpp"
+#include "common/nn/model_file.hpp"
+#include "common/nn/network.hpp"
 #include "plots/animation_figures.hpp"
 #include "plots/bench_figures.hpp"
 #include "plots/curve_figures.hpp"

@@ -15,9 +15,9 @@
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
 #include "cli/training_options.hpp"
-#include "common/atomic_file.hpp"
-#include "common/conv_registry.hpp"
-#include "common/model_file.hpp"
+#include "common/io/atomic_file.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/nn/model_file.hpp"
 
 namespace convlab::cli {
 namespace {

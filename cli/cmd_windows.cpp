@@ -13,8 +13,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/numpy_format.hpp"
-#include "common/datasets.hpp"
-#include "common/lecture_windows.hpp"
+#include "common/data/datasets.hpp"
+#include "cli/lecture_windows.hpp"
 
 namespace convlab::cli {
 

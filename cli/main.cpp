@@ -5,10 +5,10 @@
 #include <string>
 
 #include "cli/commands.hpp"
-#include "common/openmp_spin.hpp"
+#include "common/machine/openmp_spin.hpp"
 
 int main(int argc, char** argv) {
-  convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/openmp_spin.hpp)
+  convlab::bound_openmp_spin(argv);  // may re-execute the program once (see common/machine/openmp_spin.hpp)
   CLI::App app{"convlab: 2-D convolution four ways, a classifier to train with them, and the numbers to compare"};
   app.set_version_flag("--version", std::string("convlab ") + CONVLAB_VERSION);
   app.require_subcommand(1);

@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-#include "common/strided_view.hpp"
+#include "common/tensor/strided_view.hpp"
 
 namespace convlab::cli {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 
 #include "cli/classifier_report.hpp"
-#include "common/optim_minibatch.hpp"
+#include "common/nn/optim_minibatch.hpp"
 
 namespace convlab::cli {
 namespace {

@@ -11,9 +11,9 @@
 #include <optional>
 #include <string>
 
-#include "common/architecture.hpp"
-#include "common/datasets.hpp"
-#include "common/training_run.hpp"
+#include "common/nn/architecture.hpp"
+#include "common/data/datasets.hpp"
+#include "common/nn/training_run.hpp"
 
 namespace convlab::cli {
 

@@ -2,7 +2,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 namespace convlab {
 

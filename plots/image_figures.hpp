@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "common/strided_view.hpp"
+#include "common/tensor/strided_view.hpp"
 #include "plots/gnuplot_runner.hpp"
 #include "plots/raster.hpp"
 

@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 namespace convlab::plots {
 

@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "common/strided_view.hpp"
+#include "common/tensor/strided_view.hpp"
 
 namespace convlab::plots {
 

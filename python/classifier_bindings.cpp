@@ -1,6 +1,6 @@
 // The lecture's classifier from Python: NeuralNetworkConvolutionalClassifier with the lecture's constructor,
 // train (full-batch scaled conjugate gradient in float64, as the lecture trained), use, getErrors, save and
-// load, on convlab's Network (common/network.hpp); and load_model(path) for any convlab model file.
+// load, on convlab's Network (common/nn/network.hpp); and load_model(path) for any convlab model file.
 //
 // Layout notes for people coming from the lecture's code:
 //   - X may be (N, H*W*C), (N, H, W), (N, H, W, C) (the lecture's) or (N, C, H, W); for C > 1 the flat and
@@ -22,13 +22,13 @@
 #include <string>
 #include <vector>
 
-#include "common/architecture.hpp"
-#include "common/atomic_file.hpp"
-#include "common/conv_registry.hpp"
-#include "common/metrics.hpp"
-#include "common/model_file.hpp"
-#include "common/network.hpp"
-#include "common/training_run.hpp"
+#include "common/nn/architecture.hpp"
+#include "common/io/atomic_file.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/nn/metrics.hpp"
+#include "common/nn/model_file.hpp"
+#include "common/nn/network.hpp"
+#include "common/nn/training_run.hpp"
 
 namespace py = pybind11;
 

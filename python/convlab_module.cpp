@@ -17,8 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include "common/conv_registry.hpp"
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/conv/conv_shape.hpp"
 #include "python/classifier_bindings.hpp"
 
 namespace py = pybind11;

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 namespace convlab::testing {
 

@@ -2,7 +2,7 @@
 #   cmake -DCONVLAB=<convlab> -DPYTHON=<python with numpy> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P export_npz.cmake
 # A small model in float and in double, exported: np.load reads every layer's weights and bias in the model's
 # precision, equal to the model file's parameters as read back independently (the format of
-# common/model_file.hpp, parsed here in numpy), and metadata.json names the architecture. Bad input: an
+# common/nn/model_file.hpp, parsed here in numpy), and metadata.json names the architecture. Bad input: an
 # error naming the file, nothing written.
 include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
 require_arguments(CONVLAB PYTHON DATA_DIR SCRATCH)

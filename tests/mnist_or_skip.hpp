@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "common/datasets.hpp"
+#include "common/data/datasets.hpp"
 
 namespace convlab::testing {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 namespace convlab::testing {
 

@@ -8,7 +8,7 @@
 #include <limits>
 #include <vector>
 
-#include "common/activations.hpp"
+#include "common/nn/activations.hpp"
 
 namespace {
 

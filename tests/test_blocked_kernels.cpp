@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 #include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_conv.hpp"

@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "common/atomic_file.hpp"
-#include "common/compare.hpp"
-#include "common/conv_registry.hpp"
-#include "common/datasets.hpp"
+#include "common/io/atomic_file.hpp"
+#include "cli/compare.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/data/datasets.hpp"
 #include "tests/mnist_or_skip.hpp"
 
 namespace fs = std::filesystem;

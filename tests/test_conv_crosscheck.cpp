@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 #include "impls/im2col/im2col_conv.hpp"
 #include "tests/conv_tester.hpp"

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-#include "common/conv_descriptor.hpp"
+#include "common/conv/conv_descriptor.hpp"
 
 namespace {
 

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "common/datasets.hpp"
-#include "common/idx.hpp"
+#include "common/data/datasets.hpp"
+#include "common/data/idx.hpp"
 #include "tests/mnist_or_skip.hpp"
 
 namespace {

@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
-#include "common/conv_registry.hpp"
-#include "common/datasets.hpp"
-#include "common/model_file.hpp"
-#include "common/network.hpp"
-#include "common/network_objectives.hpp"
-#include "common/optim_minibatch.hpp"
-#include "common/optim_scg.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/data/datasets.hpp"
+#include "common/nn/model_file.hpp"
+#include "common/nn/network.hpp"
+#include "common/nn/network_objectives.hpp"
+#include "common/nn/optim_minibatch.hpp"
+#include "common/nn/optim_scg.hpp"
 #include "tests/mnist_or_skip.hpp"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include "common/gemm.hpp"
+#include "common/kernels/gemm.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/idx.hpp"
+#include "common/data/idx.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/metrics.hpp"
+#include "common/nn/metrics.hpp"
 
 TEST_CASE("percent correct counts matches", "[metrics]") {
   const std::vector<std::uint8_t> targets = {0, 1, 2, 2, 1, 0, 2, 2};

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "common/model_file.hpp"
+#include "common/nn/model_file.hpp"
 
 namespace fs = std::filesystem;
 using convlab::Architecture;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 using convlab::ConvShape;
 

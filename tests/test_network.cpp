@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "common/conv_registry.hpp"
-#include "common/network.hpp"
-#include "common/network_objectives.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/nn/network.hpp"
+#include "common/nn/network_objectives.hpp"
 
 using convlab::Architecture;
 using convlab::ArchitectureError;

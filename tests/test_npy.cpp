@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "common/npy.hpp"
+#include "common/io/npy.hpp"
 
 namespace fs = std::filesystem;
 using convlab::Index;

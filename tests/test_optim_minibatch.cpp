@@ -1,4 +1,4 @@
-// Tests of minibatch training (common/optim_minibatch.hpp): update rules against PyTorch 1.13, schedules,
+// Tests of minibatch training (common/nn/optim_minibatch.hpp): update rules against PyTorch 1.13, schedules,
 // shuffling, determinism and partial batches.
 #include <catch2/catch.hpp>
 
@@ -8,7 +8,7 @@
 #include <set>
 #include <vector>
 
-#include "common/optim_minibatch.hpp"
+#include "common/nn/optim_minibatch.hpp"
 
 using convlab::Index;
 using convlab::LearningRateSchedule;

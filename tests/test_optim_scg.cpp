@@ -1,4 +1,4 @@
-// Tests of the scaled conjugate gradient port (common/optim_scg.hpp) on small problems with known answers.
+// Tests of the scaled conjugate gradient port (common/nn/optim_scg.hpp) on small problems with known answers.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "common/optim_scg.hpp"
+#include "common/nn/optim_scg.hpp"
 
 using convlab::FullBatchObjective;
 using convlab::Index;

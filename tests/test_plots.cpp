@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "common/strided_view.hpp"
+#include "common/tensor/strided_view.hpp"
 #include "plots/bench_figures.hpp"
 #include "plots/curve_figures.hpp"
 #include "plots/gnuplot_runner.hpp"

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "common/aligned_buffer.hpp"
-#include "common/conv_registry.hpp"
+#include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_registry.hpp"
 #include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_conv.hpp"

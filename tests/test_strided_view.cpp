@@ -2,7 +2,7 @@
 #include <numeric>
 #include <vector>
 
-#include "common/strided_view.hpp"
+#include "common/tensor/strided_view.hpp"
 
 using convlab::Index;
 using convlab::StridedView;

@@ -3,13 +3,13 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/conv_registry.hpp"
-#include "common/datasets.hpp"
-#include "common/metrics.hpp"
-#include "common/network.hpp"
-#include "common/network_objectives.hpp"
-#include "common/optim_minibatch.hpp"
-#include "common/optim_scg.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/data/datasets.hpp"
+#include "common/nn/metrics.hpp"
+#include "common/nn/network.hpp"
+#include "common/nn/network_objectives.hpp"
+#include "common/nn/optim_minibatch.hpp"
+#include "common/nn/optim_scg.hpp"
 #include "tests/mnist_or_skip.hpp"
 
 using convlab::Architecture;

@@ -6,9 +6,9 @@
 #include <tuple>
 #include <vector>
 
-#include "common/conv_registry.hpp"
-#include "common/datasets.hpp"
-#include "common/lecture_windows.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/data/datasets.hpp"
+#include "cli/lecture_windows.hpp"
 #include "tests/mnist_or_skip.hpp"
 
 using convlab::Index;

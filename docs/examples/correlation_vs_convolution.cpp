@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 int main() {
   convlab::ConvShape row;  // N=1 C=1 1x5 -> F=1 1x3 -> 1x3

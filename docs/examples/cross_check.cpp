@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 using convlab::Index;
 

@@ -1,7 +1,7 @@
 // Chapter 6: floating-point operations per pass, 2 * N * F * oh * ow * C * kh * kw.
 #include <cstdio>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 int main() {
   convlab::ConvShape layer;  // the lecture's convolution on a batch of 64

@@ -2,8 +2,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "common/conv_registry.hpp"
-#include "common/strided_view.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/tensor/strided_view.hpp"
 #include "impls/im2col/im2col_conv.hpp"
 
 int main() {

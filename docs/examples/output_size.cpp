@@ -1,7 +1,7 @@
 // Chapter 2: how many windows fit, with stride, padding and dilation, and the lecture's layer.
 #include <cstdio>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 using convlab::conv_output_size;
 

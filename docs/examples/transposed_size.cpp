@@ -5,7 +5,7 @@
 // i = (o - 1)s - 2p + d(k-1) + 1 + a, with 0 <= a < s.
 #include <cstdio>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 using convlab::Index;
 

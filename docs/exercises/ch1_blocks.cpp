@@ -4,7 +4,7 @@
 #include <numeric>
 #include <vector>
 
-#include "common/strided_view.hpp"
+#include "common/tensor/strided_view.hpp"
 
 int main() {
   std::vector<int> image(36);

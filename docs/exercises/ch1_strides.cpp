@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "common/strided_view.hpp"
+#include "common/tensor/strided_view.hpp"
 
 int main() {
   std::vector<float> digits(3 * 28 * 28);

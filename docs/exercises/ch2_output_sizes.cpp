@@ -2,7 +2,7 @@
 // same with dilation 2; and the padding that keeps a stride-1 3 x 3 layer's output at the input's size.
 #include <cstdio>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 int main() {
   std::printf("5x5, stride 2, padding 2:              %td\n", convlab::conv_output_size(32, 5, 2, 2));

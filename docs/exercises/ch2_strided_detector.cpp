@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "common/datasets.hpp"
-#include "common/lecture_windows.hpp"
+#include "common/data/datasets.hpp"
+#include "cli/lecture_windows.hpp"
 
 int main() {
   const convlab::Dataset digits = convlab::load_dataset("mnist", convlab::DatasetSplit::train, 16);

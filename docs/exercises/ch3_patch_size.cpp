@@ -2,7 +2,7 @@
 // stride 1): its rows and columns per image, and how much larger it is than the image.
 #include <cstdio>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 int main() {
   convlab::ConvShape second;

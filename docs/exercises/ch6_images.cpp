@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <initializer_list>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 int main() {
   convlab::ConvShape lecture;

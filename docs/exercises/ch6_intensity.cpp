@@ -3,7 +3,7 @@
 // machine with a 230 GFLOP/s peak and 40 GB/s?
 #include <cstdio>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 int main() {
   convlab::ConvShape second;

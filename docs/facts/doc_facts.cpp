@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
-#include "common/architecture.hpp"
-#include "common/conv_shape.hpp"
+#include "common/nn/architecture.hpp"
+#include "common/conv/conv_shape.hpp"
 #include "impls/simd/simd_kernels.hpp"
 
 namespace {

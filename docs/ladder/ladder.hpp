@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 
 namespace convlab::ladder {
 

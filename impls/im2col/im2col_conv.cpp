@@ -12,9 +12,9 @@
 #include <type_traits>
 #include <memory>
 
-#include "common/conv_registry.hpp"
-#include "common/gemm.hpp"
-#include "common/parallel_for.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/kernels/gemm.hpp"
+#include "common/machine/parallel_for.hpp"
 
 namespace convlab {
 

@@ -52,8 +52,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "common/aligned_buffer.hpp"
-#include "common/conv_impl.hpp"
+#include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_impl.hpp"
 
 namespace convlab {
 

@@ -3,7 +3,7 @@
 #include <memory>
 #include <utility>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 
 namespace convlab {
 

@@ -10,7 +10,7 @@
 // input with poor locality; it is single-threaded on purpose.
 #pragma once
 
-#include "common/conv_impl.hpp"
+#include "common/conv/conv_impl.hpp"
 
 namespace convlab {
 

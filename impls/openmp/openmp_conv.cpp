@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "common/conv_registry.hpp"
-#include "common/parallel_for.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/machine/parallel_for.hpp"
 #include "impls/simd/simd_conv.hpp"
 
 namespace convlab {

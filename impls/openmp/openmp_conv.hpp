@@ -37,8 +37,8 @@
 
 #include <vector>
 
-#include "common/aligned_buffer.hpp"
-#include "common/conv_impl.hpp"
+#include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_impl.hpp"
 #include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_kernels.hpp"

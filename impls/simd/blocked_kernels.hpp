@@ -15,7 +15,7 @@
 // whose tile is V out-channel vectors x T taps, summing over pixels.
 #pragma once
 
-#include "common/conv_shape.hpp"
+#include "common/conv/conv_shape.hpp"
 #include "impls/simd/simd_arch.hpp"
 
 namespace convlab::simd {

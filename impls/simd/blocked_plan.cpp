@@ -11,7 +11,7 @@
 #include <string>
 #include <type_traits>
 
-#include "common/parallel_for.hpp"
+#include "common/machine/parallel_for.hpp"
 
 namespace convlab::simd {
 

@@ -25,8 +25,8 @@
 #include <optional>
 #include <vector>
 
-#include "common/aligned_buffer.hpp"
-#include "common/conv_shape.hpp"
+#include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_shape.hpp"
 #include "impls/simd/blocked_kernels.hpp"
 
 namespace convlab::simd {

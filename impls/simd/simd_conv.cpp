@@ -5,7 +5,7 @@
 #include <memory>
 #include <string>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 #include "impls/naive/naive_conv.hpp"
 
 namespace convlab {

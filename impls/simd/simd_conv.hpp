@@ -37,8 +37,8 @@
 // The arch is chosen when the object is created (see simd_arch.hpp: CONVLAB_SIMD_ARCH, set_forced_arch).
 #pragma once
 
-#include "common/aligned_buffer.hpp"
-#include "common/conv_impl.hpp"
+#include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_impl.hpp"
 #include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_kernels.hpp"

@@ -13,8 +13,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "common/aligned_buffer.hpp"
-#include "common/conv_shape.hpp"
+#include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_shape.hpp"
 #include "impls/simd/simd_arch.hpp"
 
 namespace convlab::simd {

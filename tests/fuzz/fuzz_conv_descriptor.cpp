@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "common/conv_descriptor.hpp"
+#include "common/conv/conv_descriptor.hpp"
 
 namespace {
 

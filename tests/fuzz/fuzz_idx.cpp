@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <span>
 
-#include "common/idx.hpp"
+#include "common/data/idx.hpp"
 
 namespace {
 

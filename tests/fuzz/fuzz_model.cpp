@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "common/model_file.hpp"
+#include "common/nn/model_file.hpp"
 
 namespace {
 

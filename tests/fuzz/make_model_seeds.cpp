@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include "common/model_file.hpp"
+#include "common/nn/model_file.hpp"
 
 int main(int argc, char** argv) {
   if (argc != 2) {

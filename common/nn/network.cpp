@@ -1,0 +1,313 @@
+// Network<T>: chunked forward and backward passes over the flat parameter vector.
+#include "common/nn/network.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <string>
+
+#include "common/nn/activations.hpp"
+#include "common/kernels/gemm.hpp"
+
+namespace convlab {
+
+template <typename T>
+Network<T>::Network(const Architecture& architecture, const ConvImplFactory& make_conv, std::uint64_t seed,
+                    Index chunk_size)
+    : architecture_(architecture), layers_(architecture.layers()), chunk_size_(chunk_size) {
+  if (architecture.classes > 256) {
+    throw std::invalid_argument("at most 256 classes are supported (labels are bytes), got " +
+                                std::to_string(architecture.classes));
+  }
+  if (chunk_size < 1) throw std::invalid_argument("chunk size must be at least 1, got " + std::to_string(chunk_size));
+  Index offset = 0;
+  for (const LayerGeometry& layer : layers_) {
+    ParameterBlock block;
+    block.weights_offset = offset;
+    block.weight_count = layer.weight_count;
+    block.bias_offset = offset + layer.weight_count;
+    block.bias_count = layer.bias_count;
+    offset += layer.weight_count + layer.bias_count;
+    layout_.push_back(block);
+    if (layer.is_conv) {
+      if (!make_conv) throw std::invalid_argument("the network has convolution layers but no ConvImpl factory");
+      conv_impls_.push_back(make_conv());
+      if (!conv_impls_.back()) throw std::invalid_argument("the ConvImpl factory returned no implementation");
+    }
+  }
+  parameters_.resize(std::size_t(offset));
+  activations_.resize(layers_.size());
+  initialize(seed);
+}
+
+template <typename T>
+void Network<T>::initialize(std::uint64_t seed) {
+  std::mt19937_64 generator(seed);
+  // Our own mapping to [-1, 1) rather than std::uniform_real_distribution, whose output is
+  // implementation-defined: a model trained here should start from the same weights anywhere.
+  const auto uniform = [&] { return double(generator() >> 11) * 0x1p-52 - 1.0; };
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const double scale = 1.0 / std::sqrt(double(layers_[l].fan_in));
+    const ParameterBlock& block = layout_[l];
+    for (Index i = 0; i < block.weight_count + block.bias_count; ++i) {
+      parameters_[std::size_t(block.weights_offset + i)] = T(uniform() * scale);
+    }
+  }
+}
+
+template <typename T>
+ConvShape Network<T>::conv_shape(std::size_t layer, Index n) const {
+  const LayerGeometry& g = layers_[layer];
+  const ConvLayerSpec& spec = architecture_.conv_layers[layer];
+  ConvShape s;
+  s.batch = n;
+  s.in_channels = g.in_channels;
+  s.in_height = g.in_height;
+  s.in_width = g.in_width;
+  s.out_channels = g.units;
+  s.kernel_height = spec.window_height;
+  s.kernel_width = spec.window_width;
+  s.stride_height = spec.stride_height;
+  s.stride_width = spec.stride_width;
+  s.pad_height = spec.pad_height;
+  s.pad_width = spec.pad_width;
+  return s;
+}
+
+template <typename T>
+void Network<T>::check_sizes(std::span<const T> weights, std::span<const T> inputs, Index count) const {
+  if (Index(weights.size()) != parameter_count()) {
+    throw std::invalid_argument("network: got " + std::to_string(weights.size()) + " weights, expected " +
+                                std::to_string(parameter_count()));
+  }
+  if (Index(inputs.size()) != count * architecture_.input_size()) {
+    throw std::invalid_argument("network: got " + std::to_string(inputs.size()) + " input values for " +
+                                std::to_string(count) + " examples of " +
+                                std::to_string(architecture_.input_size()));
+  }
+}
+
+template <typename T>
+void Network<T>::prepare_buffers(Index n) {
+  // AlignedBuffer::resize only reallocates when growing, so steady-state calls touch no new pages.
+  Index widest = architecture_.input_size();
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    activations_[l].resize(std::size_t(n * layers_[l].output_size()));
+    widest = std::max(widest, layers_[l].output_size());
+  }
+  logits_.resize(std::size_t(n * architecture_.classes));
+  delta_.resize(std::size_t(n * widest));
+  delta_previous_.resize(std::size_t(n * widest));
+}
+
+template <typename T>
+const T* Network<T>::gather(std::span<const T> inputs, std::span<const Index> examples, Index first, Index n) {
+  const Index size = architecture_.input_size();
+  if (examples.empty()) return inputs.data() + first * size;
+  gathered_inputs_.resize(std::size_t(n * size));
+  for (Index i = 0; i < n; ++i) {
+    const Index example = examples[std::size_t(first + i)];
+    std::copy_n(inputs.data() + example * size, size, gathered_inputs_.data() + i * size);
+  }
+  return gathered_inputs_.data();
+}
+
+template <typename T>
+void Network<T>::forward(std::span<const T> weights, const T* input, Index n) {
+  const T* layer_input = input;
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const LayerGeometry& g = layers_[l];
+    const T* w = weights.data() + layout_[l].weights_offset;
+    const T* b = weights.data() + layout_[l].bias_offset;
+    const bool is_output = l + 1 == layers_.size();
+    T* out = is_output ? logits_.data() : activations_[l].data();
+    if (g.is_conv) {
+      conv_impls_[l]->forward(conv_shape(l, n), layer_input, w, b, out);
+    } else {
+      const Index inputs = g.in_channels, units = g.units;
+      gemm<T>(Transpose::No, Transpose::No, n, units, inputs, T(1), layer_input, inputs, w, units, T(0), out, units);
+      for (Index row = 0; row < n; ++row) {
+        T* y = out + row * units;
+        for (Index u = 0; u < units; ++u) y[u] += b[u];
+      }
+    }
+    if (is_output) {
+      softmax_rows<T>(out, activations_[l].data(), n, g.units);
+    } else {
+      tanh_forward<T>(out, out, n * g.output_size());
+    }
+    layer_input = activations_[l].data();
+  }
+}
+
+// delta at the output is (Y - T) * scale; each layer's weight gradient goes straight into `gradient`.
+template <typename T>
+void Network<T>::backward(std::span<const T> weights, const T* input, const std::uint8_t* labels, Index n, T scale,
+                          T* gradient) {
+  const Index classes = architecture_.classes;
+  const T* probabilities = activations_.back().data();
+  T* delta = delta_.data();
+  for (Index row = 0; row < n; ++row) {
+    for (Index k = 0; k < classes; ++k) {
+      const T target = labels[row] == k ? T(1) : T(0);
+      delta[row * classes + k] = (probabilities[row * classes + k] - target) * scale;
+    }
+  }
+  for (std::size_t l = layers_.size(); l-- > 0;) {
+    const LayerGeometry& g = layers_[l];
+    const T* w = weights.data() + layout_[l].weights_offset;
+    T* weight_grad = gradient + layout_[l].weights_offset;
+    T* bias_grad = gradient + layout_[l].bias_offset;
+    const T* layer_input = l == 0 ? input : activations_[l - 1].data();
+    T* input_delta = delta_previous_.data();
+    if (g.is_conv) {
+      const ConvShape shape = conv_shape(l, n);
+      conv_impls_[l]->backward_weights(shape, layer_input, delta, weight_grad, bias_grad);
+      if (l > 0) conv_impls_[l]->backward_input(shape, delta, w, input_delta);
+    } else {
+      const Index inputs = g.in_channels, units = g.units;
+      gemm<T>(Transpose::Yes, Transpose::No, inputs, units, n, T(1), layer_input, inputs, delta, units, T(0),
+              weight_grad, units);
+      std::fill_n(bias_grad, units, T(0));
+      for (Index row = 0; row < n; ++row) {
+        const T* d = delta + row * units;
+        for (Index u = 0; u < units; ++u) bias_grad[u] += d[u];
+      }
+      if (l > 0) {
+        gemm<T>(Transpose::No, Transpose::Yes, n, inputs, units, T(1), delta, units, w, units, T(0), input_delta,
+                inputs);
+      }
+    }
+    if (l > 0) {
+      // Every hidden layer is tanh: d pre-activation = d output * (1 - output^2).
+      tanh_backward<T>(layer_input, input_delta, input_delta, n * g.input_size());
+      std::swap(delta_, delta_previous_);
+      delta = delta_.data();
+    }
+  }
+}
+
+template <typename T>
+double Network<T>::run(std::span<const T> weights, std::span<const T> inputs, std::span<const std::uint8_t> labels,
+                       std::span<const Index> examples, Index count, T* gradient,
+                       const std::function<void(Index, Index)>& on_chunk) {
+  const Index classes = architecture_.classes;
+  const Index total = examples.empty() ? count : Index(examples.size());
+  for (Index example : examples) {
+    if (example < 0 || example >= count) {
+      throw std::invalid_argument("network: example index " + std::to_string(example) + " is outside 0.." +
+                                  std::to_string(count - 1));
+    }
+  }
+  if (gradient && total == 0) throw std::invalid_argument("network: no examples to compute a gradient over");
+  const T scale = T(1.0 / (double(total) * double(classes)));
+  double sum = 0;
+  for (Index first = 0; first < total; first += chunk_size_) {
+    const Index n = std::min(chunk_size_, total - first);
+    prepare_buffers(n);
+    const T* chunk_inputs = gather(inputs, examples, first, n);
+    forward(weights, chunk_inputs, n);
+    const std::uint8_t* chunk_labels = nullptr;
+    if (!labels.empty()) {
+      if (examples.empty()) {
+        chunk_labels = labels.data() + first;
+      } else {
+        gathered_labels_.resize(std::size_t(n));
+        for (Index i = 0; i < n; ++i) gathered_labels_[std::size_t(i)] = labels[std::size_t(examples[std::size_t(first + i)])];
+        chunk_labels = gathered_labels_.data();
+      }
+      for (Index row = 0; row < n; ++row) {
+        if (chunk_labels[row] >= classes) {
+          throw std::invalid_argument("network: label " + std::to_string(chunk_labels[row]) + " is not below the " +
+                                      std::to_string(classes) + " classes");
+        }
+      }
+      // -log Y[label] from the logits (log-sum-exp), exact even where Y underflows to zero.
+      for (Index row = 0; row < n; ++row) {
+        const T* z = logits_.data() + row * classes;
+        const T largest = *std::max_element(z, z + classes);
+        double total_exp = 0;
+        for (Index k = 0; k < classes; ++k) total_exp += std::exp(double(z[k] - largest));
+        sum += double(largest) + std::log(total_exp) - double(z[chunk_labels[row]]);
+      }
+    }
+    if (on_chunk) on_chunk(first, n);
+    if (gradient) {
+      const bool first_chunk = first == 0;
+      if (!first_chunk) chunk_gradient_.resize(std::size_t(parameter_count()));
+      T* target = first_chunk ? gradient : chunk_gradient_.data();
+      backward(weights, chunk_inputs, chunk_labels, n, scale, target);
+      if (!first_chunk) {
+        for (Index i = 0; i < parameter_count(); ++i) gradient[i] += target[i];
+      }
+    }
+  }
+  return sum;
+}
+
+template <typename T>
+double Network<T>::error(std::span<const T> weights, std::span<const T> inputs, std::span<const std::uint8_t> labels) {
+  const Index count = Index(labels.size());
+  check_sizes(weights, inputs, count);
+  if (count == 0) throw std::invalid_argument("network: no examples to compute an error over");
+  return run(weights, inputs, labels, {}, count, nullptr, {}) / (double(count) * double(architecture_.classes));
+}
+
+template <typename T>
+double Network<T>::error_and_gradient(std::span<const T> weights, std::span<const T> inputs,
+                                      std::span<const std::uint8_t> labels, std::span<T> gradient) {
+  return error_and_gradient(weights, inputs, labels, {}, gradient);
+}
+
+template <typename T>
+double Network<T>::error_and_gradient(std::span<const T> weights, std::span<const T> inputs,
+                                      std::span<const std::uint8_t> labels, std::span<const Index> examples,
+                                      std::span<T> gradient) {
+  const Index count = Index(labels.size());
+  check_sizes(weights, inputs, count);
+  if (Index(gradient.size()) != parameter_count()) {
+    throw std::invalid_argument("network: gradient has " + std::to_string(gradient.size()) + " entries, expected " +
+                                std::to_string(parameter_count()));
+  }
+  const Index total = examples.empty() ? count : Index(examples.size());
+  const double sum = run(weights, inputs, labels, examples, count, gradient.data(), {});
+  return sum / (double(total) * double(architecture_.classes));
+}
+
+template <typename T>
+typename Network<T>::Outputs Network<T>::use(std::span<const T> inputs, bool want_probabilities, bool want_hidden) {
+  const Index size = architecture_.input_size();
+  if (Index(inputs.size()) % size != 0) {
+    throw std::invalid_argument("network: " + std::to_string(inputs.size()) +
+                                " input values are not a whole number of examples of " + std::to_string(size));
+  }
+  const Index count = Index(inputs.size()) / size;
+  const Index classes = architecture_.classes;
+  Outputs outputs;
+  outputs.classes.resize(std::size_t(count));
+  if (want_probabilities) outputs.probabilities.resize(std::size_t(count * classes));
+  if (want_hidden) {
+    for (std::size_t l = 0; l + 1 < layers_.size(); ++l) {
+      outputs.hidden.emplace_back(std::size_t(count * layers_[l].output_size()));
+    }
+  }
+  run(parameters_, inputs, {}, {}, count, nullptr, [&](Index first, Index n) {
+    const T* probabilities = activations_.back().data();
+    for (Index row = 0; row < n; ++row) {
+      const T* p = probabilities + row * classes;
+      outputs.classes[std::size_t(first + row)] = std::uint8_t(std::max_element(p, p + classes) - p);
+    }
+    if (want_probabilities) std::copy_n(probabilities, n * classes, outputs.probabilities.data() + first * classes);
+    for (std::size_t l = 0; l < outputs.hidden.size(); ++l) {
+      const Index per_example = layers_[l].output_size();
+      std::copy_n(activations_[l].data(), n * per_example, outputs.hidden[l].data() + first * per_example);
+    }
+  });
+  return outputs;
+}
+
+template class Network<float>;
+template class Network<double>;
+
+}  // namespace convlab

@@ -1,0 +1,34 @@
+// What an optimiser sees of a model: a function of a flat weight vector, and its gradient.
+//
+// Optimisers (common/optim_*.hpp) know nothing of networks; the network provides these adapters.
+#pragma once
+
+#include <span>
+
+#include "common/tensor/strided_view.hpp"
+
+namespace convlab {
+
+// Full-batch: the error over the whole training set (for scaled conjugate gradient).
+template <typename T>
+class FullBatchObjective {
+ public:
+  virtual ~FullBatchObjective() = default;
+  virtual Index parameter_count() const = 0;
+  virtual double error(std::span<const T> weights) = 0;
+  // Returns the error and writes d error / d weights into `gradient` (same size as weights).
+  virtual double error_and_gradient(std::span<const T> weights, std::span<T> gradient) = 0;
+};
+
+// Minibatch: the mean error over a subset of training examples, given by index.
+template <typename T>
+class MinibatchObjective {
+ public:
+  virtual ~MinibatchObjective() = default;
+  virtual Index parameter_count() const = 0;
+  virtual Index example_count() const = 0;
+  virtual double error_and_gradient(std::span<const T> weights, std::span<const Index> batch,
+                                    std::span<T> gradient) = 0;
+};
+
+}  // namespace convlab
