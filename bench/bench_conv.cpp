@@ -65,8 +65,9 @@ void run_pass(ConvImpl& impl, const BenchCase& bench_case, ConvOperands<T>& oper
 
 std::string benchmark_name(const ConvImplInfo& info, const BenchCase& bench_case, int threads, bool held) {
   std::string name = bench_case.name(info.name, "float", threads);
-  const std::string plain = std::string("/") + pass_name(bench_case.pass) + "/";
-  if (held) name.replace(name.find(plain), plain.size(), std::string("/") + pass_name(bench_case.pass) + "_held/");
+  const std::string pass(pass_name(bench_case.pass));
+  const std::string plain = "/" + pass + "/";
+  if (held) name.replace(name.find(plain), plain.size(), "/" + pass + "_held/");
   return name;
 }
 
@@ -107,10 +108,12 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
     benchmark::AddCustomContext("impl." + info.name + ".build_flags", info.build_flags);
     benchmark::AddCustomContext("impl." + info.name + ".uses_threads", info.uses_threads ? "yes" : "no");
     benchmark::AddCustomContext("impl." + info.name + ".summary", info.summary);
+    benchmark::AddCustomContext("impl." + info.name + ".role", std::string(info.role_name()));
     // The reference implementation is the slow, obviously-correct one: it gets only small calls.
-    const bool slow_reference = info.name == "naive";
+    const bool slow_reference = info.role == ConvRole::reference;
     for (const BenchCase& bench_case : plan.cases) {
       if (slow_reference && bench_case.batch > 1 && bench_case.flops() > kSlowImplFlopBudget) continue;
+      if (!info.supports(bench_case.with_batch(), bench_case.pass)) continue;  // `convlab impls --shape` says why
       for (int threads : plan.thread_counts) {
         if (threads > 1 && !info.uses_threads) continue;  // it would time the same single-threaded code again
         // Passes also with held weights where the implementation packs them for this layer (elsewhere a held

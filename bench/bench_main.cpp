@@ -168,6 +168,10 @@ int main(int argc, char** argv) {
   for (const convlab::ConvImplInfo& info : convlab::conv_implementations())
     names += (names.empty() ? "" : " ") + info.name;
   benchmark::AddCustomContext("convlab.implementations", names);
+  std::string fast;
+  for (const convlab::ConvImplInfo& info : convlab::conv_implementations())
+    if (info.role == convlab::ConvRole::fast) fast += (fast.empty() ? "" : " ") + info.name;
+  benchmark::AddCustomContext("convlab.fast_implementations", fast);
 
   register_peak_benchmarks(flags.quick);
   register_conv_benchmarks(plan, peak);

@@ -6,15 +6,6 @@
 
 namespace convlab::bench {
 
-const char* pass_name(Pass pass) {
-  switch (pass) {
-    case Pass::forward: return "forward";
-    case Pass::backward_input: return "backward_input";
-    case Pass::backward_weights: return "backward_weights";
-  }
-  return "unknown";
-}
-
 ConvShape BenchCase::with_batch() const {
   ConvShape s = shape->shape;
   s.batch = batch;

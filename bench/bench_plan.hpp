@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "bench/bench_shapes.hpp"
+#include "common/conv/conv_pass.hpp"
 #include "common/conv/conv_shape.hpp"
 
 namespace convlab::bench {
 
-enum class Pass { forward, backward_input, backward_weights };
+using Pass = ConvPass;  // named by pass_name (conv_pass.hpp)
 inline constexpr Pass kAllPasses[] = {Pass::forward, Pass::backward_input, Pass::backward_weights};
-const char* pass_name(Pass pass);
 // A pass timed with weights held by the implementation (ConvImpl::hold_weights: forward_held,
 // backward_input_held): a benchmark name's pass field, not a pass of the plan (summarize.py pairs it with the
 // peers that time theirs with prepacked weights). The weight gradient has none.

@@ -38,7 +38,7 @@ const ReferenceImage& reference_forward_image(const ConvShape& shape) {
     entry->weights = pseudo_random(one.weight_size(), 22u);
     entry->bias = pseudo_random(one.out_channels, 33u);
     entry->output.assign(static_cast<std::size_t>(one.output_size()), 0.0f);
-    make_conv_impl("naive")->forward(one, entry->input.data(), entry->weights.data(), entry->bias.data(),
+    make_conv_impl(reference_implementation().name)->forward(one, entry->input.data(), entry->weights.data(), entry->bias.data(),
                                      entry->output.data());
   }
   return *entry;

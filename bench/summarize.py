@@ -30,8 +30,15 @@ UNIT_PER_SECOND = {"ns": 1e9, "us": 1e6, "ms": 1e3, "s": 1.0}
 PASSES = ["forward", "backward_input", "backward_weights"]
 PEERS = ["onednn", "onednn_fwd_inference", "onednn_fwd_training", "onednn_nchw", "torch", "xnnpack", "xnnpack_nchw",
          "numpy"]
-# convlab's contenders for "its best" per shape (naive is the reference, never a contender).
-CONVLAB_BEST_IMPLS = ("simd", "openmp", "im2col")
+# convlab's contenders for "its best" per shape: the registry's fast implementations, as the run's context
+# names them (convlab.fast_implementations); runs from before the registry had roles: these.
+CONVLAB_BEST_IMPLS_BEFORE_ROLES = ("simd", "openmp", "im2col")
+
+
+def fast_implementations(run):
+    """The implementations that may be convlab's best in this run (never the reference)."""
+    listed = run.main_context().get("convlab.fast_implementations")
+    return tuple(listed.split()) if listed else CONVLAB_BEST_IMPLS_BEFORE_ROLES
 # Each peer at its best: the fastest of these benchmark names at either thread count. conv/onednn is already
 # the faster forward prop kind; the separate names count too when a run has them.
 # "held": the peer times its passes with weights already in its own layout (a oneDNN primitive with
@@ -260,11 +267,11 @@ def geomean(values):
 
 
 def best_convlab(run, pass_, shape, batch, threads=2, held=False):
-    """convlab's fastest of CONVLAB_BEST_IMPLS for the case at `threads` (an implementation without threads
+    """convlab's fastest of its fast implementations for the case at `threads` (an implementation without threads
     with its 1-thread figure); `held`: the forward pass with held weights counts too."""
     passes = [pass_] + ([HELD_PASSES[pass_]] if held and pass_ in HELD_PASSES else [])
     rows = [r for p in passes for r in convlab_rows(run, p, shape, threads)
-            if r["impl"] in CONVLAB_BEST_IMPLS and r["batch"] == batch]
+            if r["impl"] in fast_implementations(run) and r["batch"] == batch]
     return best_row(rows)
 
 
@@ -599,7 +606,7 @@ def write_speedup_charts(run, comparison):
 
 def suite_markdown(run, comparison, chart_notes):
     out = ["## Per shape suite: convlab's best against each peer at its best", ""]
-    out.append("convlab's best: the fastest of " + "/".join(CONVLAB_BEST_IMPLS) + " at 2 threads (an implementation "
+    out.append("convlab's best: the fastest of " + "/".join(fast_implementations(run)) + " at 2 threads (an implementation "
                "without threads with its 1-thread figure), batch as in the plan. Each peer at its best: its fastest "
                "figure at 1 or 2 threads (the oneDNN primitive: the faster forward prop kind; PyTorch: the faster "
                "of NCHW and channels_last; XNNPACK: NHWC, forward only). Ratios are images/s over images/s; a "

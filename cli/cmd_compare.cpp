@@ -103,9 +103,17 @@ void add_compare_command(CLI::App& app) {
     const CheckedTraining checked = check_training_options(s.training, *command);
     if (command->count("--test-limit")) require_at_least(s.test_limit, 1, "--test-limit");
 
+    // Listed by name, an implementation that cannot train this network is refused; by default it is left out
+    // with the reason.
+    const Architecture network = digit_architecture(s.training);
     std::vector<CompareCandidate> candidates;
     for (const std::string& name : names) {
       const ConvImplInfo& info = conv_implementation(name);
+      if (const std::string why = unsupported_layer(info, network, true); !why.empty()) {
+        if (!s.impls.empty()) throw std::invalid_argument("--impls: " + why);
+        std::cerr << "compare: leaving out " << why << "\n";
+        continue;
+      }
       candidates.push_back({info.name, info.build_flags, info.make});
     }
     apply_thread_option(s.training, *command);

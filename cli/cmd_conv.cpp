@@ -140,6 +140,15 @@ void run_conv_command(const ConvOptions& options) {
                                   shape_text(y_shape) + " but has shape " + dy->shape_text());
     }
   }
+  // Refused before anything is written: the passes this call needs, as the registry describes them.
+  const ConvImplInfo& info = conv_implementation(options.impl);
+  for (ConvPass pass : kConvPasses) {
+    if (pass != ConvPass::forward && !dy) break;
+    if (const std::string why = info.why_unsupported(shape, pass); !why.empty()) {
+      throw std::invalid_argument("--impl " + info.name + " cannot compute " + std::string(pass_name(pass)) +
+                                  " of input " + x.shape_text() + " with weights " + w.shape_text() + ": " + why);
+    }
+  }
   if (x.dtype() == NpyDtype::Float32) {
     run_conv<float>(options, shape, x, w, b, dy);
   } else {

@@ -7,6 +7,7 @@
 
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/training_options.hpp"
 #include "common/conv/conv_registry.hpp"
 #include "common/nn/model_file.hpp"
 
@@ -24,8 +25,7 @@ struct EvaluateSettings {
 
 template <typename T>
 void evaluate_with(const EvaluateSettings& s, const SavedModel& model, const Dataset& data) {
-  const std::string impl = s.impl;
-  Network<T> network(model.architecture, [impl] { return make_conv_impl(impl); });
+  Network<T> network(model.architecture, network_conv_factory(s.impl, model.architecture, false));
   std::copy(model.parameters.begin(), model.parameters.end(), network.parameters().begin());  // exact: saved as T
   const std::vector<T> inputs = to_inputs<T>(data, model.scaling);
   const AccuracyReport report = report_accuracy<T>(
@@ -77,6 +77,7 @@ void add_evaluate_command(CLI::App& app) {
     }
     if (!s.json_path.empty()) check_output_writable(s.json_path, "JSON results");
     const SavedModel model = load_model(s.model_path);
+    network_conv_factory(s.impl, model.architecture, false);  // a layer the implementation cannot run: refused now
     const Dataset data = load_dataset(s.dataset, split);
     require_fits(model.architecture, data);
     std::cout << "Model " << s.model_path << ": " << model.architecture.describe() << ", "

@@ -20,6 +20,7 @@
 
 #include "cli/classifier_report.hpp"
 #include "cli/commands.hpp"
+#include "cli/training_options.hpp"
 #include "cli/lecture_printed.hpp"
 #include "common/machine/machine_description.hpp"
 #include "cli/numpy_format.hpp"
@@ -83,8 +84,8 @@ struct RunResult {
 RunResult run_variant(const LectureOptions& options, const Architecture& architecture, const Dataset& train,
                       const Dataset& test, const std::vector<double>& train_inputs,
                       const std::vector<double>& test_inputs, bool lectures_own, const std::string& model_name) {
-  const std::string impl = options.impl;
-  Network<double> network(architecture, [impl] { return make_conv_impl(impl); }, std::uint64_t(options.seed));
+  Network<double> network(architecture, network_conv_factory(options.impl, architecture, true),
+                          std::uint64_t(options.seed));
   TrainingPlan plan;
   plan.use_scg = true;
   std::cout << std::flush;  // the progress lines go to stderr, the results to stdout
@@ -165,7 +166,9 @@ RunResult run_variant(const LectureOptions& options, const Architecture& archite
 }
 
 void run_lecture(const LectureOptions& options) {
-  conv_implementation(options.impl);  // throws listing the known names
+  // An unknown name, or a layer of either network the implementation cannot run: refused before the data loads.
+  for (const auto& strides : {std::pair<Index, Index>{1, 1}, {4, 4}})
+    network_conv_factory(options.impl, Architecture::lecture(1, {20, 50}, 10, {28, 28}, {5, 5}, strides), true);
   const Dataset train = load_dataset("mnist", DatasetSplit::train, std::size_t(options.train_limit));
   const Dataset test = load_dataset("mnist", DatasetSplit::test,
                                     options.test_limit > 0 ? std::optional<std::size_t>(options.test_limit)

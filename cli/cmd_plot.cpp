@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/training_options.hpp"
 #include "common/conv/conv_registry.hpp"
 #include "common/data/datasets.hpp"
 #include "cli/lecture_windows.hpp"
@@ -183,8 +184,8 @@ struct LoadedModel {
 
 LoadedModel load_network(const std::string& path, const std::string& impl) {
   LoadedModel loaded{load_model(path), nullptr};
-  conv_implementation(impl);  // a clear error for an unknown name before anything else
-  loaded.network = std::make_unique<Network<double>>(loaded.saved.architecture, [impl] { return make_conv_impl(impl); });
+  loaded.network = std::make_unique<Network<double>>(loaded.saved.architecture,
+                                                     network_conv_factory(impl, loaded.saved.architecture, false));
   const std::span<double> parameters = loaded.network->parameters();
   if (parameters.size() != loaded.saved.parameters.size()) {
     throw std::runtime_error(path + ": holds " + std::to_string(loaded.saved.parameters.size()) +

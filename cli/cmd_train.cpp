@@ -62,8 +62,8 @@ std::string fixed(double value, int decimals) {
 }
 
 CheckedTraining check(const TrainSettings& s, const CLI::App& command) {
-  conv_implementation(s.impl);  // throws listing the known names
   const CheckedTraining checked = check_training_options(s.training, command);
+  network_conv_factory(s.impl, digit_architecture(s.training), true);  // an unknown name, or a layer it cannot run
   if (!s.save_path.empty()) check_model_path_writable(s.save_path);
   if (!s.history_path.empty()) check_output_writable(s.history_path, "history");
   if (!s.json_path.empty()) check_output_writable(s.json_path, "JSON results");
@@ -75,8 +75,7 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
                 const PixelScaling& scaling, const Architecture& architecture) {
   const std::vector<T> train_inputs = to_inputs<T>(train, scaling);
   const std::vector<T> test_inputs = to_inputs<T>(test, scaling);
-  const std::string impl = s.impl;
-  Network<T> network(architecture, [impl] { return make_conv_impl(impl); }, std::uint64_t(s.training.seed));
+  Network<T> network(architecture, network_conv_factory(s.impl, architecture, true), std::uint64_t(s.training.seed));
 
   std::cout << "Network " << architecture.describe() << ", " << network.parameter_count() << " parameters, "
             << (checked.use_double ? "double" : "float") << "\n"

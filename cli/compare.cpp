@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "common/conv/conv_registry.hpp"
 #include "common/io/atomic_file.hpp"
 #include "common/nn/metrics.hpp"
 
@@ -42,9 +43,10 @@ std::string pad(const std::string& text, std::size_t width, bool right_align) {
 }  // namespace
 
 std::vector<std::string> comparison_order(std::string_view comma_list, std::span<const std::string> known) {
+  const std::string& reference_name = reference_implementation().name;
   if (comma_list.empty()) {
     std::vector<std::string> all(known.begin(), known.end());
-    const auto reference = std::find(all.begin(), all.end(), kCompareReference);
+    const auto reference = std::find(all.begin(), all.end(), reference_name);
     if (reference != all.end()) std::rotate(all.begin(), reference, reference + 1);
     return all;
   }
@@ -63,7 +65,7 @@ std::vector<std::string> comparison_order(std::string_view comma_list, std::span
     if (comma == comma_list.size()) break;
     start = comma + 1;
   }
-  const auto reference = std::find(names.begin(), names.end(), kCompareReference);
+  const auto reference = std::find(names.begin(), names.end(), reference_name);
   if (reference != names.end()) std::rotate(names.begin(), reference, reference + 1);
   return names;
 }
@@ -135,8 +137,9 @@ std::string format_compare_table(const CompareReport& report) {
   out << "Compared on " << c.dataset << ": " << c.train_examples << " training and " << c.test_examples
       << " test images; network " << c.architecture << ", " << c.precision << "; " << c.optimizer << "; "
       << c.threads << " OpenMP threads, seed " << c.seed << "\n";
-  if (reference != kCompareReference) {
-    out << "Reference: " << reference << " (" << kCompareReference
+  const std::string& registry_reference = reference_implementation().name;
+  if (reference != registry_reference) {
+    out << "Reference: " << reference << " (" << registry_reference
         << " was not run: speed-ups and deviations are relative to " << reference << ")\n";
   }
   const std::vector<std::string> header = {"implementation", "train s", "speed-up vs " + reference, "train %",

@@ -19,7 +19,6 @@
 
 namespace convlab {
 
-inline constexpr std::string_view kCompareReference = "naive";
 
 struct CompareCandidate {
   std::string name;
@@ -28,7 +27,7 @@ struct CompareCandidate {
 };
 
 // The names to compare, in running order: every name of `known` when `comma_list` is empty, else the
-// listed ones with kCompareReference moved to the front when listed. Throws std::invalid_argument naming
+// listed ones with the registry's reference implementation moved to the front when listed. Throws std::invalid_argument naming
 // an unknown, empty or repeated entry.
 std::vector<std::string> comparison_order(std::string_view comma_list, std::span<const std::string> known);
 

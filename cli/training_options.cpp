@@ -92,8 +92,21 @@ CheckedTraining check_training_options(const TrainingOptions& s, const CLI::App&
   } else {
     parse_schedule(s.schedule);  // still reject a misspelt name
   }
-  Architecture::parse(s.arch, 1, 28, 28, Index(kDigitClasses));  // both datasets are 28x28, 10 classes
+  digit_architecture(s);
   return checked;
+}
+
+Architecture digit_architecture(const TrainingOptions& options) {
+  return Architecture::parse(options.arch, 1, 28, 28, Index(kDigitClasses));  // both datasets: 28x28, 10 classes
+}
+
+std::function<std::unique_ptr<ConvImpl>()> network_conv_factory(const std::string& impl,
+                                                                const Architecture& architecture, bool training) {
+  const ConvImplInfo& info = conv_implementation(impl);  // an unknown name: the known ones listed
+  if (const std::string why = unsupported_layer(info, architecture, training); !why.empty()) {
+    throw std::invalid_argument(why);
+  }
+  return info.make;
 }
 
 void apply_thread_option(const TrainingOptions& options, const CLI::App& command) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "common/conv/conv_registry.hpp"
 #include "common/nn/architecture.hpp"
 #include "common/data/datasets.hpp"
 #include "common/nn/training_run.hpp"
@@ -47,6 +48,15 @@ void add_training_options(CLI::App& command, TrainingOptions& options);
 
 // Throws std::invalid_argument with a one-line message naming the bad option.
 CheckedTraining check_training_options(const TrainingOptions& options, const CLI::App& command);
+
+// The architecture --arch names on the digit datasets' 28x28 images and 10 classes.
+Architecture digit_architecture(const TrainingOptions& options);
+
+// The convolution factory a Network of `architecture` gets for implementation `impl`. Throws
+// std::invalid_argument naming the layer when `impl` cannot run one of its convolutions (every pass when
+// `training`, the forward pass otherwise), before any data is loaded or a network built.
+std::function<std::unique_ptr<ConvImpl>()> network_conv_factory(const std::string& impl,
+                                                                const Architecture& architecture, bool training);
 
 // Applies --threads (when given) to OpenMP.
 void apply_thread_option(const TrainingOptions& options, const CLI::App& command);

@@ -34,4 +34,18 @@ const ConvImplInfo& conv_implementation(std::string_view name) {
 
 std::unique_ptr<ConvImpl> make_conv_impl(std::string_view name) { return conv_implementation(name).make(); }
 
+const ConvImplInfo& reference_implementation() {
+  static const ConvImplInfo& reference = []() -> const ConvImplInfo& {
+    const ConvImplInfo* found = nullptr;
+    for (const ConvImplInfo& info : conv_implementations()) {
+      if (info.role != ConvRole::reference) continue;
+      if (found) throw std::logic_error("two reference implementations registered: " + found->name + ", " + info.name);
+      found = &info;
+    }
+    if (!found) throw std::logic_error("no reference implementation registered");
+    return *found;
+  }();
+  return reference;
+}
+
 }  // namespace convlab

@@ -51,9 +51,10 @@ class Classifier {
         window_strides_(int_pair(window_strides, "windowStrides")), impl_(std::move(impl)) {
     if (hiddens_.empty()) throw py::value_error("nHiddens: the lecture's network needs at least the convolution's units");
     architecture_ = Architecture::lecture(input_channels_, hiddens_, outputs_, input_shape_, window_shape_, window_strides_);
-    conv_implementation(impl_);  // an unknown name fails here, not at the first convolution
-    const std::string name = impl_;
-    network_ = std::make_unique<Network<double>>(architecture_, [name] { return make_conv_impl(name); }, seed);
+    // An unknown name, or a layer the implementation cannot train, fails here, not at the first convolution.
+    const ConvImplInfo& info = conv_implementation(impl_);
+    if (const std::string why = unsupported_layer(info, architecture_, true); !why.empty()) throw py::value_error(why);
+    network_ = std::make_unique<Network<double>>(architecture_, info.make, seed);
   }
 
   // X as convlab's NCHW float64, validated against the input shape.

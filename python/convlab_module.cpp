@@ -231,6 +231,7 @@ py::list implementations() {
     entry["summary"] = info.summary;
     entry["build_flags"] = info.build_flags;
     entry["uses_threads"] = info.uses_threads;
+    entry["role"] = std::string(info.role_name());
     result.append(entry);
   }
   return result;

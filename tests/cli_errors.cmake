@@ -73,7 +73,13 @@ function(expect_error name data_dir expected)
 endfunction()
 
 set(d "${DATA_DIR}")
-set(known_impls "naive simd openmp im2col")
+# The registry's names, as the error message lists them (space-separated), from the program itself.
+execute_process(COMMAND ${CONVLAB} impls --names RESULT_VARIABLE status OUTPUT_VARIABLE known_impls)
+if(NOT status EQUAL 0 OR known_impls STREQUAL "")
+  message(FATAL_ERROR "convlab impls --names failed (${status})")
+endif()
+string(STRIP "${known_impls}" known_impls)
+string(REPLACE "\n" " " known_impls "${known_impls}")
 
 # train
 expect_error("train: zero batch size" ${d} "--batch-size must be at least 1, got 0"

@@ -31,7 +31,8 @@ namespace {
 
 constexpr double kToleranceFactor = 2.5;  // the c above
 constexpr int kSmallIntegerMagnitude = 4;
-constexpr const char* kReference = "naive";
+// The registered reference (ConvRole::reference): what every other implementation is checked against.
+ConvImpl& reference_impl();
 
 enum class Data { SmallIntegers, Reals };
 
@@ -204,7 +205,7 @@ std::vector<double> absolute(const auto& values) {
 template <typename T>
 Bounds error_bounds(const ConvShape& s, const Tensors<T>& t) {
   const Tensors<double> magnitudes{absolute(t.x), absolute(t.w), absolute(t.b), absolute(t.dy)};
-  Results<double> sums = run_passes(cached_impl(kReference), s, magnitudes);  // naive loops over |a|*|b|
+  Results<double> sums = run_passes(reference_impl(), s, magnitudes);  // naive loops over |a|*|b|
   const double u = std::numeric_limits<T>::epsilon() / 2;
   const double forward_terms = double(s.reduction_length() + 1);
   const double input_terms = double(s.out_channels * s.kernel_height * s.kernel_width);
@@ -222,7 +223,7 @@ template <typename T>
 void check_type(const ConvShape& s, std::uint32_t seed, const std::vector<const ConvImplInfo*>& impls) {
   const char* type = sizeof(T) == 4 ? "float" : "double";
   const Extents e = extents_of(s);
-  ConvImpl& reference = cached_impl(kReference);
+  ConvImpl& reference = reference_impl();
 
   // Small-integer data: exact in float only while every partial sum stays below 2^24.
   const double largest_sum = double(kSmallIntegerMagnitude * kSmallIntegerMagnitude) *
@@ -288,12 +289,49 @@ void check_type(const ConvShape& s, std::uint32_t seed, const std::vector<const 
   }
 }
 
+// A pass the registry says an implementation does not compute must refuse with the registry's words, and
+// one it computes must not: ConvImplInfo::unsupported and the implementation agree.
+template <typename T>
+void check_refusals(const ConvShape& s, const ConvImplInfo& info) {
+  ConvImpl& impl = cached_impl(info.name);
+  const Tensors<T> t = make_tensors<T>(s, Data::Reals, 1);
+  Results<T> r = nan_filled<T>(s);
+  for (ConvPass pass : kConvPasses) {
+    const std::string why = info.why_unsupported(s, pass);
+    if (why.empty()) continue;
+    INFO(info.name << " " << pass_name(pass) << " of " << s.describe() << ": " << why);
+    const auto call = [&] {
+      switch (pass) {
+        case ConvPass::forward: impl.forward(s, t.x.data(), t.w.data(), t.b.data(), r.y.data()); break;
+        case ConvPass::backward_input: impl.backward_input(s, t.dy.data(), t.w.data(), r.dx.data()); break;
+        case ConvPass::backward_weights:
+          impl.backward_weights(s, t.x.data(), t.dy.data(), r.dw.data(), r.db.data());
+          break;
+      }
+    };
+    CHECK_THROWS_AS(call(), ConvShapeError);
+    CHECK_THROWS_WITH(call(), Catch::Contains(why));
+  }
+}
+
 void check(const ConvShape& s, std::uint32_t seed, const std::vector<const ConvImplInfo*>& impls) {
   INFO("shape " << s.describe());
   REQUIRE_NOTHROW(s.validate());
-  check_type<float>(s, seed, impls);
-  check_type<double>(s, seed, impls);
+  // An implementation that leaves out a pass of this layer is checked on its refusal only.
+  std::vector<const ConvImplInfo*> running;
+  for (const ConvImplInfo* info : impls) {
+    if (info->why_unsupported(s).empty()) {
+      running.push_back(info);
+    } else {
+      check_refusals<float>(s, *info);
+      check_refusals<double>(s, *info);
+    }
+  }
+  check_type<float>(s, seed, running);
+  check_type<double>(s, seed, running);
 }
+
+ConvImpl& reference_impl() { return cached_impl(reference_implementation().name); }
 
 }  // namespace
 
@@ -302,7 +340,7 @@ void ConvTester::test_all(std::string_view impl_name) const { check(shape_, seed
 void ConvTester::test_all_implementations() const {
   std::vector<const ConvImplInfo*> impls;
   for (const ConvImplInfo& info : conv_implementations()) {
-    if (info.name != kReference) impls.push_back(&info);
+    if (info.role != ConvRole::reference) impls.push_back(&info);
   }
   check(shape_, seed_, impls);
 }

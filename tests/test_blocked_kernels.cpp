@@ -168,7 +168,7 @@ TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[s
 
 TEST_CASE("kernel family: the lecture's layer keeps the planes kernels, wide strided layers take the blocked",
           "[simd][blocked]") {
-  using convlab::simd::ConvPass;
+  using convlab::ConvPass;
   using convlab::simd::choose_kernel_family;
   if (std::getenv(convlab::simd::kKernelFamilyEnvVar)) return;  // the environment overrides the rule
   const ConvShape lecture = make_shape(64, 1, 20, 28, 28, 5, 5, 1, 1, 0, 0);
@@ -183,23 +183,23 @@ TEST_CASE("kernel family: forcing through the API and the environment", "[simd][
   const ConvShape s = make_shape(1, 1, 1, 8, 8, 3, 3, 1, 1, 0, 0);
   {
     const FamilyGuard guard(KernelFamily::blocked);
-    CHECK(convlab::simd::choose_kernel_family(s, convlab::simd::ConvPass::forward, 16) == KernelFamily::blocked);
+    CHECK(convlab::simd::choose_kernel_family(s, convlab::ConvPass::forward, 16) == KernelFamily::blocked);
   }
   {
     const FamilyGuard guard(KernelFamily::planes);
     CHECK(convlab::simd::choose_kernel_family(make_shape(1, 64, 64, 8, 8, 3, 3, 2, 2, 1, 1),
-                                              convlab::simd::ConvPass::forward, 16) == KernelFamily::planes);
+                                              convlab::ConvPass::forward, 16) == KernelFamily::planes);
   }
   const char* name = convlab::simd::kKernelFamilyEnvVar;
   const char* before = std::getenv(name);
   const std::string saved = before ? before : "";
   setenv(name, "blocked", 1);
-  CHECK(convlab::simd::choose_kernel_family(s, convlab::simd::ConvPass::forward, 16) == KernelFamily::blocked);
+  CHECK(convlab::simd::choose_kernel_family(s, convlab::ConvPass::forward, 16) == KernelFamily::blocked);
   setenv(name, "planes", 1);
   CHECK(convlab::simd::choose_kernel_family(make_shape(1, 64, 64, 8, 8, 3, 3, 2, 2, 1, 1),
-                                            convlab::simd::ConvPass::forward, 16) == KernelFamily::planes);
+                                            convlab::ConvPass::forward, 16) == KernelFamily::planes);
   setenv(name, "fastest", 1);
-  CHECK_THROWS_WITH(convlab::simd::choose_kernel_family(s, convlab::simd::ConvPass::forward, 16),
+  CHECK_THROWS_WITH(convlab::simd::choose_kernel_family(s, convlab::ConvPass::forward, 16),
                     Catch::Contains("CONVLAB_SIMD_KERNELS='fastest'") && Catch::Contains("blocked, planes or auto"));
   if (before) setenv(name, saved.c_str(), 1); else unsetenv(name);
 }

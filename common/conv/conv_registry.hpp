@@ -8,8 +8,13 @@
 #include <vector>
 
 #include "common/conv/conv_impl.hpp"
+#include "common/conv/conv_pass.hpp"
 
 namespace convlab {
+
+// reference: the readable one every other implementation is checked against (exactly one is registered);
+// fast: the ones users run, benchmarked against each other and against the peers.
+enum class ConvRole { reference, fast };
 
 struct ConvImplInfo {
   std::string name;            // what --impl takes
@@ -23,6 +28,25 @@ struct ConvImplInfo {
     bool forward = false, backward_input = false, weight_gradient = false, bias_gradient = false;
   };
   ReferenceOrder reference_order{};
+  ConvRole role = ConvRole::fast;
+  // Why this implementation does not compute `pass` of `shape`, in words naming the layer (empty: it does).
+  // Null: every valid layer, every pass. Calls on a layer it does not support throw ConvShapeError with
+  // the same words; tests, benchmarks, `compare`, `conv` and training ask first and skip or refuse.
+  std::function<std::string(const ConvShape&, ConvPass)> unsupported{};
+  // Passes it hands to another algorithm, in words (`convlab impls` prints them); empty: none.
+  std::string delegates{};
+
+  std::string why_unsupported(const ConvShape& shape, ConvPass pass) const {
+    return unsupported ? unsupported(shape, pass) : std::string();
+  }
+  bool supports(const ConvShape& shape, ConvPass pass) const { return why_unsupported(shape, pass).empty(); }
+  // Every pass (what training a layer needs: the first layer's input gradient included, for simplicity).
+  std::string why_unsupported(const ConvShape& shape) const {
+    for (ConvPass pass : kConvPasses)
+      if (std::string why = why_unsupported(shape, pass); !why.empty()) return why;
+    return {};
+  }
+  std::string_view role_name() const { return role == ConvRole::reference ? "reference" : "fast"; }
 };
 
 const std::vector<ConvImplInfo>& conv_implementations();
@@ -30,6 +54,8 @@ const std::vector<ConvImplInfo>& conv_implementations();
 // Throws std::invalid_argument listing the known names when `name` is not registered.
 const ConvImplInfo& conv_implementation(std::string_view name);
 std::unique_ptr<ConvImpl> make_conv_impl(std::string_view name);
+// The one implementation registered with ConvRole::reference.
+const ConvImplInfo& reference_implementation();
 
 // The fastest implementation with 2 threads; naive stays the reference every other one is checked against.
 inline constexpr std::string_view kDefaultConvImpl = "openmp";

@@ -1,6 +1,8 @@
 // Architecture: the lecture-style factory, the text form, validation and per-layer geometry.
 #include "common/nn/architecture.hpp"
 
+#include "common/conv/conv_registry.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <sstream>
@@ -276,6 +278,45 @@ Index Architecture::parameter_count() const {
   Index count = 0;
   for (const LayerGeometry& g : layers()) count += g.weight_count + g.bias_count;
   return count;
+}
+
+}  // namespace convlab
+
+namespace convlab {
+
+std::vector<ConvShape> Architecture::conv_shapes(Index n) const {
+  std::vector<ConvShape> shapes;
+  const std::vector<LayerGeometry> geometry = layers();
+  for (std::size_t l = 0; l < conv_layers.size(); ++l) {
+    const LayerGeometry& g = geometry[l];
+    const ConvLayerSpec& spec = conv_layers[l];
+    ConvShape s;
+    s.batch = n;
+    s.in_channels = g.in_channels;
+    s.in_height = g.in_height;
+    s.in_width = g.in_width;
+    s.out_channels = g.units;
+    s.kernel_height = spec.window_height;
+    s.kernel_width = spec.window_width;
+    s.stride_height = spec.stride_height;
+    s.stride_width = spec.stride_width;
+    s.pad_height = spec.pad_height;
+    s.pad_width = spec.pad_width;
+    shapes.push_back(s);
+  }
+  return shapes;
+}
+
+std::string unsupported_layer(const ConvImplInfo& info, const Architecture& a, bool training) {
+  const std::vector<ConvShape> shapes = a.conv_shapes(1);
+  for (std::size_t l = 0; l < shapes.size(); ++l) {
+    const std::string why = training ? info.why_unsupported(shapes[l]) : info.why_unsupported(shapes[l], ConvPass::forward);
+    if (!why.empty()) {
+      return "implementation '" + info.name + "' cannot run convolution layer " + std::to_string(l + 1) + " (" +
+             shapes[l].describe() + "): " + why;
+    }
+  }
+  return {};
 }
 
 }  // namespace convlab

@@ -67,10 +67,17 @@ struct Architecture {
 
   // Every layer in order, the softmax output layer last (is_conv false, units = classes).
   std::vector<LayerGeometry> layers() const;
+  // The convolution layers' shapes for a batch of n examples, in order.
+  std::vector<ConvShape> conv_shapes(Index n) const;
   Index parameter_count() const;
   Index input_size() const { return input_channels * input_height * input_width; }
 
   bool operator==(const Architecture&) const = default;
 };
+
+struct ConvImplInfo;
+// Empty when implementation `info` computes the passes of every convolution layer of `a` that inference
+// (forward) or training (all three) needs; else why not, naming the layer.
+std::string unsupported_layer(const ConvImplInfo& info, const Architecture& a, bool training);
 
 }  // namespace convlab

@@ -478,10 +478,12 @@ template void Im2colConv::backward_weights_typed<double>(const ConvShape&, const
                                                          double*);
 
 ConvImplInfo im2col_conv_info() {
-  return {"im2col",
-          "lecture's method: strided windows view copied to per-thread column bands, one gemm per band",
-          CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<Im2colConv>(); },
-          {.bias_gradient = true}};
+  return {.name = "im2col",
+          .summary = "lecture's method: strided windows view copied to per-thread column bands, one gemm per band",
+          .build_flags = CONVLAB_IMPL_BUILD_FLAGS,
+          .uses_threads = true,
+          .make = [] { return std::make_unique<Im2colConv>(); },
+          .reference_order = {.bias_gradient = true}};
 }
 
 }  // namespace convlab

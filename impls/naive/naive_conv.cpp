@@ -126,8 +126,11 @@ TermRounding naive_term_rounding() {
 }
 
 ConvImplInfo naive_conv_info() {
-  return {"naive", "reference: plain loops in the order of the math", CONVLAB_IMPL_BUILD_FLAGS, false,
-          [] { return std::make_unique<NaiveConv>(); }};
+  return {.name = "naive",
+          .summary = "reference: plain loops in the order of the math",
+          .build_flags = CONVLAB_IMPL_BUILD_FLAGS,
+          .make = [] { return std::make_unique<NaiveConv>(); },
+          .role = ConvRole::reference};
 }
 
 }  // namespace convlab

@@ -117,7 +117,7 @@ AlignedBuffer<T>& OpenmpConv::partials() {
 template <typename T>
 void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
   const simd::ArchKernels<T>& kernels = kernels_->get<T>();
-  if (simd::choose_kernel_family(s, simd::ConvPass::forward, kernels.lanes) == simd::KernelFamily::blocked) {
+  if (simd::choose_kernel_family(s, ConvPass::forward, kernels.lanes) == simd::KernelFamily::blocked) {
     simd::blocked_forward(blocked_->get<T>(), s, input, weights, bias, output, blocked_scratch<T>(),
                           blocked_threads(s.forward_flops()));
     return;
@@ -146,7 +146,7 @@ template <typename T>
 void OpenmpConv::prepare_held_typed(const ConvShape& s, const T* weights, const T* bias) {
   simd::BlockedScratch<T>& scratch = blocked_scratch<T>();
   scratch.held_packed = scratch.held_input_packed = false;  // the input gradient's: at its first held call
-  if (simd::choose_kernel_family(s, simd::ConvPass::forward, kernels_->get<T>().lanes) == simd::KernelFamily::blocked) {
+  if (simd::choose_kernel_family(s, ConvPass::forward, kernels_->get<T>().lanes) == simd::KernelFamily::blocked) {
     simd::blocked_hold_forward_weights(blocked_->get<T>(), s, weights, bias, scratch, blocked_threads(s.forward_flops()));
     scratch.held_packed = true;
   }
@@ -156,7 +156,7 @@ template <typename T>
 void OpenmpConv::forward_held_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
   simd::BlockedScratch<T>& scratch = blocked_scratch<T>();
   // The family is chosen again: a forced family (tests, CONVLAB_SIMD_KERNELS) may have changed since the hold.
-  if (scratch.held_packed && simd::choose_kernel_family(s, simd::ConvPass::forward, kernels_->get<T>().lanes) == simd::KernelFamily::blocked) {
+  if (scratch.held_packed && simd::choose_kernel_family(s, ConvPass::forward, kernels_->get<T>().lanes) == simd::KernelFamily::blocked) {
     simd::blocked_forward(blocked_->get<T>(), s, input, weights, bias, output, scratch, blocked_threads(s.forward_flops()), scratch.held.data());
     return;
   }
@@ -166,7 +166,7 @@ void OpenmpConv::forward_held_typed(const ConvShape& s, const T* input, const T*
 template <typename T>
 void OpenmpConv::backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
   simd::BlockedScratch<T>& scratch = blocked_scratch<T>();
-  if (simd::choose_kernel_family(s, simd::ConvPass::backward_input, kernels_->get<T>().lanes) ==
+  if (simd::choose_kernel_family(s, ConvPass::backward_input, kernels_->get<T>().lanes) ==
       simd::KernelFamily::blocked) {
     if (!scratch.held_input_packed) {
       simd::blocked_hold_input_weights(blocked_->get<T>(), s, weights, scratch, blocked_threads(s.backward_input_flops()));
@@ -181,7 +181,7 @@ void OpenmpConv::backward_input_held_typed(const ConvShape& s, const T* output_g
 template <typename T>
 void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
   const simd::ArchKernels<T>& kernels = kernels_->get<T>();
-  if (simd::choose_kernel_family(s, simd::ConvPass::backward_input, kernels.lanes) == simd::KernelFamily::blocked) {
+  if (simd::choose_kernel_family(s, ConvPass::backward_input, kernels.lanes) == simd::KernelFamily::blocked) {
     simd::blocked_backward_input(blocked_->get<T>(), s, output_grad, weights, input_grad, blocked_scratch<T>(),
                                  blocked_threads(s.backward_input_flops()));
     return;
@@ -219,7 +219,7 @@ template <typename T>
 void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                                         T* bias_grad) {
   const simd::ArchKernels<T>& kernels = kernels_->get<T>();
-  if (simd::choose_kernel_family(s, simd::ConvPass::backward_weights, kernels.lanes) == simd::KernelFamily::blocked) {
+  if (simd::choose_kernel_family(s, ConvPass::backward_weights, kernels.lanes) == simd::KernelFamily::blocked) {
     simd::blocked_backward_weights(blocked_->get<T>(), s, input, output_grad, weight_grad, bias_grad,
                                    blocked_scratch<T>(), blocked_threads(s.backward_weights_flops()));
     return;
@@ -248,31 +248,31 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
 ConvImpl::HeldPacking OpenmpConv::held_packing(const ConvShape& s) const {
   // Held weights are packed for the passes that run the blocked kernels (float and double alike).
   const Index lanes = kernels_->f32.lanes;
-  return {simd::choose_kernel_family(s, simd::ConvPass::forward, lanes) == simd::KernelFamily::blocked,
-          simd::choose_kernel_family(s, simd::ConvPass::backward_input, lanes) == simd::KernelFamily::blocked};
+  return {simd::choose_kernel_family(s, ConvPass::forward, lanes) == simd::KernelFamily::blocked,
+          simd::choose_kernel_family(s, ConvPass::backward_input, lanes) == simd::KernelFamily::blocked};
 }
 
 std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
   // Only the family each pass runs counts (see SimdConv::workspace_bytes); the planes family's buffers are
   // per thread, its weight-gradient chunk sums shared.
   const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
-  const auto planes = [&](simd::ConvPass pass) {
+  const auto planes = [&](ConvPass pass) {
     return simd::choose_kernel_family(s, pass, lanes) == simd::KernelFamily::planes;
   };
   Index per_thread = 0, shared = 0;
-  if (planes(simd::ConvPass::forward)) per_thread = std::max(per_thread, simd::ForwardPlan(s, lanes, true).layout.size());
-  if (planes(simd::ConvPass::backward_input)) {
+  if (planes(ConvPass::forward)) per_thread = std::max(per_thread, simd::ForwardPlan(s, lanes, true).layout.size());
+  if (planes(ConvPass::backward_input)) {
     const simd::BackwardInputPlan backward(s, lanes);
     per_thread = std::max(per_thread, backward.layout.size() + backward.phase_output_size);
   }
-  if (planes(simd::ConvPass::backward_weights)) {
+  if (planes(ConvPass::backward_weights)) {
     const simd::ForwardPlan forward(s, lanes, false);
     per_thread = std::max(per_thread, forward.grad_planes_size() + forward.grad_output_grad_size() +
                                           simd::weight_grad_partial_size(s) * lanes);
     shared = simd::kWeightGradChunks * simd::weight_grad_partial_size(s);
   }
-  const bool any_blocked = !(planes(simd::ConvPass::forward) && planes(simd::ConvPass::backward_input) &&
-                             planes(simd::ConvPass::backward_weights));
+  const bool any_blocked = !(planes(ConvPass::forward) && planes(ConvPass::backward_input) &&
+                             planes(ConvPass::backward_weights));
   return std::max(std::size_t(per_thread * std::max(omp_get_max_threads(), 1) + shared) * element_size,
                   any_blocked ? simd::blocked_workspace_bytes(s, *blocked_, element_size, omp_get_max_threads())
                               : std::size_t(0));
@@ -311,9 +311,13 @@ ConvImplInfo openmp_conv_info() {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;
   }
-  return {"openmp",
-          "OpenMP-tiled: simd's kernels over cache-sized image x channel x row tiles on all cores (runs " + arch + ")",
-          flags, true, [] { return std::make_unique<openmp::OpenmpConv>(); }, order};
+  return {.name = "openmp",
+          .summary = "OpenMP-tiled: simd's kernels over cache-sized image x channel x row tiles on all cores (runs " +
+                     arch + ")",
+          .build_flags = flags,
+          .uses_threads = true,
+          .make = [] { return std::make_unique<openmp::OpenmpConv>(); },
+          .reference_order = order};
 }
 
 }  // namespace convlab

@@ -27,6 +27,7 @@
 
 #include "common/tensor/aligned_buffer.hpp"
 #include "common/conv/conv_shape.hpp"
+#include "common/conv/conv_pass.hpp"
 #include "impls/simd/blocked_kernels.hpp"
 
 namespace convlab::simd {
@@ -236,7 +237,7 @@ std::size_t blocked_workspace_bytes(const ConvShape& shape, const BlockedTable& 
 // simd_kernels.hpp, by a cost model of their lane use (blocked_plan.cpp). CONVLAB_SIMD_KERNELS=blocked|planes
 // (or force_kernel_family, for tests and the benchmark ladder) overrides it.
 enum class KernelFamily { planes, blocked };
-enum class ConvPass { forward, backward_input, backward_weights };
+
 KernelFamily choose_kernel_family(const ConvShape& shape, ConvPass pass, Index lanes);
 inline constexpr const char* kKernelFamilyEnvVar = "CONVLAB_SIMD_KERNELS";
 void force_kernel_family(std::optional<KernelFamily> family);

@@ -188,10 +188,12 @@ ConvImplInfo simd_conv_info() {
     arch = std::string("unusable: ") + error.what();
     flags = CONVLAB_IMPL_BUILD_FLAGS;
   }
-  return {"simd",
-          "xsimd direct convolution, register-blocked along output rows or along channels (chosen per pass and "
-          "shape), runtime dispatch (runs " + arch + ")",
-          flags, false, [] { return std::make_unique<simd::SimdConv>(); }, order};
+  return {.name = "simd",
+          .summary = "xsimd direct convolution, register-blocked along output rows or along channels (chosen per "
+                     "pass and shape), runtime dispatch (runs " + arch + ")",
+          .build_flags = flags,
+          .make = [] { return std::make_unique<simd::SimdConv>(); },
+          .reference_order = order};
 }
 
 }  // namespace convlab
