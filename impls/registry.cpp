@@ -10,6 +10,8 @@ ConvImplInfo naive_conv_info();
 ConvImplInfo simd_conv_info();
 ConvImplInfo openmp_conv_info();
 ConvImplInfo im2col_conv_info();
+ConvImplInfo winograd2_conv_info();
+ConvImplInfo winograd4_conv_info();
 
 const std::vector<ConvImplInfo>& conv_implementations() {
   static const std::vector<ConvImplInfo> table = {
@@ -17,6 +19,8 @@ const std::vector<ConvImplInfo>& conv_implementations() {
       simd_conv_info(),
       openmp_conv_info(),
       im2col_conv_info(),
+      winograd2_conv_info(),
+      winograd4_conv_info(),
   };
   return table;
 }

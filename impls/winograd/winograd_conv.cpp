@@ -1,0 +1,453 @@
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) (see winograd_conv.hpp).
+//
+// Layouts (P = tiles per chunk, A = m + 2, xi = i * A + j a transform position):
+//   U  [xi][f][c]      the transformed weights (alpha^2 matrices F x C, the gemm's left operand)
+//   V  [xi][c][t]      one chunk's transformed input patches (alpha^2 matrices C x P)
+//   M  [xi][f][t]      their products U[xi] V[xi] (alpha^2 matrices F x P)
+// The transforms run over a vector of tiles (or of (f, c) pairs for the weights) at a time: each 1-D step
+// below is a loop over that innermost index, which the compiler vectorises.
+//
+// Roundings (the error bound in tests/test_winograd.cpp counts them from the formulas below): every term
+// of a 1-D transform's output passes through at most
+//   F(2,3): B^T 1, G 2, A^T 2;   F(4,3): B^T 2, G 4 (two additions, the inexact constant 1/6 or 1/24 and the
+//   product by it), A^T 3
+// roundings; multiplications by 2, 4, 8, 1/2 and 1/4 are exact.
+#include "impls/winograd/winograd_conv.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <sstream>
+#include <stdexcept>
+
+#include "common/conv_registry.hpp"
+#include "common/gemm.hpp"
+#include "common/parallel_for.hpp"
+
+namespace convlab {
+
+namespace {
+
+// V and M of one chunk are sized to stay within about this many bytes; the chunk size is a function of the
+// shape alone (never of the thread count), so 1 and 2 threads give bitwise-identical results.
+constexpr std::size_t kChunkBytes = std::size_t(1) << 20;
+constexpr Index kChunkQuantum = 16;
+constexpr Index kMinChunkTiles = 16, kMaxChunkTiles = 128;
+// Calls with fewer multiply-adds than this (in the products) run on the calling thread.
+constexpr double kParallelMinFmas = double(1 << 20);
+// Weight pairs (f, c) transformed per vectorised block.
+constexpr Index kWeightBlock = 64;
+
+int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
+
+// ---- The 1-D transforms: out[k * os + t] = sum_l X[k][l] in[l * is + t] for t < n. ----
+
+template <int M>
+struct Transforms;
+
+template <>
+struct Transforms<2> {
+  // B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]: one rounding per term.
+  template <typename T>
+  static void input(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    for (Index t = 0; t < n; ++t) {
+      const T d0 = in[t], d1 = in[is + t], d2 = in[2 * is + t], d3 = in[3 * is + t];
+      out[t] = d0 - d2;
+      out[os + t] = d1 + d2;
+      out[2 * os + t] = d2 - d1;
+      out[3 * os + t] = d1 - d3;
+    }
+  }
+  // G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]]: two roundings (the additions; halving is exact).
+  template <typename T>
+  static void weight(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    for (Index t = 0; t < n; ++t) {
+      const T g0 = in[t], g1 = in[is + t], g2 = in[2 * is + t];
+      const T s = g0 + g2;
+      out[t] = g0;
+      out[os + t] = (s + g1) * T(0.5);
+      out[2 * os + t] = (s - g1) * T(0.5);
+      out[3 * os + t] = g2;
+    }
+  }
+  // A^T = [[1,1,1,0],[0,1,-1,-1]]: two roundings.
+  template <typename T>
+  static void output(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    for (Index t = 0; t < n; ++t) {
+      const T m0 = in[t], m1 = in[is + t], m2 = in[2 * is + t], m3 = in[3 * is + t];
+      out[t] = (m0 + m1) + m2;
+      out[os + t] = (m1 - m2) - m3;
+    }
+  }
+};
+
+template <>
+struct Transforms<4> {
+  // B^T (interpolation points 0, 1, -1, 2, -2, infinity; Lavin & Gray):
+  //   [[4, 0,-5, 0, 1, 0], [0,-4,-4, 1, 1, 0], [0, 4,-4,-1, 1, 0],
+  //    [0,-2,-1, 2, 1, 0], [0, 2,-1,-2, 1, 0], [0, 4, 0,-5, 0, 1]]
+  // each row as (a +- b) + k (c +- d), k = 2 or 4: two roundings per term (the factors 2 and 4 are exact; a -5
+  // is split into -1 and -4, terms of one sign).
+  template <typename T>
+  static void input(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    for (Index t = 0; t < n; ++t) {
+      const T d0 = in[t], d1 = in[is + t], d2 = in[2 * is + t], d3 = in[3 * is + t], d4 = in[4 * is + t],
+              d5 = in[5 * is + t];
+      const T d42 = d4 - d2, d31 = d3 - d1;
+      out[t] = d42 + T(4) * (d0 - d2);
+      out[os + t] = (d3 + d4) - T(4) * (d1 + d2);
+      out[2 * os + t] = (d4 - d3) + T(4) * (d1 - d2);
+      out[3 * os + t] = d42 + T(2) * d31;
+      out[4 * os + t] = d42 - T(2) * d31;
+      out[5 * os + t] = (d5 - d3) + T(4) * (d1 - d3);
+    }
+  }
+  // G = [[1/4, 0, 0], [-1/6,-1/6,-1/6], [-1/6, 1/6,-1/6], [1/24, 1/12, 1/6], [1/24,-1/12, 1/6], [0, 0, 1]]:
+  // rows 1-4 as (two additions) * constant: four roundings (two additions, the constant's own rounding to
+  // the type, the product).
+  template <typename T>
+  static void weight(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T sixth = T(-1) / T(6), twentyfourth = T(1) / T(24);
+    for (Index t = 0; t < n; ++t) {
+      const T g0 = in[t], g1 = in[is + t], g2 = in[2 * is + t];
+      const T s = g0 + g2, q = g0 + T(4) * g2;
+      out[t] = g0 * T(0.25);
+      out[os + t] = (s + g1) * sixth;
+      out[2 * os + t] = (s - g1) * sixth;
+      out[3 * os + t] = (q + T(2) * g1) * twentyfourth;
+      out[4 * os + t] = (q - T(2) * g1) * twentyfourth;
+      out[5 * os + t] = g2;
+    }
+  }
+  // A^T = [[1, 1, 1, 1, 1, 0], [0, 1,-1, 2,-2, 0], [0, 1, 1, 4, 4, 0], [0, 1,-1, 8,-8, 1]]: three roundings.
+  template <typename T>
+  static void output(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    for (Index t = 0; t < n; ++t) {
+      const T m0 = in[t], m1 = in[is + t], m2 = in[2 * is + t], m3 = in[3 * is + t], m4 = in[4 * is + t],
+              m5 = in[5 * is + t];
+      const T a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
+      out[t] = (m0 + a) + c;
+      out[os + t] = b + T(2) * d;
+      out[2 * os + t] = a + T(4) * c;
+      out[3 * os + t] = (b + T(8) * d) + m5;
+    }
+  }
+};
+
+// The tiling of one (forward-direction) call.
+struct Geometry {
+  Index batch, channels, filters, in_h, in_w, pad_h, pad_w, out_h, out_w;
+  Index tiles_h, tiles_w, tiles;  // tiles over the whole batch
+  Index chunk_tiles, chunks;
+
+  Geometry(const ConvShape& s, int m, std::size_t element_size) {
+    batch = s.batch;
+    channels = s.in_channels;
+    filters = s.out_channels;
+    in_h = s.in_height;
+    in_w = s.in_width;
+    pad_h = s.pad_height;
+    pad_w = s.pad_width;
+    out_h = s.out_height();
+    out_w = s.out_width();
+    tiles_h = (out_h + m - 1) / m;
+    tiles_w = (out_w + m - 1) / m;
+    tiles = batch * tiles_h * tiles_w;
+    const Index alpha2 = Index(m + 2) * (m + 2);
+    const Index fit = Index(kChunkBytes / (std::size_t(alpha2 * (channels + filters)) * element_size));
+    chunk_tiles = std::clamp<Index>(fit / kChunkQuantum * kChunkQuantum, kMinChunkTiles, kMaxChunkTiles);
+    // No wider than the call needs (a function of the shape too).
+    chunk_tiles = std::min(chunk_tiles, (tiles + kChunkQuantum - 1) / kChunkQuantum * kChunkQuantum);
+    chunks = (tiles + chunk_tiles - 1) / chunk_tiles;
+  }
+  Index scratch_elements(int m) const {
+    const Index alpha2 = Index(m + 2) * (m + 2);
+    return alpha2 * chunk_tiles * (2 + channels + filters);
+  }
+  double fmas(int m) const {
+    return double(tiles) * double((m + 2) * (m + 2)) * double(channels) * double(filters);
+  }
+};
+
+// U[xi][fo][co] = (G g G^T)[xi] for the outputs' filters fo < Fo and channels co < Co, g the 3x3 window
+//   forward:        w[fo][co][ky][kx]
+//   input gradient: w[co][fo][2-ky][2-kx]   (w is then Co x Fo x 3 x 3: in/out channels swapped, flipped)
+template <typename T, int M>
+void transform_weights(const T* w, Index Fo, Index Co, bool flip, T* U) {
+  constexpr Index A = M + 2;
+  const Index pairs = Fo * Co;
+  const Index blocks = (pairs + kWeightBlock - 1) / kWeightBlock;
+  const int threads = pairs >= 4096 ? max_threads() : 1;
+  parallel_for(blocks, threads, Schedule::even, [&](Index block, Index) {
+    T g[9 * kWeightBlock];        // [k][q]
+    T half[A * 3 * kWeightBlock];  // [i][kx][q]
+    T out[A * A * kWeightBlock];   // [i][j][q]
+    const Index q0 = block * kWeightBlock, n = std::min(kWeightBlock, pairs - q0);
+    for (Index q = 0; q < n; ++q) {
+      const Index fo = (q0 + q) / Co, co = (q0 + q) % Co;
+      for (Index k = 0; k < 9; ++k) {
+        g[k * kWeightBlock + q] = flip ? w[(co * Fo + fo) * 9 + (8 - k)] : w[(fo * Co + co) * 9 + k];
+      }
+    }
+    // Columns: G applied to g[.][kx]; then rows: G applied to half[i][.].
+    for (Index kx = 0; kx < 3; ++kx) {
+      Transforms<M>::weight(g + kx * kWeightBlock, 3 * kWeightBlock, half + kx * kWeightBlock, 3 * kWeightBlock, n);
+    }
+    for (Index i = 0; i < A; ++i) {
+      Transforms<M>::weight(half + i * 3 * kWeightBlock, kWeightBlock, out + i * A * kWeightBlock, kWeightBlock, n);
+    }
+    for (Index xi = 0; xi < A * A; ++xi) std::copy_n(out + xi * kWeightBlock, n, U + xi * pairs + q0);
+  });
+}
+
+// One chunk of tiles [t0, t0 + nt): input transform, alpha^2 products, output transform, bias.
+template <typename T, int M>
+void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output, T* scratch) {
+  constexpr Index A = M + 2, A2 = A * A;
+  const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
+  const Index t0 = chunk * P, nt = std::min(P, g.tiles - t0);
+  T* patches = scratch;         // [a][b][t], later Y [r][s][t]
+  T* temp = patches + A2 * P;   // [i][b][t] / [r][j][t]
+  T* V = temp + A2 * P;         // [xi][c][t]
+  T* Mx = V + A2 * C * P;       // [xi][f][t]
+
+  // Where each tile of the chunk starts: image, output row and column.
+  Index tile_n[kMaxChunkTiles], tile_y[kMaxChunkTiles], tile_x[kMaxChunkTiles];
+  {
+    const Index per_image = g.tiles_h * g.tiles_w;
+    for (Index t = 0; t < nt; ++t) {
+      const Index tile = t0 + t, rest = tile % per_image;
+      tile_n[t] = tile / per_image;
+      tile_y[t] = (rest / g.tiles_w) * M;
+      tile_x[t] = (rest % g.tiles_w) * M;
+    }
+  }
+
+  const Index plane = g.in_h * g.in_w;
+  for (Index c = 0; c < C; ++c) {
+    // The patches: zeros beyond the image (the padding, and past a partial edge tile).
+    for (Index t = 0; t < nt; ++t) {
+      const T* src = input + (tile_n[t] * C + c) * plane;
+      const Index iy0 = tile_y[t] - g.pad_h, ix0 = tile_x[t] - g.pad_w;
+      const bool inside_x = ix0 >= 0 && ix0 + A <= g.in_w;
+      for (Index a = 0; a < A; ++a) {
+        const Index iy = iy0 + a;
+        T* dst = patches + a * A * P + t;
+        if (iy < 0 || iy >= g.in_h) {
+          for (Index b = 0; b < A; ++b) dst[b * P] = T(0);
+        } else if (inside_x) {
+          const T* row = src + iy * g.in_w + ix0;
+          for (Index b = 0; b < A; ++b) dst[b * P] = row[b];
+        } else {
+          const T* row = src + iy * g.in_w;
+          for (Index b = 0; b < A; ++b) {
+            const Index ix = ix0 + b;
+            dst[b * P] = ix >= 0 && ix < g.in_w ? row[ix] : T(0);
+          }
+        }
+      }
+    }
+    // V = B^T d B: columns, then rows.
+    for (Index b = 0; b < A; ++b) Transforms<M>::input(patches + b * P, A * P, temp + b * P, A * P, nt);
+    for (Index i = 0; i < A; ++i) Transforms<M>::input(temp + i * A * P, P, V + (i * A * C + c) * P, C * P, nt);
+  }
+
+  for (Index xi = 0; xi < A2; ++xi) {
+    gemm(Transpose::No, Transpose::No, F, nt, C, T(1), U + xi * F * C, C, V + xi * C * P, P, T(0), Mx + xi * F * P,
+         P, 1);
+  }
+
+  const Index out_plane = g.out_h * g.out_w;
+  for (Index f = 0; f < F; ++f) {
+    // Y = A^T M A: columns, then rows.
+    for (Index j = 0; j < A; ++j) Transforms<M>::output(Mx + (j * F + f) * P, A * F * P, temp + j * P, A * P, nt);
+    for (Index r = 0; r < M; ++r) Transforms<M>::output(temp + r * A * P, P, patches + r * M * P, P, nt);
+    for (Index t = 0; t < nt; ++t) {
+      T* dst = output + (tile_n[t] * F + f) * out_plane;
+      const Index rows = std::min<Index>(M, g.out_h - tile_y[t]), cols = std::min<Index>(M, g.out_w - tile_x[t]);
+      for (Index r = 0; r < rows; ++r) {
+        T* row = dst + (tile_y[t] + r) * g.out_w + tile_x[t];
+        const T* y = patches + r * M * P + t;
+        if (bias) {
+          for (Index s = 0; s < cols; ++s) row[s] = y[s * P] + bias[f];
+        } else {
+          for (Index s = 0; s < cols; ++s) row[s] = y[s * P];
+        }
+      }
+    }
+  }
+}
+
+std::string window_and_stride(const ConvShape& s) {
+  std::ostringstream text;
+  text << s.kernel_height << "x" << s.kernel_width << " window at stride " << s.stride_height;
+  if (s.stride_width != s.stride_height) text << "x" << s.stride_width;
+  return text.str();
+}
+
+// The transposed layer whose forward pass is the input gradient of `s` (stride 1, 3x3).
+ConvShape input_gradient_shape(const ConvShape& s) {
+  ConvShape t = s;
+  t.in_channels = s.out_channels;
+  t.out_channels = s.in_channels;
+  t.in_height = s.out_height();
+  t.in_width = s.out_width();
+  t.pad_height = 2 - s.pad_height;
+  t.pad_width = 2 - s.pad_width;
+  return t;
+}
+
+}  // namespace
+
+std::string winograd_unsupported(const ConvShape& s, int tile) {
+  const std::string name = tile == 2   ? "Winograd F(2x2, 3x3)"
+                           : tile == 4 ? "Winograd F(4x4, 3x3)"
+                                       : "Winograd F(2x2, 3x3) / F(4x4, 3x3)";
+  std::ostringstream text;
+  if (s.kernel_height != 3 || s.kernel_width != 3 || s.stride_height != 1 || s.stride_width != 1) {
+    text << name << " needs a 3x3 window at stride 1; this layer (" << s.describe() << ") has a "
+         << window_and_stride(s);
+  } else if (s.pad_height > 2 || s.pad_width > 2) {
+    text << name << " needs at most 2 padding per side (its input gradient pads by 2 - padding); this layer ("
+         << s.describe() << ") pads " << s.pad_height << " rows and " << s.pad_width << " columns";
+  }
+  return text.str();
+}
+
+WinogradConv::WinogradConv(int tile) : m_(tile), weight_gradient_(make_conv_impl("simd")) {
+  if (tile != 2 && tile != 4) throw std::invalid_argument("WinogradConv: the tile must be 2 or 4");
+}
+
+template <typename T>
+WinogradConv::Workspace<T>& WinogradConv::workspace() {
+  if constexpr (sizeof(T) == sizeof(float)) return float_workspace_; else return double_workspace_;
+}
+
+void WinogradConv::require_supported(const ConvShape& s) const {
+  const std::string reason = winograd_unsupported(s, m_);
+  if (!reason.empty()) throw ConvShapeError(reason);
+}
+
+// Forward pass of `s` (supported, stride 1, 3x3) with its weights already transformed.
+template <typename T>
+void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* bias, T* output) {
+  const Geometry g(s, m_, sizeof(T));
+  Workspace<T>& work = workspace<T>();
+  const int threads = g.fmas(m_) < kParallelMinFmas ? 1 : int(std::min<Index>(g.chunks, max_threads()));
+  if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
+  for (int t = 0; t < threads; ++t) work.scratch[std::size_t(t)].resize(std::size_t(g.scratch_elements(m_)));
+  parallel_for(g.chunks, threads, Schedule::dynamic, [&](Index chunk, Index thread) {
+    T* scratch = work.scratch[std::size_t(thread)].data();
+    if (m_ == 2) run_chunk<T, 2>(g, chunk, input, U, bias, output, scratch);
+    else run_chunk<T, 4>(g, chunk, input, U, bias, output, scratch);
+  });
+}
+
+namespace {
+template <typename T>
+void transform(int m, const T* w, Index Fo, Index Co, bool flip, AlignedBuffer<T>& U) {
+  U.resize(std::size_t((m + 2) * (m + 2) * Fo * Co));
+  if (m == 2) transform_weights<T, 2>(w, Fo, Co, flip, U.data());
+  else transform_weights<T, 4>(w, Fo, Co, flip, U.data());
+}
+}  // namespace
+
+template <typename T>
+void WinogradConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
+  require_supported(s);
+  Workspace<T>& work = workspace<T>();
+  transform(m_, weights, s.out_channels, s.in_channels, false, work.transformed);
+  run(s, input, work.transformed.data(), bias, output);
+}
+
+template <typename T>
+void WinogradConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
+  require_supported(s);
+  const ConvShape t = input_gradient_shape(s);
+  if (t.out_height() != s.in_height || t.out_width() != s.in_width) {
+    throw std::logic_error("winograd: the input gradient's layer " + t.describe() + " does not give the input size");
+  }
+  Workspace<T>& work = workspace<T>();
+  transform(m_, weights, s.in_channels, s.out_channels, true, work.transformed);
+  run<T>(t, output_grad, work.transformed.data(), nullptr, input_grad);
+}
+
+template <typename T>
+void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
+                                          T* bias_grad) {
+  weight_gradient_->backward_weights(s, input, output_grad, weight_grad, bias_grad);
+}
+
+template <typename T>
+void WinogradConv::prepare_held_typed(const ConvShape& s, const T* weights, const T*) {
+  Workspace<T>& work = workspace<T>();
+  work.held_backward_ready = false;
+  if (!winograd_unsupported(s, m_).empty()) return;  // the held calls refuse the layer
+  transform(m_, weights, s.out_channels, s.in_channels, false, work.held_forward);
+}
+
+template <typename T>
+void WinogradConv::forward_held_typed(const ConvShape& s, const T* input, const T*, const T* bias, T* output) {
+  require_supported(s);
+  run(s, input, workspace<T>().held_forward.data(), bias, output);
+}
+
+template <typename T>
+void WinogradConv::backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights,
+                                             T* input_grad) {
+  require_supported(s);
+  Workspace<T>& work = workspace<T>();
+  if (!work.held_backward_ready) {  // at the first held call (a frozen layer's input gradient may never be asked)
+    transform(m_, weights, s.in_channels, s.out_channels, true, work.held_backward);
+    work.held_backward_ready = true;
+  }
+  run<T>(input_gradient_shape(s), output_grad, work.held_backward.data(), nullptr, input_grad);
+}
+
+ConvImpl::HeldPacking WinogradConv::held_packing(const ConvShape& s) const {
+  if (!winograd_unsupported(s, m_).empty()) return {};
+  return {true, true};
+}
+
+std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t element_size) const {
+  if (!winograd_unsupported(s, m_).empty()) return 0;
+  const Index alpha2 = Index(m_ + 2) * (m_ + 2);
+  const Geometry forward(s, m_, element_size), backward(input_gradient_shape(s), m_, element_size);
+  const Index per_thread = std::max(forward.scratch_elements(m_), backward.scratch_elements(m_));
+  return std::size_t(per_thread * max_threads() + alpha2 * s.in_channels * s.out_channels) * element_size;
+}
+
+template void WinogradConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
+template void WinogradConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,
+                                                  double*);
+template void WinogradConv::backward_input_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void WinogradConv::backward_input_typed<double>(const ConvShape&, const double*, const double*, double*);
+template void WinogradConv::backward_weights_typed<float>(const ConvShape&, const float*, const float*, float*,
+                                                          float*);
+template void WinogradConv::backward_weights_typed<double>(const ConvShape&, const double*, const double*, double*,
+                                                           double*);
+template void WinogradConv::prepare_held_typed<float>(const ConvShape&, const float*, const float*);
+template void WinogradConv::prepare_held_typed<double>(const ConvShape&, const double*, const double*);
+template void WinogradConv::forward_held_typed<float>(const ConvShape&, const float*, const float*, const float*,
+                                                      float*);
+template void WinogradConv::forward_held_typed<double>(const ConvShape&, const double*, const double*,
+                                                       const double*, double*);
+template void WinogradConv::backward_input_held_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void WinogradConv::backward_input_held_typed<double>(const ConvShape&, const double*, const double*,
+                                                              double*);
+
+ConvImplInfo winograd2_conv_info() {
+  return {"winograd2",
+          "Winograd F(2x2,3x3): 16 products per 4 outputs instead of 36 (3x3 stride 1 only); weight gradient by "
+          "simd's direct kernels",
+          CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<WinogradConv>(2); }};
+}
+
+ConvImplInfo winograd4_conv_info() {
+  return {"winograd4",
+          "Winograd F(4x4,3x3): 36 products per 16 outputs instead of 144 (3x3 stride 1 only); weight gradient by "
+          "simd's direct kernels",
+          CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<WinogradConv>(4); }};
+}
+
+}  // namespace convlab

@@ -1,0 +1,82 @@
+// winograd: Winograd minimal filtering (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural
+// Networks"), F(2x2, 3x3) ("winograd2") and F(4x4, 3x3) ("winograd4"), for 3x3 windows at stride 1.
+//
+// What it does differently: the output is cut into m x m tiles (m = 2 or 4); each tile's (m+2) x (m+2) input
+// patch d and each 3x3 filter g are transformed (V = B^T d B, U = G g G^T), multiplied elementwise and summed
+// over the input channels -- one matrix product M[xi] (F x tiles) = U[xi] (F x C) * V[xi] (C x tiles) per
+// transform position xi, run by the shared gemm -- and transformed back (Y = A^T M A, plus the bias).
+// Why it is faster: a tile of m x m outputs costs (m+2)^2 multiplies per (filter, channel) instead of 9 m^2:
+// 16 per 4 outputs (4 per output) for F(2x2), 36 per 16 outputs (2.25 per output) for F(4x4), against 9 for
+// direct convolution; the transforms are additions and scalings, paid per tile and channel, not per filter.
+// Why its error is larger: the transforms mix values of different magnitudes (B, G and A have entries up to
+// 5, 8 and 1/24 for F(4x4)), so the computed output carries the rounding of sums whose absolute-value bound,
+// |A|^T [sum_c (|G||g_c||G|^T) . (|B|^T|d_c||B|)] |A|, grows quickly with the tile size (the transform
+// matrices' norms grow with the number of interpolation points), well above the direct sum's sum|w x|.
+//
+// Tiles are processed in fixed-size chunks across the whole batch (the chunk size depends on the shape only,
+// never on the thread count, so 1 and 2 threads give bitwise-identical results), chunks shared by the OpenMP
+// threads, each thread with its own scratch kept in the object between calls. The weight transform is redone
+// on every call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
+// backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
+// w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is not Winograd: it is simd's.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/aligned_buffer.hpp"
+#include "common/conv_impl.hpp"
+
+namespace convlab {
+
+// "" when Winograd (tile 2 or 4; 0: either) can run forward and backward_input of `s`; otherwise why not,
+// naming the layer (a 3x3 window at stride 1 with at most 2 padding per side is needed).
+std::string winograd_unsupported(const ConvShape& s, int tile = 0);
+
+class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
+ public:
+  explicit WinogradConv(int tile);  // output tile m: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3)
+
+  template <typename T>
+  void forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output);
+  template <typename T>
+  void backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad);
+  template <typename T>
+  void backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
+                              T* bias_grad);
+
+  template <typename T>
+  void prepare_held_typed(const ConvShape& s, const T* weights, const T* bias);
+  template <typename T>
+  void forward_held_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output);
+  template <typename T>
+  void backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad);
+
+  HeldPacking held_packing(const ConvShape& s) const override;
+  std::size_t workspace_bytes(const ConvShape& s, std::size_t element_size) const override;
+
+  int tile() const { return m_; }
+
+ private:
+  template <typename T>
+  struct Workspace {
+    AlignedBuffer<T> transformed;                 // U of a plain call: alpha^2 x F x C
+    AlignedBuffer<T> held_forward, held_backward;  // U of the held weights, forward and input gradient
+    bool held_backward_ready = false;
+    std::vector<AlignedBuffer<T>> scratch;  // per thread: patches, temporaries, V and M of one chunk
+  };
+  template <typename T>
+  Workspace<T>& workspace();
+  void require_supported(const ConvShape& s) const;
+  template <typename T>
+  void run(const ConvShape& s, const T* input, const T* transformed_weights, const T* bias, T* output);
+
+  int m_;
+  std::unique_ptr<ConvImpl> weight_gradient_;  // simd
+  Workspace<float> float_workspace_;
+  Workspace<double> double_workspace_;
+};
+
+}  // namespace convlab

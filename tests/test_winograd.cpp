@@ -1,0 +1,473 @@
+// winograd2 and winograd4 (impls/winograd) against naive, with a per-output error bound derived from the
+// algorithm rather than picked.
+//
+// The bound. A Winograd output tile is the bilinear form y = A^T [ sum_c (G g_c G^T) . (B^T d_c B) ] A (+ b),
+// g_c the 3x3 window of channel c, d_c the input patch, "." elementwise. Expanded, y is a sum of terms
+// (coefficient) * g * d (and the bias); in floating point with unit roundoff u, each term reaches the output
+// through a chain of operations, each multiplying it by some (1 + delta), |delta| <= u: the additions of a
+// 1-D transform it passes through, a product by a constant (exact for 0, +-1, +-2, +-4, +-8, +-1/2, +-1/4;
+// an inexact constant such as 1/6 is first rounded to the type, one more (1 + delta), and the product
+// rounds again), the product U * V and the channel sum, the output transform and the bias add. With K the
+// largest number of such factors on any term's chain, Higham's lemma (Accuracy and Stability of Numerical
+// Algorithms, 3.1 and 3.4: prod (1 + delta_i)^(+-1) = 1 + theta_K, |theta_K| <= gamma_K = K u / (1 - K u))
+// gives, as for any sum of products (see Barabasz, Anderson, Soodhalter, Gregg 2020 for Winograd),
+//   |y_computed - y| <= gamma_K * E,  E = |A|^T [ sum_c (|G| |g_c| |G|^T) . (|B|^T |d_c| |B|) ] |A| + |b|
+// (every matrix and tensor entrywise in absolute value; a coefficient that the code splits into two parts of
+// one sign, as B^T's -5 = -1 - 4, keeps its absolute value). K counted from impls/winograd/winograd_conv.cpp:
+//   F(2x2, 3x3): G g G^T   2 x 2 (per 1-D pass: (g0 + g2) + g1, halving exact)               4
+//                B^T d B   2 x 1 (d0 - d2 and so on)                                          2
+//                products and channel sum (gemm, any order, with or without FMA)              C
+//                A^T M A   2 x 2 ((m0 + m1) + m2, (m1 - m2) - m3)                             4
+//                bias add                                                                     1
+//                K = C + 11 (C + 10 without bias)
+//   F(4x4, 3x3): G g G^T   2 x 4 ((g0 + g2) + g1, or (g0 + 4 g2) + 2 g1: two additions; the constant
+//                          -1/6 or 1/24 rounded to the type; the product)                    8
+//                B^T d B   2 x 2 ((d4 - d2) + 4 (d0 - d2) and so on)                          4
+//                products and channel sum                                                     C
+//                A^T M A   2 x 3 ((m0 + (m1 + m2)) + (m3 + m4), ((m1 - m2) + 8 (m3 - m4)) + m5)  6
+//                bias add                                                                     1
+//                K = C + 19 (C + 18 without bias)
+// C is the length of the channel sum: in_channels for forward, out_channels for backward_input (which is
+// the forward algorithm on the flipped, transposed weights, padding 2 - pad, no bias).
+// The reference is naive in double (on the same, possibly float, values): its own error, at most
+// gamma_n(2^-53) * S with n = 9 C + 1 and S = sum |w x| + |b| the direct sum's magnitudes, is added to the
+// tolerance; the rounding of E and S themselves in double (relative ~1e-14) is covered by a factor 1 + 1e-12.
+#include <omp.h>
+
+#include <array>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "common/conv_registry.hpp"
+#include "impls/winograd/winograd_conv.hpp"
+
+namespace {
+
+using convlab::ConvImpl;
+using convlab::ConvShape;
+using convlab::Index;
+
+// The K above, for a channel sum of `channels` terms.
+int rounding_count(int tile, Index channels, bool bias) {
+  const int transforms = tile == 2 ? 4 + 2 + 4 : 8 + 4 + 6;
+  return transforms + int(channels) + (bias ? 1 : 0);
+}
+
+double gamma(double k, double u) { return k * u / (1 - k * u); }
+
+// The transform matrices, entrywise absolute values: B^T (alpha x alpha), G (alpha x 3), A^T (m x alpha).
+struct AbsMatrices {
+  int m, alpha;
+  std::vector<double> bt, g, at;
+};
+
+AbsMatrices abs_matrices(int tile) {
+  if (tile == 2) {
+    return {2, 4,
+            {1, 0, 1, 0, /**/ 0, 1, 1, 0, /**/ 0, 1, 1, 0, /**/ 0, 1, 0, 1},
+            {1, 0, 0, /**/ .5, .5, .5, /**/ .5, .5, .5, /**/ 0, 0, 1},
+            {1, 1, 1, 0, /**/ 0, 1, 1, 1}};
+  }
+  return {4, 6,
+          {4, 0, 5, 0, 1, 0, /**/ 0, 4, 4, 1, 1, 0, /**/ 0, 4, 4, 1, 1, 0,
+           /**/ 0, 2, 1, 2, 1, 0, /**/ 0, 2, 1, 2, 1, 0, /**/ 0, 4, 0, 5, 0, 1},
+          {1. / 4, 0, 0, /**/ 1. / 6, 1. / 6, 1. / 6, /**/ 1. / 6, 1. / 6, 1. / 6,
+           /**/ 1. / 24, 1. / 12, 1. / 6, /**/ 1. / 24, 1. / 12, 1. / 6, /**/ 0, 0, 1},
+          {1, 1, 1, 1, 1, 0, /**/ 0, 1, 1, 2, 2, 0, /**/ 0, 1, 1, 4, 4, 0, /**/ 0, 1, 1, 8, 8, 1}};
+}
+
+// E for every output of the forward pass of `s` (3x3, stride 1) on x, w, b (b may be empty), in double.
+std::vector<double> winograd_magnitudes(int tile, const ConvShape& s, const std::vector<double>& x,
+                                        const std::vector<double>& w, const std::vector<double>& b) {
+  const AbsMatrices mat = abs_matrices(tile);
+  const int m = mat.m, a = mat.alpha, a2 = a * a;
+  const Index C = s.in_channels, F = s.out_channels, H = s.in_height, W = s.in_width;
+  const Index oh = s.out_height(), ow = s.out_width();
+  // |G| |g| |G|^T per (f, c).
+  std::vector<double> u(std::size_t(F * C * a2));
+  for (Index fc = 0; fc < F * C; ++fc) {
+    double half[6][3] = {};
+    for (int i = 0; i < a; ++i)
+      for (int kx = 0; kx < 3; ++kx)
+        for (int ky = 0; ky < 3; ++ky) half[i][kx] += mat.g[i * 3 + ky] * std::abs(w[std::size_t(fc * 9 + ky * 3 + kx)]);
+    for (int i = 0; i < a; ++i)
+      for (int j = 0; j < a; ++j) {
+        double sum = 0;
+        for (int kx = 0; kx < 3; ++kx) sum += half[i][kx] * mat.g[j * 3 + kx];
+        u[std::size_t(fc * a2 + i * a + j)] = sum;
+      }
+  }
+  std::vector<double> e(std::size_t(s.output_size()));
+  const Index tiles_h = (oh + m - 1) / m, tiles_w = (ow + m - 1) / m;
+  std::vector<double> v(std::size_t(C * a2));
+  for (Index n = 0; n < s.batch; ++n)
+    for (Index ty = 0; ty < tiles_h; ++ty)
+      for (Index tx = 0; tx < tiles_w; ++tx) {
+        // |B|^T |d_c| |B| per channel.
+        for (Index c = 0; c < C; ++c) {
+          double d[6][6], half[6][6];
+          for (int p = 0; p < a; ++p)
+            for (int q = 0; q < a; ++q) {
+              const Index iy = ty * m - s.pad_height + p, ix = tx * m - s.pad_width + q;
+              d[p][q] = iy >= 0 && iy < H && ix >= 0 && ix < W ? std::abs(x[std::size_t(((n * C + c) * H + iy) * W + ix)])
+                                                               : 0.0;
+            }
+          for (int i = 0; i < a; ++i)
+            for (int q = 0; q < a; ++q) {
+              half[i][q] = 0;
+              for (int p = 0; p < a; ++p) half[i][q] += mat.bt[i * a + p] * d[p][q];
+            }
+          for (int i = 0; i < a; ++i)
+            for (int j = 0; j < a; ++j) {
+              double sum = 0;
+              for (int q = 0; q < a; ++q) sum += half[i][q] * mat.bt[j * a + q];
+              v[std::size_t(c * a2 + i * a + j)] = sum;
+            }
+        }
+        for (Index f = 0; f < F; ++f) {
+          double mm[36] = {};
+          for (Index c = 0; c < C; ++c)
+            for (int xi = 0; xi < a2; ++xi) mm[xi] += u[std::size_t((f * C + c) * a2 + xi)] * v[std::size_t(c * a2 + xi)];
+          for (int r = 0; r < m; ++r)
+            for (int q = 0; q < m; ++q) {
+              const Index oy = ty * m + r, ox = tx * m + q;
+              if (oy >= oh || ox >= ow) continue;
+              double sum = 0;
+              for (int i = 0; i < a; ++i)
+                for (int j = 0; j < a; ++j) sum += mat.at[r * a + i] * mm[i * a + j] * mat.at[q * a + j];
+              e[std::size_t(((n * F + f) * oh + oy) * ow + ox)] = sum + (b.empty() ? 0.0 : std::abs(b[std::size_t(f)]));
+            }
+        }
+      }
+  return e;
+}
+
+// The forward layer whose output is backward_input's dx, and its weights w'[c][f][ky][kx] = w[f][c][2-ky][2-kx].
+ConvShape transposed_layer(const ConvShape& s) {
+  ConvShape t = s;
+  t.in_channels = s.out_channels;
+  t.out_channels = s.in_channels;
+  t.in_height = s.out_height();
+  t.in_width = s.out_width();
+  t.pad_height = 2 - s.pad_height;
+  t.pad_width = 2 - s.pad_width;
+  return t;
+}
+
+std::vector<double> flipped_transposed(const ConvShape& s, const std::vector<double>& w) {
+  std::vector<double> result(w.size());
+  for (Index f = 0; f < s.out_channels; ++f)
+    for (Index c = 0; c < s.in_channels; ++c)
+      for (Index k = 0; k < 9; ++k) result[std::size_t((c * s.out_channels + f) * 9 + k)] = w[std::size_t((f * s.in_channels + c) * 9 + 8 - k)];
+  return result;
+}
+
+std::vector<double> absolute(const std::vector<double>& values) {
+  std::vector<double> result(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) result[i] = std::abs(values[i]);
+  return result;
+}
+
+ConvImpl& impl(const std::string& name) {
+  static std::map<std::string, std::unique_ptr<ConvImpl>> objects;  // kept: later shapes reuse the scratch
+  std::unique_ptr<ConvImpl>& object = objects[name];
+  if (!object) object = convlab::make_conv_impl(name);
+  return *object;
+}
+
+template <typename T>
+std::vector<T> nans(Index count) {
+  return std::vector<T>(std::size_t(count), std::numeric_limits<T>::quiet_NaN());
+}
+
+template <typename T>
+std::vector<T> as(const std::vector<double>& values) {
+  return std::vector<T>(values.begin(), values.end());
+}
+
+struct ThreadCount {
+  int previous = omp_get_max_threads();
+  void set(int threads) { omp_set_num_threads(threads); }
+  ~ThreadCount() { omp_set_num_threads(previous); }
+};
+
+// "" when |got - want| <= bound everywhere (NaN fails); else how many fail and the first. `worst` gets the
+// largest |got - want| / bound.
+template <typename T>
+std::string outside_bound(const std::vector<T>& got, const std::vector<double>& want, const std::vector<double>& bound,
+                          double& worst) {
+  std::size_t failures = 0, first = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double error = std::abs(double(got[i]) - want[i]);
+    if (bound[i] > 0) worst = std::max(worst, error / bound[i]);
+    if (!(error <= bound[i])) {
+      if (failures++ == 0) first = i;
+    }
+  }
+  if (failures == 0) return "";
+  std::ostringstream text;
+  text << std::setprecision(17) << failures << " of " << want.size() << " outside the bound; first at " << first
+       << ": got " << double(got[first]) << ", reference " << want[first] << ", bound " << bound[first];
+  return text.str();
+}
+
+template <typename T>
+bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+}
+
+// Tolerances gamma_K(u) E + gamma_n(2^-53) S (1 + 1e-12) for the forward pass of `s` (see the top).
+template <typename T>
+std::vector<double> tolerances(int tile, const ConvShape& s, const std::vector<double>& x, const std::vector<double>& w,
+                               const std::vector<double>& b) {
+  const double u = std::numeric_limits<T>::epsilon() / 2, u_reference = std::numeric_limits<double>::epsilon() / 2;
+  const std::vector<double> e = winograd_magnitudes(tile, s, x, w, b);
+  std::vector<double> direct(std::size_t(s.output_size()));
+  const std::vector<double> abs_b = absolute(b);
+  impl("naive").forward(s, absolute(x).data(), absolute(w).data(), b.empty() ? nullptr : abs_b.data(), direct.data());
+  const double k = rounding_count(tile, s.in_channels, !b.empty());
+  const double n = double(9 * s.in_channels + 1);
+  std::vector<double> bound(e.size());
+  for (std::size_t i = 0; i < e.size(); ++i) bound[i] = (gamma(k, u) * e[i] + gamma(n, u_reference) * direct[i]) * (1 + 1e-12);
+  return bound;
+}
+
+struct Worst {
+  double forward = 0, input_gradient = 0;
+};
+std::map<std::string, Worst>& worst_ratios() {
+  static std::map<std::string, Worst> table;
+  return table;
+}
+
+std::vector<double> random_reals(Index count, std::mt19937& engine) {
+  std::uniform_real_distribution<double> pick(-1.0, 1.0);
+  std::vector<double> values(static_cast<std::size_t>(count));
+  for (double& value : values) value = pick(engine);
+  return values;
+}
+
+// Rounds to T and back (the values the implementation and the reference both see).
+template <typename T>
+std::vector<double> rounded(std::vector<double> values) {
+  for (double& value : values) value = double(T(value));
+  return values;
+}
+
+// Forward (with and without bias) and backward_input of one shape, one type, one tile size.
+template <typename T>
+void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
+  const std::string name = tile == 2 ? "winograd2" : "winograd4";
+  const char* type = sizeof(T) == 4 ? "float" : "double";
+  INFO(name << ", " << type << ", " << s.describe());
+  std::mt19937 engine(seed);
+  const std::vector<double> x = rounded<T>(random_reals(s.input_size(), engine));
+  const std::vector<double> w = rounded<T>(random_reals(s.weight_size(), engine));
+  const std::vector<double> b = rounded<T>(random_reals(s.out_channels, engine));
+  const std::vector<double> dy = rounded<T>(random_reals(s.output_size(), engine));
+  const std::vector<T> xt = as<T>(x), wt = as<T>(w), bt = as<T>(b), dyt = as<T>(dy);
+  ConvImpl& winograd = impl(name);
+  ConvImpl& naive = impl("naive");
+  ThreadCount threads;
+  Worst& worst = worst_ratios()[name + " " + type];
+
+  // forward, with bias and without
+  for (bool with_bias : {true, false}) {
+    INFO((with_bias ? "forward with bias" : "forward without bias"));
+    const std::vector<double> no_bias;
+    std::vector<double> want(std::size_t(s.output_size()));
+    naive.forward(s, x.data(), w.data(), with_bias ? b.data() : nullptr, want.data());
+    const std::vector<double> bound = tolerances<T>(tile, s, x, w, with_bias ? b : no_bias);
+    std::vector<T> one = nans<T>(s.output_size()), two = nans<T>(s.output_size()), held = nans<T>(s.output_size());
+    threads.set(1);
+    winograd.forward(s, xt.data(), wt.data(), with_bias ? bt.data() : nullptr, one.data());
+    threads.set(2);
+    winograd.forward(s, xt.data(), wt.data(), with_bias ? bt.data() : nullptr, two.data());
+    CHECK(outside_bound(two, want, bound, worst.forward) == "");
+    CHECK(bitwise_equal(one, two));
+    ConvShape layer = s;
+    layer.batch = 1;
+    winograd.hold_weights(layer, wt.data(), with_bias ? bt.data() : nullptr);
+    winograd.forward_held(s, xt.data(), held.data());
+    CHECK(bitwise_equal(held, two));
+  }
+
+  // backward_input: the forward bound of the transposed layer (no bias)
+  {
+    INFO("backward_input");
+    const ConvShape t = transposed_layer(s);
+    std::vector<double> want(std::size_t(s.input_size()));
+    naive.backward_input(s, dy.data(), w.data(), want.data());
+    const std::vector<double> bound = tolerances<T>(tile, t, dy, flipped_transposed(s, w), {});
+    std::vector<T> one = nans<T>(s.input_size()), two = nans<T>(s.input_size()), held = nans<T>(s.input_size());
+    threads.set(1);
+    winograd.backward_input(s, dyt.data(), wt.data(), one.data());
+    threads.set(2);
+    winograd.backward_input(s, dyt.data(), wt.data(), two.data());
+    CHECK(outside_bound(two, want, bound, worst.input_gradient) == "");
+    CHECK(bitwise_equal(one, two));
+    ConvShape layer = s;
+    layer.batch = 1;
+    winograd.hold_weights(layer, wt.data(), bt.data());
+    winograd.backward_input_held(s, dyt.data(), held.data());
+    CHECK(bitwise_equal(held, two));
+  }
+}
+
+struct Padding {
+  Index rows, cols;
+};
+
+}  // namespace
+
+TEST_CASE("winograd: forward and input gradient within the derived bound over a sweep of shapes", "[winograd]") {
+  const std::array<std::pair<Index, Index>, 5> channels = {{{1, 2}, {2, 16}, {16, 17}, {17, 33}, {33, 1}}};
+  const std::array<std::pair<Index, Index>, 6> images = {{{1, 1}, {3, 3}, {5, 7}, {8, 8}, {13, 11}, {30, 30}}};
+  const std::array<Padding, 4> paddings = {{{0, 0}, {1, 1}, {2, 2}, {0, 1}}};
+  std::uint32_t seed = 1;
+  for (const auto& [in, out] : channels)
+    for (const auto& [height, width] : images)
+      for (const Padding& pad : paddings)
+        for (Index batch : {1, 3}) {
+          ConvShape s;
+          s.batch = batch;
+          s.in_channels = in;
+          s.out_channels = out;
+          s.in_height = height;
+          s.in_width = width;
+          s.kernel_height = s.kernel_width = 3;
+          s.pad_height = pad.rows;
+          s.pad_width = pad.cols;
+          if (height + 2 * pad.rows < 3 || width + 2 * pad.cols < 3) continue;  // no output
+          // The large images with few channel pairs only: the sweep's time goes into naive and E.
+          if (height == 30 && batch == 3 && in * out > 300) continue;
+          REQUIRE(convlab::winograd_unsupported(s).empty());
+          for (int tile : {2, 4}) {
+            check_shape<float>(tile, s, seed);
+            check_shape<double>(tile, s, seed);
+          }
+          ++seed;
+        }
+  for (const auto& [name, worst] : worst_ratios()) {
+    std::cout << "winograd sweep: " << name << ": max |error| / bound: forward " << worst.forward
+              << ", input gradient " << worst.input_gradient << "\n";
+    CHECK(worst.forward < 1);
+    CHECK(worst.input_gradient < 1);
+  }
+}
+
+// The bound is no formality: an output moved by 3 times its bound is caught, by the same comparison.
+TEST_CASE("winograd: the comparison catches an output off by three times its bound", "[winograd]") {
+  ConvShape s;
+  s.batch = 2;
+  s.in_channels = 5;
+  s.out_channels = 4;
+  s.in_height = 9;
+  s.in_width = 10;
+  s.kernel_height = s.kernel_width = 3;
+  s.pad_height = s.pad_width = 1;
+  std::mt19937 engine(7);
+  const std::vector<double> x = rounded<float>(random_reals(s.input_size(), engine));
+  const std::vector<double> w = rounded<float>(random_reals(s.weight_size(), engine));
+  const std::vector<double> b = rounded<float>(random_reals(s.out_channels, engine));
+  for (int tile : {2, 4}) {
+    INFO("tile " << tile);
+    std::vector<double> want(std::size_t(s.output_size()));
+    impl("naive").forward(s, x.data(), w.data(), b.data(), want.data());
+    const std::vector<double> bound = tolerances<float>(tile, s, x, w, b);
+    std::vector<float> got = nans<float>(s.output_size());
+    const std::vector<float> xf = as<float>(x), wf = as<float>(w), bf = as<float>(b);
+    impl(tile == 2 ? "winograd2" : "winograd4").forward(s, xf.data(), wf.data(), bf.data(), got.data());
+    double worst = 0;
+    REQUIRE(outside_bound(got, want, bound, worst) == "");
+    CHECK(worst > 0);  // there is rounding error to bound
+    const std::size_t i = 37;
+    std::vector<float> moved = got;
+    moved[i] = float(want[i] + 3 * bound[i]);
+    double ignored = 0;
+    CHECK(outside_bound(moved, want, bound, ignored) != "");
+    // The bound is a few ulp of the output's magnitudes per channel, not a blanket tolerance: below 1e-4 of E.
+    CHECK(bound[i] < 1e-4 * winograd_magnitudes(tile, s, x, w, b)[i]);
+  }
+}
+
+// F(2x2, 3x3)'s constants are 0, +-1 and +-1/2: on small integers every intermediate value is a multiple of
+// 1/4 far below 2^53, so in double every operation is exact and the results equal naive's exactly.
+// (F(4x4, 3x3)'s 1/6 and 1/24 are not exact in binary: its results on integers are not exact.)
+TEST_CASE("winograd: F(2x2, 3x3) is exact on small integers in double", "[winograd]") {
+  std::mt19937 engine(11);
+  std::uniform_int_distribution<int> pick(-2, 2);
+  const auto integers = [&](Index count) {
+    std::vector<double> values(static_cast<std::size_t>(count));
+    for (double& value : values) value = pick(engine);
+    return values;
+  };
+  for (Index channels : {1, 3, 17})
+    for (Index pad : {0, 1, 2}) {
+      ConvShape s;
+      s.batch = 2;
+      s.in_channels = channels;
+      s.out_channels = 20 - channels;
+      s.in_height = 7;
+      s.in_width = 6;
+      s.kernel_height = s.kernel_width = 3;
+      s.pad_height = pad;
+      s.pad_width = 2 - pad;
+      INFO(s.describe());
+      const std::vector<double> x = integers(s.input_size()), w = integers(s.weight_size()), b = integers(s.out_channels),
+                                dy = integers(s.output_size());
+      std::vector<double> want(std::size_t(s.output_size())), got = nans<double>(s.output_size());
+      impl("naive").forward(s, x.data(), w.data(), b.data(), want.data());
+      impl("winograd2").forward(s, x.data(), w.data(), b.data(), got.data());
+      CHECK(got == want);
+      std::vector<double> want_dx(std::size_t(s.input_size())), got_dx = nans<double>(s.input_size());
+      impl("naive").backward_input(s, dy.data(), w.data(), want_dx.data());
+      impl("winograd2").backward_input(s, dy.data(), w.data(), got_dx.data());
+      CHECK(got_dx == want_dx);
+    }
+}
+
+TEST_CASE("winograd: other windows and strides are refused with the reason", "[winograd]") {
+  ConvShape five;
+  five.in_channels = 2;
+  five.out_channels = 3;
+  five.in_height = five.in_width = 9;
+  five.kernel_height = five.kernel_width = 5;
+  ConvShape strided = five;
+  strided.kernel_height = strided.kernel_width = 3;
+  strided.stride_height = strided.stride_width = 2;
+  ConvShape wide_pad = strided;
+  wide_pad.stride_height = wide_pad.stride_width = 1;
+  wide_pad.pad_height = 3;
+  CHECK(convlab::winograd_unsupported(five).find("5x5 window") != std::string::npos);
+  CHECK(convlab::winograd_unsupported(strided).find("stride 2") != std::string::npos);
+  CHECK(convlab::winograd_unsupported(wide_pad).find("padding") != std::string::npos);
+  for (const char* name : {"winograd2", "winograd4"}) {
+    for (const ConvShape& s : {five, strided}) {
+      INFO(name << ", " << s.describe());
+      std::vector<float> x(std::size_t(s.input_size()), 1.0f), w(std::size_t(s.weight_size()), 1.0f);
+      std::vector<float> y(std::size_t(s.output_size()));
+      CHECK_THROWS_MATCHES(impl(name).forward(s, x.data(), w.data(), nullptr, y.data()), convlab::ConvShapeError,
+                           Catch::Matchers::Message(convlab::winograd_unsupported(s, name[8] - '0')));
+      CHECK_THROWS_WITH(impl(name).backward_input(s, y.data(), w.data(), x.data()), Catch::Contains("3x3"));
+      CHECK_THROWS_AS(impl(name).backward_input(s, y.data(), w.data(), x.data()), convlab::ConvShapeError);
+      // The weight gradient is simd's and takes any shape.
+      std::vector<float> dw(w.size());
+      CHECK_NOTHROW(impl(name).backward_weights(s, x.data(), y.data(), dw.data(), nullptr));
+    }
+    CHECK_THROWS_AS(impl(name).forward(wide_pad, std::vector<float>(std::size_t(wide_pad.input_size())).data(),
+                                       std::vector<float>(std::size_t(wide_pad.weight_size())).data(), nullptr,
+                                       std::vector<float>(std::size_t(wide_pad.output_size())).data()),
+                    convlab::ConvShapeError);
+  }
+}
