@@ -28,11 +28,16 @@ namespace convlab {
 
 namespace {
 
-// V and M of one chunk are sized to stay within about this many bytes; the chunk size is a function of the
+// V and M of one chunk are sized to stay within about this many bytes (wider chunks amortise the reading of
+// all of U, alpha^2 x F x C, once per chunk); but a call with enough tiles is cut into at least kMinChunks
+// chunks of at least kMinSplitTiles tiles, so that both cores get work. The chunk size is a function of the
 // shape alone (never of the thread count), so 1 and 2 threads give bitwise-identical results.
-constexpr std::size_t kChunkBytes = std::size_t(1) << 20;
-constexpr Index kChunkQuantum = 16;
-constexpr Index kMinChunkTiles = 16, kMaxChunkTiles = 128;
+constexpr std::size_t kChunkBytes = std::size_t(8) << 20;
+// Chunks are whole multiples of the gemm's 48-float (24-double) panels of columns: a narrower last panel
+// runs a one-vector kernel at a fraction of the speed.
+constexpr Index chunk_quantum(std::size_t element_size) { return Index(192 / element_size); }
+constexpr Index kMaxChunkTiles = 240;
+constexpr Index kMinChunks = 4, kMinSplitTiles = 48;
 // Calls with fewer multiply-adds than this (in the products) run on the calling thread.
 constexpr double kParallelMinFmas = double(1 << 20);
 // Weight pairs (f, c) transformed per vectorised block.
@@ -50,33 +55,48 @@ struct Transforms<2> {
   // B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]: one rounding per term.
   template <typename T>
   static void input(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[4];
+    T* o[4];
+    for (int k = 0; k < 4; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 4; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T d0 = in[t], d1 = in[is + t], d2 = in[2 * is + t], d3 = in[3 * is + t];
-      out[t] = d0 - d2;
-      out[os + t] = d1 + d2;
-      out[2 * os + t] = d2 - d1;
-      out[3 * os + t] = d1 - d3;
+      const T d0 = i[0][t], d1 = i[1][t], d2 = i[2][t], d3 = i[3][t];
+      o[0][t] = d0 - d2;
+      o[1][t] = d1 + d2;
+      o[2][t] = d2 - d1;
+      o[3][t] = d1 - d3;
     }
   }
   // G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]]: two roundings (the additions; halving is exact).
   template <typename T>
   static void weight(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[3];
+    T* o[4];
+    for (int k = 0; k < 3; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 4; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T g0 = in[t], g1 = in[is + t], g2 = in[2 * is + t];
+      const T g0 = i[0][t], g1 = i[1][t], g2 = i[2][t];
       const T s = g0 + g2;
-      out[t] = g0;
-      out[os + t] = (s + g1) * T(0.5);
-      out[2 * os + t] = (s - g1) * T(0.5);
-      out[3 * os + t] = g2;
+      o[0][t] = g0;
+      o[1][t] = (s + g1) * T(0.5);
+      o[2][t] = (s - g1) * T(0.5);
+      o[3][t] = g2;
     }
   }
   // A^T = [[1,1,1,0],[0,1,-1,-1]]: two roundings.
   template <typename T>
   static void output(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[4];
+    T* o[2];
+    for (int k = 0; k < 4; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 2; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T m0 = in[t], m1 = in[is + t], m2 = in[2 * is + t], m3 = in[3 * is + t];
-      out[t] = (m0 + m1) + m2;
-      out[os + t] = (m1 - m2) - m3;
+      const T m0 = i[0][t], m1 = i[1][t], m2 = i[2][t], m3 = i[3][t];
+      o[0][t] = (m0 + m1) + m2;
+      o[1][t] = (m1 - m2) - m3;
     }
   }
 };
@@ -90,16 +110,21 @@ struct Transforms<4> {
   // is split into -1 and -4, terms of one sign).
   template <typename T>
   static void input(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[6];
+    T* o[6];
+    for (int k = 0; k < 6; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 6; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T d0 = in[t], d1 = in[is + t], d2 = in[2 * is + t], d3 = in[3 * is + t], d4 = in[4 * is + t],
-              d5 = in[5 * is + t];
+      const T d0 = i[0][t], d1 = i[1][t], d2 = i[2][t], d3 = i[3][t], d4 = i[4][t],
+              d5 = i[5][t];
       const T d42 = d4 - d2, d31 = d3 - d1;
-      out[t] = d42 + T(4) * (d0 - d2);
-      out[os + t] = (d3 + d4) - T(4) * (d1 + d2);
-      out[2 * os + t] = (d4 - d3) + T(4) * (d1 - d2);
-      out[3 * os + t] = d42 + T(2) * d31;
-      out[4 * os + t] = d42 - T(2) * d31;
-      out[5 * os + t] = (d5 - d3) + T(4) * (d1 - d3);
+      o[0][t] = d42 + T(4) * (d0 - d2);
+      o[1][t] = (d3 + d4) - T(4) * (d1 + d2);
+      o[2][t] = (d4 - d3) + T(4) * (d1 - d2);
+      o[3][t] = d42 + T(2) * d31;
+      o[4][t] = d42 - T(2) * d31;
+      o[5][t] = (d5 - d3) + T(4) * (d1 - d3);
     }
   }
   // G = [[1/4, 0, 0], [-1/6,-1/6,-1/6], [-1/6, 1/6,-1/6], [1/24, 1/12, 1/6], [1/24,-1/12, 1/6], [0, 0, 1]]:
@@ -108,28 +133,38 @@ struct Transforms<4> {
   template <typename T>
   static void weight(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
     const T sixth = T(-1) / T(6), twentyfourth = T(1) / T(24);
+    const T* i[3];
+    T* o[6];
+    for (int k = 0; k < 3; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 6; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T g0 = in[t], g1 = in[is + t], g2 = in[2 * is + t];
+      const T g0 = i[0][t], g1 = i[1][t], g2 = i[2][t];
       const T s = g0 + g2, q = g0 + T(4) * g2;
-      out[t] = g0 * T(0.25);
-      out[os + t] = (s + g1) * sixth;
-      out[2 * os + t] = (s - g1) * sixth;
-      out[3 * os + t] = (q + T(2) * g1) * twentyfourth;
-      out[4 * os + t] = (q - T(2) * g1) * twentyfourth;
-      out[5 * os + t] = g2;
+      o[0][t] = g0 * T(0.25);
+      o[1][t] = (s + g1) * sixth;
+      o[2][t] = (s - g1) * sixth;
+      o[3][t] = (q + T(2) * g1) * twentyfourth;
+      o[4][t] = (q - T(2) * g1) * twentyfourth;
+      o[5][t] = g2;
     }
   }
   // A^T = [[1, 1, 1, 1, 1, 0], [0, 1,-1, 2,-2, 0], [0, 1, 1, 4, 4, 0], [0, 1,-1, 8,-8, 1]]: three roundings.
   template <typename T>
   static void output(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[6];
+    T* o[4];
+    for (int k = 0; k < 6; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 4; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T m0 = in[t], m1 = in[is + t], m2 = in[2 * is + t], m3 = in[3 * is + t], m4 = in[4 * is + t],
-              m5 = in[5 * is + t];
+      const T m0 = i[0][t], m1 = i[1][t], m2 = i[2][t], m3 = i[3][t], m4 = i[4][t],
+              m5 = i[5][t];
       const T a = m1 + m2, b = m1 - m2, c = m3 + m4, d = m3 - m4;
-      out[t] = (m0 + a) + c;
-      out[os + t] = b + T(2) * d;
-      out[2 * os + t] = a + T(4) * c;
-      out[3 * os + t] = (b + T(8) * d) + m5;
+      o[0][t] = (m0 + a) + c;
+      o[1][t] = b + T(2) * d;
+      o[2][t] = a + T(4) * c;
+      o[3][t] = (b + T(8) * d) + m5;
     }
   }
 };
@@ -155,9 +190,11 @@ struct Geometry {
     tiles = batch * tiles_h * tiles_w;
     const Index alpha2 = Index(m + 2) * (m + 2);
     const Index fit = Index(kChunkBytes / (std::size_t(alpha2 * (channels + filters)) * element_size));
-    chunk_tiles = std::clamp<Index>(fit / kChunkQuantum * kChunkQuantum, kMinChunkTiles, kMaxChunkTiles);
-    // No wider than the call needs (a function of the shape too).
-    chunk_tiles = std::min(chunk_tiles, (tiles + kChunkQuantum - 1) / kChunkQuantum * kChunkQuantum);
+    const Index quantum = chunk_quantum(element_size);
+    const Index widest = std::clamp<Index>(fit / quantum * quantum, quantum, kMaxChunkTiles);
+    const Index wanted = std::max((tiles + widest - 1) / widest, std::min(kMinChunks, tiles / kMinSplitTiles));
+    const Index even = (tiles + std::max<Index>(wanted, 1) - 1) / std::max<Index>(wanted, 1);
+    chunk_tiles = std::min(widest, (even + quantum - 1) / quantum * quantum);
     chunks = (tiles + chunk_tiles - 1) / chunk_tiles;
   }
   Index scratch_elements(int m) const {
