@@ -248,39 +248,48 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
   T* V = temp + A2 * P;         // [xi][c][t]
   T* Mx = V + A2 * C * P;       // [xi][f][t]
 
-  // Where each tile of the chunk starts: image, output row and column.
-  Index tile_n[kMaxChunkTiles], tile_y[kMaxChunkTiles], tile_x[kMaxChunkTiles];
+  // The chunk's tiles as runs along one row of tiles of one image: tiles [t, t + count) of the chunk start
+  // at output row oy and columns ox, ox + M, ... of image n.
+  struct Run {
+    Index t, count, n, oy, ox;
+  };
+  Run runs[kMaxChunkTiles];
+  Index run_count = 0;
   {
     const Index per_image = g.tiles_h * g.tiles_w;
-    for (Index t = 0; t < nt; ++t) {
-      const Index tile = t0 + t, rest = tile % per_image;
-      tile_n[t] = tile / per_image;
-      tile_y[t] = (rest / g.tiles_w) * M;
-      tile_x[t] = (rest % g.tiles_w) * M;
+    for (Index t = 0; t < nt;) {
+      const Index tile = t0 + t, rest = tile % per_image, tx = rest % g.tiles_w;
+      const Index count = std::min(nt - t, g.tiles_w - tx);
+      runs[run_count++] = {t, count, tile / per_image, (rest / g.tiles_w) * M, tx * M};
+      t += count;
     }
   }
 
   const Index plane = g.in_h * g.in_w;
   for (Index c = 0; c < C; ++c) {
-    // The patches: zeros beyond the image (the padding, and past a partial edge tile).
-    for (Index t = 0; t < nt; ++t) {
-      const T* src = input + (tile_n[t] * C + c) * plane;
-      const Index iy0 = tile_y[t] - g.pad_h, ix0 = tile_x[t] - g.pad_w;
-      const bool inside_x = ix0 >= 0 && ix0 + A <= g.in_w;
+    // The patches d[a][b][t]: zeros beyond the image (the padding, and past a partial edge tile). Along a run,
+    // d[a][b] of consecutive tiles are M columns apart in one input row.
+    for (Index k = 0; k < run_count; ++k) {
+      const Run& run = runs[k];
+      const T* src = input + (run.n * C + c) * plane;
       for (Index a = 0; a < A; ++a) {
-        const Index iy = iy0 + a;
-        T* dst = patches + a * A * P + t;
+        const Index iy = run.oy - g.pad_h + a;
+        T* dst = patches + a * A * P + run.t;
         if (iy < 0 || iy >= g.in_h) {
-          for (Index b = 0; b < A; ++b) dst[b * P] = T(0);
-        } else if (inside_x) {
-          const T* row = src + iy * g.in_w + ix0;
-          for (Index b = 0; b < A; ++b) dst[b * P] = row[b];
-        } else {
-          const T* row = src + iy * g.in_w;
-          for (Index b = 0; b < A; ++b) {
-            const Index ix = ix0 + b;
-            dst[b * P] = ix >= 0 && ix < g.in_w ? row[ix] : T(0);
-          }
+          for (Index b = 0; b < A; ++b) std::fill_n(dst + b * P, run.count, T(0));
+          continue;
+        }
+        const T* row = src + iy * g.in_w;
+        for (Index b = 0; b < A; ++b) {
+          T* d = dst + b * P;
+          const Index x0 = run.ox - g.pad_w + b;  // input column of this tap in the run's first tile
+          // Tiles j with 0 <= x0 + j M < in_w read the row; the others read zeros.
+          const Index first = x0 >= 0 ? 0 : std::min(run.count, (-x0 + M - 1) / M);
+          const Index last = x0 >= g.in_w ? first : std::clamp<Index>((g.in_w - x0 + M - 1) / M, first, run.count);
+          for (Index j = 0; j < first; ++j) d[j] = T(0);
+          const T* in = row + x0;
+          for (Index j = first; j < last; ++j) d[j] = in[j * M];
+          for (Index j = last; j < run.count; ++j) d[j] = T(0);
         }
       }
     }
@@ -299,16 +308,19 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
     // Y = A^T M A: columns, then rows.
     for (Index j = 0; j < A; ++j) Transforms<M>::output(Mx + (j * F + f) * P, A * F * P, temp + j * P, A * P, nt);
     for (Index r = 0; r < M; ++r) Transforms<M>::output(temp + r * A * P, P, patches + r * M * P, P, nt);
-    for (Index t = 0; t < nt; ++t) {
-      T* dst = output + (tile_n[t] * F + f) * out_plane;
-      const Index rows = std::min<Index>(M, g.out_h - tile_y[t]), cols = std::min<Index>(M, g.out_w - tile_x[t]);
+    // Only the valid outputs of a run: rows below out_h, columns below out_w.
+    for (Index k = 0; k < run_count; ++k) {
+      const Run& run = runs[k];
+      T* dst = output + (run.n * F + f) * out_plane;
+      const Index rows = std::min<Index>(M, g.out_h - run.oy);
+      const Index width = std::min(run.count * M, g.out_w - run.ox);  // outputs along the run
       for (Index r = 0; r < rows; ++r) {
-        T* row = dst + (tile_y[t] + r) * g.out_w + tile_x[t];
-        const T* y = patches + r * M * P + t;
-        if (bias) {
-          for (Index s = 0; s < cols; ++s) row[s] = y[s * P] + bias[f];
-        } else {
-          for (Index s = 0; s < cols; ++s) row[s] = y[s * P];
+        T* out = dst + (run.oy + r) * g.out_w + run.ox;
+        const T* y = patches + r * M * P + run.t;  // y[s * P + j]: tile j, column s
+        const T add = bias ? bias[f] : T(0);
+        for (Index x = 0; x < width; ++x) {
+          const T value = y[(x % M) * P + x / M];
+          out[x] = bias ? value + add : value;
         }
       }
     }
