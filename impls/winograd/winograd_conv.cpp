@@ -237,6 +237,41 @@ void transform_weights(const T* w, Index Fo, Index Co, bool flip, T* U) {
   });
 }
 
+// Interior tiles of a run: d[b * P + j] = in[j * M + b] for the A taps b of `count` consecutive tiles (the
+// taps of neighbouring tiles overlap by A - M columns). Unrolled over b, vectorised over j.
+template <int M, typename T>
+inline void split_row(const T* __restrict in, T* __restrict d, Index P, Index count) {
+  constexpr int A = M + 2;
+  T* rows[A];
+  for (int b = 0; b < A; ++b) rows[b] = d + b * P;
+#pragma GCC ivdep
+  for (Index j = 0; j < count; ++j) {
+#pragma GCC unroll 8
+    for (int b = 0; b < A; ++b) rows[b][j] = in[j * M + b];
+  }
+}
+
+// Whole output tiles of a run: out[j * M + s] = y[s * P + j] (+ bias), s < M.
+template <int M, typename T>
+inline void join_row(const T* __restrict y, T* __restrict out, Index P, Index count, const T* bias) {
+  const T* rows[M];
+  for (int s = 0; s < M; ++s) rows[s] = y + s * P;
+  if (bias) {
+    const T add = *bias;
+#pragma GCC ivdep
+    for (Index j = 0; j < count; ++j) {
+#pragma GCC unroll 4
+      for (int s = 0; s < M; ++s) out[j * M + s] = rows[s][j] + add;
+    }
+  } else {
+#pragma GCC ivdep
+    for (Index j = 0; j < count; ++j) {
+#pragma GCC unroll 4
+      for (int s = 0; s < M; ++s) out[j * M + s] = rows[s][j];
+    }
+  }
+}
+
 // One chunk of tiles [t0, t0 + nt): input transform, alpha^2 products, output transform, bias.
 template <typename T, int M>
 void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output, T* scratch) {
@@ -280,17 +315,23 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
           continue;
         }
         const T* row = src + iy * g.in_w;
-        for (Index b = 0; b < A; ++b) {
-          T* d = dst + b * P;
-          const Index x0 = run.ox - g.pad_w + b;  // input column of this tap in the run's first tile
-          // Tiles j with 0 <= x0 + j M < in_w read the row; the others read zeros.
-          const Index first = x0 >= 0 ? 0 : std::min(run.count, (-x0 + M - 1) / M);
-          const Index last = x0 >= g.in_w ? first : std::clamp<Index>((g.in_w - x0 + M - 1) / M, first, run.count);
-          for (Index j = 0; j < first; ++j) d[j] = T(0);
-          const T* in = row + x0;
-          for (Index j = first; j < last; ++j) d[j] = in[j * M];
-          for (Index j = last; j < run.count; ++j) d[j] = T(0);
+        // Tiles [inner_first, inner_last) have all A taps inside the row.
+        const Index x0 = run.ox - g.pad_w;
+        const Index inner_first = x0 >= 0 ? 0 : std::min(run.count, (-x0 + M - 1) / M);
+        const Index inner_last =
+            g.in_w - A - x0 < 0 ? inner_first : std::clamp<Index>((g.in_w - A - x0) / M + 1, inner_first, run.count);
+        if (inner_last > inner_first) {
+          split_row<M>(row + x0 + inner_first * M, dst + inner_first, P, inner_last - inner_first);
         }
+        // The edge tiles (reaching into the padding or past the row's end), tap by tap.
+        const auto edge = [&](Index j) {
+          for (Index b = 0; b < A; ++b) {
+            const Index ix = x0 + j * M + b;
+            dst[b * P + j] = ix >= 0 && ix < g.in_w ? row[ix] : T(0);
+          }
+        };
+        for (Index j = 0; j < inner_first; ++j) edge(j);
+        for (Index j = inner_last; j < run.count; ++j) edge(j);
       }
     }
     // V = B^T d B: columns, then rows.
@@ -317,10 +358,11 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
       for (Index r = 0; r < rows; ++r) {
         T* out = dst + (run.oy + r) * g.out_w + run.ox;
         const T* y = patches + r * M * P + run.t;  // y[s * P + j]: tile j, column s
-        const T add = bias ? bias[f] : T(0);
-        for (Index x = 0; x < width; ++x) {
+        const Index whole = width / M;
+        join_row<M>(y, out, P, whole, bias ? bias + f : nullptr);
+        for (Index x = whole * M; x < width; ++x) {
           const T value = y[(x % M) * P + x / M];
-          out[x] = bias ? value + add : value;
+          out[x] = bias ? value + bias[f] : value;
         }
       }
     }
