@@ -8,10 +8,11 @@
 // Why it is faster: a tile of m x m outputs costs (m+2)^2 multiplies per (filter, channel) instead of 9 m^2:
 // 16 per 4 outputs (4 per output) for F(2x2), 36 per 16 outputs (2.25 per output) for F(4x4), against 9 for
 // direct convolution; the transforms are additions and scalings, paid per tile and channel, not per filter.
-// Why its error is larger: the transforms mix values of different magnitudes (B, G and A have entries up to
-// 5, 8 and 1/24 for F(4x4)), so the computed output carries the rounding of sums whose absolute-value bound,
-// |A|^T [sum_c (|G||g_c||G|^T) . (|B|^T|d_c||B|)] |A|, grows quickly with the tile size (the transform
-// matrices' norms grow with the number of interpolation points), well above the direct sum's sum|w x|.
+// Why its error is larger: the transforms mix values of different magnitudes (for F(4x4), B^T has entries up
+// to 5 and A^T up to 8, G fractions down to 1/24, some of them inexact in binary), so the output carries the
+// rounding of sums whose absolute-value bound, |A|^T [sum_c (|G||g_c||G|^T) . (|B|^T|d_c||B|)] |A|, is well
+// above the direct sum's sum|w x| and grows quickly with the tile size (the transform matrices' norms grow
+// with the number of interpolation points); tests/test_winograd.cpp derives the bound and checks it.
 //
 // Tiles are processed in fixed-size chunks across the whole batch (the chunk size depends on the shape only,
 // never on the thread count, so 1 and 2 threads give bitwise-identical results), chunks shared by the OpenMP
