@@ -107,11 +107,12 @@ void add_compare_command(CLI::App& app) {
     // with the reason.
     const Architecture network = digit_architecture(s.training);
     std::vector<CompareCandidate> candidates;
+    std::vector<std::string> left_out;  // said once the run is sure to start
     for (const std::string& name : names) {
       const ConvImplInfo& info = conv_implementation(name);
       if (const std::string why = unsupported_layer(info, network, true); !why.empty()) {
         if (!s.impls.empty()) throw std::invalid_argument("--impls: " + why);
-        std::cerr << "compare: leaving out " << why << "\n";
+        left_out.push_back(why);
         continue;
       }
       candidates.push_back({info.name, info.build_flags, info.make});
@@ -127,6 +128,7 @@ void add_compare_command(CLI::App& app) {
     // before any time is spent training.
     const std::string out = s.out.empty() ? default_out_folder() : s.out;
     prepare_compare_folder(out, s.history);
+    for (const std::string& why : left_out) std::cerr << "compare: leaving out " << why << "\n";
     const CompareReport report =
         checked.use_double ? run_comparison<double>(s, checked, candidates, train, test, scaling, architecture)
                            : run_comparison<float>(s, checked, candidates, train, test, scaling, architecture);

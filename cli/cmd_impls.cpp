@@ -30,6 +30,10 @@ void print_details(const ConvImplInfo& info) {
                                  : " (every layer, every pass)")
             << "\n";
   if (!info.delegates.empty()) std::cout << std::setw(8) << "" << "  hands off: " << info.delegates << "\n";
+  if (!info.direct_sums) {
+    std::cout << std::setw(8) << "" << "  error bound: its own (operands transformed before the products, not a "
+              << "direct sum)\n";
+  }
   const ConvImplInfo::ReferenceOrder& order = info.reference_order;
   std::string passes;
   for (const auto& [kept, pass] : {std::pair{order.forward, "forward"}, {order.backward_input, "input gradient"},

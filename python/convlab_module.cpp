@@ -232,12 +232,30 @@ py::list implementations() {
     entry["build_flags"] = info.build_flags;
     entry["uses_threads"] = info.uses_threads;
     entry["role"] = std::string(info.role_name());
+    entry["direct_sums"] = info.direct_sums;
+    entry["delegates"] = info.delegates;
     result.append(entry);
   }
   return result;
 }
 
 }  // namespace
+
+// Why `impl` leaves out a pass of the layer of x (N, C, H, W) and w (F, C, kh, kw) shapes: "" when it runs them all.
+std::string unsupported(const std::string& impl, const py::sequence& x_shape, const py::sequence& w_shape,
+                        const py::handle& stride, const py::handle& padding) {
+  const auto dims = [](const py::sequence& shape, const char* name) {
+    if (py::len(shape) != 4) throw py::value_error(std::string(name) + ": expected 4 dimensions");
+    std::vector<Index> d;
+    for (const py::handle& value : shape) d.push_back(value.cast<Index>());
+    return d;
+  };
+  const std::vector<Index> x = dims(x_shape, "x_shape"), w = dims(w_shape, "w_shape");
+  if (w[1] != x[1]) throw py::value_error("w_shape: its input channels differ from x_shape's");
+  const ConvShape s = layer_shape(x[0], x[1], x[2], x[3], w[0], {w[2], w[3]}, pair_argument(stride, "stride", 1),
+                                  pair_argument(padding, "padding", 0));
+  return convlab::conv_implementation(impl).why_unsupported(s);
+}
 
 PYBIND11_MODULE(_convlab, m) {
   m.doc() = "convlab: the lecture's stride tricks, checked, and fast 2-D convolutions on numpy arrays (NCHW).";
@@ -265,6 +283,12 @@ from implementations().)");
         py::arg("impl") = std::string(convlab::kDefaultConvImpl),
         "(dL/dw, dL/db) from x (N, C, H, W) and dy (N, F, oh, ow); kernel_size: (kh, kw). bias=False: dL/dw only.");
   m.def("implementations", &implementations,
-        "The registered implementations (what `convlab impls` prints): name, summary, build_flags, uses_threads.");
+        "The registered implementations (what `convlab impls` prints): name, summary, build_flags, uses_threads, "
+        "role ('reference' or 'fast'), direct_sums (False: held to an error bound of its own, as Winograd) and "
+        "delegates (passes it hands to another algorithm).");
+  m.def("unsupported", &unsupported, py::arg("impl"), py::arg("x_shape"), py::arg("w_shape"), py::arg("stride") = 1,
+        py::arg("padding") = 0,
+        "Why implementation impl leaves out a pass of this layer (the words its calls raise ValueError with); '' "
+        "when it computes all three.");
   convlab::python::add_classifier(m);
 }

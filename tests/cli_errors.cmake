@@ -79,6 +79,7 @@ if(NOT status EQUAL 0 OR known_impls STREQUAL "")
   message(FATAL_ERROR "convlab impls --names failed (${status})")
 endif()
 string(STRIP "${known_impls}" known_impls)
+string(REPLACE "\n" ", " known_impls_commas "${known_impls}")  # as compare lists them
 string(REPLACE "\n" " " known_impls "${known_impls}")
 
 # train
@@ -196,7 +197,7 @@ expect_error("plot: truncated model" ${d} "truncated.bin: truncated: the header 
 
 # compare (the missing-data case uses the default --out: no results/ folder may be left behind)
 expect_error("compare: unknown implementation" ${d}
-             "unknown implementation 'nosuch' in --impls (known: naive, simd, openmp, im2col)"
+             "unknown implementation 'nosuch' in --impls (known: ${known_impls_commas})"
              compare --impls naive,nosuch --train-limit 10 --out c)
 expect_error("compare: repeated implementation" ${d} "--impls lists 'simd' twice"
              compare --impls simd,simd --train-limit 10 --out c)

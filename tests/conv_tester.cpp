@@ -183,6 +183,11 @@ std::string bitwise_mismatches(const char* what, const std::vector<T>& got, cons
 }
 
 template <typename T>
+std::string non_finite(const char* what, const std::vector<T>& got, const std::vector<Index>& extents) {
+  return mismatches(what, got, got, extents, [](T g, T, std::size_t) { return std::isfinite(g); });
+}
+
+template <typename T>
 std::string bounded_mismatches(const char* what, const std::vector<T>& got, const std::vector<T>& want,
                                const std::vector<Index>& extents, const std::vector<double>& bound) {
   return mismatches(
@@ -240,12 +245,14 @@ void check_type(const ConvShape& s, std::uint32_t seed, const std::vector<const 
         INFO(info->name << ", " << type << ", " << describe(data) << ", " << s.describe());
         ConvImpl& impl = cached_impl(info->name);
         const Results<T> got = run_passes(impl, s, t);
-        CHECK(exact_mismatches("forward y", got.y, want.y, e.y) == "");
-        CHECK(exact_mismatches("backward_input dx", got.dx, want.dx, e.x) == "");
+        if (info->direct_sums) {
+          CHECK(exact_mismatches("forward y", got.y, want.y, e.y) == "");
+          CHECK(exact_mismatches("backward_input dx", got.dx, want.dx, e.x) == "");
+        }
         CHECK(exact_mismatches("backward_weights dw", got.dw, want.dw, e.w) == "");
         CHECK(exact_mismatches("backward_weights db", got.db, want.db, e.b) == "");
         const Results<T> unbiased = run_passes(impl, s, t, false);
-        CHECK(exact_mismatches("forward y without bias", unbiased.y, want_unbiased.y, e.y) == "");
+        if (info->direct_sums) CHECK(exact_mismatches("forward y without bias", unbiased.y, want_unbiased.y, e.y) == "");
         CHECK(exact_mismatches("backward_weights dw without bias", unbiased.dw, want_unbiased.dw, e.w) == "");
       }
       continue;
@@ -256,8 +263,15 @@ void check_type(const ConvShape& s, std::uint32_t seed, const std::vector<const 
       ConvImpl& impl = cached_impl(info->name);
       const Results<T> one = run_with_threads(impl, s, t, 1);
       const Results<T> two = run_with_threads(impl, s, t, 2);
-      CHECK(bounded_mismatches("forward y", two.y, want.y, e.y, bound.y) == "");
-      CHECK(bounded_mismatches("backward_input dx", two.dx, want.dx, e.x, bound.dx) == "");
+      if (info->direct_sums) {
+        CHECK(bounded_mismatches("forward y", two.y, want.y, e.y, bound.y) == "");
+        CHECK(bounded_mismatches("backward_input dx", two.dx, want.dx, e.x, bound.dx) == "");
+      } else {
+        // Held to its own derived bound in its own test (ConvImplInfo::direct_sums); here: every output
+        // written (the buffers start as NaN) and the rest of the contract below.
+        CHECK(non_finite("forward y", two.y, e.y) == "");
+        CHECK(non_finite("backward_input dx", two.dx, e.x) == "");
+      }
       CHECK(bounded_mismatches("backward_weights dw", two.dw, want.dw, e.w, bound.dw) == "");
       CHECK(bounded_mismatches("backward_weights db", two.db, want.db, e.b, bound.db) == "");
       CHECK(bitwise_mismatches("forward y, 1 vs 2 threads", one.y, two.y, e.y) == "");

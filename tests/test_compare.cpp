@@ -147,7 +147,11 @@ class LosesBiasGradient final : public convlab::ConvImpl {
 TEST_CASE("every implementation trains the lecture's network to naive's classifier on a tiny budget", "[compare][mnist]") {
   CONVLAB_REQUIRE_MNIST();
   TinyComparison tiny;
-  const std::vector<std::string> names = convlab::comparison_order("", registered_names());
+  // Every implementation that can train this network, as `convlab compare` runs them by default.
+  std::vector<std::string> names;
+  for (const std::string& name : convlab::comparison_order("", registered_names()))
+    if (convlab::unsupported_layer(convlab::conv_implementation(name), tiny.architecture, true).empty())
+      names.push_back(name);
   std::vector<convlab::CompareCandidate> candidates;
   for (const std::string& name : names) {
     const convlab::ConvImplInfo& info = convlab::conv_implementation(name);

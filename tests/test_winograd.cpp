@@ -48,7 +48,7 @@
 #include <string>
 #include <vector>
 
-#include "common/conv_registry.hpp"
+#include "common/conv/conv_registry.hpp"
 #include "impls/winograd/winograd_conv.hpp"
 
 namespace {

@@ -35,6 +35,11 @@ struct ConvImplInfo {
   std::function<std::string(const ConvShape&, ConvPass)> unsupported{};
   // Passes it hands to another algorithm, in words (`convlab impls` prints them); empty: none.
   std::string delegates{};
+  // Whether every output it computes is a direct sum of the layer's products (any order, with or without
+  // FMA): then it is exact on small integers and within the direct sum's c n u sum|a b| of the reference
+  // (tests/conv_tester.cpp). An algorithm that transforms its operands first (Winograd) rounds differently
+  // and is held to its own derived bound, in its own test.
+  bool direct_sums = true;
 
   std::string why_unsupported(const ConvShape& shape, ConvPass pass) const {
     return unsupported ? unsupported(shape, pass) : std::string();

@@ -16,6 +16,8 @@ images, w, b = ints(3, 2, 13, 11), ints(4, 2, 5, 5), ints(4)
 view = convlab.windows(images.reshape(6, 13, 11), 5, 2).reshape(3, 2, 5, 4, 5, 5)  # (n, c, rows, cols, kh, kw)
 by_hand = np.einsum("ncijkl,fckl->nfij", view, w) + b[None, :, None, None]
 for impl in [entry["name"] for entry in convlab.implementations()]:
+    if convlab.unsupported(impl, images.shape, w.shape, stride=2):  # Winograd: 3x3 windows at stride 1 only
+        continue
     y = convlab.conv2d(images, w, b, stride=2, impl=impl)
     dx = convlab.conv2d_backward_input(np.ones_like(y), w, (13, 11), stride=2, impl=impl)
     dw, db = convlab.conv2d_backward_weights(images, np.ones_like(y), (5, 5), stride=2, impl=impl)

@@ -20,9 +20,9 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "common/conv_registry.hpp"
-#include "common/gemm.hpp"
-#include "common/parallel_for.hpp"
+#include "common/conv/conv_registry.hpp"
+#include "common/kernels/gemm.hpp"
+#include "common/machine/parallel_for.hpp"
 
 namespace convlab {
 
@@ -528,17 +528,29 @@ template void WinogradConv::backward_input_held_typed<double>(const ConvShape&, 
                                                               double*);
 
 ConvImplInfo winograd2_conv_info() {
-  return {"winograd2",
-          "Winograd F(2x2,3x3): 16 products per 4 outputs instead of 36 (3x3 stride 1 only); weight gradient by "
-          "simd's direct kernels",
-          CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<WinogradConv>(2); }};
+  return {.name = "winograd2",
+          .summary = "Winograd F(2x2,3x3): 16 products per 4 outputs instead of 36 (3x3 windows at stride 1 only)",
+          .build_flags = CONVLAB_IMPL_BUILD_FLAGS,
+          .uses_threads = true,
+          .make = [] { return std::make_unique<WinogradConv>(2); },
+          .unsupported = [](const ConvShape& s, ConvPass pass) {
+            return pass == ConvPass::backward_weights ? std::string() : winograd_unsupported(s, 2);
+          },
+          .delegates = "weight gradient: simd's direct kernels",
+          .direct_sums = false};
 }
 
 ConvImplInfo winograd4_conv_info() {
-  return {"winograd4",
-          "Winograd F(4x4,3x3): 36 products per 16 outputs instead of 144 (3x3 stride 1 only); weight gradient by "
-          "simd's direct kernels",
-          CONVLAB_IMPL_BUILD_FLAGS, true, [] { return std::make_unique<WinogradConv>(4); }};
+  return {.name = "winograd4",
+          .summary = "Winograd F(4x4,3x3): 36 products per 16 outputs instead of 144 (3x3 windows at stride 1 only)",
+          .build_flags = CONVLAB_IMPL_BUILD_FLAGS,
+          .uses_threads = true,
+          .make = [] { return std::make_unique<WinogradConv>(4); },
+          .unsupported = [](const ConvShape& s, ConvPass pass) {
+            return pass == ConvPass::backward_weights ? std::string() : winograd_unsupported(s, 4);
+          },
+          .delegates = "weight gradient: simd's direct kernels",
+          .direct_sums = false};
 }
 
 }  // namespace convlab

@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "common/aligned_buffer.hpp"
-#include "common/conv_impl.hpp"
+#include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_impl.hpp"
 
 namespace convlab {
 

@@ -13,8 +13,9 @@ from ._convlab import (  # noqa: F401
     default_impl,
     implementations,
     load_model,
+    unsupported,
     windows,
 )
 
 __all__ = ["windows", "conv2d", "conv2d_backward_input", "conv2d_backward_weights", "implementations",
-           "default_impl", "NeuralNetworkConvolutionalClassifier", "load_model", "confusion_matrix"]
+           "default_impl", "unsupported", "NeuralNetworkConvolutionalClassifier", "load_model", "confusion_matrix"]
