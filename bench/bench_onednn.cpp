@@ -94,8 +94,10 @@ void add_operand(OnednnCall& call, int argument, const memory::desc& preferred, 
 }
 
 // `forward_kind` is the forward pass's prop kind (forward_inference or forward_training); the backward
-// passes ignore it.
-std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case, dnnl::prop_kind forward_kind) {
+// passes ignore it. `algorithm`: direct, or Winograd (oneDNN has it for 3x3 stride-1 layers on AVX-512; where
+// it has none, the primitive descriptor's creation throws).
+std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case, dnnl::prop_kind forward_kind,
+                                      dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) {
   const ConvShape s = bench_case.with_batch();
   const auto f32 = memory::data_type::f32;
   const memory::dims x_dims{s.batch, s.in_channels, s.in_height, s.in_width};
@@ -106,14 +108,14 @@ std::unique_ptr<OnednnCall> make_call(const BenchCase& bench_case, dnnl::prop_ki
   const auto any = [&](const memory::dims& dims) { return memory::desc(dims, f32, memory::format_tag::any); };
   const memory::desc x_plain(x_dims, f32, memory::format_tag::nchw), w_plain(w_dims, f32, memory::format_tag::oihw),
       b_plain(b_dims, f32, memory::format_tag::x), y_plain(y_dims, f32, memory::format_tag::nchw);
-  const auto direct = dnnl::algorithm::convolution_direct;
+  const auto direct = algorithm;
 
   auto call = std::make_unique<OnednnCall>();
   const auto forward_desc = [&](dnnl::prop_kind kind) {
     return dnnl::convolution_forward::desc(kind, direct, any(x_dims), any(w_dims), any(b_dims), any(y_dims), strides,
                                            padding, padding);
   };
-  // The backward passes need a training forward as their hint.
+  // The backward passes need a training forward as their hint (of the same algorithm).
   const dnnl::convolution_forward::primitive_desc training_pd(forward_desc(dnnl::prop_kind::forward_training),
                                                                call->engine);
   std::string implementation;
@@ -200,34 +202,51 @@ double trial_round(OnednnCall& call, Index batch) {
 struct ForwardChoice {
   std::unique_ptr<OnednnCall> call;
   dnnl::prop_kind kind = dnnl::prop_kind::forward_inference;
-  double inference_rate = 0, training_rate = 0;  // trial images/s; 0 when that kind failed its check
+  dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct;
+  double inference_rate = 0, training_rate = 0;  // direct's trial images/s; 0 when that kind failed its check
+  double winograd_rate = 0;                      // Winograd's best trial images/s; 0 when oneDNN has none
   std::string note;                              // which won, or why one was left out
 };
+
+const char* algorithm_name(dnnl::algorithm algorithm) {
+  return algorithm == dnnl::algorithm::convolution_winograd ? "winograd" : "direct";
+}
+
+// A 3x3 stride-1 layer, where oneDNN may have a Winograd primitive.
+bool winograd_candidate(const BenchCase& bench_case) {
+  const ConvShape s = bench_case.with_batch();
+  return s.kernel_height == 3 && s.kernel_width == 3 && s.stride_height == 1 && s.stride_width == 1;
+}
 
 ForwardChoice choose_forward(const BenchCase& bench_case) {
   struct Candidate {
     dnnl::prop_kind kind;
+    dnnl::algorithm algorithm;
     std::unique_ptr<OnednnCall> call;
     double rate = 0;
   };
   std::vector<Candidate> candidates;
   std::string failures;
+  std::vector<dnnl::algorithm> algorithms = {dnnl::algorithm::convolution_direct};
+  if (winograd_candidate(bench_case)) algorithms.push_back(dnnl::algorithm::convolution_winograd);
+  for (dnnl::algorithm algorithm : algorithms)
   for (dnnl::prop_kind kind : {dnnl::prop_kind::forward_inference, dnnl::prop_kind::forward_training}) {
     std::unique_ptr<OnednnCall> call;
     std::string error;
     try {
-      call = make_call(bench_case, kind);
+      call = make_call(bench_case, kind, algorithm);
       error = check_forward(*call, bench_case);
     } catch (const std::exception& failure) {
       error = failure.what();
     }
     if (!error.empty()) {
-      failures += std::string(failures.empty() ? "" : "; ") + kind_name(kind) + ": " + error;
+      failures += std::string(failures.empty() ? "" : "; ") + algorithm_name(algorithm) + " " + kind_name(kind) +
+                  ": " + error;
       continue;
     }
     call->run_primitive();  // warm-up after the check's reorders
     call->stream.wait();
-    candidates.push_back({kind, std::move(call)});
+    candidates.push_back({kind, algorithm, std::move(call)});
   }
   if (candidates.empty()) throw std::runtime_error("no oneDNN forward primitive passed the check: " + failures);
   // Rounds alternate between the two, so a burst of load from elsewhere does not favour either.
@@ -238,17 +257,54 @@ ForwardChoice choose_forward(const BenchCase& bench_case) {
   ForwardChoice choice;
   Candidate* best = &candidates.front();
   for (Candidate& candidate : candidates) {
-    (candidate.kind == dnnl::prop_kind::forward_training ? choice.training_rate : choice.inference_rate) =
-        candidate.rate;
+    if (candidate.algorithm == dnnl::algorithm::convolution_winograd) {
+      choice.winograd_rate = std::max(choice.winograd_rate, candidate.rate);
+    } else {
+      (candidate.kind == dnnl::prop_kind::forward_training ? choice.training_rate : choice.inference_rate) =
+          candidate.rate;
+    }
     if (candidate.rate > best->rate) best = &candidate;
   }
   choice.kind = best->kind;
+  choice.algorithm = best->algorithm;
   choice.call = std::move(best->call);  // the other one is freed with `candidates`
   std::ostringstream note;
   note.precision(3);
-  note << kind_name(choice.kind) << " chosen (trial images/s: inference " << choice.inference_rate << ", training "
-       << choice.training_rate << ")";
+  note << algorithm_name(choice.algorithm) << " " << kind_name(choice.kind)
+       << " chosen (trial images/s: inference " << choice.inference_rate << ", training " << choice.training_rate;
+  if (winograd_candidate(bench_case)) note << ", winograd " << choice.winograd_rate;
+  note << ")";
   if (!failures.empty()) note << "; left out: " << failures;
+  choice.note = note.str();
+  return choice;
+}
+
+// A backward pass's call: direct, or Winograd where oneDNN has it and it ran faster in the trial rounds.
+// (Not checked against the reference here: the forward check covers each algorithm's primitive family.)
+ForwardChoice choose_backward(const BenchCase& bench_case) {
+  ForwardChoice choice;
+  choice.call = make_call(bench_case, dnnl::prop_kind::forward_training);
+  if (!winograd_candidate(bench_case)) return choice;
+  std::unique_ptr<OnednnCall> winograd;
+  try {
+    winograd = make_call(bench_case, dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_winograd);
+  } catch (const std::exception& failure) {
+    choice.note = std::string("winograd left out: ") + failure.what();
+    return choice;
+  }
+  double direct_rate = 0;
+  for (int round = 0; round < 3; ++round) {
+    direct_rate = std::max(direct_rate, trial_round(*choice.call, bench_case.batch));
+    choice.winograd_rate = std::max(choice.winograd_rate, trial_round(*winograd, bench_case.batch));
+  }
+  std::ostringstream note;
+  note.precision(3);
+  if (choice.winograd_rate > direct_rate) {
+    choice.call = std::move(winograd);
+    choice.algorithm = dnnl::algorithm::convolution_winograd;
+  }
+  note << algorithm_name(choice.algorithm) << " chosen (trial images/s: direct " << direct_rate << ", winograd "
+       << choice.winograd_rate << ")";
   choice.note = note.str();
   return choice;
 }
@@ -269,7 +325,7 @@ void onednn_benchmark(benchmark::State& state, BenchCase bench_case, int threads
       if (bench_case.pass == Pass::forward) {
         current = choose_forward(bench_case);
       } else {
-        current.call = make_call(bench_case, dnnl::prop_kind::forward_training);
+        current = choose_backward(bench_case);
       }
     } catch (const std::exception& error) {
       state.SkipWithError(error.what());
@@ -293,7 +349,10 @@ void onednn_benchmark(benchmark::State& state, BenchCase bench_case, int threads
     state.counters["trial_inference_images_per_second"] = current.inference_rate;
     state.counters["trial_training_images_per_second"] = current.training_rate;
     label += "; " + current.note;
+  } else if (!current.note.empty()) {
+    label += "; " + current.note;
   }
+  state.counters["winograd_chosen"] = current.algorithm == dnnl::algorithm::convolution_winograd ? 1 : 0;
   state.SetLabel(label);
 }
 

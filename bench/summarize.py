@@ -117,7 +117,8 @@ class Run:
                    "workspace_bytes": entry.get("workspace_bytes"),
                    # which variant a peer timed: PyTorch's memory format, oneDNN's forward prop kind
                    "memory_format": entry.get("memory_format"),
-                   "forward_training_chosen": entry.get("forward_training_chosen")}
+                   "forward_training_chosen": entry.get("forward_training_chosen"),
+                   "winograd_chosen": entry.get("winograd_chosen")}
             self.conv.append(row)
             if source == "convlab_bench.json" and impl not in PEERS and impl not in self.impl_order:
                 self.impl_order.append(impl)
@@ -288,10 +289,13 @@ def best_peer(run, impls, pass_, shape, batch):
 
 
 def peer_variant(row):
-    """What the peer's row timed, in a few words: thread count plus PyTorch's layout or oneDNN's prop kind."""
+    """What the peer's row timed, in a few words: thread count plus PyTorch's layout or oneDNN's algorithm
+    (when Winograd) and prop kind."""
     words = [f"{row['threads']}t"]
     if row["impl"] != "onednn" and row["impl"].startswith("onednn_"):
         words.append(row["impl"][len("onednn_"):])
+    if row.get("winograd_chosen") and row["impl"] == "onednn":
+        words.append("winograd")
     if row.get("forward_training_chosen") is not None and row["pass"] == "forward" and row["impl"] == "onednn":
         words.append("fwd_training" if row["forward_training_chosen"] else "fwd_inference")
     if row.get("memory_format"):
@@ -608,7 +612,8 @@ def suite_markdown(run, comparison, chart_notes):
     out = ["## Per shape suite: convlab's best against each peer at its best", ""]
     out.append("convlab's best: the fastest of " + "/".join(fast_implementations(run)) + " at 2 threads (an implementation "
                "without threads with its 1-thread figure), batch as in the plan. Each peer at its best: its fastest "
-               "figure at 1 or 2 threads (the oneDNN primitive: the faster forward prop kind; PyTorch: the faster "
+               "figure at 1 or 2 threads (the oneDNN primitive: the faster forward prop kind, and on 3x3 stride-1 layers "
+               "direct or Winograd, whichever ran faster; PyTorch: the faster "
                "of NCHW and channels_last; XNNPACK: NHWC, forward only). Ratios are images/s over images/s; a "
                "geomean over the shapes with both figures. The oneDNN primitive and XNNPACK's operator keep their "
                "weights in their own layout between calls: against them convlab's forward pass and input gradient "
