@@ -610,10 +610,13 @@ def write_speedup_charts(run, comparison):
 
 def suite_markdown(run, comparison, chart_notes):
     out = ["## Per shape suite: convlab's best against each peer at its best", ""]
+    # Runs from before the oneDNN peer tried its Winograd primitives have no winograd_chosen counter.
+    tried_winograd = any(r.get("winograd_chosen") is not None for r in run.conv if r["impl"] == "onednn")
+    onednn_best = ("the faster forward prop kind, and on 3x3 stride-1 layers direct or Winograd, whichever ran "
+                   "faster" if tried_winograd else "the faster forward prop kind")
     out.append("convlab's best: the fastest of " + "/".join(fast_implementations(run)) + " at 2 threads (an implementation "
                "without threads with its 1-thread figure), batch as in the plan. Each peer at its best: its fastest "
-               "figure at 1 or 2 threads (the oneDNN primitive: the faster forward prop kind, and on 3x3 stride-1 layers "
-               "direct or Winograd, whichever ran faster; PyTorch: the faster "
+               "figure at 1 or 2 threads (the oneDNN primitive: " + onednn_best + "; PyTorch: the faster "
                "of NCHW and channels_last; XNNPACK: NHWC, forward only). Ratios are images/s over images/s; a "
                "geomean over the shapes with both figures. The oneDNN primitive and XNNPACK's operator keep their "
                "weights in their own layout between calls: against them convlab's forward pass and input gradient "
