@@ -109,6 +109,7 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
     benchmark::AddCustomContext("impl." + info.name + ".uses_threads", info.uses_threads ? "yes" : "no");
     benchmark::AddCustomContext("impl." + info.name + ".summary", info.summary);
     benchmark::AddCustomContext("impl." + info.name + ".role", std::string(info.role_name()));
+    benchmark::AddCustomContext("impl." + info.name + ".direct_sums", info.direct_sums ? "yes" : "no");
     // The reference implementation is the slow, obviously-correct one: it gets only small calls.
     const bool slow_reference = info.role == ConvRole::reference;
     for (const BenchCase& bench_case : plan.cases) {

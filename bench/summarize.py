@@ -428,6 +428,25 @@ def suite_targets(run, comparison, add):
             scaling.append((case_label(c), ratio(two["images_per_second"], one["images_per_second"])
                             if two and one and two["threads"] == 2 and one["threads"] == 1 else None))
         lowest_over(scaling, f"{pass_}: openmp 2 threads / 1 thread, every call of >= 0.5 GFLOP", 1.8)
+        # Winograd F(4x4, 3x3) against the fastest direct implementation (2 threads) on the 3x3 stride-1 layers
+        # with >= 64 channels in and out; only runs that timed winograd4 have it.
+        # (Runs from before the context said which sum directly: the Winograd ones are known by name.)
+        direct = [impl for impl in fast_implementations(run)
+                  if run.main_context().get(f"impl.{impl}.direct_sums",
+                                            "no" if impl.startswith("winograd") else "yes") == "yes"]
+        if pass_ == "forward" and any(r["impl"] == "winograd4" for r in run.conv):
+            winograd_cases = []
+            for c in pass_cases:
+                if not (c.get("kernel_height") == 3 and c.get("kernel_width") == 3 and c.get("stride_height") == 1
+                        and c.get("stride_width") == 1 and (c.get("in_channels") or 0) >= 64
+                        and (c.get("out_channels") or 0) >= 64):
+                    continue
+                own = at("winograd4", c, 2)
+                rates = [r["images_per_second"] for impl in direct for r in [at(impl, c, 2) or at(impl, c, 1)] if r]
+                winograd_cases.append((case_label(c), ratio(own["images_per_second"], max(rates))
+                                       if own and rates else None))
+            lowest_over(winograd_cases, "forward: winograd4 / the fastest direct implementation (2 threads), every "
+                        "3x3 stride-1 layer with >= 64 channels in and out", 1.5)
 
 
 def ladder_cases(run):
