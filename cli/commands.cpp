@@ -12,6 +12,7 @@ void add_lecture_command(CLI::App& app);
 void add_plot_command(CLI::App& app);
 void add_compare_command(CLI::App& app);
 void add_export_command(CLI::App& app);
+void add_accuracy_command(CLI::App& app);
 
 const std::vector<AddCommand>& all_commands() {
   static const std::vector<AddCommand> commands = {
@@ -24,6 +25,7 @@ const std::vector<AddCommand>& all_commands() {
       add_plot_command,
       add_compare_command,
       add_export_command,
+      add_accuracy_command,
   };
   return commands;
 }

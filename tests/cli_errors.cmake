@@ -209,10 +209,30 @@ expect_error("compare: missing data folder" /nonexistent
              "dataset 'mnist' (train split) not found: looked for train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in /nonexistent/mnist; install it with: bash scripts/install.sh (or set CONVLAB_DATA_DIR to a folder holding mnist/)"
              compare --train-limit 10)
 
+# accuracy (reads no data: the cases run without MNIST too)
+expect_error("accuracy: unknown implementation" /nonexistent
+             "unknown implementation 'nosuch' in --impls (known: ${known_impls_commas})"
+             accuracy --impls naive,nosuch --quick --out a)
+expect_error("accuracy: empty implementation entry" /nonexistent "--impls 'naive,,simd' has an empty entry"
+             accuracy --impls naive,,simd --quick --out a)
+expect_error("accuracy: zero threads" /nonexistent "--threads must be at least 1, got 0"
+             accuracy --threads 0 --quick --out a)
+expect_error("accuracy: negative seed" /nonexistent "--seed must be at least 0, got -1"
+             accuracy --seed -1 --quick --out a)
+expect_error("accuracy: output folder is a file" /nonexistent
+             "cannot save accuracy results to 'a-file': it is a file, not a folder"
+             accuracy --quick --out a-file)
+expect_error("accuracy: output folder under a file" /nonexistent
+             "cannot save accuracy results to 'a-file/a': Not a directory"
+             accuracy --quick --out a-file/a)
+expect_error("accuracy: unwritable JSON path" /nonexistent
+             "cannot save JSON results to '/nonexistent/dir/a.json': folder '/nonexistent/dir' does not exist"
+             accuracy --quick --json /nonexistent/dir/a.json)
+
 # Usage errors (what the command line itself gets wrong) exit 2 in every subcommand; errors in what the
 # command then finds (files, data) exit 1. --version names the project's version and exits 0.
 foreach(usage "train --bogus" "evaluate" "plot filters --nosuch 1" "windows --window" "lecture --iterations x"
-              "conv" "compare --impls" "impls extra" "")
+              "conv" "compare --impls" "impls extra" "accuracy --seed x" "")
   math(EXPR cases "${cases} + 1")
   separate_arguments(arguments UNIX_COMMAND "${usage}")
   execute_process(COMMAND ${CONVLAB} ${arguments} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 60)

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/tensor/strided_view.hpp"
+#include "plots/accuracy_figures.hpp"
 #include "plots/bench_figures.hpp"
 #include "plots/curve_figures.hpp"
 #include "plots/gnuplot_runner.hpp"
@@ -324,6 +325,33 @@ TEST_CASE("training curve figure: every epoch's x and error in its curve's datab
   const std::string bounds = one.script.substr(x_range + 12);
   CHECK(std::stod(bounds, &used) == Approx(0.9));
   CHECK(std::stod(bounds.substr(used + 1)) == Approx(1.1));
+}
+
+TEST_CASE("accuracy figure: each implementation's max error against C, per window panel, zeros left out", "[plots]") {
+  const std::vector<AccuracyPanel> panels = {
+      {"3x3 windows",
+       {{"naive", {1, 16, 64}, {0.5, 2.25, 7.125}}, {"winograd4", {1, 16, 64}, {3.0, 0.0, 40.5}}}},
+      {"5x5 windows", {{"naive", {1, 16, 64}, {0.75, 3.5, 9.0}}}}};
+  const FigureScript figure = accuracy_figure(panels, "float32 forward, uniform inputs");
+  CHECK(numeric_rows(figure.script, "p0c0") == std::vector<std::vector<double>>{{1, 0.5}, {16, 2.25}, {64, 7.125}});
+  // An exact result (error 0) has no place on a log axis: its point is left out, the others kept.
+  CHECK(numeric_rows(figure.script, "p0c1") == std::vector<std::vector<double>>{{1, 3.0}, {64, 40.5}});
+  CHECK(numeric_rows(figure.script, "p1c0") == std::vector<std::vector<double>>{{1, 0.75}, {16, 3.5}, {64, 9.0}});
+  CHECK(occurrences(figure.script, "$p0c0 using 1:2 ") == 1);
+  CHECK(occurrences(figure.script, "$p0c1 using 1:2 ") == 1);
+  CHECK(occurrences(figure.script, "$p1c0 using 1:2 ") == 1);
+  CHECK(occurrences(figure.script, "title \"naive\"") == 2);
+  CHECK(contains(figure.script, "title \"winograd4\""));
+  CHECK(contains(figure.script, "set multiplot layout 1,2"));
+  CHECK(contains(figure.script, "set logscale xy"));
+  CHECK(figure.options.canvas.width == 1120);
+  CHECK(figure.options.canvas.height == 560);
+  CHECK_THROWS_AS(accuracy_figure({}, "none"), std::invalid_argument);
+  CHECK_THROWS_AS(accuracy_figure({{"bad", {{"x", {1, 2}, {1}}}}}, "bad"), std::invalid_argument);
+
+  ScratchDir dir;
+  plot_accuracy(panels, "float32 forward, uniform inputs", dir / "accuracy.png");
+  require_png(dir / "accuracy.png", figure.options.canvas);
 }
 
 TEST_CASE("digit figure: the image's pixels, row 0 on top, on the grey range asked for", "[plots]") {

@@ -13,7 +13,8 @@
 // gives, as for any sum of products (see Barabasz, Anderson, Soodhalter, Gregg 2020 for Winograd),
 //   |y_computed - y| <= gamma_K * E,  E = |A|^T [ sum_c (|G| |g_c| |G|^T) . (|B|^T |d_c| |B|) ] |A| + |b|
 // (every matrix and tensor entrywise in absolute value; a coefficient that the code splits into two parts of
-// one sign, as B^T's -5 = -1 - 4, keeps its absolute value). K counted from impls/winograd/winograd_conv.cpp:
+// one sign, as B^T's -5 = -1 - 4, keeps its absolute value). K counted from impls/winograd/winograd_conv.cpp
+// (winograd_rounding_count in impls/winograd/winograd_conv.hpp computes it):
 //   F(2x2, 3x3): G g G^T   2 x 2 (per 1-D pass: (g0 + g2) + g1, halving exact)               4
 //                B^T d B   2 x 1 (d0 - d2 and so on)                                          2
 //                products and channel sum (gemm, any order, with or without FMA)              C
@@ -56,12 +57,6 @@ namespace {
 using convlab::ConvImpl;
 using convlab::ConvShape;
 using convlab::Index;
-
-// The K above, for a channel sum of `channels` terms.
-int rounding_count(int tile, Index channels, bool bias) {
-  const int transforms = tile == 2 ? 4 + 2 + 4 : 8 + 4 + 6;
-  return transforms + int(channels) + (bias ? 1 : 0);
-}
 
 double gamma(double k, double u) { return k * u / (1 - k * u); }
 
@@ -235,7 +230,7 @@ std::vector<double> tolerances(int tile, const ConvShape& s, const std::vector<d
   std::vector<double> direct(std::size_t(s.output_size()));
   const std::vector<double> abs_b = absolute(b);
   impl("naive").forward(s, absolute(x).data(), absolute(w).data(), b.empty() ? nullptr : abs_b.data(), direct.data());
-  const double k = rounding_count(tile, s.in_channels, !b.empty());
+  const double k = convlab::winograd_rounding_count(tile, s.in_channels, !b.empty());
   const double n = double(9 * s.in_channels + 1);
   std::vector<double> bound(e.size());
   for (std::size_t i = 0; i < e.size(); ++i) bound[i] = (gamma(k, u) * e[i] + gamma(n, u_reference) * direct[i]) * (1 + 1e-12);

@@ -36,6 +36,16 @@ namespace convlab {
 // naming the layer (a 3x3 window at stride 1 with at most 2 padding per side is needed).
 std::string winograd_unsupported(const ConvShape& s, int tile = 0);
 
+// K of Winograd's error bound |y_computed - y| <= gamma_K * E (tests/test_winograd.cpp derives it and E):
+// the most roundings on any term's way to an output, for a channel sum of `channels` terms (in_channels for
+// forward, out_channels for backward_input) and, with `bias`, the bias add. Transforms, counted from
+// winograd_conv.cpp: F(2x2, 3x3) 4 (G g G^T) + 2 (B^T d B) + 4 (A^T M A) = 10; F(4x4, 3x3) 8 + 4 + 6 = 18.
+// So K = C + 11 for F(2x2), C + 19 for F(4x4), forward with bias. Used by that test and `convlab accuracy`.
+constexpr int winograd_rounding_count(int tile, Index channels, bool bias) {
+  const int transforms = tile == 2 ? 4 + 2 + 4 : 8 + 4 + 6;
+  return transforms + int(channels) + (bias ? 1 : 0);
+}
+
 class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
  public:
   explicit WinogradConv(int tile);  // output tile m: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3)

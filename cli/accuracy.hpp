@@ -1,0 +1,139 @@
+// `convlab accuracy`'s engine: how far each implementation's outputs are from the exact sums, measured on a
+// built-in set of layers and three kinds of input, in float32 and float64, for forward (with bias) and
+// backward_input.
+//
+// The metric. For every output y (a sum of products w x, plus the bias in the forward pass), with S = sum |w x|
+// (+ |b|) the sum's magnitude, the error is |y_computed - y_exact| / S in units of the type's unit roundoff u
+// (2^-24 for float, 2^-53 for double). S, not |y|, is the right scale: it is the condition of the sum (the
+// relative error of |y| can be as large as one likes when terms cancel; relative to S it cannot), and the
+// error bounds are stated against it: gamma_n S for any direct sum of n terms (Higham 3.1), n the worst-case
+// term count (reduction length, + 1 for the bias); gamma_K E for Winograd (tests/test_winograd.cpp), with
+// E >= S, so a Winograd error in u can exceed K. Outputs with S = 0 are left out. Per case the maximum and
+// the root mean square over the outputs measured.
+//
+// The exact values. For float results, the direct sum of the (float) products in `long double` loops: x87's
+// 64-bit mantissa holds each float product exactly and adds at most n 2^-64 S of its own, far below 2^-24
+// S. For double results, double-double (compensated) summation in double: each product split exactly into
+// two doubles by TwoProduct (an FMA), the sum by TwoSum into a high part with the errors gathered in a low
+// part (Ogita, Rump and Oishi's Dot2), kept unrounded as hi + lo in long double: accurate to about
+// n u^2 S (u = 2^-53), far below u S. This file is compiled with -ffp-contract=off so that no contraction
+// changes those error-free transformations.
+//
+// Cost. The exact sums are computed for at most kAccuracyReferenceChannels output channels of each case
+// (spread evenly; every batch image and every position of them), so the 256-channel layers stay cheap.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/conv/conv_impl.hpp"
+#include "common/conv/conv_pass.hpp"
+#include "common/conv/conv_shape.hpp"
+
+namespace convlab {
+
+inline constexpr Index kAccuracyReferenceChannels = 16;
+
+// uniform: x, w (and b, dy) uniform in [-1, 1]; positive: uniform in [0, 1] (no cancellation: |y| = S);
+// wide: sign * 2^k, k uniform in [-20, 20] (a wide dynamic range; every product exact).
+enum class AccuracyInput { uniform, positive, wide };
+inline constexpr std::array<AccuracyInput, 3> kAccuracyInputs = {AccuracyInput::uniform, AccuracyInput::positive,
+                                                                 AccuracyInput::wide};
+std::string_view accuracy_input_name(AccuracyInput input);
+
+// The passes measured (backward_weights is a direct sum in every implementation: not measured here).
+inline constexpr std::array<ConvPass, 2> kAccuracyPasses = {ConvPass::forward, ConvPass::backward_input};
+
+struct AccuracyLayer {
+  std::string name;  // "3x3 C=64"
+  Index window = 3;
+  Index channels = 1;  // C = F
+  ConvShape shape;
+};
+// 3x3 pad 1, 5x5 pad 2, 7x7 pad 3, stride 1, C = F in {1, 4, 16, 64, 256}: 16x16 images, batch 2, up to 16
+// channels; 12x12, batch 1, at 64; 6x6, batch 1, at 256 (naive, single-threaded on purpose, takes most of
+// the default run's time, and most of that on the 256-channel layers). `quick`: 3x3 and 5x5, C in {1, 16, 64}.
+std::vector<AccuracyLayer> accuracy_layers(bool quick);
+
+template <typename T>
+struct AccuracyData {
+  std::vector<T> x, w, b, dy;
+};
+// The operands of one case, drawn from `seed` (the same seed gives the same values on every machine:
+// std::mt19937_64 and integer arithmetic only).
+template <typename T>
+AccuracyData<T> accuracy_data(const ConvShape& s, AccuracyInput input, std::uint64_t seed);
+
+struct ErrorStats {
+  double max_u = 0, rms_u = 0;  // max and RMS of |computed - exact| / S, in units of u
+  Index outputs = 0;            // outputs measured (S > 0)
+};
+
+// Runs `pass` of `s` (forward with data.b as bias, or backward_input from data.dy) on `impl` and measures
+// its outputs in the reference channels against the exact sums.
+template <typename T>
+ErrorStats measure_accuracy(ConvImpl& impl, const ConvShape& s, ConvPass pass, const AccuracyData<T>& data);
+
+// The worst-case term count n of the direct-sum bound gamma_n: C kh kw + 1 (forward with bias), F kh kw
+// (backward_input).
+Index direct_sum_terms(const ConvShape& s, ConvPass pass);
+
+struct AccuracyRow {
+  std::size_t layer = 0;  // index into AccuracyReport::layers
+  AccuracyInput input = AccuracyInput::uniform;
+  std::string type;       // "float32" or "float64"
+  ConvPass pass = ConvPass::forward;
+  std::string skipped;    // why not measured (the registry's words); empty: measured
+  ErrorStats error;
+  Index bound_n = 0;      // direct_sum_terms
+  int winograd_k = 0;     // Winograd's K (winograd_rounding_count), 0 for the others
+};
+
+struct AccuracyImpl {
+  std::string name, role;
+  bool direct_sums = true;
+  int winograd_tile = 0;  // 2 or 4 for Winograd, else 0
+  std::vector<AccuracyRow> rows;
+};
+
+struct AccuracyReport {
+  int threads = 1;
+  std::uint64_t seed = 0;
+  bool quick = false;
+  double seconds = 0;
+  std::vector<AccuracyLayer> layers;
+  std::vector<AccuracyImpl> impls;
+};
+
+// Measures each named implementation (registry names) on every layer, input kind, type and pass; skips the
+// pairs an implementation does not support, with its reason. `progress` (may be null) gets one line per
+// implementation and layer.
+AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std::uint64_t seed, int threads,
+                            std::ostream* progress);
+
+// Two tables (float32, float64): rows implementation x layer, columns max error in u per pass and input
+// kind, then n and K; skipped cells "-", the reasons listed under the tables.
+std::string format_accuracy_table(const AccuracyReport& report);
+// {"context": {...}, "layers": [...], "implementations": [{"name", "role", "direct_sums", "winograd_tile",
+//  "rows": [{"layer", "window", "channels", "input", "type", "pass", "skipped", "reason", "max_error_u",
+//  "rms_error_u", "outputs", "bound_n", "winograd_k"}, ...]}, ...]}
+std::string accuracy_json(const AccuracyReport& report);
+// Header then one line per row: impl,layer,window,channels,input,type,pass,skipped,max_error_u,rms_error_u,
+// outputs,bound_n,winograd_k,reason
+std::string accuracy_csv(const AccuracyReport& report);
+
+// The chart's data: per implementation, max error in u of float32 forward on uniform inputs against C, for
+// one window size (points only where measured).
+struct AccuracyCurveData {
+  std::string impl;
+  std::vector<double> channels, max_error_u;
+};
+std::vector<AccuracyCurveData> accuracy_curves(const AccuracyReport& report, Index window);
+
+}  // namespace convlab
