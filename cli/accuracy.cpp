@@ -18,6 +18,7 @@
 
 #include "common/conv/conv_registry.hpp"
 #include "common/machine/parallel_for.hpp"
+#include "impls/winograd/winograd_bound.hpp"
 #include "impls/winograd/winograd_conv.hpp"
 
 namespace convlab {
@@ -145,8 +146,10 @@ ExactOutputs exact_outputs(const ConvShape& s, ConvPass pass, const AccuracyData
   return out;
 }
 
+// `scale`: Winograd's E for every output (empty: not Winograd).
 template <typename T>
-ErrorStats errors_against(const std::vector<T>& computed, const ExactOutputs& exact) {
+ErrorStats errors_against(const std::vector<T>& computed, const ExactOutputs& exact,
+                          const std::vector<double>& scale = {}) {
   ErrorStats stats;
   long double squares = 0;
   const long double u = unit_roundoff<T>();
@@ -158,6 +161,11 @@ ErrorStats errors_against(const std::vector<T>& computed, const ExactOutputs& ex
     if (!(relative == relative)) stats.max_u = std::numeric_limits<double>::infinity();
     squares += relative * relative;
     ++stats.outputs;
+    if (!scale.empty()) {
+      const double e = scale[std::size_t(exact.index[i])];
+      stats.max_e_over_s = std::max(stats.max_e_over_s, e / exact.magnitude[i]);
+      stats.max_u_of_e = std::max(stats.max_u_of_e, double(std::abs(got - exact.exact[i]) / e / u));
+    }
   }
   if (stats.outputs > 0) stats.rms_u = double(std::sqrt(squares / stats.outputs));
   return stats;
@@ -289,6 +297,16 @@ Index direct_sum_terms(const ConvShape& s, ConvPass pass) {
 
 namespace {
 
+// Winograd's E (winograd_bound.hpp) for every output of `pass`; backward_input runs as the forward algorithm
+// on the transposed layer and flipped weights, with no bias.
+template <typename T>
+std::vector<double> winograd_scale(int tile, const ConvShape& s, ConvPass pass, const AccuracyData<T>& d) {
+  const auto in_double = [](const std::vector<T>& v) { return std::vector<double>(v.begin(), v.end()); };
+  if (pass == ConvPass::forward) return winograd_error_scale(tile, s, in_double(d.x), in_double(d.w), in_double(d.b));
+  return winograd_error_scale(tile, winograd_transposed_layer(s), in_double(d.dy),
+                              winograd_flipped_transposed(s, in_double(d.w)), {});
+}
+
 template <typename T>
 void measure_type(AccuracyReport& report, std::size_t layer, AccuracyInput input,
                   const std::vector<std::unique_ptr<ConvImpl>>& objects, int threads) {
@@ -313,7 +331,9 @@ void measure_type(AccuracyReport& report, std::size_t layer, AccuracyInput input
       row.skipped = info.why_unsupported(s, pass);
       if (row.skipped.empty()) {
         if (!exact) exact = exact_outputs<T>(s, pass, data, threads);
-        row.error = errors_against(run_pass(*objects[i], s, pass, data), *exact);
+        const std::vector<double> scale = impl.winograd_tile ? winograd_scale(impl.winograd_tile, s, pass, data)
+                                                             : std::vector<double>();
+        row.error = errors_against(run_pass(*objects[i], s, pass, data), *exact, scale);
       }
       impl.rows.push_back(std::move(row));
     }
@@ -392,6 +412,37 @@ std::string format_accuracy_table(const AccuracyReport& report) {
       }
     }
   }
+  // Winograd against its own bound's scale E.
+  bool any_winograd = false;
+  for (const AccuracyImpl& impl : report.impls) any_winograd = any_winograd || impl.winograd_tile;
+  if (any_winograd) {
+    out << "\nWinograd against its own scale E >= sum|w x| (float32 forward): max E / sum|w x|, and max error / E in\n"
+           "u (its bound: below K)\n"
+        << pad("impl", name_width, false) << "  " << pad("layer", layer_width, false);
+    for (AccuracyInput input : kAccuracyInputs) {
+      const std::string name(accuracy_input_name(input).substr(0, 4));
+      out << pad("E/S " + name, width) << pad("err/E " + name, width + 1);
+    }
+    out << pad("K fwd", 7) << "\n";
+    for (const AccuracyImpl& impl : report.impls) {
+      if (!impl.winograd_tile) continue;
+      for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
+        std::string cells;
+        int k = 0;
+        for (AccuracyInput input : kAccuracyInputs)
+          for (const AccuracyRow& row : impl.rows) {
+            if (row.layer != layer || row.input != input || row.type != "float32" || row.pass != ConvPass::forward ||
+                !row.skipped.empty())
+              continue;
+            cells += pad(cell(row.error.max_e_over_s), width) + pad(cell(row.error.max_u_of_e), width + 1);
+            k = row.winograd_k;
+          }
+        if (cells.empty()) continue;
+        out << pad(impl.name, name_width, false) << "  " << pad(report.layers[layer].name, layer_width, false) << cells
+            << pad(std::to_string(k), 7) << "\n";
+      }
+    }
+  }
   // Each distinct reason once, with the implementation.
   std::vector<std::string> reasons;
   for (const AccuracyImpl& impl : report.impls)
@@ -447,6 +498,10 @@ std::string accuracy_json(const AccuracyReport& report) {
         entry["max_error_u"] = row.error.max_u;
         entry["rms_error_u"] = row.error.rms_u;
         entry["outputs"] = row.error.outputs;
+        if (impl.winograd_tile) {
+          entry["max_e_over_s"] = row.error.max_e_over_s;
+          entry["max_error_of_e_u"] = row.error.max_u_of_e;
+        }
       }
       entry["bound_n"] = row.bound_n;
       entry["winograd_k"] = row.winograd_k ? nlohmann::ordered_json(row.winograd_k) : nlohmann::ordered_json();
@@ -465,7 +520,7 @@ std::string accuracy_csv(const AccuracyReport& report) {
   std::ostringstream out;
   out.precision(9);
   out << "impl,layer,window,channels,input,type,pass,skipped,max_error_u,rms_error_u,outputs,bound_n,winograd_k,"
-         "reason\n";
+         "max_e_over_s,max_error_of_e_u,reason\n";
   for (const AccuracyImpl& impl : report.impls)
     for (const AccuracyRow& row : impl.rows) {
       const AccuracyLayer& layer = report.layers[row.layer];
@@ -477,8 +532,10 @@ std::string accuracy_csv(const AccuracyReport& report) {
       } else {
         out << ",,";
       }
-      out << "," << row.bound_n << "," << (row.winograd_k ? std::to_string(row.winograd_k) : "") << ","
-          << (row.skipped.empty() ? "" : csv_quoted(row.skipped)) << "\n";
+      out << "," << row.bound_n << "," << (row.winograd_k ? std::to_string(row.winograd_k) : "") << ",";
+      if (impl.winograd_tile && row.skipped.empty()) out << row.error.max_e_over_s << "," << row.error.max_u_of_e;
+      else out << ",";
+      out << "," << (row.skipped.empty() ? "" : csv_quoted(row.skipped)) << "\n";
     }
   return out.str();
 }

@@ -73,6 +73,10 @@ AccuracyData<T> accuracy_data(const ConvShape& s, AccuracyInput input, std::uint
 struct ErrorStats {
   double max_u = 0, rms_u = 0;  // max and RMS of |computed - exact| / S, in units of u
   Index outputs = 0;            // outputs measured (S > 0)
+  // Winograd only (0 otherwise): the largest E / S over the outputs measured, E the magnitude of its own bound
+  // (impls/winograd/winograd_bound.hpp), and the largest |computed - exact| / E in u, which the bound keeps
+  // below K.
+  double max_e_over_s = 0, max_u_of_e = 0;
 };
 
 // Runs `pass` of `s` (forward with data.b as bias, or backward_input from data.dy) on `impl` and measures
@@ -118,14 +122,16 @@ AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std:
                             std::ostream* progress);
 
 // Two tables (float32, float64): rows implementation x layer, columns max error in u per pass and input
-// kind, then n and K; skipped cells "-", the reasons listed under the tables.
+// kind, then n and K; skipped cells "-", the reasons listed under the tables; then Winograd against its own
+// scale E (float32 forward).
 std::string format_accuracy_table(const AccuracyReport& report);
 // {"context": {...}, "layers": [...], "implementations": [{"name", "role", "direct_sums", "winograd_tile",
 //  "rows": [{"layer", "window", "channels", "input", "type", "pass", "skipped", "reason", "max_error_u",
-//  "rms_error_u", "outputs", "bound_n", "winograd_k"}, ...]}, ...]}
+//  "rms_error_u", "outputs", "bound_n", "winograd_k", and for Winograd "max_e_over_s", "max_error_of_e_u"},
+//  ...]}, ...]}
 std::string accuracy_json(const AccuracyReport& report);
 // Header then one line per row: impl,layer,window,channels,input,type,pass,skipped,max_error_u,rms_error_u,
-// outputs,bound_n,winograd_k,reason
+// outputs,bound_n,winograd_k,max_e_over_s,max_error_of_e_u,reason
 std::string accuracy_csv(const AccuracyReport& report);
 
 // The chart's data: per implementation, max error in u of float32 forward on uniform inputs against C, for

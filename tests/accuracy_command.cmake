@@ -1,6 +1,7 @@
 # `convlab accuracy --quick --out DIR`: the JSON parses and holds every registered implementation; the
 # direct-sum implementations stay below their direct-sum bound n (in u) everywhere; Winograd is measured on
-# the 3x3 layers only and skips the others with a reason; winograd4's float error exceeds winograd2's on the
+# the 3x3 layers only and skips the others with a reason, and its error relative to its own scale E stays
+# below K; winograd4's float error exceeds winograd2's on the
 # 64-channel 3x3 layer (uniform inputs, forward: the larger tile's transforms, B^T up to 5, A^T up to 8, G down
 # to 1/24); the CSV and the PNG chart are written.
 # Run by ctest (tests/CMakeLists.txt) as
@@ -85,6 +86,15 @@ foreach(i RANGE ${last_impl})
     endif()
     string(JSON error GET "${row}" max_error_u)
     string(JSON bound GET "${row}" bound_n)
+    if(tile GREATER 0)
+      # Against its own scale E (>= sum|w x|), Winograd's error is below K u: the derived bound holds.
+      string(JSON of_e GET "${row}" max_error_of_e_u)
+      string(JSON e_over_s GET "${row}" max_e_over_s)
+      string(JSON k GET "${row}" winograd_k)
+      if(NOT of_e LESS k OR e_over_s LESS 1)
+        string(APPEND failures "\n  ${where}: max error ${of_e} u of E (bound: below K = ${k}), max E / S ${e_over_s}")
+      endif()
+    endif()
     if(direct)
       # CMake compares numbers as doubles: the error must be below n.
       if(NOT error LESS bound)

@@ -1,0 +1,26 @@
+// The magnitude E of Winograd's per-output error bound |y_computed - y| <= gamma_K E (K:
+// winograd_rounding_count in winograd_conv.hpp; the derivation: tests/test_winograd.cpp):
+//   E = |A|^T [ sum_c (|G| |g_c| |G|^T) . (|B|^T |d_c| |B|) ] |A| + |b|,
+// the output transform of the transformed operands with every matrix and operand in absolute value. E >= S =
+// sum|w x| + |b|, the direct sum's magnitude; E / S grows with the transforms' entries (for F(4x4): B^T up to
+// 5, A^T up to 8, G down to 1/24). Used by tests/test_winograd.cpp and `convlab accuracy` (cli/accuracy.hpp).
+// Computed in double, plainly (a test and measurement helper, not a kernel).
+#pragma once
+
+#include <vector>
+
+#include "common/conv/conv_shape.hpp"
+
+namespace convlab {
+
+// E for every output of the forward pass of `s` (3x3, stride 1) on x, w, b (b may be empty: no bias), for the
+// tile m = `tile` (2 or 4), in the output's layout.
+std::vector<double> winograd_error_scale(int tile, const ConvShape& s, const std::vector<double>& x,
+                                         const std::vector<double>& w, const std::vector<double>& b);
+
+// backward_input as Winograd runs it: the forward layer whose output is dx (channels swapped, the output's
+// size as input, padding 2 - pad) and its weights w'[c][f][ky][kx] = w[f][c][2-ky][2-kx].
+ConvShape winograd_transposed_layer(const ConvShape& s);
+std::vector<double> winograd_flipped_transposed(const ConvShape& s, const std::vector<double>& w);
+
+}  // namespace convlab
