@@ -287,24 +287,24 @@ namespace convlab {
 std::vector<ConvShape> Architecture::conv_shapes(Index n) const {
   std::vector<ConvShape> shapes;
   const std::vector<LayerGeometry> geometry = layers();
-  for (std::size_t l = 0; l < conv_layers.size(); ++l) {
-    const LayerGeometry& g = geometry[l];
-    const ConvLayerSpec& spec = conv_layers[l];
-    ConvShape s;
-    s.batch = n;
-    s.in_channels = g.in_channels;
-    s.in_height = g.in_height;
-    s.in_width = g.in_width;
-    s.out_channels = g.units;
-    s.kernel_height = spec.window_height;
-    s.kernel_width = spec.window_width;
-    s.stride_height = spec.stride_height;
-    s.stride_width = spec.stride_width;
-    s.pad_height = spec.pad_height;
-    s.pad_width = spec.pad_width;
-    shapes.push_back(s);
-  }
+  for (std::size_t l = 0; l < conv_layers.size(); ++l) shapes.push_back(conv_layer_shape(geometry[l], conv_layers[l], n));
   return shapes;
+}
+
+ConvShape conv_layer_shape(const LayerGeometry& g, const ConvLayerSpec& spec, Index n) {
+  ConvShape s;
+  s.batch = n;
+  s.in_channels = g.in_channels;
+  s.in_height = g.in_height;
+  s.in_width = g.in_width;
+  s.out_channels = g.units;
+  s.kernel_height = spec.window_height;
+  s.kernel_width = spec.window_width;
+  s.stride_height = spec.stride_height;
+  s.stride_width = spec.stride_width;
+  s.pad_height = spec.pad_height;
+  s.pad_width = spec.pad_width;
+  return s;
 }
 
 std::string unsupported_layer(const ConvImplInfo& info, const Architecture& a, bool training) {

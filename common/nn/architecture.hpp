@@ -42,6 +42,9 @@ struct LayerGeometry {
   Index output_size() const { return units * out_height * out_width; }      // per example
 };
 
+// Convolution layer `spec` at its place `g` in a network, for a batch of n examples.
+ConvShape conv_layer_shape(const LayerGeometry& g, const ConvLayerSpec& spec, Index n);
+
 struct Architecture {
   Index input_channels = 1, input_height = 28, input_width = 28;
   Index classes = 10;

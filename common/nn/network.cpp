@@ -58,21 +58,7 @@ void Network<T>::initialize(std::uint64_t seed) {
 
 template <typename T>
 ConvShape Network<T>::conv_shape(std::size_t layer, Index n) const {
-  const LayerGeometry& g = layers_[layer];
-  const ConvLayerSpec& spec = architecture_.conv_layers[layer];
-  ConvShape s;
-  s.batch = n;
-  s.in_channels = g.in_channels;
-  s.in_height = g.in_height;
-  s.in_width = g.in_width;
-  s.out_channels = g.units;
-  s.kernel_height = spec.window_height;
-  s.kernel_width = spec.window_width;
-  s.stride_height = spec.stride_height;
-  s.stride_width = spec.stride_width;
-  s.pad_height = spec.pad_height;
-  s.pad_width = spec.pad_width;
-  return s;
+  return conv_layer_shape(layers_[layer], architecture_.conv_layers[layer], n);
 }
 
 template <typename T>

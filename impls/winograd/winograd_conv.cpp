@@ -13,6 +13,7 @@
 //   product by it), A^T 3
 // roundings; multiplications by 2, 4, 8, 1/2 and 1/4 are exact.
 #include "impls/winograd/winograd_conv.hpp"
+#include "impls/winograd/winograd_bound.hpp"
 
 #include <omp.h>
 
@@ -377,16 +378,7 @@ std::string window_and_stride(const ConvShape& s) {
 }
 
 // The transposed layer whose forward pass is the input gradient of `s` (stride 1, 3x3).
-ConvShape input_gradient_shape(const ConvShape& s) {
-  ConvShape t = s;
-  t.in_channels = s.out_channels;
-  t.out_channels = s.in_channels;
-  t.in_height = s.out_height();
-  t.in_width = s.out_width();
-  t.pad_height = 2 - s.pad_height;
-  t.pad_width = 2 - s.pad_width;
-  return t;
-}
+ConvShape input_gradient_shape(const ConvShape& s) { return winograd_transposed_layer(s); }
 
 }  // namespace
 
