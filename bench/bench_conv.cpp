@@ -115,6 +115,7 @@ void register_conv_benchmarks(const BenchPlan& plan, const StartupPeak& peak) {
     for (const BenchCase& bench_case : plan.cases) {
       if (slow_reference && bench_case.batch > 1 && bench_case.flops() > kSlowImplFlopBudget) continue;
       if (!info.supports(bench_case.with_batch(), bench_case.pass)) continue;  // `convlab impls --shape` says why
+      if (info.delegates_pass(bench_case.pass)) continue;  // timed under the implementation it hands off to
       for (int threads : plan.thread_counts) {
         if (threads > 1 && !info.uses_threads) continue;  // it would time the same single-threaded code again
         // Passes also with held weights where the implementation packs them for this layer (elsewhere a held

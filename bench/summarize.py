@@ -71,6 +71,8 @@ class Run:
         self.directory = directory
         self.contexts = {}
         self.conv = []       # dicts: impl, pass, shape, dtype, batch, threads, images_per_second, GFLOPS, ...
+        self.conv_index = {}  # (impl, pass, shape, batch, threads, dtype) -> its row in self.conv
+        self.repetitions = 1  # the most repetitions any case had
         self.epochs = []
         self.ladder = []     # dicts: step, shape, batch, threads, GFLOPS, builds_on, label
         self.errors = []
@@ -119,11 +121,12 @@ class Run:
                    "memory_format": entry.get("memory_format"),
                    "forward_training_chosen": entry.get("forward_training_chosen"),
                    "winograd_chosen": entry.get("winograd_chosen")}
-            self.conv.append(row)
+            self.add_conv(row, int(entry.get("repetitions", 1) or 1))
             if source == "convlab_bench.json" and impl not in PEERS and impl not in self.impl_order:
                 self.impl_order.append(impl)
         elif m := LADDER_NAME.match(name):
             step, pass_, shape, dtype, batch, threads = m.groups()
+            # Every run of a step is kept: the ladder's table shows their median and range.
             self.ladder.append({"step": step, "pass": pass_, "shape": shape, "dtype": dtype, "batch": int(batch),
                                 "threads": int(threads), "GFLOPS": float(entry.get("GFLOPS", 0)), "source": source,
                                 "builds_on": entry.get("ladder_builds_on"), "label": entry.get("label", "")})
@@ -132,15 +135,17 @@ class Run:
             seconds = entry.get("epoch_seconds")
             if seconds is None and entry.get("real_time") is not None:
                 seconds = float(entry["real_time"]) / UNIT_PER_SECOND.get(entry.get("time_unit", "ns"), 1e9)
-            self.epochs.append({"impl": impl, "network": network, "dtype": dtype, "batch": int(batch),
-                                "threads": int(threads), "images_per_second": float(entry.get("images_per_second", 0)),
-                                "images": int(entry["images"]) if entry.get("images") else None, "seconds": seconds,
-                                "source": source})
+            self.keep_fastest(self.epochs, "images_per_second", ("impl", "network", "dtype", "batch", "threads"),
+                              {"impl": impl, "network": network, "dtype": dtype, "batch": int(batch),
+                               "threads": int(threads), "images_per_second": float(entry.get("images_per_second", 0)),
+                               "images": int(entry["images"]) if entry.get("images") else None, "seconds": seconds,
+                               "source": source})
         elif m := PEAK_FMA.match(name):
             key = (m.group(1), int(m.group(2)))  # the best of the runs when a folder holds several
             self.fma[key] = max(self.fma.get(key, 0.0), float(entry.get("GFLOPS", 0)))
         elif m := PEAK_MEMORY.match(name):
-            self.memory[(m.group(1), int(m.group(2)))] = float(entry.get("GBps", 0))
+            key = (m.group(1), int(m.group(2)))
+            self.memory[key] = max(self.memory.get(key, 0.0), float(entry.get("GBps", 0)))
         else:
             self.other.append({"name": name, "source": source, "real_time": entry.get("real_time"),
                                "time_unit": entry.get("time_unit"), "label": entry.get("label", "")})
@@ -164,6 +169,30 @@ class Run:
 
     def peak_gflops(self, dtype, threads):
         return self.fma.get((dtype, threads))
+
+    @staticmethod
+    def keep_fastest(rows, rate, key_fields, row):
+        """Appends row to rows, or replaces the row of the same case when this one is faster (see add_conv)."""
+        key = tuple(row[k] for k in key_fields)
+        for index, existing in enumerate(rows):
+            if tuple(existing[k] for k in key_fields) == key:
+                if row[rate] > existing[rate]:
+                    rows[index] = row
+                return
+        rows.append(row)
+
+    def add_conv(self, row, repetitions):
+        """A case timed several times (repetitions, or several JSON files of one folder) keeps its fastest
+        figure: interference from other tenants only ever slows a run down, so the best repetition is the
+        closest to the undisturbed rate, as in bench/ab_compare.py."""
+        key = (row["impl"], row["pass"], row["shape"], row["batch"], row["threads"], row["dtype"])
+        self.repetitions = max(self.repetitions, repetitions)
+        index = self.conv_index.get(key)
+        if index is None:
+            self.conv_index[key] = len(self.conv)
+            self.conv.append(row)
+        elif row["images_per_second"] > self.conv[index]["images_per_second"]:
+            self.conv[index] = row
 
     def find(self, impl, pass_, shape, batch, threads, dtype="float"):
         for row in self.conv:
@@ -945,7 +974,12 @@ def markdown(run, target_rows, roof_rows, comparison, chart_notes):
     if missing:
         out.append(f"- missing: {', '.join(missing)}: see the run's log")
     out.append("")
-    out.append("Figures are means of wall time per call; on a shared machine they are only as good as its load.")
+    if run.repetitions > 1:
+        out.append(f"Figures are means of wall time per call over each repetition; every case ran {run.repetitions} "
+                   "times, its repetitions interleaved with the other cases' in random order, and its fastest "
+                   "repetition is the one shown (other tenants' load only ever slows a run down).")
+    else:
+        out.append("Figures are means of wall time per call; on a shared machine they are only as good as its load.")
     out.append("")
     for warning in warnings(run):
         out.append(f"- **Warning:** {warning}")

@@ -36,11 +36,18 @@ build_dir=${CONVLAB_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target convlab_bench convlab >/dev/null
 bench="$build_dir/convlab_bench"
+# Full mode times every case in `repetitions` short repetitions, interleaved in random order with the other
+# cases' (the Python peers: rounds alternating within a case), and summarize.py keeps each case's fastest: on
+# a shared virtual machine other tenants' load comes in bursts that only ever slow a run down, and a burst
+# then spoils one repetition of several cases rather than every figure of the cases it falls on.
 if ((quick)); then
   mode=quick own_flags=(--convlab_quick) min_time=0.05 peer_min_time=0.05 peer_max_call=1 epoch_images=3200
+  repetitions=1
 else
-  mode=full own_flags=() min_time=0.5 peer_min_time=0.5 peer_max_call=3 epoch_images=60000
+  mode=full own_flags=() min_time=0.2 peer_min_time=0.6 peer_max_call=3 epoch_images=60000 repetitions=3
 fi
+repetition_flags=(--benchmark_repetitions="$repetitions")
+((repetitions > 1)) && repetition_flags+=(--benchmark_enable_random_interleaving=true)
 own_flags+=(${shape_flags[@]+"${shape_flags[@]}"})
 # The plan first: a bad --shape or shape file stops here, with convlab_bench's message and exit status 2,
 # before any results folder exists.
@@ -58,7 +65,7 @@ say "mode $mode, results in $out; load: $uptime_before"
 printf '%s\n' "$plan_json" >"$out/plan.json"
 say "convlab_bench (machine peak, convlab's implementations, oneDNN, XNNPACK)"
 "$bench" "${own_flags[@]}" --convlab_epoch_images="$epoch_images" --benchmark_min_time="$min_time" \
-  --benchmark_out="$out/convlab_bench.json" --benchmark_out_format=json 2> >(tee -a "$log" >&2) |
+  "${repetition_flags[@]}" --benchmark_out="$out/convlab_bench.json" --benchmark_out_format=json 2> >(tee -a "$log" >&2) |
   tee "$out/convlab_bench.txt"
 
 # The Python peers use Debian's interpreter, where python3-numpy and python3-torch live (not a pyenv one).
@@ -81,7 +88,7 @@ else
   if "$python" -c 'import torch' 2>/dev/null; then
     say "PyTorch conv2d peer"
     run_peer torch_conv env "${peer_allocator[@]}" "$python" bench/peers/torch_conv.py --plan "$out/plan.json" \
-      --out "$out/torch_conv.json" --min-time "$peer_min_time" --max-call-seconds 10
+      --out "$out/torch_conv.json" --min-time "$peer_min_time" --rounds "$repetitions" --max-call-seconds 10
     say "PyTorch training-epoch peer ($epoch_images images)"
     run_peer torch_epoch env "${peer_allocator[@]}" "$python" bench/peers/torch_epoch.py \
       --out "$out/torch_epoch.json" --images "$epoch_images"
@@ -95,7 +102,7 @@ else
       run_peer numpy_conv env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${peer_allocator[@]}" \
         OPENBLAS_NUM_THREADS="$threads" OMP_NUM_THREADS="$threads" "$python" bench/peers/numpy_conv.py \
         --plan "$out/plan.json" --threads "$threads" --out "$out/numpy_conv_t$threads.json" \
-        --min-time "$peer_min_time" --max-call-seconds "$peer_max_call"
+        --min-time "$peer_min_time" --rounds "$repetitions" --max-call-seconds "$peer_max_call"
     done
   else
     say "numpy peer skipped: numpy is not installed for $python (apt-get install python3-numpy)"

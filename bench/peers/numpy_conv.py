@@ -29,6 +29,8 @@ def parse_args():
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (set the environment to match)")
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds to time each case")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="split each case's time into this many rounds and keep the fastest")
     parser.add_argument("--max-call-seconds", type=float, default=2.0,
                         help="skip cases predicted to take longer than this per call")
     parser.add_argument("--check", action="store_true", help="compare with direct loops on small shapes and exit")
@@ -211,10 +213,12 @@ def main():
             "backward_input": lambda: backward_input(np, dy, w, h, w_, s, p),
             "backward_weights": lambda: backward_weights(np, x, dy, kh, kw, s, p),
         }[case["pass"]]
-        iterations, seconds = peer_common.time_calls(call, args.min_time)
+        iterations, seconds = peer_common.time_calls(call, args.min_time, args.rounds)
         budget.record(case, args.threads, seconds)
-        results.append(peer_common.conv_entry("numpy", case, args.threads, iterations, seconds,
-                                              "as_strided windows + tensordot, channels-last result"))
+        entry = peer_common.conv_entry("numpy", case, args.threads, iterations, seconds,
+                                       "as_strided windows + tensordot, channels-last result")
+        entry["repetitions"] = args.rounds
+        results.append(entry)
     context = {"peer": "numpy (the lecture's as_strided + tensordot method)", "numpy_version": np.__version__,
                "threads": args.threads,
                "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),

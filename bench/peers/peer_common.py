@@ -41,17 +41,34 @@ def geometry(case):
             axis("pad_height", "padding"), axis("pad_width", "padding"))
 
 
-def time_calls(call, min_time):
-    """Runs call() once untimed, then until min_time seconds have passed; returns (iterations, seconds/call)."""
-    call()
-    iterations = 0
-    start = time.perf_counter()
-    elapsed = 0.0
-    while elapsed < min_time or iterations == 0:
+def time_calls(call, min_time, rounds=1):
+    """Runs call() once untimed, then for `rounds` rounds of min_time / rounds seconds each; returns (iterations
+    over all rounds, seconds/call of the fastest round). Interference from other tenants only ever slows a
+    round down, so the fastest round is the closest to the undisturbed rate."""
+    return time_alternating({"call": call}, min_time, rounds)["call"]
+
+
+def time_alternating(calls, min_time, rounds=1):
+    """time_calls for several variants of one case ({name: call}), their rounds alternating (a, b, a, b, ...) so
+    that a burst of load from elsewhere does not favour either; returns {name: (iterations, seconds/call)}."""
+    for call in calls.values():
         call()
-        iterations += 1
-        elapsed = time.perf_counter() - start
-    return iterations, elapsed / iterations
+    rounds = max(1, int(rounds))
+    round_time = min_time / rounds
+    iterations = {name: 0 for name in calls}
+    best = {name: float("inf") for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            count = 0
+            start = time.perf_counter()
+            elapsed = 0.0
+            while elapsed < round_time or count == 0:
+                call()
+                count += 1
+                elapsed = time.perf_counter() - start
+            iterations[name] += count
+            best[name] = min(best[name], elapsed / count)
+    return {name: (iterations[name], best[name]) for name in calls}
 
 
 def conv_entry(impl, case, threads, iterations, seconds_per_call, label):

@@ -27,6 +27,9 @@ def parse_args():
     parser.add_argument("--out", required=True, help="JSON file to write")
     parser.add_argument("--threads", default="", help="comma-separated thread counts (default: the plan's)")
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds to time each case")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="split each case's time into this many rounds (the memory formats' rounds "
+                             "alternating) and keep the fastest")
     parser.add_argument("--max-call-seconds", type=float, default=2.0,
                         help="skip cases predicted to take longer than this per call")
     parser.add_argument("--check", action="store_true", help="check the backward calls against autograd and exit")
@@ -142,7 +145,7 @@ def main():
                 if not same_results(torch, calls["channels_last"](), calls["nchw"]()):
                     peer_common.log(PEER, f"skipped {name}: channels_last and NCHW results differ")
                     continue
-                timed = {fmt: peer_common.time_calls(call, args.min_time) for fmt, call in calls.items()}
+                timed = peer_common.time_alternating(calls, args.min_time, args.rounds)
                 winner = min(MEMORY_FORMATS, key=lambda fmt: timed[fmt][1])
                 iterations, seconds = timed[winner]
                 budget.record(case, threads, seconds)
@@ -151,6 +154,7 @@ def main():
                     f"torch.nn.functional.conv2d / aten.convolution_backward; {winner} faster (NCHW "
                     f"{timed['nchw'][1] * 1e6:.0f} us, channels_last {timed['channels_last'][1] * 1e6:.0f} us)")
                 entry["memory_format"] = winner
+                entry["repetitions"] = args.rounds
                 entry["nchw_seconds"] = timed["nchw"][1]
                 entry["channels_last_seconds"] = timed["channels_last"][1]
                 results.append(entry)

@@ -1,6 +1,7 @@
 // Implementations by name. The table itself lives in impls/registry.cpp: one line per implementation.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -35,6 +36,9 @@ struct ConvImplInfo {
   std::function<std::string(const ConvShape&, ConvPass)> unsupported{};
   // Passes it hands to another algorithm, in words (`convlab impls` prints them); empty: none.
   std::string delegates{};
+  // The passes `delegates` names: computed by another registered implementation's code, so the benchmarks
+  // time them under that implementation only (timing them twice would only measure the same kernels again).
+  std::vector<ConvPass> delegated_passes{};
   // Whether every output it computes is a direct sum of the layer's products (any order, with or without
   // FMA): then it is exact on small integers and within the direct sum's c n u sum|a b| of the reference
   // (tests/conv_tester.cpp). An algorithm that transforms its operands first (Winograd) rounds differently
@@ -50,6 +54,9 @@ struct ConvImplInfo {
     for (ConvPass pass : kConvPasses)
       if (std::string why = why_unsupported(shape, pass); !why.empty()) return why;
     return {};
+  }
+  bool delegates_pass(ConvPass pass) const {
+    return std::find(delegated_passes.begin(), delegated_passes.end(), pass) != delegated_passes.end();
   }
   std::string_view role_name() const { return role == ConvRole::reference ? "reference" : "fast"; }
 };

@@ -529,6 +529,7 @@ ConvImplInfo winograd2_conv_info() {
             return pass == ConvPass::backward_weights ? std::string() : winograd_unsupported(s, 2);
           },
           .delegates = "weight gradient: simd's direct kernels",
+          .delegated_passes = {ConvPass::backward_weights},
           .direct_sums = false};
 }
 
@@ -542,6 +543,7 @@ ConvImplInfo winograd4_conv_info() {
             return pass == ConvPass::backward_weights ? std::string() : winograd_unsupported(s, 4);
           },
           .delegates = "weight gradient: simd's direct kernels",
+          .delegated_passes = {ConvPass::backward_weights},
           .direct_sums = false};
 }
 
