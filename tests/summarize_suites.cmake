@@ -73,3 +73,22 @@ string(FIND "${summary}" "every case ran 3 times" found)
 if(found EQUAL -1)
   message(FATAL_ERROR "summary.md of the repeated run does not say how many repetitions each case had")
 endif()
+
+# The padding table's share of window taps inside the image, against a hand count: a 14x14 image, 5x5 window,
+# padding 2 at stride 1 gives output rows whose windows keep 3, 4, 5 (ten times), 4, 3 of their 5 rows: 64/70
+# per dimension; at stride 2 (7 outputs, rows 3, 5, 5, 5, 5, 5, 4): 32/35.
+execute_process(COMMAND "${PYTHON}" -c [=[
+import sys
+sys.path.insert(0, sys.argv[1])
+import summarize
+def case(stride):
+    return {"in_height": 14, "in_width": 14, "kernel_height": 5, "kernel_width": 5, "stride_height": stride,
+            "stride_width": stride, "pad_height": 2, "pad_width": 2}
+for stride, expected in ((1, (64 / 70) ** 2), (2, (32 / 35) ** 2)):
+    got = summarize.valid_tap_share(case(stride))
+    if abs(got - expected) > 1e-12:
+        sys.exit(f"valid_tap_share at stride {stride}: {got}, expected {expected}")
+]=] "${SOURCE_DIR}/bench" RESULT_VARIABLE status ERROR_VARIABLE errors)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "valid_tap_share: ${errors}")
+endif()
