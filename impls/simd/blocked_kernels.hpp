@@ -41,6 +41,13 @@ struct TileJob {
   // last stores them there instead of to dest. Null: the whole tap list at once.
   T* partial_sums = nullptr;
   bool first_block = true, last_block = true;
+  // Forward over a zero-bordered image: the taps come in runs of `window_taps` (one run per input channel,
+  // window rows of `window_columns` taps each), and pixel p's window keeps rows [pixel_row_begin[p],
+  // pixel_row_end[p]) inside the image. A tile skips the window rows that read only the border for all of its
+  // pixels (the top and bottom output rows of a padded layer), as naive's loops skip them. 0: every tap.
+  Index window_taps = 0, window_columns = 0;
+  const Index* pixel_row_begin = nullptr;
+  const Index* pixel_row_end = nullptr;
 };
 
 // Weight-gradient tile: partial[t][v*L + l] += sum over pixels p of

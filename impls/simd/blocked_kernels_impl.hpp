@@ -101,19 +101,36 @@ struct Blocked {
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v)
           acc[j][v] = resume && j < valid ? Vec::load_unaligned(partial + j * kGroup + v * kLanes) : Vec(T(0));
-      const T* w = job.packed_weights;
-      for (Index t = 0; t < job.taps; ++t, w += kGroup) {
-        const Index offset = job.tap_offsets[t];
-        __builtin_prefetch(ahead + offset);
-        Vec weight[V];
+      // Taps [first, last) of the list: each loaded weight vector feeds P FMAs, each broadcast V.
+      const auto run_taps = [&](Index first, Index last) __attribute__((always_inline)) {
+        const T* w = job.packed_weights + first * kGroup;
+        for (Index t = first; t < last; ++t, w += kGroup) {
+          const Index offset = job.tap_offsets[t];
+          __builtin_prefetch(ahead + offset);
+          Vec weight[V];
 #pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) weight[v] = Vec::load_unaligned(w + v * kLanes);
+          for (int v = 0; v < V; ++v) weight[v] = Vec::load_unaligned(w + v * kLanes);
 #pragma GCC unroll 8
-        for (int j = 0; j < P; ++j) {
-          const Vec x(source[j][offset]);
+          for (int j = 0; j < P; ++j) {
+            const Vec x(source[j][offset]);
 #pragma GCC unroll 4
-          for (int v = 0; v < V; ++v) acc[j][v] = fma(weight[v], x, acc[j][v]);
+            for (int v = 0; v < V; ++v) acc[j][v] = fma(weight[v], x, acc[j][v]);
+          }
         }
+      };
+      Index row_begin = 0, row_end = 0;
+      if (job.window_taps) {
+        row_begin = job.pixel_row_begin[p0], row_end = job.pixel_row_end[p0];
+        for (Index j = 1; j < valid; ++j) {
+          row_begin = std::min(row_begin, job.pixel_row_begin[p0 + j]);
+          row_end = std::max(row_end, job.pixel_row_end[p0 + j]);
+        }
+      }
+      if (job.window_taps && (row_begin > 0 || row_end * job.window_columns < job.window_taps)) {
+        const Index first = row_begin * job.window_columns, last = row_end * job.window_columns;
+        for (Index run = 0; run < job.taps; run += job.window_taps) run_taps(run + first, run + last);
+      } else {
+        run_taps(0, job.taps);
       }
       if (partial && !job.last_block) {
 #pragma GCC unroll 8

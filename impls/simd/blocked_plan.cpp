@@ -66,7 +66,9 @@ bool may_block(Index taps, Index vectors, Index lanes) { return taps > tap_block
 template <typename T>
 void run_tap_blocks(void (*tiles)(const TileJob<T>&, Index, Index), TileJob<T> job, Index width, Index begin,
                     Index end, T* sums) {
-  const Index block = tap_block<T>(width);
+  Index block = tap_block<T>(width);
+  // Blocks of whole windows, so that a tile skipping border rows finds every window's runs in one block.
+  if (job.window_taps) block = std::max(job.window_taps, block / job.window_taps * job.window_taps);
   if (job.taps <= block) {
     tiles(job, begin, end);
     return;
@@ -190,6 +192,14 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
   order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
   pixels_ = s.out_height() * s.out_width();
   for (Index p = 0; p < pixels_; ++p) pixel_dest_.push_back(p);
+  // Window rows inside the image per output pixel, when the layer pads rows (TileJob::window_taps).
+  if (s.pad_height > 0) {
+    for (Index p = 0; p < pixels_; ++p) {
+      const Index top = p / s.out_width() * s.stride_height - s.pad_height;  // the window's first input row
+      pixel_row_begin_.push_back(std::clamp<Index>(-top, 0, s.kernel_height));
+      pixel_row_end_.push_back(std::clamp<Index>(s.in_height - top, 0, s.kernel_height));
+    }
+  }
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count();
   blocks_ = may_block(Index(windows_.tap_offsets().size()), groups_.max_vectors, lanes);
@@ -245,6 +255,12 @@ void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, cons
   job.dest = output + (n * shape_.out_channels + groups_.first_channel(g)) * pixels_;
   job.dest_channel_stride = pixels_;
   job.channels = groups_.group_channels(g);
+  if (!pixel_row_begin_.empty()) {
+    job.window_taps = shape_.kernel_height * shape_.kernel_width;
+    job.window_columns = shape_.kernel_width;
+    job.pixel_row_begin = pixel_row_begin_.data();
+    job.pixel_row_end = pixel_row_end_.data();
+  }
   const Index begin = band * band_pixels_, end = std::min(pixels_, begin + band_pixels_);
   run_tap_blocks(kernels.tiles[groups_.group_vectors(g) - 1], job, groups_.group_vectors(g) * groups_.lanes, begin,
                  end, sums);

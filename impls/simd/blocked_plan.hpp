@@ -102,6 +102,7 @@ class BlockedForward {
   Index pixels_ = 0, bands_ = 1, band_pixels_ = 0;
   bool blocks_ = false, band_major_ = false;
   std::vector<Index> pixel_dest_;
+  std::vector<Index> pixel_row_begin_, pixel_row_end_;  // window rows inside the image (padded layers only)
 };
 
 class BlockedBackwardInput {
