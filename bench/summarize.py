@@ -1070,10 +1070,12 @@ def markdown(run, target_rows, roof_rows, comparison, chart_notes):
         out += [table(["shape", "batch", "window", "taps inside the image", "oneDNN primitive", "of FMA peak",
                        "of FMA peak, inside taps only", "convlab's best / oneDNN"], rows), ""]
         out.append("Every GFLOP/s figure in this summary counts all oh*ow*kh*kw taps of a window. convlab's direct kernels "
-                   "multiply the taps that fall on the zero padding too (they read a zero-bordered copy of the image), "
-                   "while oneDNN's generated code leaves them out, pixel by pixel: its work is the inside share of the "
-                   "nominal count, which is how it can show more than the FMA peak. On a layer whose inside share is "
-                   "S, convlab at the same FMA rate reaches S times oneDNN's figure.")
+                   "read a zero-bordered copy of the image and multiply most of the taps that fall on the padding "
+                   "(simd and openmp leave out only the window rows that lie on the top or bottom border for every "
+                   "pixel of a tile; im2col none), while oneDNN's generated code leaves out every one, pixel by pixel: "
+                   "its work is the inside share of the nominal count, which is how it can show more than the FMA "
+                   "peak. On a layer whose inside share is S, a kernel that multiplied every tap at oneDNN's FMA rate "
+                   "would reach S times its figure.")
         out.append("")
 
     meanings = run.shape_meanings()
