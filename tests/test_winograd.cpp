@@ -30,6 +30,12 @@
 //                K = C + 19 (C + 18 without bias)
 // C is the length of the channel sum: in_channels for forward, out_channels for backward_input (which is
 // the forward algorithm on the flipped, transposed weights, padding 2 - pad, no bias).
+// The weight gradient is the transposed form dw = G^T [ sum over the batch's T tiles (A dy A^T) . (B^T d B) ] G
+// (winograd_conv.cpp), so the same argument gives |dw_computed - dw| <= gamma_K E_w with E_w that form in
+// absolute values (winograd_weight_gradient_scale) and K = 2 T + 8 (F(2x2): A dy A^T 1 + 1, B^T d B 2, the
+// products and the sum over tiles chunk by chunk at most T + chunks <= 2 T, G^T dU G 2 + 2) or 2 T + 18
+// (F(4x4): 2 + 2, 4, 2 T, 5 + 5; winograd_weight_gradient_rounding_count). The reference's own error is
+// gamma_n(2^-53) sum |x dy| with n = batch x output pixels.
 // The reference is naive in double (on the same, possibly float, values): its own error, at most
 // gamma_n(2^-53) * S with n = 9 C + 1 and S = sum |w x| + |b| the direct sum's magnitudes, is added to the
 // tolerance; the rounding of E and S themselves in double (relative ~1e-14) is covered by a factor 1 + 1e-12.
@@ -131,8 +137,26 @@ std::vector<double> tolerances(int tile, const ConvShape& s, const std::vector<d
   return bound;
 }
 
+// Tolerances gamma_K(u) E_w + gamma_n(2^-53) S_w (1 + 1e-12) for the weight gradient of `s` (see the top):
+// E_w from winograd_weight_gradient_scale, S_w = sum |x dy| per weight (naive on absolute values), n the
+// reference's sum length (batch x output pixels).
+template <typename T>
+std::vector<double> weight_tolerances(int tile, const ConvShape& s, const std::vector<double>& x,
+                                      const std::vector<double>& dy) {
+  const double u = std::numeric_limits<T>::epsilon() / 2, u_reference = std::numeric_limits<double>::epsilon() / 2;
+  const std::vector<double> e = convlab::winograd_weight_gradient_scale(tile, s, x, dy);
+  std::vector<double> direct(std::size_t(s.weight_size())), direct_bias(std::size_t(s.out_channels));
+  impl("naive").backward_weights(s, absolute(x).data(), absolute(dy).data(), direct.data(), direct_bias.data());
+  const Index tiles = s.batch * ((s.out_height() + tile - 1) / tile) * ((s.out_width() + tile - 1) / tile);
+  const double k = convlab::winograd_weight_gradient_rounding_count(tile, tiles);
+  const double n = double(s.batch * s.out_height() * s.out_width());
+  std::vector<double> bound(e.size());
+  for (std::size_t i = 0; i < e.size(); ++i) bound[i] = (gamma(k, u) * e[i] + gamma(n, u_reference) * direct[i]) * (1 + 1e-12);
+  return bound;
+}
+
 struct Worst {
-  double forward = 0, input_gradient = 0;
+  double forward = 0, input_gradient = 0, weight_gradient = 0;
 };
 std::map<std::string, Worst>& worst_ratios() {
   static std::map<std::string, Worst> table;
@@ -211,6 +235,27 @@ void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
     winograd.backward_input_held(s, dyt.data(), held.data());
     CHECK(bitwise_equal(held, two));
   }
+
+  // backward_weights: its own transforms (A dy A^T, B^T d B, G^T dU G) and the sum over the batch's tiles
+  {
+    INFO("backward_weights");
+    std::vector<double> want(std::size_t(s.weight_size())), want_bias(std::size_t(s.out_channels));
+    naive.backward_weights(s, x.data(), dy.data(), want.data(), want_bias.data());
+    const std::vector<double> bound = weight_tolerances<T>(tile, s, x, dy);
+    std::vector<T> one = nans<T>(s.weight_size()), two = nans<T>(s.weight_size());
+    std::vector<T> one_bias = nans<T>(s.out_channels), two_bias = nans<T>(s.out_channels);
+    threads.set(1);
+    winograd.backward_weights(s, xt.data(), dyt.data(), one.data(), one_bias.data());
+    threads.set(2);
+    winograd.backward_weights(s, xt.data(), dyt.data(), two.data(), two_bias.data());
+    CHECK(outside_bound(two, want, bound, worst.weight_gradient) == "");
+    CHECK(bitwise_equal(one, two));
+    CHECK(bitwise_equal(one_bias, two_bias));
+    // The bias gradient is a plain sum in naive's order: equal to naive's in T.
+    std::vector<T> naive_w(std::size_t(s.weight_size())), naive_bias(std::size_t(s.out_channels));
+    naive.backward_weights(s, xt.data(), dyt.data(), naive_w.data(), naive_bias.data());
+    CHECK(bitwise_equal(two_bias, naive_bias));
+  }
 }
 
 struct Padding {
@@ -219,7 +264,7 @@ struct Padding {
 
 }  // namespace
 
-TEST_CASE("winograd: forward and input gradient within the derived bound over a sweep of shapes", "[winograd]") {
+TEST_CASE("winograd: forward, input and weight gradients within the derived bounds over a sweep of shapes", "[winograd]") {
   const std::array<std::pair<Index, Index>, 5> channels = {{{1, 2}, {2, 16}, {16, 17}, {17, 33}, {33, 1}}};
   const std::array<std::pair<Index, Index>, 6> images = {{{1, 1}, {3, 3}, {5, 7}, {8, 8}, {13, 11}, {30, 30}}};
   const std::array<Padding, 4> paddings = {{{0, 0}, {1, 1}, {2, 2}, {0, 1}}};
@@ -249,9 +294,10 @@ TEST_CASE("winograd: forward and input gradient within the derived bound over a 
         }
   for (const auto& [name, worst] : worst_ratios()) {
     std::cout << "winograd sweep: " << name << ": max |error| / bound: forward " << worst.forward
-              << ", input gradient " << worst.input_gradient << "\n";
+              << ", input gradient " << worst.input_gradient << ", weight gradient " << worst.weight_gradient << "\n";
     CHECK(worst.forward < 1);
     CHECK(worst.input_gradient < 1);
+    CHECK(worst.weight_gradient < 1);
   }
 }
 
@@ -350,9 +396,9 @@ TEST_CASE("winograd: other windows and strides are refused with the reason", "[w
                            Catch::Matchers::Message(convlab::winograd_unsupported(s, name[8] - '0')));
       CHECK_THROWS_WITH(impl(name).backward_input(s, y.data(), w.data(), x.data()), Catch::Contains("3x3"));
       CHECK_THROWS_AS(impl(name).backward_input(s, y.data(), w.data(), x.data()), convlab::ConvShapeError);
-      // The weight gradient is simd's and takes any shape.
+      // The weight gradient is Winograd's too: the same refusal.
       std::vector<float> dw(w.size());
-      CHECK_NOTHROW(impl(name).backward_weights(s, x.data(), y.data(), dw.data(), nullptr));
+      CHECK_THROWS_AS(impl(name).backward_weights(s, x.data(), y.data(), dw.data(), nullptr), convlab::ConvShapeError);
     }
     CHECK_THROWS_AS(impl(name).forward(wide_pad, std::vector<float>(std::size_t(wide_pad.input_size())).data(),
                                        std::vector<float>(std::size_t(wide_pad.weight_size())).data(), nullptr,

@@ -41,8 +41,9 @@ struct ConvImplInfo {
   std::vector<ConvPass> delegated_passes{};
   // Whether every output it computes is a direct sum of the layer's products (any order, with or without
   // FMA): then it is exact on small integers and within the direct sum's c n u sum|a b| of the reference
-  // (tests/conv_tester.cpp). An algorithm that transforms its operands first (Winograd) rounds differently
-  // and is held to its own derived bound, in its own test.
+  // (tests/conv_tester.cpp). An algorithm that transforms its operands first (Winograd, in all three passes;
+  // the bias gradient stays a plain sum) rounds differently and is held to its own derived bound, in its own
+  // test.
   bool direct_sums = true;
 
   std::string why_unsupported(const ConvShape& shape, ConvPass pass) const {

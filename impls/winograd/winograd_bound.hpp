@@ -18,6 +18,18 @@ namespace convlab {
 std::vector<double> winograd_error_scale(int tile, const ConvShape& s, const std::vector<double>& x,
                                          const std::vector<double>& w, const std::vector<double>& b);
 
+// The weight gradient's E (derived in tests/test_winograd.cpp): for every weight [f][c][ky][kx] of `s`,
+//   E = |G|^T [ sum over the batch's tiles (|A| |dy_f| |A|^T) . (|B|^T |d_c| |B|) ] |G|,
+// dy_f the tile's m x m output gradient of filter f (zero beyond the output), d_c its input patch.
+std::vector<double> winograd_weight_gradient_scale(int tile, const ConvShape& s, const std::vector<double>& x,
+                                                   const std::vector<double>& dy);
+// Its K: the most roundings on a term's way to a weight, for `tiles` tiles in the batch (winograd_conv.cpp):
+// A dy A^T (2 for F(2x2), 4 for F(4x4)), B^T d B (2, 4), the products and the sum over the tiles chunk by
+// chunk (at most tiles + chunks <= 2 tiles), G^T dU G (4, 10).
+constexpr double winograd_weight_gradient_rounding_count(int tile, Index tiles) {
+  return 2.0 * double(tiles) + (tile == 2 ? 2 + 2 + 4 : 4 + 4 + 10);
+}
+
 // backward_input as Winograd runs it: the forward layer whose output is dx (channels swapped, the output's
 // size as input, padding 2 - pad) and its weights w'[c][f][ky][kx] = w[f][c][2-ky][2-kx].
 ConvShape winograd_transposed_layer(const ConvShape& s);

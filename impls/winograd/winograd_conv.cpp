@@ -100,6 +100,39 @@ struct Transforms<2> {
       o[1][t] = (m1 - m2) - m3;
     }
   }
+  // The weight gradient's transforms are the transposes. A (alpha x m) = [[1,0],[1,1],[1,-1],[0,-1]]: one
+  // rounding per term.
+  template <typename T>
+  static void output_transposed(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[2];
+    T* o[4];
+    for (int k = 0; k < 2; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 4; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
+    for (Index t = 0; t < n; ++t) {
+      const T y0 = i[0][t], y1 = i[1][t];
+      o[0][t] = y0;
+      o[1][t] = y0 + y1;
+      o[2][t] = y0 - y1;
+      o[3][t] = -y1;
+    }
+  }
+  // G^T (3 x alpha) = [[1,.5,.5,0],[0,.5,-.5,0],[0,.5,.5,1]]: two roundings (halving is exact).
+  template <typename T>
+  static void weight_transposed(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[4];
+    T* o[3];
+    for (int k = 0; k < 4; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 3; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
+    for (Index t = 0; t < n; ++t) {
+      const T u0 = i[0][t], u1 = i[1][t], u2 = i[2][t], u3 = i[3][t];
+      const T h = (u1 + u2) * T(0.5);
+      o[0][t] = u0 + h;
+      o[1][t] = (u1 - u2) * T(0.5);
+      o[2][t] = h + u3;
+    }
+  }
 };
 
 template <>
@@ -166,6 +199,45 @@ struct Transforms<4> {
       o[1][t] = b + T(2) * d;
       o[2][t] = a + T(4) * c;
       o[3][t] = (b + T(8) * d) + m5;
+    }
+  }
+  // A (alpha x m), columns 1, -1, 2, -2 raised to the powers 0..3, and the points 0 and infinity:
+  // [[1,0,0,0],[1,1,1,1],[1,-1,1,-1],[1,2,4,8],[1,-2,4,-8],[0,0,0,1]]: two roundings per term (the factors 2
+  // and 4 are exact).
+  template <typename T>
+  static void output_transposed(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T* i[4];
+    T* o[6];
+    for (int k = 0; k < 4; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 6; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
+    for (Index t = 0; t < n; ++t) {
+      const T y0 = i[0][t], y1 = i[1][t], y2 = i[2][t], y3 = i[3][t];
+      const T even = y0 + y2, odd = y1 + y3, even4 = y0 + T(4) * y2, odd4 = y1 + T(4) * y3;
+      o[0][t] = y0;
+      o[1][t] = even + odd;
+      o[2][t] = even - odd;
+      o[3][t] = even4 + T(2) * odd4;
+      o[4][t] = even4 - T(2) * odd4;
+      o[5][t] = y3;
+    }
+  }
+  // G^T (3 x alpha) = [[1/4,-1/6,-1/6,1/24,1/24,0],[0,-1/6,1/6,1/12,-1/12,0],[0,-1/6,-1/6,1/6,1/6,1]]: at most
+  // five roundings per term (an addition, the constant's rounding, the product, two more additions).
+  template <typename T>
+  static void weight_transposed(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
+    const T sixth = T(1) / T(6), twelfth = T(1) / T(12), twentyfourth = T(1) / T(24);
+    const T* i[6];
+    T* o[3];
+    for (int k = 0; k < 6; ++k) i[k] = in + k * is;
+    for (int k = 0; k < 3; ++k) o[k] = out + k * os;
+#pragma GCC ivdep
+    for (Index t = 0; t < n; ++t) {
+      const T u0 = i[0][t], u1 = i[1][t], u2 = i[2][t], u3 = i[3][t], u4 = i[4][t], u5 = i[5][t];
+      const T s12 = u1 + u2, d12 = u1 - u2, s34 = u3 + u4, d34 = u3 - u4;
+      o[0][t] = u0 * T(0.25) + (s34 * twentyfourth - s12 * sixth);
+      o[1][t] = d34 * twelfth - d12 * sixth;
+      o[2][t] = (s34 - s12) * sixth + u5;
     }
   }
 };
@@ -273,6 +345,69 @@ inline void join_row(const T* __restrict y, T* __restrict out, Index P, Index co
   }
 }
 
+// The tiles of a chunk as runs along one row of tiles of one image: tiles [t, t + count) of the chunk start at
+// output row oy and columns ox, ox + M, ... of image n.
+struct Run {
+  Index t, count, n, oy, ox;
+};
+
+// Fills runs (room for kMaxChunkTiles) for the chunk's nt tiles from tile t0; returns how many.
+inline Index chunk_runs(const Geometry& g, int M, Index t0, Index nt, Run* runs) {
+  Index run_count = 0;
+  const Index per_image = g.tiles_h * g.tiles_w;
+  for (Index t = 0; t < nt;) {
+    const Index tile = t0 + t, rest = tile % per_image, tx = rest % g.tiles_w;
+    const Index count = std::min(nt - t, g.tiles_w - tx);
+    runs[run_count++] = {t, count, tile / per_image, (rest / g.tiles_w) * M, tx * M};
+    t += count;
+  }
+  return run_count;
+}
+
+// V[xi][c][t] = (B^T d B)[xi] for channel c of the chunk's tiles (patches, temp: alpha^2 x P scratch each).
+template <typename T, int M>
+void transform_input_channel(const Geometry& g, const Run* runs, Index run_count, Index c, const T* input,
+                             T* patches, T* temp, T* V, Index nt) {
+  constexpr Index A = M + 2;
+  const Index P = g.chunk_tiles, C = g.channels;
+  const Index plane = g.in_h * g.in_w;
+  // The patches d[a][b][t]: zeros beyond the image (the padding, and past a partial edge tile). Along a run,
+  // d[a][b] of consecutive tiles are M columns apart in one input row.
+  for (Index k = 0; k < run_count; ++k) {
+    const Run& run = runs[k];
+    const T* src = input + (run.n * C + c) * plane;
+    for (Index a = 0; a < A; ++a) {
+      const Index iy = run.oy - g.pad_h + a;
+      T* dst = patches + a * A * P + run.t;
+      if (iy < 0 || iy >= g.in_h) {
+        for (Index b = 0; b < A; ++b) std::fill_n(dst + b * P, run.count, T(0));
+        continue;
+      }
+      const T* row = src + iy * g.in_w;
+      // Tiles [inner_first, inner_last) have all A taps inside the row.
+      const Index x0 = run.ox - g.pad_w;
+      const Index inner_first = x0 >= 0 ? 0 : std::min(run.count, (-x0 + M - 1) / M);
+      const Index inner_last =
+          g.in_w - A - x0 < 0 ? inner_first : std::clamp<Index>((g.in_w - A - x0) / M + 1, inner_first, run.count);
+      if (inner_last > inner_first) {
+        split_row<M>(row + x0 + inner_first * M, dst + inner_first, P, inner_last - inner_first);
+      }
+      // The edge tiles (reaching into the padding or past the row's end), tap by tap.
+      const auto edge = [&](Index j) {
+        for (Index b = 0; b < A; ++b) {
+          const Index ix = x0 + j * M + b;
+          dst[b * P + j] = ix >= 0 && ix < g.in_w ? row[ix] : T(0);
+        }
+      };
+      for (Index j = 0; j < inner_first; ++j) edge(j);
+      for (Index j = inner_last; j < run.count; ++j) edge(j);
+    }
+  }
+  // V = B^T d B: columns, then rows.
+  for (Index b = 0; b < A; ++b) Transforms<M>::input(patches + b * P, A * P, temp + b * P, A * P, nt);
+  for (Index i = 0; i < A; ++i) Transforms<M>::input(temp + i * A * P, P, V + (i * A * C + c) * P, C * P, nt);
+}
+
 // One chunk of tiles [t0, t0 + nt): input transform, alpha^2 products, output transform, bias.
 template <typename T, int M>
 void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output, T* scratch) {
@@ -284,61 +419,9 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
   T* V = temp + A2 * P;         // [xi][c][t]
   T* Mx = V + A2 * C * P;       // [xi][f][t]
 
-  // The chunk's tiles as runs along one row of tiles of one image: tiles [t, t + count) of the chunk start
-  // at output row oy and columns ox, ox + M, ... of image n.
-  struct Run {
-    Index t, count, n, oy, ox;
-  };
   Run runs[kMaxChunkTiles];
-  Index run_count = 0;
-  {
-    const Index per_image = g.tiles_h * g.tiles_w;
-    for (Index t = 0; t < nt;) {
-      const Index tile = t0 + t, rest = tile % per_image, tx = rest % g.tiles_w;
-      const Index count = std::min(nt - t, g.tiles_w - tx);
-      runs[run_count++] = {t, count, tile / per_image, (rest / g.tiles_w) * M, tx * M};
-      t += count;
-    }
-  }
-
-  const Index plane = g.in_h * g.in_w;
-  for (Index c = 0; c < C; ++c) {
-    // The patches d[a][b][t]: zeros beyond the image (the padding, and past a partial edge tile). Along a run,
-    // d[a][b] of consecutive tiles are M columns apart in one input row.
-    for (Index k = 0; k < run_count; ++k) {
-      const Run& run = runs[k];
-      const T* src = input + (run.n * C + c) * plane;
-      for (Index a = 0; a < A; ++a) {
-        const Index iy = run.oy - g.pad_h + a;
-        T* dst = patches + a * A * P + run.t;
-        if (iy < 0 || iy >= g.in_h) {
-          for (Index b = 0; b < A; ++b) std::fill_n(dst + b * P, run.count, T(0));
-          continue;
-        }
-        const T* row = src + iy * g.in_w;
-        // Tiles [inner_first, inner_last) have all A taps inside the row.
-        const Index x0 = run.ox - g.pad_w;
-        const Index inner_first = x0 >= 0 ? 0 : std::min(run.count, (-x0 + M - 1) / M);
-        const Index inner_last =
-            g.in_w - A - x0 < 0 ? inner_first : std::clamp<Index>((g.in_w - A - x0) / M + 1, inner_first, run.count);
-        if (inner_last > inner_first) {
-          split_row<M>(row + x0 + inner_first * M, dst + inner_first, P, inner_last - inner_first);
-        }
-        // The edge tiles (reaching into the padding or past the row's end), tap by tap.
-        const auto edge = [&](Index j) {
-          for (Index b = 0; b < A; ++b) {
-            const Index ix = x0 + j * M + b;
-            dst[b * P + j] = ix >= 0 && ix < g.in_w ? row[ix] : T(0);
-          }
-        };
-        for (Index j = 0; j < inner_first; ++j) edge(j);
-        for (Index j = inner_last; j < run.count; ++j) edge(j);
-      }
-    }
-    // V = B^T d B: columns, then rows.
-    for (Index b = 0; b < A; ++b) Transforms<M>::input(patches + b * P, A * P, temp + b * P, A * P, nt);
-    for (Index i = 0; i < A; ++i) Transforms<M>::input(temp + i * A * P, P, V + (i * A * C + c) * P, C * P, nt);
-  }
+  const Index run_count = chunk_runs(g, M, t0, nt, runs);
+  for (Index c = 0; c < C; ++c) transform_input_channel<T, M>(g, runs, run_count, c, input, patches, temp, V, nt);
 
   for (Index xi = 0; xi < A2; ++xi) {
     gemm(Transpose::No, Transpose::No, F, nt, C, T(1), U + xi * F * C, C, V + xi * C * P, P, T(0), Mx + xi * F * P,
@@ -370,6 +453,96 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
   }
 }
 
+// The weight gradient. The forward pass is y_tile = A^T [U . V] A with U = G g G^T and V = B^T d B; so
+// dL/dU = (A dy_tile A^T) . V per tile, summed over every tile of the batch, and dL/dg = G^T (dL/dU) G:
+//   dU[xi] (F x C) = sum over chunks of  D[xi] (F x P) * V[xi]^T (P x C),   D = A dy A^T per tile and filter,
+// one product per transform position xi, accumulated chunk after chunk in chunk order (whichever thread runs
+// a position, its sums are the same: 1 and 2 threads give the same bits); then G^T dU G per (f, c).
+
+// D[xi][f][t] = (A dy A^T)[xi] for filter f of the chunk's tiles; dy beyond the output counts as zero.
+template <typename T, int M>
+void transform_output_gradient(const Geometry& g, const Run* runs, Index run_count, Index f, const T* output_grad,
+                               T* tiles, T* temp, T* D, Index nt) {
+  constexpr Index A = M + 2;
+  const Index P = g.chunk_tiles, F = g.filters;
+  const Index out_plane = g.out_h * g.out_w;
+  for (Index k = 0; k < run_count; ++k) {
+    const Run& run = runs[k];
+    const T* src = output_grad + (run.n * F + f) * out_plane;
+    for (Index r = 0; r < M; ++r) {
+      const Index oy = run.oy + r;
+      for (Index q = 0; q < M; ++q) {
+        T* dst = tiles + (r * M + q) * P + run.t;  // [r][q][t]
+        if (oy >= g.out_h) {
+          std::fill_n(dst, run.count, T(0));
+          continue;
+        }
+        const T* row = src + oy * g.out_w;
+        for (Index j = 0; j < run.count; ++j) {
+          const Index ox = run.ox + j * M + q;
+          dst[j] = ox < g.out_w ? row[ox] : T(0);
+        }
+      }
+    }
+  }
+  // A dy A^T: along the columns q for each row r, then along the rows.
+  for (Index r = 0; r < M; ++r) Transforms<M>::output_transposed(tiles + r * M * P, P, temp + r * A * P, P, nt);
+  for (Index k = 0; k < A; ++k) Transforms<M>::output_transposed(temp + k * P, A * P, D + (k * F + f) * P, A * F * P, nt);
+}
+
+// dw[f][c] = G^T dU[f][c] G for every (f, c) pair.
+template <typename T, int M>
+void untransform_weight_gradient(const T* dU, Index F, Index C, T* weight_grad, int threads) {
+  constexpr Index A = M + 2;
+  const Index pairs = F * C;
+  const Index blocks = (pairs + kWeightBlock - 1) / kWeightBlock;
+  parallel_for(blocks, pairs >= 4096 ? threads : 1, Schedule::even, [&](Index block, Index) {
+    T u[A * A * kWeightBlock];     // [i][j][q]
+    T half[3 * A * kWeightBlock];  // [ky][j][q]
+    T out[9 * kWeightBlock];       // [ky][kx][q]
+    const Index q0 = block * kWeightBlock, n = std::min(kWeightBlock, pairs - q0);
+    for (Index xi = 0; xi < A * A; ++xi) std::copy_n(dU + xi * pairs + q0, n, u + xi * kWeightBlock);
+    // Rows: G^T applied along i for each j; then columns: along j for each ky.
+    for (Index j = 0; j < A; ++j) {
+      Transforms<M>::weight_transposed(u + j * kWeightBlock, A * kWeightBlock, half + j * kWeightBlock,
+                                       A * kWeightBlock, n);
+    }
+    for (Index ky = 0; ky < 3; ++ky) {
+      Transforms<M>::weight_transposed(half + ky * A * kWeightBlock, kWeightBlock, out + ky * 3 * kWeightBlock,
+                                       kWeightBlock, n);
+    }
+    for (Index q = 0; q < n; ++q)
+      for (Index k = 0; k < 9; ++k) weight_grad[(q0 + q) * 9 + k] = out[k * kWeightBlock + q];
+  });
+}
+
+// The whole weight gradient of `g`'s layer into dw (F x C x 3 x 3); `gradient` holds D, V and dU.
+template <typename T, int M>
+void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T* weight_grad, T* gradient,
+                     std::vector<AlignedBuffer<T>>& scratch, int threads) {
+  constexpr Index A = M + 2, A2 = A * A;
+  const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
+  T* V = gradient;              // [xi][c][t]
+  T* D = V + A2 * C * P;        // [xi][f][t]
+  T* dU = D + A2 * F * P;       // [xi][f][c]
+  Run runs[kMaxChunkTiles];
+  for (Index chunk = 0; chunk < g.chunks; ++chunk) {
+    const Index t0 = chunk * P, nt = std::min(P, g.tiles - t0);
+    const Index run_count = chunk_runs(g, M, t0, nt, runs);
+    parallel_for(C + F, threads, Schedule::dynamic, [&](Index item, Index thread) {
+      T* tiles = scratch[std::size_t(thread)].data();
+      T* temp = tiles + A2 * P;
+      if (item < C) transform_input_channel<T, M>(g, runs, run_count, item, input, tiles, temp, V, nt);
+      else transform_output_gradient<T, M>(g, runs, run_count, item - C, output_grad, tiles, temp, D, nt);
+    });
+    parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) {
+      gemm(Transpose::No, Transpose::Yes, F, C, nt, T(1), D + xi * F * P, P, V + xi * C * P, P,
+           chunk == 0 ? T(0) : T(1), dU + xi * F * C, C, 1);
+    });
+  }
+  untransform_weight_gradient<T, M>(dU, F, C, weight_grad, threads);
+}
+
 std::string window_and_stride(const ConvShape& s) {
   std::ostringstream text;
   text << s.kernel_height << "x" << s.kernel_width << " window at stride " << s.stride_height;
@@ -397,7 +570,7 @@ std::string winograd_unsupported(const ConvShape& s, int tile) {
   return text.str();
 }
 
-WinogradConv::WinogradConv(int tile) : m_(tile), weight_gradient_(make_conv_impl("simd")) {
+WinogradConv::WinogradConv(int tile) : m_(tile) {
   if (tile != 2 && tile != 4) throw std::invalid_argument("WinogradConv: the tile must be 2 or 4");
 }
 
@@ -458,7 +631,32 @@ void WinogradConv::backward_input_typed(const ConvShape& s, const T* output_grad
 template <typename T>
 void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                                           T* bias_grad) {
-  weight_gradient_->backward_weights(s, input, output_grad, weight_grad, bias_grad);
+  require_supported(s);
+  const Geometry g(s, m_, sizeof(T));
+  Workspace<T>& work = workspace<T>();
+  const int threads = g.fmas(m_) < kParallelMinFmas ? 1 : max_threads();
+  if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
+  const Index alpha2 = Index(m_ + 2) * (m_ + 2);
+  for (int t = 0; t < threads; ++t) {
+    AlignedBuffer<T>& scratch = work.scratch[std::size_t(t)];
+    if (scratch.size() < std::size_t(2 * alpha2 * g.chunk_tiles)) scratch.resize(std::size_t(2 * alpha2 * g.chunk_tiles));
+  }
+  const std::size_t gradient = std::size_t(alpha2 * ((g.channels + g.filters) * g.chunk_tiles + g.filters * g.channels));
+  if (work.gradient.size() < gradient) work.gradient.resize(gradient);
+  if (m_ == 2) weight_gradient<T, 2>(g, input, output_grad, weight_grad, work.gradient.data(), work.scratch, threads);
+  else weight_gradient<T, 4>(g, input, output_grad, weight_grad, work.gradient.data(), work.scratch, threads);
+  // The bias gradient is a plain sum of dy per filter, in naive's order (image, row, column).
+  if (bias_grad) {
+    const Index plane = s.out_height() * s.out_width();
+    parallel_for(s.out_channels, s.out_channels >= 16 ? threads : 1, Schedule::even, [&](Index f, Index) {
+      T sum = 0;
+      for (Index n = 0; n < s.batch; ++n) {
+        const T* dy = output_grad + (n * s.out_channels + f) * plane;
+        for (Index p = 0; p < plane; ++p) sum += dy[p];
+      }
+      bias_grad[f] = sum;
+    });
+  }
 }
 
 template <typename T>
@@ -497,7 +695,8 @@ std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t elemen
   const Index alpha2 = Index(m_ + 2) * (m_ + 2);
   const Geometry forward(s, m_, element_size), backward(input_gradient_shape(s), m_, element_size);
   const Index per_thread = std::max(forward.scratch_elements(m_), backward.scratch_elements(m_));
-  return std::size_t(per_thread * max_threads() + alpha2 * s.in_channels * s.out_channels) * element_size;
+  const Index gradient = alpha2 * ((s.in_channels + s.out_channels) * forward.chunk_tiles + s.in_channels * s.out_channels);
+  return std::size_t(per_thread * max_threads() + alpha2 * s.in_channels * s.out_channels + gradient) * element_size;
 }
 
 template void WinogradConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
@@ -525,11 +724,8 @@ ConvImplInfo winograd2_conv_info() {
           .build_flags = CONVLAB_IMPL_BUILD_FLAGS,
           .uses_threads = true,
           .make = [] { return std::make_unique<WinogradConv>(2); },
-          .unsupported = [](const ConvShape& s, ConvPass pass) {
-            return pass == ConvPass::backward_weights ? std::string() : winograd_unsupported(s, 2);
-          },
-          .delegates = "weight gradient: simd's direct kernels",
-          .delegated_passes = {ConvPass::backward_weights},
+          .reference_order = {.bias_gradient = true},
+          .unsupported = [](const ConvShape& s, ConvPass) { return winograd_unsupported(s, 2); },
           .direct_sums = false};
 }
 
@@ -539,11 +735,8 @@ ConvImplInfo winograd4_conv_info() {
           .build_flags = CONVLAB_IMPL_BUILD_FLAGS,
           .uses_threads = true,
           .make = [] { return std::make_unique<WinogradConv>(4); },
-          .unsupported = [](const ConvShape& s, ConvPass pass) {
-            return pass == ConvPass::backward_weights ? std::string() : winograd_unsupported(s, 4);
-          },
-          .delegates = "weight gradient: simd's direct kernels",
-          .delegated_passes = {ConvPass::backward_weights},
+          .reference_order = {.bias_gradient = true},
+          .unsupported = [](const ConvShape& s, ConvPass) { return winograd_unsupported(s, 4); },
           .direct_sums = false};
 }
 

@@ -19,7 +19,11 @@
 // threads, each thread with its own scratch kept in the object between calls. The weight transform is redone
 // on every call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
-// w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is not Winograd: it is simd's.
+// w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
+// dw = G^T [ sum over the batch's tiles (A dy A^T) . (B^T d B) ] G, one product per transform position and chunk
+// (F x tiles times tiles x C) added into dU chunk after chunk, in chunk order whatever the thread count; the
+// bias gradient is a plain sum of dy in naive's order. It pays on layers with many tiles per channel pair;
+// with few (7 x 7 images of 512 channels) dU, alpha^2 x F x C, costs more than the products it saves.
 #pragma once
 
 #include <cstddef>
@@ -77,6 +81,7 @@ class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
     AlignedBuffer<T> held_forward, held_backward;  // U of the held weights, forward and input gradient
     bool held_backward_ready = false;
     std::vector<AlignedBuffer<T>> scratch;  // per thread: patches, temporaries, V and M of one chunk
+    AlignedBuffer<T> gradient;              // the weight gradient's V and D of one chunk, and dU
   };
   template <typename T>
   Workspace<T>& workspace();
@@ -85,7 +90,6 @@ class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
   void run(const ConvShape& s, const T* input, const T* transformed_weights, const T* bias, T* output);
 
   int m_;
-  std::unique_ptr<ConvImpl> weight_gradient_;  // simd
   Workspace<float> float_workspace_;
   Workspace<double> double_workspace_;
 };
