@@ -12,6 +12,7 @@ ConvImplInfo openmp_conv_info();
 ConvImplInfo im2col_conv_info();
 ConvImplInfo winograd2_conv_info();
 ConvImplInfo winograd4_conv_info();
+ConvImplInfo fft_conv_info();
 
 const std::vector<ConvImplInfo>& conv_implementations() {
   static const std::vector<ConvImplInfo> table = {
@@ -21,6 +22,7 @@ const std::vector<ConvImplInfo>& conv_implementations() {
       im2col_conv_info(),
       winograd2_conv_info(),
       winograd4_conv_info(),
+      fft_conv_info(),
   };
   return table;
 }
