@@ -18,6 +18,8 @@
 
 #include "common/conv/conv_registry.hpp"
 #include "common/machine/parallel_for.hpp"
+#include "impls/fft/fft_bound.hpp"
+#include "impls/fft/fft_conv.hpp"
 #include "impls/winograd/winograd_bound.hpp"
 #include "impls/winograd/winograd_conv.hpp"
 
@@ -171,6 +173,24 @@ ErrorStats errors_against(const std::vector<T>& computed, const ExactOutputs& ex
   return stats;
 }
 
+// The largest ||computed - exact||_2 / bound over the output planes measured (whole planes: every position of
+// a reference channel is measured), `bound` per plane of the pass's output (fft_plane_error_bound).
+template <typename T>
+double fft_bound_ratio(const std::vector<T>& computed, const ExactOutputs& exact, const std::vector<double>& bound,
+                       Index plane_size) {
+  std::map<Index, long double> squares;  // by plane
+  for (std::size_t i = 0; i < exact.index.size(); ++i) {
+    const long double d = static_cast<long double>(computed[std::size_t(exact.index[i])]) - exact.exact[i];
+    squares[exact.index[i] / plane_size] += d * d;
+  }
+  double worst = 0;
+  for (const auto& [plane, sum] : squares) {
+    const double ratio = double(std::sqrt(sum)) / bound[std::size_t(plane)];
+    worst = ratio == ratio ? std::max(worst, ratio) : std::numeric_limits<double>::infinity();
+  }
+  return worst;
+}
+
 template <typename T>
 std::vector<T> run_pass(ConvImpl& impl, const ConvShape& s, ConvPass pass, const AccuracyData<T>& d) {
   if (pass == ConvPass::forward) {
@@ -206,6 +226,14 @@ std::string cell(double value) {
   if (value >= 1000) return fixed(value, 0);
   if (value >= 10) return fixed(value, 1);
   return fixed(value, 2);
+}
+
+// A ratio that may be far below 1: two significant digits, scientific.
+std::string ratio_cell(double value) {
+  if (std::isinf(value)) return "inf";
+  std::ostringstream text;
+  text << std::scientific << std::setprecision(1) << value;
+  return text.str();
 }
 
 std::string pad(const std::string& text, std::size_t width, bool right_align = true) {
@@ -333,7 +361,17 @@ void measure_type(AccuracyReport& report, std::size_t layer, AccuracyInput input
         if (!exact) exact = exact_outputs<T>(s, pass, data, threads);
         const std::vector<double> scale = impl.winograd_tile ? winograd_scale(impl.winograd_tile, s, pass, data)
                                                              : std::vector<double>();
-        row.error = errors_against(run_pass(*objects[i], s, pass, data), *exact, scale);
+        const std::vector<T> computed = run_pass(*objects[i], s, pass, data);
+        row.error = errors_against(computed, *exact, scale);
+        if (impl.fft) {
+          const auto in_double = [](const std::vector<T>& v) { return std::vector<double>(v.begin(), v.end()); };
+          const bool forward = pass == ConvPass::forward;
+          const std::vector<double> bound =
+              fft_plane_error_bound(s, pass, unit_roundoff<T>(), in_double(forward ? data.x : data.dy),
+                                    in_double(data.w), forward ? in_double(data.b) : std::vector<double>());
+          const Index plane_size = forward ? s.out_height() * s.out_width() : s.in_height * s.in_width;
+          row.error.max_of_fft_bound = fft_bound_ratio(computed, *exact, bound, plane_size);
+        }
       }
       impl.rows.push_back(std::move(row));
     }
@@ -362,6 +400,7 @@ AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std:
     if (const auto* winograd = dynamic_cast<const WinogradConv*>(objects.back().get())) {
       impl.winograd_tile = winograd->tile();
     }
+    impl.fft = dynamic_cast<const FftConv*>(objects.back().get()) != nullptr;
     report.impls.push_back(std::move(impl));
   }
   for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
@@ -443,6 +482,29 @@ std::string format_accuracy_table(const AccuracyReport& report) {
       }
     }
   }
+  // FFT against its own normwise bound.
+  for (const AccuracyImpl& impl : report.impls) {
+    if (!impl.fft) continue;
+    out << "\n" << impl.name << " against its own bound, per output plane (impls/fft/fft_bound.hpp): max ||error||_2 /"
+        << " bound\n(below 1 by the bound)\n"
+        << pad("type", 8, false) << "  " << pad("layer", layer_width, false);
+    for (const char* pass : {"fwd", "bwd"})
+      for (AccuracyInput input : kAccuracyInputs) {
+        out << pad(std::string(pass) + " " + std::string(accuracy_input_name(input)).substr(0, 4), width);
+      }
+    out << "\n";
+    for (const char* type : {"float32", "float64"})
+      for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
+        out << pad(type, 8, false) << "  " << pad(report.layers[layer].name, layer_width, false);
+        for (ConvPass pass : kAccuracyPasses)
+          for (AccuracyInput input : kAccuracyInputs)
+            for (const AccuracyRow& row : impl.rows) {
+              if (row.layer != layer || row.input != input || row.type != type || row.pass != pass) continue;
+              out << pad(row.skipped.empty() ? ratio_cell(row.error.max_of_fft_bound) : "-", width);
+            }
+        out << "\n";
+      }
+  }
   // Each distinct reason once, with the implementation.
   std::vector<std::string> reasons;
   for (const AccuracyImpl& impl : report.impls)
@@ -502,6 +564,7 @@ std::string accuracy_json(const AccuracyReport& report) {
           entry["max_e_over_s"] = row.error.max_e_over_s;
           entry["max_error_of_e_u"] = row.error.max_u_of_e;
         }
+        if (impl.fft) entry["max_error_of_fft_bound"] = row.error.max_of_fft_bound;
       }
       entry["bound_n"] = row.bound_n;
       entry["winograd_k"] = row.winograd_k ? nlohmann::ordered_json(row.winograd_k) : nlohmann::ordered_json();
@@ -511,6 +574,7 @@ std::string accuracy_json(const AccuracyReport& report) {
                                        {"role", impl.role},
                                        {"direct_sums", impl.direct_sums},
                                        {"winograd_tile", impl.winograd_tile},
+                                       {"fft", impl.fft},
                                        {"rows", std::move(rows)}});
   }
   return json.dump(1) + "\n";
@@ -520,7 +584,7 @@ std::string accuracy_csv(const AccuracyReport& report) {
   std::ostringstream out;
   out.precision(9);
   out << "impl,layer,window,channels,input,type,pass,skipped,max_error_u,rms_error_u,outputs,bound_n,winograd_k,"
-         "max_e_over_s,max_error_of_e_u,reason\n";
+         "max_e_over_s,max_error_of_e_u,max_error_of_fft_bound,reason\n";
   for (const AccuracyImpl& impl : report.impls)
     for (const AccuracyRow& row : impl.rows) {
       const AccuracyLayer& layer = report.layers[row.layer];
@@ -535,6 +599,8 @@ std::string accuracy_csv(const AccuracyReport& report) {
       out << "," << row.bound_n << "," << (row.winograd_k ? std::to_string(row.winograd_k) : "") << ",";
       if (impl.winograd_tile && row.skipped.empty()) out << row.error.max_e_over_s << "," << row.error.max_u_of_e;
       else out << ",";
+      out << ",";
+      if (impl.fft && row.skipped.empty()) out << row.error.max_of_fft_bound;
       out << "," << (row.skipped.empty() ? "" : csv_quoted(row.skipped)) << "\n";
     }
   return out.str();

@@ -9,7 +9,10 @@
 // error bounds are stated against it: gamma_n S for any direct sum of n terms (Higham 3.1), n the worst-case
 // term count (reduction length, + 1 for the bias); gamma_K E for Winograd (tests/test_winograd.cpp), with
 // E >= S, so a Winograd error in u can exceed K. Outputs with S = 0 are left out. Per case the maximum and
-// the root mean square over the outputs measured.
+// the root mean square over the outputs measured. FFT convolution's bound is normwise, per output plane
+// (impls/fft/fft_bound.hpp; tests/test_fft.cpp derives it): an output small against its plane can carry an
+// error far above its own S, so for fft the report also gives the largest ||error||_2 / bound over the
+// measured planes (below 1 by the bound).
 //
 // The exact values. For float results, the direct sum of the (float) products in `long double` loops: x87's
 // 64-bit mantissa holds each float product exactly and adds at most n 2^-64 S of its own, far below 2^-24
@@ -77,6 +80,9 @@ struct ErrorStats {
   // (impls/winograd/winograd_bound.hpp), and the largest |computed - exact| / E in u, which the bound keeps
   // below K.
   double max_e_over_s = 0, max_u_of_e = 0;
+  // FFT only (0 otherwise): the largest ||computed - exact||_2 / bound over the measured output planes, the
+  // bound fft_plane_error_bound (impls/fft/fft_bound.hpp): below 1.
+  double max_of_fft_bound = 0;
 };
 
 // Runs `pass` of `s` (forward with data.b as bias, or backward_input from data.dy) on `impl` and measures
@@ -103,6 +109,7 @@ struct AccuracyImpl {
   std::string name, role;
   bool direct_sums = true;
   int winograd_tile = 0;  // 2 or 4 for Winograd, else 0
+  bool fft = false;       // FFT convolution (its own normwise bound)
   std::vector<AccuracyRow> rows;
 };
 
@@ -123,15 +130,15 @@ AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std:
 
 // Two tables (float32, float64): rows implementation x layer, columns max error in u per pass and input
 // kind, then n and K; skipped cells "-", the reasons listed under the tables; then Winograd against its own
-// scale E (float32 forward).
+// scale E (float32 forward), and FFT against its own per-plane bound (float32 and float64, both passes).
 std::string format_accuracy_table(const AccuracyReport& report);
 // {"context": {...}, "layers": [...], "implementations": [{"name", "role", "direct_sums", "winograd_tile",
 //  "rows": [{"layer", "window", "channels", "input", "type", "pass", "skipped", "reason", "max_error_u",
-//  "rms_error_u", "outputs", "bound_n", "winograd_k", and for Winograd "max_e_over_s", "max_error_of_e_u"},
-//  ...]}, ...]}
+//  "rms_error_u", "outputs", "bound_n", "winograd_k", and for Winograd "max_e_over_s", "max_error_of_e_u",
+//  for FFT "max_error_of_fft_bound"}, ...]}, ...]} (and "fft": true|false per implementation)
 std::string accuracy_json(const AccuracyReport& report);
 // Header then one line per row: impl,layer,window,channels,input,type,pass,skipped,max_error_u,rms_error_u,
-// outputs,bound_n,winograd_k,max_e_over_s,max_error_of_e_u,reason
+// outputs,bound_n,winograd_k,max_e_over_s,max_error_of_e_u,max_error_of_fft_bound,reason
 std::string accuracy_csv(const AccuracyReport& report);
 
 // The chart's data: per implementation, max error in u of float32 forward on uniform inputs against C, for

@@ -1,7 +1,8 @@
 # `convlab accuracy --quick --out DIR`: the JSON parses and holds every registered implementation; the
 # direct-sum implementations stay below their direct-sum bound n (in u) everywhere; Winograd is measured on
 # the 3x3 layers only and skips the others with a reason, and its error relative to its own scale E stays
-# below K; winograd4's float error exceeds winograd2's on the
+# below K; fft is measured on every layer and stays within its own per-plane bound (max ||error||_2 / bound
+# below 1); winograd4's float error exceeds winograd2's on the
 # 64-channel 3x3 layer (uniform inputs, forward: the larger tile's transforms, B^T up to 5, A^T up to 8, G down
 # to 1/24); the CSV and the PNG chart are written.
 # Run by ctest (tests/CMakeLists.txt) as
@@ -44,6 +45,7 @@ if(NOT layer_count EQUAL 6)
 endif()
 
 set(present "")
+set(fft_rows_measured FALSE)
 set(winograd4_f32 "")
 set(winograd2_f32 "")
 math(EXPR last_impl "${impl_count} - 1")
@@ -52,6 +54,7 @@ foreach(i RANGE ${last_impl})
   string(JSON name GET "${impl}" name)
   string(JSON direct GET "${impl}" direct_sums)
   string(JSON tile GET "${impl}" winograd_tile)
+  string(JSON is_fft GET "${impl}" fft)
   list(APPEND present ${name})
   if(name MATCHES "^(naive|simd|openmp|im2col)$" AND NOT direct)
     string(APPEND failures "\n  ${name}: direct_sums is ${direct}, expected true")
@@ -95,6 +98,15 @@ foreach(i RANGE ${last_impl})
         string(APPEND failures "\n  ${where}: max error ${of_e} u of E (bound: below K = ${k}), max E / S ${e_over_s}")
       endif()
     endif()
+    if(is_fft)
+      string(JSON of_bound GET "${row}" max_error_of_fft_bound)
+      if(NOT of_bound LESS 1 OR NOT of_bound GREATER 0)
+        string(APPEND failures "\n  ${where}: max ||error||_2 / bound per plane ${of_bound} (bound: below 1)")
+      endif()
+      if(name STREQUAL "fft")
+        set(fft_rows_measured TRUE)
+      endif()
+    endif()
     if(direct)
       # CMake compares numbers as doubles: the error must be below n.
       if(NOT error LESS bound)
@@ -111,6 +123,9 @@ foreach(i RANGE ${last_impl})
   endforeach()
 endforeach()
 
+if("fft" IN_LIST known AND NOT fft_rows_measured)
+  string(APPEND failures "\n  fft is registered but no fft row was measured")
+endif()
 foreach(name ${known})
   if(NOT name IN_LIST present)
     string(APPEND failures "\n  ${name} is registered but missing from accuracy.json")

@@ -141,8 +141,19 @@ TEST_CASE("accuracy: the quick run measures every implementation within its own 
       } else {
         CHECK(row.error.max_e_over_s == 0.0);
       }
+      if (impl.fft) {
+        // Its own bound, per output plane (impls/fft/fft_bound.hpp): every measured plane within it, and
+        // some rounding error to bound.
+        CHECK(row.error.max_of_fft_bound < 1.0);
+        CHECK(row.error.max_of_fft_bound > 0.0);
+      } else {
+        CHECK(row.error.max_of_fft_bound == 0.0);
+      }
     }
   }
+  bool fft_measured = false;
+  for (const convlab::AccuracyImpl& impl : report.impls) fft_measured = fft_measured || (impl.fft && impl.name == "fft");
+  CHECK(fft_measured);
   // The JSON holds every row.
   const auto json = nlohmann::json::parse(convlab::accuracy_json(report));
   CHECK(json["implementations"].size() == names.size());
