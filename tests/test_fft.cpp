@@ -10,12 +10,13 @@
 //    sqrt2 gamma_2, Higham 3.6), or with error u |a +- w b| + (mu + sqrt2 gamma_2 (1 + mu))(1 + u) |b| <=
 //    eta |(a + w b, a - w b)|_2 for the inverse pair (|b| <= |(a + wb, a - wb)|_2 / sqrt2); both below
 //    eta = mu + gamma_4 (sqrt2 + mu). So ||fl(A_k v) - A_k v||_2 <= eta ||A_k v||_2 = eta sqrt2 ||v||_2, and
-//    by induction over the t stages (row transforms then column transforms: t = log2 Lw + log2 Lh stages
-//    of the same kind) ||fl(F v) - F v||_2 <= ((1 + eta)^t - 1) ||F v||_2 <= eps ||F v||_2,
-//    eps = t eta / (1 - t eta): Higham, Accuracy and Stability of Numerical Algorithms, Theorem 24.2. Rows
-//    of zeros are skipped (their transform is exactly zero) and only the needed rows of an inverse are
-//    computed: the same values as the whole transform's. The zero-padding, the swap of real and imaginary
-//    parts that turns the forward DIT into the inverse, and the scaling by 1/N (a power of two) are exact.
+//    by induction over the t stages (along the height, then the width: t = log2 Lh + log2 Lw stages of the
+//    same kind) ||fl(F v) - F v||_2 <= ((1 + eta)^t - 1) ||F v||_2 <= eps ||F v||_2,
+//    eps = t eta / (1 - t eta): Higham, Accuracy and Stability of Numerical Algorithms, Theorem 24.2.
+//    Butterflies of two zero rows are skipped (their outputs are exactly zero) and only the needed columns
+//    of an inverse are finished: the same values as the whole transform's. The zero-padding, the
+//    transposes, the swap of real and imaginary parts that turns the forward DIT into the inverse, and the
+//    scaling by 1/N (a power of two) are exact.
 // 2. Operands. For channel k of an output plane, a_k the weight plane, b_k the data plane (forward: w[f][c],
 //    x[n][c]; input gradient: w[f][c], dy[n][f]), exact spectra A_k = F a_k, B_k = F b_k, with
 //    ||A_k||_inf <= |a_k|_1 (every DFT value is a sum of the values times unit-modulus numbers) and

@@ -1,9 +1,9 @@
 // FFT convolution (see fft_conv.hpp).
 //
-// A transform plane holds Lh x Lw complex values as two real arrays (real parts, then imaginary parts), row
-// by row. The 2-D FFT is a 1-D FFT of every row (along the contiguous axis: "inner") and then of every
-// column; the column FFTs run as butterflies between whole rows ("outer"), so their innermost loop runs
-// along a row and vectorises. Each 1-D FFT is radix 2:
+// A data plane lies as Lh rows of Lw values; its spectrum as Lw rows (width frequencies) of Lh values (height
+// frequencies), all real parts then all imaginary parts. The 2-D FFT is a 1-D FFT along the height (as
+// butterflies between whole rows, so that the innermost loop runs along a row and vectorises), a transpose,
+// and a 1-D FFT along the width the same way; the inverse runs the other way round. Each 1-D FFT is radix 2:
 //   forward, decimation in frequency (Gentleman-Sande): for span = L/2, ..., 1, pairs (a, b) span apart:
 //     a <- a + b,  b <- (a - b) w,   w = exp(-2 pi i j / (2 span))      natural order in, bit-reversed out
 //   inverse, decimation in time: for span = 1, ..., L/2:
@@ -11,8 +11,9 @@
 // with conjugated twiddles: the inverse is run as the forward-twiddle DIT on the arrays with real and
 // imaginary parts swapped (swap(z) = i conj(z), so DIT(swap z) = swap(conj(F) z), exactly). Spectra stay in
 // bit-reversed order: the products are pointwise. The inverse's 1 / (Lh Lw) is a power of two: exact.
-// Zero rows of a plane (beyond the data) have zero row transforms: they are skipped, which changes no
-// computed value; the inverse's row transforms run only for the output rows.
+// Butterflies of two zero rows (beyond the data) are skipped, and only the data's columns are transposed:
+// that changes no computed value (up to the sign of a zero); the inverse transposes and finishes only the
+// output's columns.
 #include "impls/fft/fft_conv.hpp"
 
 #include <omp.h>
@@ -29,9 +30,11 @@ namespace convlab {
 
 namespace {
 
-// Output planes accumulated together (each channel's input spectrum read once for all of them) and the
-// frequencies per pass over them (the accumulators of one block stay in L1).
+// Output planes accumulated together (each data spectrum read once for all of them), images together (each
+// weight spectrum read once for all of them), and the frequencies per pass over them (the chunk's spectra
+// and accumulators stay in cache).
 constexpr Index kPlaneBlock = 4;
+constexpr Index kImageGroup = 8;
 constexpr Index kChunk = 512;
 // Calls with fewer multiply-adds than this (in the products) run on the calling thread.
 constexpr double kParallelMinFmas = double(1 << 18);
@@ -51,11 +54,15 @@ Index axis_size(Index input, Index pad, Index window, Index output) {
 // ---- 1-D radix-2 transforms ----
 
 // Rows [0, L) of `width` contiguous values each (row stride `width`): the transform along the columns.
+// live[r]: whether row r may hold a nonzero (updated as the stages spread them); a butterfly of two zero
+// rows is skipped (its outputs are zeros, up to the sign of zero).
 template <typename T>
-void dif_outer(T* re, T* im, Index L, Index width, const T* twr, const T* twi) {
+void dif_outer(T* re, T* im, Index L, Index width, const T* twr, const T* twi, char* live) {
   for (Index span = L / 2; span >= 1; span /= 2)
     for (Index start = 0; start < L; start += 2 * span)
       for (Index j = 0; j < span; ++j) {
+        if (!live[start + j] && !live[start + j + span]) continue;
+        live[start + j] = live[start + j + span] = 1;
         const T wr = twr[span + j], wi = twi[span + j];
         T* __restrict ar = re + (start + j) * width;
         T* __restrict ai = im + (start + j) * width;
@@ -96,49 +103,15 @@ void dit_outer(T* re, T* im, Index L, Index width, const T* twr, const T* twi) {
       }
 }
 
-// One row of L contiguous values: the transform along the row.
+// b[c * out_stride + r] = a[r * in_stride + c] for r < rows, c < cols.
 template <typename T>
-void dif_inner(T* re, T* im, Index L, const T* twr, const T* twi) {
-  for (Index span = L / 2; span >= 1; span /= 2)
-    for (Index start = 0; start < L; start += 2 * span) {
-      T* __restrict ar = re + start;
-      T* __restrict ai = im + start;
-      T* __restrict br = re + start + span;
-      T* __restrict bi = im + start + span;
-      const T* wr = twr + span;
-      const T* wi = twi + span;
-#pragma GCC ivdep
-      for (Index j = 0; j < span; ++j) {
-        const T xr = ar[j], xi = ai[j], yr = br[j], yi = bi[j];
-        ar[j] = xr + yr;
-        ai[j] = xi + yi;
-        const T dr = xr - yr, di = xi - yi;
-        br[j] = dr * wr[j] - di * wi[j];
-        bi[j] = dr * wi[j] + di * wr[j];
-      }
-    }
-}
-
-template <typename T>
-void dit_inner(T* re, T* im, Index L, const T* twr, const T* twi) {
-  for (Index span = 1; span < L; span *= 2)
-    for (Index start = 0; start < L; start += 2 * span) {
-      T* __restrict ar = re + start;
-      T* __restrict ai = im + start;
-      T* __restrict br = re + start + span;
-      T* __restrict bi = im + start + span;
-      const T* wr = twr + span;
-      const T* wi = twi + span;
-#pragma GCC ivdep
-      for (Index j = 0; j < span; ++j) {
-        const T yr = br[j], yi = bi[j];
-        const T tr = yr * wr[j] - yi * wi[j], ti = yr * wi[j] + yi * wr[j];
-        const T xr = ar[j], xi = ai[j];
-        ar[j] = xr + tr;
-        ai[j] = xi + ti;
-        br[j] = xr - tr;
-        bi[j] = xi - ti;
-      }
+void transpose(const T* __restrict a, Index rows, Index cols, Index in_stride, T* __restrict b, Index out_stride) {
+  constexpr Index kBlock = 16;
+  for (Index r0 = 0; r0 < rows; r0 += kBlock)
+    for (Index c0 = 0; c0 < cols; c0 += kBlock) {
+      const Index r1 = std::min(rows, r0 + kBlock), c1 = std::min(cols, c0 + kBlock);
+      for (Index c = c0; c < c1; ++c)
+        for (Index r = r0; r < r1; ++r) b[c * out_stride + r] = a[r * in_stride + c];
     }
 }
 
@@ -205,25 +178,60 @@ void build_twiddles(Index L, std::vector<T>& re, std::vector<T>& im) {
 }
 
 // The forward 2-D transform of one h x w plane `src` (row stride w) placed at (shift_h, shift_w), circularly,
-// into `plane` (Lh Lw real parts, then imaginary parts).
+// into the spectrum `dst`: Lw rows (width frequencies) of Lh values (height frequencies), all real parts,
+// then all imaginary parts. Along the height first, on the plane as it lies (vectorised along its rows, the
+// zero rows skipped), in `temp` (2 Lh Lw values); then transposed into dst and along the width (vectorised
+// along the height frequencies, the zero columns skipped). `live`: max(Lh, Lw) flags.
 template <typename T>
 void forward_plane(const T* src, Index h, Index w, Index shift_h, Index shift_w, FftSize size, const T* row_twr,
-                   const T* row_twi, const T* col_twr, const T* col_twi, T* plane) {
+                   const T* row_twi, const T* col_twr, const T* col_twi, T* temp, char* live, T* dst) {
   const Index Lh = size.height, Lw = size.width, n = Lh * Lw;
-  T* re = plane;
-  T* im = plane + n;
-  std::fill_n(plane, 2 * n, T(0));
+  T* re = temp;
+  T* im = temp + n;
+  std::fill_n(temp, 2 * n, T(0));
   const Index first = std::min(w, Lw - shift_w);  // columns before the wrap
+  std::fill_n(live, Lh, char(0));
   for (Index r = 0; r < h; ++r) {
+    live[(r + shift_h) % Lh] = 1;
     T* row = re + ((r + shift_h) % Lh) * Lw;
     std::copy_n(src + r * w, first, row + shift_w);
     std::copy_n(src + r * w + first, w - first, row);
   }
-  for (Index r = 0; r < h; ++r) {
-    const Index at = ((r + shift_h) % Lh) * Lw;
-    dif_inner(re + at, im + at, Lw, col_twr, col_twi);
+  dif_outer(re, im, Lh, Lw, row_twr, row_twi, live);
+  // Only the columns that hold data are nonzero: [shift_w, shift_w + first) and [0, w - first).
+  std::fill_n(dst, 2 * n, T(0));
+  transpose(re + shift_w, Lh, first, Lw, dst + shift_w * Lh, Lh);
+  transpose(im + shift_w, Lh, first, Lw, dst + n + shift_w * Lh, Lh);
+  transpose(re, Lh, w - first, Lw, dst, Lh);
+  transpose(im, Lh, w - first, Lw, dst + n, Lh);
+  std::fill_n(live, Lw, char(0));
+  for (Index c = 0; c < w; ++c) live[(c + shift_w) % Lw] = 1;
+  dif_outer(dst, dst + n, Lw, Lh, col_twr, col_twi, live);
+}
+
+// The inverse of a spectrum `plane` (layout as forward_plane's dst; overwritten), scaled by 1/N, its rows
+// below out_h and columns below out_w written to `out` (row stride out_w) plus `bias` if set. Along the width
+// first (the forward-twiddle DIT on the swapped parts: the real part lands in the real array), then the
+// columns below out_w transposed into `temp` (2 Lh out_w values) and along the height.
+template <typename T>
+void inverse_plane(T* plane, FftSize size, Index out_h, Index out_w, const T* row_twr, const T* row_twi,
+                   const T* col_twr, const T* col_twi, T* temp, const T* bias, T* out) {
+  const Index Lh = size.height, Lw = size.width, n = Lh * Lw;
+  T* re = plane;
+  T* im = plane + n;
+  dit_outer(im, re, Lw, Lh, col_twr, col_twi);
+  T* tre = temp;
+  T* tim = temp + Lh * out_w;
+  transpose(re, out_w, Lh, Lh, tre, out_w);
+  transpose(im, out_w, Lh, Lh, tim, out_w);
+  dit_outer(tim, tre, Lh, out_w, row_twr, row_twi);
+  const T scale = T(1) / T(n);
+  if (bias) {
+    const T add = *bias;
+    for (Index i = 0; i < out_h * out_w; ++i) out[i] = tre[i] * scale + add;
+  } else {
+    for (Index i = 0; i < out_h * out_w; ++i) out[i] = tre[i] * scale;
   }
-  dif_outer(re, im, Lh, Lw, row_twr, row_twi);
 }
 
 }  // namespace
@@ -275,6 +283,16 @@ void require_supported(const ConvShape& s) {
   if (!reason.empty()) throw ConvShapeError(reason);
 }
 
+template <typename Work>
+void prepare_scratch(Work& work, int threads, Index elements, Index flags) {
+  if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
+  if (work.live.size() < std::size_t(threads)) work.live.resize(std::size_t(threads));
+  for (int t = 0; t < threads; ++t) {
+    work.scratch[std::size_t(t)].resize(std::size_t(elements));
+    if (work.live[std::size_t(t)].size() < std::size_t(flags)) work.live[std::size_t(t)].resize(std::size_t(flags));
+  }
+}
+
 template <typename T>
 void ensure_twiddles(Index L, Index& length, std::vector<T>& re, std::vector<T>& im) {
   if (length == L) return;
@@ -295,9 +313,11 @@ void FftConv::transform_weights(const ConvShape& s, const T* weights, AlignedBuf
   spectra.resize(std::size_t(planes * 2 * n));
   const double work_estimate = double(planes) * double(n) * 8.0;
   const int threads = work_estimate < kParallelMinFmas ? 1 : max_threads();
-  parallel_for(planes, threads, Schedule::dynamic, [&](Index p, Index) {
+  prepare_scratch(work, threads, 2 * n, std::max(size.height, size.width));
+  parallel_for(planes, threads, Schedule::dynamic, [&](Index p, Index thread) {
     forward_plane(weights + p * kh * kw, kh, kw, 0, 0, size, work.rows.re.data(), work.rows.im.data(),
-                  work.cols.re.data(), work.cols.im.data(), spectra.data() + p * 2 * n);
+                  work.cols.re.data(), work.cols.im.data(), work.scratch[std::size_t(thread)].data(),
+                  work.live[std::size_t(thread)].data(), spectra.data() + p * 2 * n);
   });
 }
 
@@ -308,7 +328,7 @@ void FftConv::run(const ConvShape& s, bool input_gradient, const T* data, const 
   const Geometry g(s, input_gradient);
   Workspace<T>& work = workspace<T>();
   const FftSize size = g.size;
-  const Index n = g.points(), Lw = size.width;
+  const Index n = g.points();
   ensure_twiddles(size.height, work.rows.length, work.rows.re, work.rows.im);
   ensure_twiddles(size.width, work.cols.length, work.cols.re, work.cols.im);
   const T* row_twr = work.rows.re.data();
@@ -321,74 +341,69 @@ void FftConv::run(const ConvShape& s, bool input_gradient, const T* data, const 
   const Index data_planes = g.batch * g.in_planes;
   work.data.resize(std::size_t(data_planes * 2 * n));
   T* D = work.data.data();
-  parallel_for(data_planes, threads, Schedule::dynamic, [&](Index p, Index) {
+  const Index group = std::min(kImageGroup, g.batch);
+  prepare_scratch(work, threads, (group * kPlaneBlock + 1) * 2 * n, std::max(size.height, size.width));
+  parallel_for(data_planes, threads, Schedule::dynamic, [&](Index p, Index thread) {
     forward_plane(data + p * g.in_h * g.in_w, g.in_h, g.in_w, g.shift_h, g.shift_w, size, row_twr, row_twi, col_twr,
-                  col_twi, D + p * 2 * n);
+                  col_twi, work.scratch[std::size_t(thread)].data(), work.live[std::size_t(thread)].data(),
+                  D + p * 2 * n);
   });
 
-  // Per block of output planes of one image: products summed over the channels (in increasing order), then
-  // one inverse transform per plane. Weight spectrum of output plane o and channel k: forward o = f, k = c,
-  // W[f C + c] used conjugated; input gradient o = c, k = f, W[f C + c] as it is.
+  // Per task, a block of up to kPlaneBlock output planes o for a group of up to kImageGroup images: products
+  // summed over the channels k in increasing order, a chunk of frequencies at a time (the chunk's weight and
+  // data spectra stay in cache across the block and the group), then one inverse transform per plane. Weight
+  // spectrum of output plane o and channel k: forward o = f, k = c, W[f C + c] used conjugated; input
+  // gradient o = c, k = f, W[f C + c] as it is. The tasks depend on the layer only.
   const Index C = s.in_channels;
   const Index w_stride_o = input_gradient ? 1 : C, w_stride_k = input_gradient ? C : 1;
-  const Index blocks_per_image = (g.out_planes + kPlaneBlock - 1) / kPlaneBlock;
-  const int used = int(std::min<Index>(threads, g.batch * blocks_per_image));
-  if (work.scratch.size() < std::size_t(used)) work.scratch.resize(std::size_t(used));
-  for (int t = 0; t < used; ++t) work.scratch[std::size_t(t)].resize(std::size_t(kPlaneBlock * 2 * n));
-  const T scale = T(1) / T(n);
-  parallel_for(g.batch * blocks_per_image, used, Schedule::dynamic, [&](Index task, Index thread) {
-    const Index image = task / blocks_per_image, o0 = (task % blocks_per_image) * kPlaneBlock;
-    const Index count = std::min(kPlaneBlock, g.out_planes - o0);
-    T* acc = work.scratch[std::size_t(thread)].data();  // plane b: acc + b 2n (real), + n (imaginary)
+  const Index plane_blocks = (g.out_planes + kPlaneBlock - 1) / kPlaneBlock;
+  const Index image_groups = (g.batch + kImageGroup - 1) / kImageGroup;
+  const int used = int(std::min<Index>(threads, plane_blocks * image_groups));
+  parallel_for(plane_blocks * image_groups, used, Schedule::dynamic, [&](Index task, Index thread) {
+    const Index o0 = (task % plane_blocks) * kPlaneBlock, count = std::min(kPlaneBlock, g.out_planes - o0);
+    const Index n0 = (task / plane_blocks) * kImageGroup, images = std::min(kImageGroup, g.batch - n0);
+    // Accumulator of image n0 + m, plane o0 + b: acc + (m kPlaneBlock + b) 2n (real parts), + n (imaginary).
+    T* acc = work.scratch[std::size_t(thread)].data();
+    const auto plane = [&](Index m, Index b) { return acc + (m * kPlaneBlock + b) * 2 * n; };
     for (Index k0 = 0; k0 < n; k0 += kChunk) {
       const Index len = std::min(kChunk, n - k0);
-      for (Index b = 0; b < count; ++b) {
-        std::fill_n(acc + b * 2 * n + k0, len, T(0));
-        std::fill_n(acc + b * 2 * n + n + k0, len, T(0));
-      }
-      for (Index k = 0; k < g.in_planes; ++k) {
-        const T* __restrict xr = D + (image * g.in_planes + k) * 2 * n + k0;
-        const T* __restrict xi = xr + n;
+      for (Index m = 0; m < images; ++m)
+        for (Index b = 0; b < count; ++b) {
+          std::fill_n(plane(m, b) + k0, len, T(0));
+          std::fill_n(plane(m, b) + n + k0, len, T(0));
+        }
+      for (Index k = 0; k < g.in_planes; ++k)
         for (Index b = 0; b < count; ++b) {
           const T* __restrict wr = W + ((o0 + b) * w_stride_o + k * w_stride_k) * 2 * n + k0;
           const T* __restrict wi = wr + n;
-          T* __restrict ar = acc + b * 2 * n + k0;
-          T* __restrict ai = ar + n;
-          if (input_gradient) {
+          for (Index m = 0; m < images; ++m) {
+            const T* __restrict xr = D + ((n0 + m) * g.in_planes + k) * 2 * n + k0;
+            const T* __restrict xi = xr + n;
+            T* __restrict ar = plane(m, b) + k0;
+            T* __restrict ai = ar + n;
+            if (input_gradient) {
 #pragma GCC ivdep
-            for (Index q = 0; q < len; ++q) {
-              ar[q] += wr[q] * xr[q] - wi[q] * xi[q];
-              ai[q] += wr[q] * xi[q] + wi[q] * xr[q];
-            }
-          } else {
+              for (Index q = 0; q < len; ++q) {
+                ar[q] += wr[q] * xr[q] - wi[q] * xi[q];
+                ai[q] += wr[q] * xi[q] + wi[q] * xr[q];
+              }
+            } else {
 #pragma GCC ivdep
-            for (Index q = 0; q < len; ++q) {
-              ar[q] += wr[q] * xr[q] + wi[q] * xi[q];
-              ai[q] += wr[q] * xi[q] - wi[q] * xr[q];
+              for (Index q = 0; q < len; ++q) {
+                ar[q] += wr[q] * xr[q] + wi[q] * xi[q];
+                ai[q] += wr[q] * xi[q] - wi[q] * xr[q];
+              }
             }
           }
         }
-      }
     }
-    for (Index b = 0; b < count; ++b) {
-      T* re = acc + b * 2 * n;
-      T* im = re + n;
-      // The inverse: the forward-twiddle DIT on the swapped parts; the real part of the result lands in re.
-      dit_outer(im, re, size.height, Lw, row_twr, row_twi);
-      for (Index r = 0; r < g.out_h; ++r) dit_inner(im + r * Lw, re + r * Lw, Lw, col_twr, col_twi);
-      const Index o = o0 + b;
-      T* dst = out + (image * g.out_planes + o) * g.out_h * g.out_w;
-      const T add = bias ? bias[o] : T(0);
-      for (Index r = 0; r < g.out_h; ++r) {
-        const T* src = re + r * Lw;
-        T* row = dst + r * g.out_w;
-        if (bias) {
-          for (Index c = 0; c < g.out_w; ++c) row[c] = src[c] * scale + add;
-        } else {
-          for (Index c = 0; c < g.out_w; ++c) row[c] = src[c] * scale;
-        }
+    T* temp = acc + group * kPlaneBlock * 2 * n;
+    for (Index m = 0; m < images; ++m)
+      for (Index b = 0; b < count; ++b) {
+        const Index o = o0 + b;
+        inverse_plane(plane(m, b), size, g.out_h, g.out_w, row_twr, row_twi, col_twr, col_twi, temp,
+                      bias ? bias + o : nullptr, out + ((n0 + m) * g.out_planes + o) * g.out_h * g.out_w);
       }
-    }
   });
 }
 
@@ -441,7 +456,7 @@ std::size_t FftConv::workspace_bytes(const ConvShape& s, std::size_t element_siz
   if (!fft_unsupported(s).empty()) return 0;
   const Index n = fft_transform_size(s).points();
   const Index planes = s.batch * std::max(s.in_channels, s.out_channels) + s.in_channels * s.out_channels +
-                       Index(max_threads()) * kPlaneBlock;
+                       Index(max_threads()) * (kPlaneBlock * std::min(kImageGroup, s.batch) + 1);
   return std::size_t(planes * 2 * n) * element_size;
 }
 

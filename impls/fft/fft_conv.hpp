@@ -85,10 +85,11 @@ class FftConv final : public ConvImplFromTemplates<FftConv> {
   template <typename T>
   struct Workspace {
     Twiddles<T> rows, cols;         // for Lh (along a column) and Lw (along a row)
-    AlignedBuffer<T> weights;       // F x C spectra of a plain call, each plane Lh Lw real parts then imaginary
+    AlignedBuffer<T> weights;       // F x C spectra of a plain call: each Lw x Lh real parts, then imaginary
     AlignedBuffer<T> held;          // the held weights' spectra
     AlignedBuffer<T> data;          // N x C (forward) or N x F (input gradient) spectra
-    std::vector<AlignedBuffer<T>> scratch;  // per thread: accumulators of a block of output planes
+    std::vector<AlignedBuffer<T>> scratch;  // per thread: accumulators of a block of output planes, a plane
+    std::vector<std::vector<char>> live;    // per thread: which rows of a plane may be nonzero
   };
   template <typename T>
   Workspace<T>& workspace();
