@@ -485,6 +485,7 @@ ConvImplInfo fft_conv_info() {
             return pass == ConvPass::backward_weights ? std::string() : fft_unsupported(s);
           },
           .delegates = "weight gradient: simd's direct kernels",
+          .delegated_passes = {ConvPass::backward_weights},
           .direct_sums = false};
 }
 

@@ -24,9 +24,8 @@
 // channels in one fixed order by one thread, so 1 and 2 threads give bitwise-identical results.
 // backward_weights is not FFT: it is simd's direct kernels (ConvImplInfo::delegates says so). By FFT it
 // would cost about what forward does (dw[f][c] = the first kh x kw points of the inverse of sum_n
-// conj(DY[n][f]) X[n][c], the same transform size), but the cross-check contract (tests/conv_tester.cpp) and
-// `convlab accuracy` hold every weight gradient to the direct sum's exactness on small integers:
-// ConvImplInfo would first have to say per pass which ones are direct sums.
+// conj(DY[n][f]) X[n][c], the same transform size); the tester already holds a non-direct implementation's
+// weight gradient to its own test (as Winograd's), so what is missing is that pass and its bound.
 #pragma once
 
 #include <cstddef>
