@@ -108,8 +108,11 @@ void Network<T>::forward(std::span<const T> weights, const T* input, Index n) {
     const T* b = weights.data() + layout_[l].bias_offset;
     const bool is_output = l + 1 == layers_.size();
     T* out = is_output ? logits_.data() : activations_[l].data();
+    OperationTimer product(profile_);
     if (g.is_conv) {
-      conv_impls_[l]->forward(conv_shape(l, n), layer_input, w, b, out);
+      const ConvShape shape = conv_shape(l, n);
+      conv_impls_[l]->forward(shape, layer_input, w, b, out);
+      product.done(StepOperation::conv_forward, shape.forward_flops(), 0);
     } else {
       const Index inputs = g.in_channels, units = g.units;
       gemm<T>(Transpose::No, Transpose::No, n, units, inputs, T(1), layer_input, inputs, w, units, T(0), out, units);
@@ -117,11 +120,15 @@ void Network<T>::forward(std::span<const T> weights, const T* input, Index n) {
         T* y = out + row * units;
         for (Index u = 0; u < units; ++u) y[u] += b[u];
       }
+      product.done(StepOperation::dense_forward, 2.0 * double(n) * double(inputs) * double(units), 0);
     }
+    OperationTimer elementwise(profile_);
     if (is_output) {
       softmax_rows<T>(out, activations_[l].data(), n, g.units);
+      elementwise.done(StepOperation::softmax_loss, 0, 2.0 * double(n * g.units) * sizeof(T));
     } else {
       tanh_forward<T>(out, out, n * g.output_size());
+      elementwise.done(StepOperation::activations, 0, 2.0 * double(n * g.output_size()) * sizeof(T));
     }
     layer_input = activations_[l].data();
   }
@@ -134,12 +141,14 @@ void Network<T>::backward(std::span<const T> weights, const T* input, const std:
   const Index classes = architecture_.classes;
   const T* probabilities = activations_.back().data();
   T* delta = delta_.data();
+  OperationTimer output_delta(profile_);
   for (Index row = 0; row < n; ++row) {
     for (Index k = 0; k < classes; ++k) {
       const T target = labels[row] == k ? T(1) : T(0);
       delta[row * classes + k] = (probabilities[row * classes + k] - target) * scale;
     }
   }
+  output_delta.done(StepOperation::softmax_loss, 0, 2.0 * double(n * classes) * sizeof(T) + double(n));
   for (std::size_t l = layers_.size(); l-- > 0;) {
     const LayerGeometry& g = layers_[l];
     const T* w = weights.data() + layout_[l].weights_offset;
@@ -147,10 +156,16 @@ void Network<T>::backward(std::span<const T> weights, const T* input, const std:
     T* bias_grad = gradient + layout_[l].bias_offset;
     const T* layer_input = l == 0 ? input : activations_[l - 1].data();
     T* input_delta = delta_previous_.data();
+    OperationTimer product(profile_);
     if (g.is_conv) {
       const ConvShape shape = conv_shape(l, n);
       conv_impls_[l]->backward_weights(shape, layer_input, delta, weight_grad, bias_grad);
-      if (l > 0) conv_impls_[l]->backward_input(shape, delta, w, input_delta);
+      product.done(StepOperation::conv_weight_grad, shape.backward_weights_flops(), 0);
+      if (l > 0) {
+        OperationTimer input_gradient(profile_);
+        conv_impls_[l]->backward_input(shape, delta, w, input_delta);
+        input_gradient.done(StepOperation::conv_input_grad, shape.backward_input_flops(), 0);
+      }
     } else {
       const Index inputs = g.in_channels, units = g.units;
       gemm<T>(Transpose::Yes, Transpose::No, inputs, units, n, T(1), layer_input, inputs, delta, units, T(0),
@@ -164,10 +179,14 @@ void Network<T>::backward(std::span<const T> weights, const T* input, const std:
         gemm<T>(Transpose::No, Transpose::Yes, n, inputs, units, T(1), delta, units, w, units, T(0), input_delta,
                 inputs);
       }
+      // the weight gradient's product, and the input gradient's except for a first layer
+      product.done(StepOperation::dense_backward, (l > 0 ? 4.0 : 2.0) * double(n) * double(inputs) * double(units), 0);
     }
     if (l > 0) {
       // Every hidden layer is tanh: d pre-activation = d output * (1 - output^2).
+      OperationTimer derivative(profile_);
       tanh_backward<T>(layer_input, input_delta, input_delta, n * g.input_size());
+      derivative.done(StepOperation::activations, 0, 3.0 * double(n * g.input_size()) * sizeof(T));
       std::swap(delta_, delta_previous_);
       delta = delta_.data();
     }
@@ -192,10 +211,16 @@ double Network<T>::run(std::span<const T> weights, std::span<const T> inputs, st
   for (Index first = 0; first < total; first += chunk_size_) {
     const Index n = std::min(chunk_size_, total - first);
     prepare_buffers(n);
+    OperationTimer gathering(profile_);
     const T* chunk_inputs = gather(inputs, examples, first, n);
+    // a minibatch's images are copied together: each read once and written once
+    gathering.done(StepOperation::data, 0,
+                   examples.empty() ? 0.0 : double(n) * (2.0 * double(architecture_.input_size()) * sizeof(T) +
+                                                         sizeof(Index)));
     forward(weights, chunk_inputs, n);
     const std::uint8_t* chunk_labels = nullptr;
     if (!labels.empty()) {
+      OperationTimer label_gathering(profile_);
       if (examples.empty()) {
         chunk_labels = labels.data() + first;
       } else {
@@ -209,7 +234,9 @@ double Network<T>::run(std::span<const T> weights, std::span<const T> inputs, st
                                       std::to_string(classes) + " classes");
         }
       }
+      label_gathering.done(StepOperation::data, 0, examples.empty() ? double(n) : double(n) * (2.0 + sizeof(Index)));
       // -log Y[label] from the logits (log-sum-exp), exact even where Y underflows to zero.
+      OperationTimer loss(profile_);
       for (Index row = 0; row < n; ++row) {
         const T* z = logits_.data() + row * classes;
         const T largest = *std::max_element(z, z + classes);
@@ -217,6 +244,7 @@ double Network<T>::run(std::span<const T> weights, std::span<const T> inputs, st
         for (Index k = 0; k < classes; ++k) total_exp += std::exp(double(z[k] - largest));
         sum += double(largest) + std::log(total_exp) - double(z[chunk_labels[row]]);
       }
+      loss.done(StepOperation::softmax_loss, 0, double(n * classes) * sizeof(T) + double(n));
     }
     if (on_chunk) on_chunk(first, n);
     if (gradient) {

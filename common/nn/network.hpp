@@ -23,6 +23,7 @@
 #include "common/tensor/aligned_buffer.hpp"
 #include "common/nn/architecture.hpp"
 #include "common/conv/conv_impl.hpp"
+#include "common/nn/step_profile.hpp"
 
 namespace convlab {
 
@@ -79,6 +80,11 @@ class Network {
   Outputs use(std::span<const T> inputs, bool want_probabilities = false, bool want_hidden = false);
   std::vector<std::uint8_t> classify(std::span<const T> inputs) { return use(inputs).classes; }
 
+  // While non-null, every pass adds its operations' times, FLOPs and bytes to `profile`
+  // (common/nn/step_profile.hpp); the results are the same, bit for bit. train_minibatch attaches one
+  // around each step's gradient when MinibatchOptions::profile is set.
+  void set_profile(StepProfile* profile) { profile_ = profile; }
+
  private:
   // One pass over `count` examples in chunks: either inputs [0, count) or the listed `examples`.
   // Returns the summed -log Y[label] over examples (not yet divided); with gradient non-null, writes the
@@ -100,6 +106,7 @@ class Network {
   std::vector<std::unique_ptr<ConvImpl>> conv_impls_;
   Index chunk_size_;
   std::vector<T> parameters_;
+  StepProfile* profile_ = nullptr;
 
   // Work buffers, sized for the largest chunk seen so far and reused.
   std::vector<AlignedBuffer<T>> activations_;  // per layer: its output (tanh applied; last: softmax)

@@ -47,6 +47,7 @@ class NetworkMinibatchObjective final : public MinibatchObjective<T> {
     if (batch.empty()) throw std::invalid_argument("minibatch objective: empty batch");
     return network_.error_and_gradient(weights, inputs_, labels_, batch, gradient);
   }
+  void attach_profile(StepProfile* profile) override { network_.set_profile(profile); }
 
  private:
   Network<T>& network_;

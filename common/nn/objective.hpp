@@ -8,6 +8,10 @@
 #include "common/tensor/strided_view.hpp"
 
 namespace convlab {
+class StepProfile;
+}
+
+namespace convlab {
 
 // Full-batch: the error over the whole training set (for scaled conjugate gradient).
 template <typename T>
@@ -29,6 +33,10 @@ class MinibatchObjective {
   virtual Index example_count() const = 0;
   virtual double error_and_gradient(std::span<const T> weights, std::span<const Index> batch,
                                     std::span<T> gradient) = 0;
+  // While attached (non-null), error_and_gradient adds its operations' times to `profile`
+  // (common/nn/step_profile.hpp); train_minibatch attaches it around each call when profiling. An objective
+  // that cannot break its work down ignores it, and its time shows as the step's "other".
+  virtual void attach_profile(StepProfile* /*profile*/) {}
 };
 
 }  // namespace convlab

@@ -178,18 +178,42 @@ MinibatchResult train_minibatch(MinibatchObjective<T>& objective, std::span<T> w
   MinibatchResult result;
   result.epoch_errors.reserve(static_cast<std::size_t>(options.epochs));
   Index step = 0;
+  StepProfile* const profile = options.profile;
+  // Detaches the profile from the objective however the gradient call ends.
+  struct Detach {
+    MinibatchObjective<T>* objective = nullptr;
+    ~Detach() {
+      if (objective) objective->attach_profile(nullptr);
+    }
+  };
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
+    const auto shuffle_start = profile ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};
     fisher_yates_shuffle(order, generator);
+    if (profile) {
+      // each of the swaps reads and writes two entries
+      profile->add(StepOperation::data, shuffle_start, 0, 4.0 * double(example_count) * sizeof(Index));
+      profile->add_wall_time(shuffle_start);
+    }
     double weighted_error_sum = 0;
     double rate = 0;
     for (Index start = 0; start < example_count; start += batch_size) {
+      const auto step_start = profile ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};
       const Index count = std::min(batch_size, example_count - start);
       const std::span<const Index> batch(order.data() + start, static_cast<std::size_t>(count));
-      const double batch_error = objective.error_and_gradient(weights, batch, gradient);
+      double batch_error = 0;
+      {
+        Detach detach;
+        if (profile) {
+          objective.attach_profile(profile);
+          detach.objective = &objective;
+        }
+        batch_error = objective.error_and_gradient(weights, batch, gradient);
+      }
       weighted_error_sum += batch_error * static_cast<double>(count);
       rate = learning_rate_at(options, step, total_steps, steps_per_epoch);
       const T decay = static_cast<T>(options.weight_decay);
 
+      OperationTimer update(profile);
       if (!adam) {
         // PyTorch SGD: v = momentum v + (g + decay w); w -= rate v.
         const T momentum = static_cast<T>(momentum_at(options, step, total_steps, steps_per_epoch));
@@ -225,6 +249,12 @@ MinibatchResult train_minibatch(MinibatchObjective<T>& objective, std::span<T> w
           const T denominator = std::sqrt(v[i]) / correction2_sqrt + epsilon;
           w[i] -= step_size * m[i] / denominator;
         }
+      }
+      // SGD reads w, v and the gradient and writes w and v; Adam also reads and writes its second moment
+      update.done(StepOperation::update, 0, (adam ? 7.0 : 5.0) * double(n) * sizeof(T));
+      if (profile) {
+        profile->add_wall_time(step_start);
+        profile->count_step(count);
       }
       ++step;
       if (options.on_step)

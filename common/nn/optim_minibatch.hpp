@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/nn/objective.hpp"
+#include "common/nn/step_profile.hpp"
 
 namespace convlab {
 
@@ -53,6 +54,10 @@ struct MinibatchOptions {
   };
   std::function<void(const StepReport&)> on_step;    // may be empty
   std::function<void(const EpochReport&)> on_epoch;  // may be empty
+  // When non-null, every step's operations are timed into it (common/nn/step_profile.hpp): the epoch's
+  // shuffle and the update here, the rest by the objective (MinibatchObjective::attach_profile) while it
+  // computes the step's gradient. The callbacks above are not timed. The weights are the same, bit for bit.
+  StepProfile* profile = nullptr;
 };
 
 struct MinibatchResult {

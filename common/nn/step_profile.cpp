@@ -1,0 +1,65 @@
+// The per-operation step profile (see step_profile.hpp).
+#include "common/nn/step_profile.hpp"
+
+#include <stdexcept>
+
+namespace convlab {
+
+std::string_view step_operation_name(StepOperation operation) {
+  switch (operation) {
+    case StepOperation::conv_forward: return "conv_forward";
+    case StepOperation::conv_input_grad: return "conv_input_grad";
+    case StepOperation::conv_weight_grad: return "conv_weight_grad";
+    case StepOperation::dense_forward: return "dense_forward";
+    case StepOperation::dense_backward: return "dense_backward";
+    case StepOperation::activations: return "activations";
+    case StepOperation::softmax_loss: return "softmax_loss";
+    case StepOperation::update: return "update";
+    case StepOperation::data: return "data";
+    case StepOperation::other: return "other";
+  }
+  throw std::invalid_argument("step_profile: invalid StepOperation value");
+}
+
+bool step_operation_is_product(StepOperation operation) {
+  switch (operation) {
+    case StepOperation::conv_forward:
+    case StepOperation::conv_input_grad:
+    case StepOperation::conv_weight_grad:
+    case StepOperation::dense_forward:
+    case StepOperation::dense_backward: return true;
+    default: return false;
+  }
+}
+
+void StepProfile::add(StepOperation operation, Clock::time_point start, double flops, double bytes) {
+  if (operation == StepOperation::other) throw std::invalid_argument("step_profile: 'other' is never timed");
+  const auto i = std::size_t(operation);
+  ns_[i] += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  flops_[i] += flops;
+  bytes_[i] += bytes;
+}
+
+void StepProfile::add_wall_time(Clock::time_point start) {
+  step_ns_ += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+}
+
+std::int64_t StepProfile::timed_ns() const {
+  std::int64_t sum = 0;
+  for (int i = 0; i < kStepOperationCount; ++i)
+    if (i != int(StepOperation::other)) sum += ns_[std::size_t(i)];
+  return sum;
+}
+
+double StepProfile::seconds(StepOperation operation) const {
+  // Integer nanoseconds: the remainder is exact, and never negative while the operations' intervals lie
+  // inside the wall-time intervals without overlapping (add_wall_time).
+  const std::int64_t ns = operation == StepOperation::other ? step_ns_ - timed_ns() : ns_[std::size_t(operation)];
+  return double(ns) * 1e-9;
+}
+
+double StepProfile::share(StepOperation operation) const {
+  return step_ns_ > 0 ? seconds(operation) / step_seconds() : 0.0;
+}
+
+}  // namespace convlab
