@@ -1,6 +1,11 @@
 // End to end: one training epoch of the lecture's network (conv 20 5x5 -> tanh -> dense 50 tanh -> softmax
 // 10) per convolution implementation, through the project's own harness (common/nn/network.hpp) and minibatch
 // SGD (momentum 0.9, batch 64), on the first N MNIST training images. Mirrors bench/peers/torch_epoch.py.
+// Each epoch is profiled operation by operation (common/nn/step_profile.hpp: two clock reads per operation,
+// a few microseconds per step of milliseconds; the weights are the same as without): per operation the
+// counters op_<name>_seconds and op_<name>_share (of the steps' time), and op_<name>_GFLOPS for the products
+// or op_<name>_GBps (bytes read + written per second) for the rest; step_seconds and steps. The bounds
+// (FMA peak, copy bandwidth) are the same run's peak benchmarks, compared by bench/summarize.py.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
@@ -17,6 +22,7 @@
 #include "common/nn/network.hpp"
 #include "common/nn/network_objectives.hpp"
 #include "common/nn/optim_minibatch.hpp"
+#include "common/nn/step_profile.hpp"
 
 namespace convlab::bench {
 
@@ -60,6 +66,8 @@ void epoch_benchmark(benchmark::State& state, const ConvImplInfo* info, int thre
   options.batch_size = kEpochBatch;
   options.epochs = 1;
   double loss = 0;
+  StepProfile profile;
+  options.profile = &profile;
   for (auto _ : state) {
     state.PauseTiming();  // a fresh, identically initialised network for every epoch
     Network<float> network(architecture, [info] { return info->make(); }, 1);
@@ -74,6 +82,21 @@ void epoch_benchmark(benchmark::State& state, const ConvImplInfo* info, int thre
   state.counters["images"] = count;
   state.counters["mean_train_error"] = loss;
   state.counters["compute_threads"] = threads;
+  state.counters["step_seconds"] = profile.step_seconds();
+  state.counters["steps"] = double(profile.steps());
+  for (int i = 0; i < kStepOperationCount; ++i) {
+    const auto operation = StepOperation(i);
+    const std::string prefix = "op_" + std::string(step_operation_name(operation)) + "_";
+    const double seconds = profile.seconds(operation);
+    state.counters[prefix + "seconds"] = seconds;
+    state.counters[prefix + "share"] = profile.share(operation);
+    if (operation == StepOperation::other) continue;
+    if (step_operation_is_product(operation)) {
+      state.counters[prefix + "GFLOPS"] = seconds > 0 ? profile.flops(operation) / seconds / 1e9 : 0.0;
+    } else {
+      state.counters[prefix + "GBps"] = seconds > 0 ? profile.bytes(operation) / seconds / 1e9 : 0.0;
+    }
+  }
   state.SetLabel(architecture.describe() + ", SGD momentum 0.9, lr 0.1");
 }
 

@@ -9,6 +9,12 @@ over the suite's shapes of convlab's best implementation at 2 threads against th
 and (forward) XNNPACK, each at its best; the worst shape; a per-shape table; and a chart of the per-shape
 speed-ups, speedups-<pass>.png, drawn by gnuplot when it is installed (its data: speedups-<pass>.dat).
 
+When the epoch benchmarks carry the step profile's counters (op_<name>_seconds, ...: bench/bench_epoch.cpp),
+a section "The training step, operation by operation": per thread count each operation's share of the step,
+its GFLOP/s or GB/s and its fraction of its bound (the products: the run's FMA peak; the rest: its copy
+bandwidth), and a stacked bar chart of the shares, step-profile.png (data: step-profile.dat). Runs without
+those counters get neither.
+
 Standard library only (plus the gnuplot command for the charts). Usage: summarize.py RESULTS_DIR"""
 
 import csv
@@ -56,6 +62,11 @@ HELD_PASSES = {"forward": "forward_held", "backward_input": "backward_input_held
 # The shape files the geomean targets are judged on.
 TARGET_SUITES = ("mnist", "resnet", "deepbench")
 NO_SUITE = "user"  # plans without a "suite" field (older convlab_bench) hold only built-in shapes
+# The step profile's operations (common/nn/step_profile.hpp), in its order: the products are bound by the FMA
+# peak, the elementwise operations by the copy bandwidth (bytes read + written), "other" by nothing.
+STEP_PRODUCTS = ("conv_forward", "conv_input_grad", "conv_weight_grad", "dense_forward", "dense_backward")
+STEP_ELEMENTWISE = ("activations", "softmax_loss", "update", "data")
+STEP_OPERATIONS = STEP_PRODUCTS + STEP_ELEMENTWISE + ("other",)
 EXPECTED_FILES = {
     "convlab_bench.json": "convlab_bench (convlab's implementations, machine peak, oneDNN)",
     "torch_conv.json": "PyTorch conv2d peer",
@@ -135,11 +146,14 @@ class Run:
             seconds = entry.get("epoch_seconds")
             if seconds is None and entry.get("real_time") is not None:
                 seconds = float(entry["real_time"]) / UNIT_PER_SECOND.get(entry.get("time_unit", "ns"), 1e9)
+            epoch = {"impl": impl, "network": network, "dtype": dtype, "batch": int(batch),
+                     "threads": int(threads), "images_per_second": float(entry.get("images_per_second", 0)),
+                     "images": int(entry["images"]) if entry.get("images") else None, "seconds": seconds,
+                     "source": source}
+            if entry.get("step_seconds") and entry.get("steps"):  # runs from before the step profile lack it
+                epoch["profile"] = step_profile(entry)
             self.keep_fastest(self.epochs, "images_per_second", ("impl", "network", "dtype", "batch", "threads"),
-                              {"impl": impl, "network": network, "dtype": dtype, "batch": int(batch),
-                               "threads": int(threads), "images_per_second": float(entry.get("images_per_second", 0)),
-                               "images": int(entry["images"]) if entry.get("images") else None, "seconds": seconds,
-                               "source": source})
+                              epoch)
         elif m := PEAK_FMA.match(name):
             key = (m.group(1), int(m.group(2)))  # the best of the runs when a folder holds several
             self.fma[key] = max(self.fma.get(key, 0.0), float(entry.get("GFLOPS", 0)))
@@ -211,6 +225,19 @@ class Run:
         for case in self.plan.get("cases", []):
             meanings.setdefault(case["shape_id"], case["describe"].split(" ", 1)[1])
         return meanings
+
+
+def step_profile(entry):
+    """An epoch benchmark's step profile: steps, step seconds, and per operation its seconds, share and rate
+    (GFLOP/s for the products, GB/s for the rest, None for "other")."""
+    operations = {}
+    for name in STEP_OPERATIONS:
+        rate_key = f"op_{name}_GFLOPS" if name in STEP_PRODUCTS else f"op_{name}_GBps"
+        operations[name] = {"seconds": float(entry.get(f"op_{name}_seconds", 0)),
+                            "share": float(entry.get(f"op_{name}_share", 0)),
+                            "GFLOPS": float(entry[rate_key]) if name in STEP_PRODUCTS and rate_key in entry else None,
+                            "GBps": float(entry[rate_key]) if name in STEP_ELEMENTWISE and rate_key in entry else None}
+    return {"steps": int(entry["steps"]), "step_seconds": float(entry["step_seconds"]), "operations": operations}
 
 
 def fmt(value, digits=3):
@@ -892,6 +919,143 @@ def targets(run, comparison):
     return result
 
 
+def profiled_epochs(run):
+    """{threads: epoch} of the implementation whose profiled epoch is fastest at the highest thread count, or
+    {} when no epoch carries a step profile."""
+    profiled = [e for e in run.epochs if e.get("profile")]
+    if not profiled:
+        return {}
+    most = max(e["threads"] for e in profiled)
+    fastest = max((e for e in profiled if e["threads"] == most), key=lambda e: e["images_per_second"])
+    return {e["threads"]: e for e in sorted(profiled, key=lambda e: e["threads"]) if e["impl"] == fastest["impl"]}
+
+
+def step_profile_rows(run, epoch):
+    """step_profile_table_rows for a profiled epoch against the run's peak at the epoch's thread count."""
+    threads = epoch["threads"]
+    return step_profile_table_rows(epoch["profile"], run.peak_gflops(epoch["dtype"], threads),
+                                   run.memory.get(("copy", threads)))
+
+
+def step_profile_table_rows(profile, peak, bandwidth):
+    """One row per operation of a step profile ({"steps", "step_seconds", "operations": {name: {"seconds",
+    "share", and "GFLOPS" (products) or "GBps" (the rest)}}}, as step_profile() reads it and `convlab train
+    --profile --json` writes it):
+    milliseconds per step, share, rate and its fraction of the operation's bound, `peak` (FMA GFLOP/s) for the
+    products and `bandwidth` (copy GB/s) for the rest (None where not measured). Operations that never ran
+    are left out (their names in the second value). scripts/report.sh uses it too."""
+    rows, never = [], []
+    for name in STEP_OPERATIONS:
+        op = profile["operations"][name]
+        if name != "other" and op["seconds"] == 0:
+            never.append(name)
+            continue
+        if name in STEP_PRODUCTS:
+            bound, fraction = ("FMA peak", peak, "GFLOP/s"), ratio(op.get("GFLOPS"), peak)
+        elif name in STEP_ELEMENTWISE:
+            bound, fraction = ("copy bandwidth", bandwidth, "GB/s"), ratio(op.get("GBps"), bandwidth)
+        else:
+            bound, fraction = None, None
+        rows.append({"operation": name, "ms_per_step": 1e3 * op["seconds"] / profile["steps"], "share": op["share"],
+                     "GFLOPS": op.get("GFLOPS"), "GBps": op.get("GBps"), "fraction_of_bound": fraction,
+                     "bound": None if bound is None else {"kind": bound[0], "value": bound[1], "unit": bound[2]}})
+    return rows, never
+
+
+def step_profile_json(run):
+    """The step profile section for summary.json: per thread count the implementation and its rows."""
+    result = {}
+    for threads, epoch in profiled_epochs(run).items():
+        rows, never = step_profile_rows(run, epoch)
+        result[f"threads:{threads}"] = {"impl": epoch["impl"], "steps": epoch["profile"]["steps"],
+                                        "ms_per_step": 1e3 * epoch["profile"]["step_seconds"] / epoch["profile"]["steps"],
+                                        "operations": rows, "never_ran": never}
+    return result
+
+
+def step_profile_markdown(run, chart_note):
+    """The section "The training step, operation by operation"; [] when no epoch was profiled."""
+    epochs = profiled_epochs(run)
+    if not epochs:
+        return []
+    any_epoch = next(iter(epochs.values()))
+    out = ["## The training step, operation by operation", "",
+           f"The lecture's network, batch {any_epoch['batch']}, one epoch of {any_epoch['images'] or '?'} images with "
+           f"`{any_epoch['impl']}` (the fastest profiled epoch at {max(epochs)} thread(s)), timed operation by operation "
+           "(common/nn/step_profile.hpp). Share: of the steps' wall time (the epoch's shuffle included); \"other\" is "
+           "that time minus the operations', so the shares add to 1. The products (conv_*, dense_*) are measured "
+           "in GFLOP/s against the run's FMA peak at the thread count; the elementwise operations in GB/s (bytes "
+           "read + written, each operand once) against its copy bandwidth (buffers far larger than L3: an "
+           "operation whose data stays in cache can pass 1).", ""]
+    for threads, epoch in epochs.items():
+        rows, never = step_profile_rows(run, epoch)
+        profile = epoch["profile"]
+        out += [f"### {threads} thread{'s' if threads > 1 else ''}: "
+                f"{fmt(1e3 * profile['step_seconds'] / profile['steps'])} ms per step over {profile['steps']} steps", ""]
+        out += step_profile_table(rows, never)
+    if chart_note:
+        out += [f"Chart: {chart_note}.", ""]
+    return out
+
+
+def step_profile_table(rows, never):
+    """The Markdown table of step_profile_table_rows' rows, and a line naming the operations that never ran."""
+    lines = []
+    for r in rows:
+        bound = r["bound"]
+        lines.append([r["operation"], fmt(r["ms_per_step"]), f"{fmt(100 * r['share'])} %", fmt(r["GFLOPS"]),
+                      fmt(r["GBps"]), fmt(r["fraction_of_bound"]),
+                      "-" if not bound else f"{bound['kind']} {fmt(bound['value'])} {bound['unit']}"
+                      if bound["value"] else f"{bound['kind']} (not measured)"])
+    out = [table(["operation", "ms per step", "share of step", "GFLOP/s", "GB/s", "fraction of its bound",
+                  "its bound"], lines), ""]
+    if never:
+        out += [f"Never ran (left out): {', '.join(never)}.", ""]
+    return out
+
+
+def write_step_profile_chart(run):
+    """step-profile.dat (one line per thread count: each operation's share) and, with gnuplot,
+    step-profile.png: one stacked bar per thread count. Returns what it wrote, or None without a profile."""
+    epochs = profiled_epochs(run)
+    if not epochs:
+        return None
+    dat = os.path.join(run.directory, "step-profile.dat")
+    # the operations that ran at some thread count, each with a colour of its own
+    names = [name for name in STEP_OPERATIONS
+             if any(e["profile"]["operations"][name]["share"] > 0 for e in epochs.values())]
+    with open(dat, "w", encoding="utf-8") as f:
+        f.write("# threads " + " ".join(names) + "  (share of the step)\n")
+        for threads, epoch in epochs.items():
+            profile = epoch["profile"]
+            label = f"{threads} thread{'s' if threads > 1 else ''}: {fmt(1e3 * profile['step_seconds'] / profile['steps'])} ms/step"
+            f.write(f"\"{label}\" " + " ".join(f"{profile['operations'][name]['share']:.6g}" for name in names) + "\n")
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        return "step-profile.dat written; no chart (gnuplot not installed)"
+    png = os.path.join(run.directory, "step-profile.png")
+    impl = next(iter(epochs.values()))["impl"]
+    colours = {"conv_forward": "#1f77b4", "conv_input_grad": "#aec7e8", "conv_weight_grad": "#17becf",
+               "dense_forward": "#ff7f0e", "dense_backward": "#ffbb78", "activations": "#2ca02c",
+               "softmax_loss": "#d62728", "update": "#9467bd", "data": "#8c564b", "other": "#c7c7c7"}
+    plots = [f"'{dat}' using {i + 2}:xtic(1) title '{name}' lc rgb '{colours[name]}'" for i, name in enumerate(names)]
+    script = "\n".join([
+        "set terminal pngcairo noenhanced size 820,560", f"set output '{png}'",
+        f"set title \"the training step, operation by operation\\n{impl}, lecture network, batch "
+        f"{next(iter(epochs.values()))['batch']}: share of the step's wall time\"",
+        "set style data histograms", "set style histogram rowstacked", "set style fill solid 0.9 border -1",
+        "set boxwidth 0.5", "set yrange [0:1]", f"set xrange [-0.6:{len(epochs) - 0.4}]", "set ylabel 'share of the step'", "set grid ytics",
+        "set key outside right top reverse Left", "set key noautotitle",
+        "plot " + ", ".join(plots), ""])
+    try:
+        done = subprocess.run([gnuplot], input=script, text=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"step-profile.dat written; no chart (gnuplot failed: {error})"
+    if done.returncode != 0 or not os.path.exists(png):
+        return f"step-profile.dat written; no chart (gnuplot: {done.stderr.strip().splitlines()[-1:] or done.returncode})"
+    return "step-profile.png (data: step-profile.dat)"
+
+
 def roofline(run):
     """Per shape and pass, at batch 64 (else the largest measured): arithmetic intensity (flop per byte of
     compulsory traffic) and, for 1 and 2 threads, the roof min(FMA peak, intensity x read bandwidth) at that
@@ -982,7 +1146,7 @@ def warnings(run):
     return found
 
 
-def markdown(run, target_rows, roof_rows, comparison, chart_notes):
+def markdown(run, target_rows, roof_rows, comparison, chart_notes, profile_note=None):
     ctx = run.main_context()
     out = [f"# convlab benchmark summary: {os.path.basename(os.path.abspath(run.directory))}", ""]
     meta = run.meta
@@ -1109,6 +1273,7 @@ def markdown(run, target_rows, roof_rows, comparison, chart_notes):
         out += ["Timed: forward, backward and update of every minibatch of the epoch; data loading is not.", ""]
     else:
         out += ["No epoch figures in this run.", ""]
+    out += step_profile_markdown(run, profile_note)
 
     if run.ladder:
         out += ladder_markdown(run)
@@ -1144,7 +1309,9 @@ def main(argv):
     ladder_note = write_ladder_chart(run)
     if ladder_note:
         chart_notes.append(ladder_note)
-    write_atomically(os.path.join(argv[1], "summary.md"), markdown(run, target_rows, roof_rows, comparison, chart_notes))
+    profile_note = write_step_profile_chart(run)
+    write_atomically(os.path.join(argv[1], "summary.md"),
+                     markdown(run, target_rows, roof_rows, comparison, chart_notes, profile_note))
     summary = {"meta": run.meta,
                "fma_peak_gflops": {f"{d}/threads:{t}": v for (d, t), v in sorted(run.fma.items())},
                "memory_gbps": {f"{k}/threads:{t}": v for (k, t), v in sorted(run.memory.items())},
@@ -1152,6 +1319,9 @@ def main(argv):
                "suites": suites_json(comparison), "charts": chart_notes, "conv": run.conv,
                "epochs": run.epochs, "ladder": run.ladder,
                "other": run.other, "errors": run.errors}
+    if profile_note:  # only runs whose epochs were profiled: older runs' summary.json stays as it was
+        summary["step_profile"] = step_profile_json(run)
+        summary["step_profile_chart"] = profile_note
     write_atomically(os.path.join(argv[1], "summary.json"), json.dumps(summary, indent=2) + "\n")
     print_suite_geomeans(comparison)
     print(f"summarize.py: wrote {os.path.join(argv[1], 'summary.md')} and summary.json")

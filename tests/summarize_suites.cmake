@@ -35,6 +35,11 @@ endforeach()
 if(NOT EXISTS "${SCRATCH}/summary.json" OR NOT EXISTS "${SCRATCH}/speedups-forward.dat")
   message(FATAL_ERROR "summary.json or speedups-forward.dat missing in ${SCRATCH}")
 endif()
+# No epoch here carries the step profile's counters (as in runs from before it): no such section or chart.
+string(FIND "${summary}" "operation by operation" found)
+if(NOT found EQUAL -1 OR EXISTS "${SCRATCH}/step-profile.dat")
+  message(FATAL_ERROR "summary.md has a step profile section (or step-profile.dat exists) without profiled epochs")
+endif()
 
 # Repetitions (scripts/bench.sh runs each case several times, interleaved): a case keeps its fastest one. The
 # same run with two more repetitions: a slower one of the oneDNN primitive on resnet_c (ignored) and a faster
