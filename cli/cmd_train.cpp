@@ -3,6 +3,8 @@
 // the recipe measured to reach the lecture's accuracy: standardised pixels, SGD with momentum 0.9, a
 // one-cycle schedule peaking at lr 0.05, batch 64, 6 epochs (found with PyTorch on this machine kind).
 // The options it shares with `convlab compare` (and --lr's units) are in cli/training_options.hpp.
+// --profile (minibatch only) times every step operation by operation (common/nn/step_profile.hpp) and prints
+// the table to stderr after training, and into --json as "step_profile"; the weights are the same as without.
 #include <omp.h>
 
 #include <cstdio>
@@ -18,6 +20,7 @@
 #include "common/io/atomic_file.hpp"
 #include "common/conv/conv_registry.hpp"
 #include "common/nn/model_file.hpp"
+#include "common/nn/step_profile.hpp"
 
 namespace convlab::cli {
 namespace {
@@ -26,6 +29,7 @@ struct TrainSettings {
   std::string impl{kDefaultConvImpl};
   TrainingOptions training;
   std::string save_path, history_path, json_path;
+  bool profile = false;
 };
 
 // The training curve's CSV (header, then one row per iteration or epoch) as a list of objects.
@@ -61,8 +65,66 @@ std::string fixed(double value, int decimals) {
   return text;
 }
 
+// The step profile as `--json` holds it: per operation its accumulated seconds, share of the steps' time,
+// FLOPs and bytes, and GFLOP/s (the products) or GB/s (the rest), as bench/summarize.py reads them.
+nlohmann::json step_profile_json(const StepProfile& profile) {
+  nlohmann::json operations = nlohmann::json::object();
+  for (int i = 0; i < kStepOperationCount; ++i) {
+    const auto operation = StepOperation(i);
+    const double seconds = profile.seconds(operation);
+    nlohmann::json entry = {{"seconds", seconds}, {"share", profile.share(operation)}};
+    if (operation != StepOperation::other) {
+      const bool product = step_operation_is_product(operation);
+      entry["flops"] = profile.flops(operation);
+      entry["bytes"] = profile.bytes(operation);
+      entry[product ? "GFLOPS" : "GBps"] =
+          seconds > 0 ? (product ? profile.flops(operation) : profile.bytes(operation)) / seconds / 1e9 : 0.0;
+    }
+    operations[std::string(step_operation_name(operation))] = entry;
+  }
+  return {{"steps", profile.steps()},
+          {"examples", profile.examples()},
+          {"step_seconds", profile.step_seconds()},
+          {"threads", omp_get_max_threads()},
+          {"operations", operations}};
+}
+
+// The table --profile prints: per operation milliseconds per step, share, GFLOP/s or GB/s. The fraction of
+// each operation's bound needs the machine's measured peak: convlab_bench's epoch benchmarks have it
+// (bench/summarize.py), and scripts/report.sh sets this run's table against its quick benchmark's.
+void print_step_profile(std::ostream& out, const StepProfile& profile) {
+  if (profile.steps() == 0) {
+    out << "\nStep profile: no step was timed\n";
+    return;
+  }
+  const double steps = double(profile.steps());
+  out << "\nStep profile: " << profile.steps() << " steps (" << profile.examples() << " examples), "
+      << fixed(1e3 * profile.step_seconds() / steps, 3) << " ms per step, " << omp_get_max_threads()
+      << " OpenMP threads; share of the steps' wall time, other = the rest\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%-17s %12s %8s %9s %9s\n", "operation", "ms per step", "share", "GFLOP/s", "GB/s");
+  out << line;
+  for (int i = 0; i < kStepOperationCount; ++i) {
+    const auto operation = StepOperation(i);
+    const double seconds = profile.seconds(operation);
+    if (operation != StepOperation::other && seconds == 0) continue;  // never ran (a first layer's input gradient)
+    std::string gflops = "-", gbps = "-";
+    if (operation != StepOperation::other && seconds > 0) {
+      if (step_operation_is_product(operation)) gflops = fixed(profile.flops(operation) / seconds / 1e9, 1);
+      else gbps = fixed(profile.bytes(operation) / seconds / 1e9, 1);
+    }
+    std::snprintf(line, sizeof line, "%-17s %12s %6s %% %9s %9s\n", std::string(step_operation_name(operation)).c_str(),
+                  fixed(1e3 * seconds / steps, 3).c_str(), fixed(100 * profile.share(operation), 1).c_str(),
+                  gflops.c_str(), gbps.c_str());
+    out << line;
+  }
+  out << std::flush;
+}
+
 CheckedTraining check(const TrainSettings& s, const CLI::App& command) {
   const CheckedTraining checked = check_training_options(s.training, command);
+  if (s.profile && checked.plan.use_scg)
+    throw std::invalid_argument("--profile times minibatch steps: use it with --optimizer sgd or adam, not scg");
   network_conv_factory(s.impl, digit_architecture(s.training), true);  // an unknown name, or a layer it cannot run
   if (!s.save_path.empty()) check_model_path_writable(s.save_path);
   if (!s.history_path.empty()) check_output_writable(s.history_path, "history");
@@ -86,8 +148,12 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
             << s.training.seed << "\n"
             << std::flush;  // before the progress lines, which go to stderr (results to stdout)
 
-  const TrainingOutcome outcome = train_network<T>(network, checked.plan, train_inputs, train.labels, test_inputs,
+  StepProfile profile;
+  TrainingPlan plan = checked.plan;
+  if (s.profile) plan.minibatch.profile = &profile;
+  const TrainingOutcome outcome = train_network<T>(network, plan, train_inputs, train.labels, test_inputs,
                                                    test.labels, &std::cerr);
+  if (s.profile) print_step_profile(std::cerr, profile);
 
   std::cout << "\nTraining took " << fixed(outcome.training_seconds, 2) << " s"
             << (checked.plan.use_scg ? "" : " (not counting the per-epoch test evaluation)") << "\n";
@@ -101,23 +167,24 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
 
   if (!s.json_path.empty()) {
     const Index classes = architecture.classes;
-    write_json_results(s.json_path,
-                       {{"command", "train"},
-                        {"architecture", architecture.describe()},
-                        {"parameters", network.parameter_count()},
-                        {"precision", checked.use_double ? "double" : "float"},
-                        {"optimizer", checked.plan.use_scg ? "scg" : to_string(checked.plan.minibatch.algorithm)},
-                        {"dataset", train.name},
-                        {"train_images", train.count()},
-                        {"test_images", test.count()},
-                        {"scaling", {{"kind", to_string(scaling.kind)}, {"mean", scaling.mean}, {"stddev", scaling.stddev}}},
-                        {"impl", s.impl},
-                        {"threads", omp_get_max_threads()},
-                        {"seed", s.training.seed},
-                        {"training_seconds", outcome.training_seconds},
-                        {"history", history_json(outcome.history_csv)},
-                        {"train", {{"percent_correct", train_percent}, {"confusion", confusion_json(train_report.matrix, classes)}}},
-                        {"test", {{"percent_correct", test_percent}, {"confusion", confusion_json(test_report.matrix, classes)}}}});
+    nlohmann::json results = {{"command", "train"},
+                              {"architecture", architecture.describe()},
+                              {"parameters", network.parameter_count()},
+                              {"precision", checked.use_double ? "double" : "float"},
+                              {"optimizer", checked.plan.use_scg ? "scg" : to_string(checked.plan.minibatch.algorithm)},
+                              {"dataset", train.name},
+                              {"train_images", train.count()},
+                              {"test_images", test.count()},
+                              {"scaling", {{"kind", to_string(scaling.kind)}, {"mean", scaling.mean}, {"stddev", scaling.stddev}}},
+                              {"impl", s.impl},
+                              {"threads", omp_get_max_threads()},
+                              {"seed", s.training.seed},
+                              {"training_seconds", outcome.training_seconds},
+                              {"history", history_json(outcome.history_csv)},
+                              {"train", {{"percent_correct", train_percent}, {"confusion", confusion_json(train_report.matrix, classes)}}},
+                              {"test", {{"percent_correct", test_percent}, {"confusion", confusion_json(test_report.matrix, classes)}}}};
+    if (s.profile) results["step_profile"] = step_profile_json(profile);
+    write_json_results(s.json_path, results);
     std::cout << "Results written to " << s.json_path << "\n";
   }
   if (!s.history_path.empty()) {
@@ -149,6 +216,10 @@ void add_train_command(CLI::App& app) {
   command->add_option("--json", s.json_path,
                       "Also write the results as JSON: settings, the training curve, time, percent correct and confusion "
                       "matrices of both sets");
+  command->add_flag("--profile", s.profile,
+                    "Time each training step operation by operation (convolutions, dense products, tanh, softmax and "
+                    "loss, update, data, the rest; minibatch only): a table on stderr after training, and "
+                    "\"step_profile\" in --json");
   command->callback([settings, command] {
     const TrainSettings& s = *settings;
     const CheckedTraining checked = check(s, *command);

@@ -2,7 +2,7 @@
 # Writes the main job's report: results/report-<timestamp>/README.md with its PNGs and the raw outputs they
 # come from, and a copy of that folder in report/. The page holds the lecture's windows walk-through, the
 # main job (`convlab train`, the lecture's network on MNIST; extra arguments go to it) with its confusion
-# matrices and figures, `convlab compare`'s table (when this build has that command), and a quick benchmark
+# matrices and figures and (minibatch training) its step profile, `convlab compare`'s table (when this build has that command), and a quick benchmark
 # of the lecture layer. Every number in it is read from this run's output files.
 #   --no-bench   leave out the benchmark (its section then says so)
 # Uses the convlab built in build/ (or $CONVLAB_BUILD_DIR): run scripts/build.sh first (scripts/run.sh does).
@@ -84,9 +84,17 @@ for figure in digit windows response weighted-windows; do
   step "figure $figure" - "$convlab" plot "$figure" --out "$out/$figure.png"
 done
 
-# 2. The main job.
+# 2. The main job, with its training step profiled operation by operation unless it trains by SCG (full batch,
+# no steps to profile).
+profile_flag=(--profile)
+for ((i = 0; i < ${#train_args[@]}; i++)); do
+  if [[ "${train_args[i]}" == --optimizer=scg || ("${train_args[i]}" == --optimizer && "${train_args[i + 1]:-}" == scg) ]]; then
+    profile_flag=()
+  fi
+done
 step_progress="$out/train-progress.txt" step "training (the main job)" "$out/train.txt" "$convlab" train \
-  --save "$out/lecture.model" --history "$out/lecture-network.csv" --json "$out/train.json" "${train_args[@]}"
+  --save "$out/lecture.model" --history "$out/lecture-network.csv" --json "$out/train.json" \
+  ${profile_flag[@]+"${profile_flag[@]}"} "${train_args[@]}"
 step "figure training curve" - "$convlab" plot curve --history "$out/lecture-network.csv" \
   --title "the main job: convlab train ${train_args[*]:-(defaults)}" --out "$out/curve.png"
 step "figure confusion" - "$convlab" plot confusion --model "$out/lecture.model" --split test --out "$out/confusion.png"
@@ -118,6 +126,7 @@ if ((bench)); then
   bench_dir=$(sed -n 's/^bench: summary in \(.*\)\/summary.md$/\1/p' "$out/bench.txt")
   [[ -n "$bench_dir" && -f "$bench_dir/summary.md" ]] || fail "scripts/bench.sh --quick did not name its summary.md"
   cp "$bench_dir/summary.md" "$out/bench-summary.md"
+  if [[ -f "$bench_dir/step-profile.png" ]]; then cp "$bench_dir/step-profile.png" "$out/bench-step-profile.png"; fi
   bench_json=()
   for file in "$bench_dir"/*.json; do
     case "$(basename "$file")" in plan.json|meta.json|summary.json|torch_epoch.json) ;; *) bench_json+=("$file") ;; esac
@@ -154,6 +163,28 @@ for row in report["rows"]:
 PYTHON
 }
 if ((has_compare)); then compare_context=$(grab "$out/compare.txt" '^Compared on '); fi
+# step_profile_table TRAIN_JSON [BENCH_SUMMARY_JSON]: the main job's step profile as bench/summarize.py's
+# table, each operation against its bound at the job's thread count from the quick benchmark's measured peak
+# (without one: no fractions)
+step_profile_table() {
+  /usr/bin/python3 - "$@" <<'PYTHON' || fail "cannot read the step profile from $1"
+import json, sys
+sys.path.insert(0, "bench")
+import summarize
+train = json.load(open(sys.argv[1], encoding="utf-8"))
+profile, threads = train["step_profile"], train["threads"]
+peak = bandwidth = None
+if len(sys.argv) > 2:
+    bench = json.load(open(sys.argv[2], encoding="utf-8"))
+    peak = bench["fma_peak_gflops"].get(f"{train['precision']}/threads:{threads}")
+    bandwidth = bench["memory_gbps"].get(f"copy/threads:{threads}")
+rows, never = summarize.step_profile_table_rows(profile, peak, bandwidth)
+print(f"{profile['steps']} steps ({profile['examples']} examples), "
+      f"{summarize.fmt(1e3 * profile['step_seconds'] / profile['steps'])} ms per step on {threads} thread(s):")
+print()
+print("\n".join(summarize.step_profile_table(rows, never)))
+PYTHON
+}
 # The main job's figures from its --json file.
 train_result() {  # KEY...: the value at that path of the JSON (numbers to 2 decimals), or fail
   /usr/bin/python3 -c '
@@ -237,6 +268,19 @@ page="$out/README.md.partial"
   cat "$out/train.txt"
   echo '```'
   echo
+  if ((${#profile_flag[@]})); then
+    echo "Its training step operation by operation (\`--profile\`, \"step_profile\" in [train.json](train.json); share of"
+    echo "the steps' wall time, \"other\" the rest; the products in GFLOP/s against the FMA peak, the elementwise"
+    if [[ -n "$bench_dir" ]]; then
+      echo "operations in GB/s against the copy bandwidth, both measured by the quick benchmark of section 4):"
+      echo
+      step_profile_table "$out/train.json" "$bench_dir/summary.json"
+    else
+      echo "operations in GB/s; no fraction of the bounds: the benchmark, which measures them, was left out):"
+      echo
+      step_profile_table "$out/train.json"
+    fi
+  fi
   echo "The training curve ([lecture-network.csv](lecture-network.csv)) and the test set's confusion matrix:"
   echo
   echo "![training curve](curve.png)"
@@ -279,6 +323,14 @@ page="$out/README.md.partial"
     section "$bench_dir/summary.md" '^## Machine peak'
     section "$bench_dir/summary.md" '^## Targets'
     section "$bench_dir/summary.md" '^## lecture1'
+    # The training epoch's step profile (bench/summarize.py writes the section when the epochs were profiled).
+    if grep -q '^## The training step, operation by operation' "$bench_dir/summary.md"; then
+      section "$bench_dir/summary.md" '^## The training step, operation by operation'
+      if [[ -f "$out/bench-step-profile.png" ]]; then
+        echo "![the training step, operation by operation](bench-step-profile.png)"
+        echo
+      fi
+    fi
     echo "The forward pass of every case, GFLOP/s per implementation and peer, and the roofline (float32, 1 thread):"
     echo
     echo "![bench](bench.png)"
