@@ -981,7 +981,8 @@ def step_profile_markdown(run, chart_note):
     any_epoch = next(iter(epochs.values()))
     out = ["## The training step, operation by operation", "",
            f"The lecture's network, batch {any_epoch['batch']}, one epoch of {any_epoch['images'] or '?'} images with "
-           f"`{any_epoch['impl']}` (the fastest profiled epoch at {max(epochs)} thread(s)), timed operation by operation "
+           f"`{any_epoch['impl']}` (the fastest profiled epoch at {max(epochs)} thread{'s' if max(epochs) > 1 else ''}), timed "
+           "operation by operation "
            "(common/nn/step_profile.hpp). Share: of the steps' wall time (the epoch's shuffle included); \"other\" is "
            "that time minus the operations', so the shares add to 1. The products (conv_*, dense_*) are measured "
            "in GFLOP/s against the run's FMA peak at the thread count; the elementwise operations in GB/s (bytes "

@@ -15,7 +15,7 @@ endif()
 file(READ "${SCRATCH}/summary.md" summary)
 foreach(expected
     "## The training step, operation by operation"
-    "one epoch of 640 images with `simd` (the fastest profiled epoch at 2 thread(s))"
+    "one epoch of 640 images with `simd` (the fastest profiled epoch at 2 threads)"
     "### 1 thread: 10.0 ms per step over 10 steps"
     "| conv_forward | 2.00 | 20.0 % | 50.0 | - | 0.500 | FMA peak 100 GFLOP/s |"
     "| update | 1.00 | 10.0 % | - | 20.0 | 1.00 | copy bandwidth 20.0 GB/s |"
