@@ -1105,7 +1105,8 @@ def valid_tap_share(case):
 
 
 def padding_rows(run):
-    """Per padded layer of the plan (forward, its largest planned batch): the share of taps inside the image
+    """Per padded layer of the plan (forward, its largest planned batch; not where oneDNN's best was its Winograd
+    primitive): the share of taps inside the image
     and the oneDNN primitive's rate as a fraction of the FMA peak at its thread count, counted on every tap (as
     every figure here is) and on the taps inside the image only (the multiply-adds its kernels do)."""
     rows = []
@@ -1120,6 +1121,8 @@ def padding_rows(run):
         seen.add(shape)
         share = valid_tap_share(case)
         onednn = run.find_best_threads("onednn", "forward", shape, case["batch"])
+        if onednn and onednn.get("winograd_chosen"):
+            continue  # its Winograd primitive: neither side multiplies window taps one by one
         own = best_convlab(run, "forward", shape, case["batch"])
         peak = run.peak_gflops("float", onednn["threads"]) if onednn else None
         rows.append({"shape": shape, "batch": case["batch"], "window": f"{case['kernel_height']}x{case['kernel_width']}"
