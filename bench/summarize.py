@@ -563,6 +563,17 @@ def ladder_markdown(run):
     return out
 
 
+def run_gnuplot(gnuplot, script, png):
+    """Draws `script` with gnuplot; None when `png` was written, else why not (for the summary's notes)."""
+    try:
+        done = subprocess.run([gnuplot], input=script, text=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"gnuplot failed: {error}"
+    if done.returncode != 0 or not os.path.exists(png):
+        return f"gnuplot: {done.stderr.strip().splitlines()[-1:] or done.returncode}"
+    return None
+
+
 def write_ladder_chart(run):
     """ladder.png: GFLOP/s of every step (bars, one group per case) under the 1-thread FMA peak; a note."""
     cases = ladder_cases(run)
@@ -612,13 +623,8 @@ def write_ladder_chart(run):
         "set logscale y", "set ylabel 'GFLOP/s (log scale)'", "set grid ytics", "set boxwidth 1 absolute",
         "set xtics rotate by 30 right font ',9'", "set key top left opaque box font ',9'", "set bmargin 8",
         f"set xrange [-0.6:{len(steps) - 0.4}]", "set datafile missing 'NaN'", "plot " + ", ".join(plots), ""])
-    try:
-        done = subprocess.run([gnuplot], input=script, text=True, capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"ladder: no chart (gnuplot failed: {error})"
-    if done.returncode != 0 or not os.path.exists(png):
-        return f"ladder: no chart (gnuplot: {done.stderr.strip().splitlines()[-1:] or done.returncode})"
-    return "ladder: ladder.png"
+    failure = run_gnuplot(gnuplot, script, png)
+    return f"ladder: no chart ({failure})" if failure else "ladder: ladder.png"
 
 
 def write_speedup_charts(run, comparison):
@@ -671,15 +677,8 @@ def write_speedup_charts(run, comparison):
             "set bmargin 10",
             f"set xrange [-0.6:{len(lines) - 0.4}]", "set datafile missing 'NaN'",
             "plot " + ", ".join(plots), ""])
-        try:
-            done = subprocess.run([gnuplot], input=script, text=True, capture_output=True, timeout=60)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            notes.append(f"{pass_}: no chart (gnuplot failed: {error})")
-            continue
-        if done.returncode != 0 or not os.path.exists(png):
-            notes.append(f"{pass_}: no chart (gnuplot: {done.stderr.strip().splitlines()[-1:] or done.returncode})")
-        else:
-            notes.append(f"{pass_}: {os.path.basename(png)}")
+        failure = run_gnuplot(gnuplot, script, png)
+        notes.append(f"{pass_}: no chart ({failure})" if failure else f"{pass_}: {os.path.basename(png)}")
     return notes
 
 
@@ -1048,13 +1047,8 @@ def write_step_profile_chart(run):
         "set boxwidth 0.5", "set yrange [0:1]", f"set xrange [-0.6:{len(epochs) - 0.4}]", "set ylabel 'share of the step'", "set grid ytics",
         "set key outside right top reverse Left", "set key noautotitle",
         "plot " + ", ".join(plots), ""])
-    try:
-        done = subprocess.run([gnuplot], input=script, text=True, capture_output=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"step-profile.dat written; no chart (gnuplot failed: {error})"
-    if done.returncode != 0 or not os.path.exists(png):
-        return f"step-profile.dat written; no chart (gnuplot: {done.stderr.strip().splitlines()[-1:] or done.returncode})"
-    return "step-profile.png (data: step-profile.dat)"
+    failure = run_gnuplot(gnuplot, script, png)
+    return f"step-profile.dat written; no chart ({failure})" if failure else "step-profile.png (data: step-profile.dat)"
 
 
 def roofline(run):

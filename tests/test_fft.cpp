@@ -63,65 +63,19 @@
 #include <vector>
 
 #include "common/conv/conv_registry.hpp"
+#include "tests/derived_bound_support.hpp"
 #include "impls/fft/fft_bound.hpp"
 #include "impls/fft/fft_conv.hpp"
 #include "tests/conv_tester.hpp"
 
 namespace {
 
+using namespace convlab::derived_bound;
+
 using convlab::ConvImpl;
 using convlab::ConvPass;
 using convlab::ConvShape;
 using convlab::Index;
-
-double gamma(double k, double u) { return k * u / (1 - k * u); }
-
-std::vector<double> absolute(const std::vector<double>& values) {
-  std::vector<double> result(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) result[i] = std::abs(values[i]);
-  return result;
-}
-
-ConvImpl& impl(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<ConvImpl>> objects;  // kept: later shapes reuse the buffers
-  std::unique_ptr<ConvImpl>& object = objects[name];
-  if (!object) object = convlab::make_conv_impl(name);
-  return *object;
-}
-
-template <typename T>
-std::vector<T> nans(Index count) {
-  return std::vector<T>(std::size_t(count), std::numeric_limits<T>::quiet_NaN());
-}
-
-template <typename T>
-std::vector<T> as(const std::vector<double>& values) {
-  return std::vector<T>(values.begin(), values.end());
-}
-
-struct ThreadCount {
-  int previous = omp_get_max_threads();
-  void set(int threads) { omp_set_num_threads(threads); }
-  ~ThreadCount() { omp_set_num_threads(previous); }
-};
-
-template <typename T>
-bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
-}
-
-std::vector<double> random_reals(Index count, std::mt19937& engine) {
-  std::uniform_real_distribution<double> pick(-1.0, 1.0);
-  std::vector<double> values(static_cast<std::size_t>(count));
-  for (double& value : values) value = pick(engine);
-  return values;
-}
-
-template <typename T>
-std::vector<double> rounded(std::vector<double> values) {
-  for (double& value : values) value = double(T(value));
-  return values;
-}
 
 // Plane tolerances: the FFT bound plus the double reference's gamma_n(2^-53) ||S||_2, times 1 + 1e-12.
 template <typename T>

@@ -56,45 +56,17 @@
 #include <vector>
 
 #include "common/conv/conv_registry.hpp"
+#include "tests/derived_bound_support.hpp"
 #include "impls/winograd/winograd_bound.hpp"
 #include "impls/winograd/winograd_conv.hpp"
 
 namespace {
 
+using namespace convlab::derived_bound;
+
 using convlab::ConvImpl;
 using convlab::ConvShape;
 using convlab::Index;
-
-double gamma(double k, double u) { return k * u / (1 - k * u); }
-
-std::vector<double> absolute(const std::vector<double>& values) {
-  std::vector<double> result(values.size());
-  for (std::size_t i = 0; i < values.size(); ++i) result[i] = std::abs(values[i]);
-  return result;
-}
-
-ConvImpl& impl(const std::string& name) {
-  static std::map<std::string, std::unique_ptr<ConvImpl>> objects;  // kept: later shapes reuse the scratch
-  std::unique_ptr<ConvImpl>& object = objects[name];
-  if (!object) object = convlab::make_conv_impl(name);
-  return *object;
-}
-
-template <typename T>
-std::vector<T> nans(Index count) {
-  return std::vector<T>(std::size_t(count), std::numeric_limits<T>::quiet_NaN());
-}
-
-template <typename T>
-std::vector<T> as(const std::vector<double>& values) {
-  return std::vector<T>(values.begin(), values.end());
-}
-
-struct ThreadCount {
-  int previous = omp_get_max_threads();
-  void set(int threads) { omp_set_num_threads(threads); }
-  ~ThreadCount() { omp_set_num_threads(previous); }
-};
 
 // "" when |got - want| <= bound everywhere (NaN fails); else how many fail and the first. `worst` gets the
 // largest |got - want| / bound.
@@ -114,11 +86,6 @@ std::string outside_bound(const std::vector<T>& got, const std::vector<double>& 
   text << std::setprecision(17) << failures << " of " << want.size() << " outside the bound; first at " << first
        << ": got " << double(got[first]) << ", reference " << want[first] << ", bound " << bound[first];
   return text.str();
-}
-
-template <typename T>
-bool bitwise_equal(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
 }
 
 // Tolerances gamma_K(u) E + gamma_n(2^-53) S (1 + 1e-12) for the forward pass of `s` (see the top).
@@ -161,20 +128,6 @@ struct Worst {
 std::map<std::string, Worst>& worst_ratios() {
   static std::map<std::string, Worst> table;
   return table;
-}
-
-std::vector<double> random_reals(Index count, std::mt19937& engine) {
-  std::uniform_real_distribution<double> pick(-1.0, 1.0);
-  std::vector<double> values(static_cast<std::size_t>(count));
-  for (double& value : values) value = pick(engine);
-  return values;
-}
-
-// Rounds to T and back (the values the implementation and the reference both see).
-template <typename T>
-std::vector<double> rounded(std::vector<double> values) {
-  for (double& value : values) value = double(T(value));
-  return values;
 }
 
 // Forward (with and without bias) and backward_input of one shape, one type, one tile size.
