@@ -4,7 +4,7 @@
 # (every implementation that trains the network, on the first N MNIST images), then bench/summarize.py, whose
 # section "The training step, operation by operation" and step-profile.png are the result. Writes
 # results/profile-<timestamp>/ (convlab_bench.json, its console output, log.txt, meta.json, the summary).
-# About 20 s on an idle 2-core machine at the default 6400 images; the full scripts/bench.sh has the same
+# A short run at the default 6400 images; the full scripts/bench.sh has the same
 # section, on 60000 images.
 #   --images N   train the epoch benchmarks on the first N MNIST images (default 6400)
 # Builds convlab_bench first in build/ (or $CONVLAB_BUILD_DIR).
