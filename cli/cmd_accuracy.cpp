@@ -20,6 +20,7 @@
 #include "common/conv/conv_registry.hpp"
 #include "common/io/atomic_file.hpp"
 #include "plots/accuracy_figures.hpp"
+#include "plots/gnuplot_runner.hpp"
 
 namespace convlab::cli {
 namespace {
@@ -100,12 +101,17 @@ void add_accuracy_command(CLI::App& app) {
     if (!s.out.empty()) {
       write_text(out / "accuracy.json", json, "accuracy results");
       write_text(out / "accuracy.csv", accuracy_csv(report), "accuracy results");
-      plots::plot_accuracy(chart_panels(report),
-                           "max error per output / sum|w x|, in u: float32 forward, uniform inputs",
-                           out / "accuracy.png");
-      for (const char* name : {"accuracy.json", "accuracy.csv", "accuracy.png"}) {
-        std::cout << "Wrote " << (out / name).string() << "\n";
+      std::vector<const char*> written = {"accuracy.json", "accuracy.csv"};
+      if (plots::gnuplot_built()) {
+        plots::plot_accuracy(chart_panels(report),
+                             "max error per output / sum|w x|, in u: float32 forward, uniform inputs",
+                             out / "accuracy.png");
+        written.push_back("accuracy.png");
+      } else {
+        std::cerr << (out / "accuracy.png").string()
+                  << ": not drawn: this convlab was built without figures (CONVLAB_BUILD_PLOTS=OFF)\n";
       }
+      for (const char* name : written) std::cout << "Wrote " << (out / name).string() << "\n";
     }
   });
 }

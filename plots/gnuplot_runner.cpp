@@ -9,14 +9,19 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#if CONVLAB_WITH_GNUPLOT
 #include <gnuplot-iostream.h>
+#endif
 #include <sstream>
 #include <system_error>
 
 namespace convlab::plots {
 
+bool gnuplot_built() { return CONVLAB_WITH_GNUPLOT; }
+
 namespace {
 
+#if CONVLAB_WITH_GNUPLOT
 // A file created with mkstemp and removed when the object goes out of scope (unless released).
 class TemporaryFile {
  public:
@@ -107,6 +112,7 @@ std::string one_line(const std::string& text) {
   while (!line.empty() && line.back() == ' ') line.pop_back();
   return line;
 }
+#endif
 
 }  // namespace
 
@@ -142,6 +148,12 @@ namespace {
 void render(const std::string& script, const std::filesystem::path& png_path, const RenderOptions& options,
             const std::string& terminal, bool (*is_valid)(const std::filesystem::path&), const char* kind) {
   if (png_path.empty()) throw GnuplotError("no output path given for the figure");
+#if !CONVLAB_WITH_GNUPLOT
+  (void)script, (void)options, (void)terminal, (void)is_valid;
+  throw GnuplotError(png_path.string() + ": not drawn: this convlab was built without figures (CMake option " +
+                     "CONVLAB_BUILD_PLOTS=OFF); for " + kind + " output, install gnuplot-iostream and Boost " +
+                     "(bash scripts/install.sh) and build with -DCONVLAB_BUILD_PLOTS=ON");
+#else
   const std::filesystem::path target = std::filesystem::absolute(png_path);
   std::error_code error;
   std::filesystem::create_directories(target.parent_path(), error);
@@ -181,6 +193,7 @@ void render(const std::string& script, const std::filesystem::path& png_path, co
   std::filesystem::rename(partial_png.path(), target, error);
   if (error) throw GnuplotError(png_path.string() + ": cannot move the finished figure into place: " + error.message());
   partial_png.release();
+#endif
 }
 
 }  // namespace

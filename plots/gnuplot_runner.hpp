@@ -53,6 +53,10 @@ void render_png(const FigureScript& figure, const std::filesystem::path& png_pat
 void render_animated_gif(const std::string& script, const std::filesystem::path& gif_path,
                          const RenderOptions& options, int frame_delay_centiseconds);
 
+// Whether this build draws figures (CMake option CONVLAB_BUILD_PLOTS). When not, render_png and
+// render_animated_gif throw a GnuplotError that names the output and the option.
+bool gnuplot_built();
+
 // True when the file exists and starts with the 8-byte PNG signature.
 bool is_png_file(const std::filesystem::path& path);
 // True when the file exists and starts with a GIF signature.

@@ -1,9 +1,10 @@
 # Bad command-line values: each case runs the built `convlab` in a fresh scratch folder and requires a
 # non-zero exit, exactly one line on stderr with the expected text, nothing on stdout and no output file.
 # Run by ctest (tests/CMakeLists.txt) as
-#   cmake -DCONVLAB=<convlab binary> -DDATA_DIR=<datasets> -DSOURCE_DIR=<repo> -DSCRATCH=<folder> -P cli_errors.cmake
+#   cmake -DCONVLAB=<convlab binary> -DDATA_DIR=<datasets> -DSOURCE_DIR=<repo> -DSCRATCH=<folder>
+#         -DWITH_PLOTS=<CONVLAB_BUILD_PLOTS> -P cli_errors.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
-require_arguments(CONVLAB DATA_DIR SOURCE_DIR SCRATCH)
+require_arguments(CONVLAB DATA_DIR SOURCE_DIR SCRATCH WITH_PLOTS)
 
 set(failures 0)
 set(cases 0)
@@ -191,9 +192,15 @@ expect_error("plot: window 0" ${d}
              plot windows --window 0 --out w.png)
 expect_error("plot: window larger than the image" ${d} "window 40x40 is larger than the image 28x28"
              plot windows --window 40 --out w.png)
-expect_error("plot: unwritable output path" ${d}
-             "a-file/d.png: cannot create directory ${SCRATCH}/a-file: Not a directory"
-             plot digit --out a-file/d.png)
+if(WITH_PLOTS)
+  expect_error("plot: unwritable output path" ${d}
+               "a-file/d.png: cannot create directory ${SCRATCH}/a-file: Not a directory"
+               plot digit --out a-file/d.png)
+else()
+  expect_error("plot: built without figures" ${d}
+               "d.png: not drawn: this convlab was built without figures (CMake option CONVLAB_BUILD_PLOTS=OFF); for PNG output, install gnuplot-iostream and Boost (bash scripts/install.sh) and build with -DCONVLAB_BUILD_PLOTS=ON"
+               plot digit --out d.png)
+endif()
 expect_error("plot: truncated model" ${d} "truncated.bin: truncated: the header says 318 bytes, the file has 200"
              plot filters --model truncated.bin --out f.png)
 
