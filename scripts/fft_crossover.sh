@@ -11,6 +11,6 @@ cpu="$(grep -m1 "model name" /proc/cpuinfo | sed 's/.*: //') (cpu family $(grep 
 "$BUILD_DIR/convlab_bench" --shapes bench/shapes/fft_windows.txt \
   --benchmark_filter='conv/(simd|openmp|fft)/forward/fft_k[0-9]+/float/batch:8/' \
   --benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_enable_random_interleaving=true \
-  --benchmark_context="cpu=$cpu" --benchmark_context="commit=$(git rev-parse --short HEAD)" \
+  --benchmark_context="cpu=${cpu//,/;},commit=$(git rev-parse --short HEAD)" \
   --benchmark_out="$OUT/convlab_bench.json" --benchmark_out_format=json > "$OUT/log.txt"
 /usr/bin/python3 bench/fft_crossover.py "$OUT"
