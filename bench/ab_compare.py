@@ -27,6 +27,8 @@ import subprocess
 import sys
 import tempfile
 
+from generated_text import write_or_check
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -130,17 +132,9 @@ def main():
     options = parser.parse_args()
 
     if options.summarize:
-        text = table(options.summarize)
         target = os.path.join(options.summarize, "ab.md")
-        if options.check:
-            with open(target, encoding="utf-8") as committed:
-                if committed.read() != text:
-                    print(f"{target}: not what {options.summarize}'s JSON gives; run --summarize again", file=sys.stderr)
-                    return 1
-            return 0
-        with open(target, "w", encoding="utf-8") as out:
-            out.write(text)
-        return 0
+        return write_or_check(target, table(options.summarize), options.check,
+                              f"{target}: not what {options.summarize}'s JSON gives; run --summarize again")
 
     if not options.out or bool(options.before) == bool(options.before_rev):
         parser.error("--out and exactly one of --before / --before-rev are required")

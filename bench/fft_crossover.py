@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 
+from generated_text import write_or_check
+
 NAME = re.compile(r"^conv/(\w+)/forward/fft_k(\d+)/float/batch:(\d+)/threads:(\d)/real_time$")
 
 
@@ -85,14 +87,10 @@ def main():
     args = parser.parse_args()
     text, windows, best = table(args.run)
     path = os.path.join(args.run, "crossover.md")
+    status = write_or_check(path, text, args.check,
+                            f"fft_crossover: {path} is not what convlab_bench.json gives; run it again")
     if args.check:
-        with open(path, encoding="utf-8") as f:
-            if f.read() != text:
-                print(f"fft_crossover: {path} is not what convlab_bench.json gives; run it again", file=sys.stderr)
-                return 1
-        return 0
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
+        return status
     note = chart(args.run, windows, best)
     print(text, end="")
     if note:

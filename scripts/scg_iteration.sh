@@ -1,7 +1,7 @@
 #!/bin/bash
 # One full-batch SCG iteration of the lecture's network on 50000 MNIST images in float64, by convlab and by
 # numpy (the lecture's way and the fastest honest way: bench/peers/numpy_scg_iteration.py), in one run:
-# results/scg-iteration-<timestamp>/ with summary.md (bench/peers/scg_iteration_summary.py). The numpy side
+# results/scg-iteration-<timestamp>/ with summary.md (bench/scg_iteration_summary.py). The numpy side
 # needs about 18 GiB and a few minutes, so scripts/bench.sh does not run it.
 # OPENBLAS_CORETYPE, when set, is passed to numpy's OpenBLAS only (Debian's OpenBLAS 0.3.21 does not know
 # every CPU of this machine kind and may fall back to an SSE3 kernel: pick the one the CPU has, e.g. SKYLAKEX).
@@ -31,4 +31,4 @@ json.dump({"cpu": cpu, "threads": int(threads), "openblas_coretype": coretype, "
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")},
           open(f"{out}/meta.json", "w"), indent=1)
 PY
-/usr/bin/python3 bench/peers/scg_iteration_summary.py "$OUT"
+/usr/bin/python3 bench/scg_iteration_summary.py "$OUT"

@@ -37,58 +37,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def blas_description():
-    """Which BLAS numpy loaded and how it runs: threadpoolctl when installed, else the mapped library file
-    (resolving Debian's alternatives) plus OpenBLAS's own core name when it is OpenBLAS."""
-    info = {}
-    try:
-        import threadpoolctl
-        pools = [p for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            pool = pools[0]
-            info["blas_source"] = "threadpoolctl"
-            info["blas_library"] = pool.get("filepath", "?")
-            info["blas_api"] = str(pool.get("internal_api", "?"))
-            info["blas_kernel"] = str(pool.get("architecture", "?"))
-            info["blas_threads"] = str(pool.get("num_threads", "?"))
-            return info
-    except ImportError:
-        pass
-    info["blas_source"] = "/proc/self/maps (threadpoolctl not installed)"
-    libraries = set()
-    try:
-        with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
-            for line in maps:
-                path = line.split()[-1] if len(line.split()) >= 6 else ""
-                name = os.path.basename(path).lower()
-                if any(key in name for key in ("blas", "blis", "mkl_rt", "atlas")):
-                    libraries.add(os.path.realpath(path))
-    except OSError:
-        pass
-    info["blas_library"] = " ".join(sorted(libraries)) or "unknown"
-    if any("openblas" in lib for lib in libraries):
-        import ctypes
-        for lib in libraries:
-            try:
-                handle = ctypes.CDLL(lib)
-                handle.openblas_get_corename.restype = ctypes.c_char_p
-                handle.openblas_get_config.restype = ctypes.c_char_p
-                info["blas_kernel"] = handle.openblas_get_corename().decode()
-                info["blas_config"] = handle.openblas_get_config().decode()
-                info["blas_threads"] = str(handle.openblas_get_num_threads())
-                break
-            except (OSError, AttributeError):
-                continue
-    elif any(os.path.basename(os.path.dirname(lib)) == "blas" and "libblas.so" in lib for lib in libraries):
-        # Debian's reference implementation lives in .../blas/libblas.so.3 (the alternatives' default).
-        info["blas_kernel"] = "reference BLAS (netlib): plain compiled loops, single-threaded"
-        info["blas_threads"] = "1"
-    else:
-        info["blas_kernel"] = "unknown (install python3-threadpoolctl to find out)"
-        info["blas_threads"] = "unknown"
-    return info
-
-
 def pair(value):
     """(height, width) from a per-axis pair or one number for both axes."""
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
@@ -186,7 +134,7 @@ def main():
     if args.check:
         self_check(np)
         return 0
-    blas = blas_description()
+    blas = peer_common.blas_description()
     if args.threads > 1 and blas.get("blas_threads") == "1":
         peer_common.log(PEER, f"skipped threads={args.threads}: numpy's BLAS runs one thread ({blas['blas_kernel']})")
         return 0

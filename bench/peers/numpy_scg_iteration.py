@@ -18,7 +18,7 @@ and the batch taken in chunks of --chunk images whose gradients are added (the s
 working set of a chunk stays in cache and memory small). --method both runs both and checks that they agree
 (error and every gradient to 1e-9 relative), which is what the ctest does on a few hundred images.
 Run with Debian's /usr/bin/python3, with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they pin OpenBLAS to
-a slower kernel on this machine); the JSON records the kernel OpenBLAS chose."""
+a slower kernel on this machine); the JSON records the kernel OpenBLAS chose (peer_common.blas_description)."""
 
 import argparse
 import json
@@ -30,6 +30,9 @@ import time
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_common  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -181,24 +184,6 @@ class FastLectureConvNet(LectureConvNet):
         return err / size, (g_conv, g_dense, g_out)
 
 
-def openblas_kernel():
-    """The kernel OpenBLAS chose on this CPU (its openblas_get_corename), or "unknown"."""
-    import ctypes
-    import numpy.core._multiarray_umath as core
-    libraries = [core.__file__, "libopenblas.so.0", "libopenblasp.so.0", "libblas.so.3"]
-    for library in libraries:
-        try:
-            lib = ctypes.CDLL(library)
-        except OSError:
-            continue
-        for name in ("openblas_get_corename", "openblas_get_corename64_"):
-            if hasattr(lib, name):
-                getter = getattr(lib, name)
-                getter.restype = ctypes.c_char_p
-                return getter().decode()
-    return "unknown"
-
-
 def time_iteration(net, x, t, error_only):
     """One SCG iteration's work: an error, then error and gradient twice. Returns (times, error, gradients)."""
     start = time.perf_counter()
@@ -238,7 +223,7 @@ def main():
     net = LectureConvNet(np.random.default_rng(1))
     fast = FastLectureConvNet(net, args.chunk)
     methods = ["lecture", "fast"] if args.method == "both" else [args.method]
-    result = {"images": n, "dtype": "float64", "chunk": args.chunk, "openblas_kernel": openblas_kernel(),
+    result = {"images": n, "dtype": "float64", "chunk": args.chunk, "openblas_kernel": peer_common.blas_description().get("blas_kernel", "unknown"),
               "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"), "methods": {}}
     found = {}
     for method in methods:

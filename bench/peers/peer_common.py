@@ -1,6 +1,6 @@
 """Shared helpers of the Python peers: read the plan convlab_bench printed, time calls the way Google
 Benchmark does (mean wall time per call after a warm-up), and write results in Google Benchmark's JSON shape
-so bench/summarize.py reads peers and convlab_bench alike."""
+so bench/summarize.py reads peers and convlab_bench alike; and say which BLAS numpy runs on."""
 
 import json
 import os
@@ -125,3 +125,55 @@ def write_results(path, context, benchmarks):
         json.dump({"context": context, "benchmarks": benchmarks}, f, indent=2)
         f.write("\n")
     os.replace(partial, path)
+
+
+def blas_description():
+    """Which BLAS numpy loaded and how it runs: threadpoolctl when installed, else the mapped library file
+    (resolving Debian's alternatives) plus OpenBLAS's own core name when it is OpenBLAS."""
+    info = {}
+    try:
+        import threadpoolctl
+        pools = [p for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas"]
+        if pools:
+            pool = pools[0]
+            info["blas_source"] = "threadpoolctl"
+            info["blas_library"] = pool.get("filepath", "?")
+            info["blas_api"] = str(pool.get("internal_api", "?"))
+            info["blas_kernel"] = str(pool.get("architecture", "?"))
+            info["blas_threads"] = str(pool.get("num_threads", "?"))
+            return info
+    except ImportError:
+        pass
+    info["blas_source"] = "/proc/self/maps (threadpoolctl not installed)"
+    libraries = set()
+    try:
+        with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
+            for line in maps:
+                path = line.split()[-1] if len(line.split()) >= 6 else ""
+                name = os.path.basename(path).lower()
+                if any(key in name for key in ("blas", "blis", "mkl_rt", "atlas")):
+                    libraries.add(os.path.realpath(path))
+    except OSError:
+        pass
+    info["blas_library"] = " ".join(sorted(libraries)) or "unknown"
+    if any("openblas" in lib for lib in libraries):
+        import ctypes
+        for lib in libraries:
+            try:
+                handle = ctypes.CDLL(lib)
+                handle.openblas_get_corename.restype = ctypes.c_char_p
+                handle.openblas_get_config.restype = ctypes.c_char_p
+                info["blas_kernel"] = handle.openblas_get_corename().decode()
+                info["blas_config"] = handle.openblas_get_config().decode()
+                info["blas_threads"] = str(handle.openblas_get_num_threads())
+                break
+            except (OSError, AttributeError):
+                continue
+    elif any(os.path.basename(os.path.dirname(lib)) == "blas" and "libblas.so" in lib for lib in libraries):
+        # Debian's reference implementation lives in .../blas/libblas.so.3 (the alternatives' default).
+        info["blas_kernel"] = "reference BLAS (netlib): plain compiled loops, single-threaded"
+        info["blas_threads"] = "1"
+    else:
+        info["blas_kernel"] = "unknown (install python3-threadpoolctl to find out)"
+        info["blas_threads"] = "unknown"
+    return info

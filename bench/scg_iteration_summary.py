@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from generated_text import write_or_check
+
 
 def summarize(run):
     with open(os.path.join(run, "numpy_scg_iteration.json"), encoding="utf-8") as f:
@@ -55,16 +57,11 @@ def main():
     args = parser.parse_args()
     text = summarize(args.run)
     path = os.path.join(args.run, "summary.md")
-    if args.check:
-        with open(path, encoding="utf-8") as f:
-            if f.read() != text:
-                print(f"scg_iteration_summary: {path} is not what its files give; run it again", file=sys.stderr)
-                return 1
-        return 0
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    print(text, end="")
-    return 0
+    status = write_or_check(path, text, args.check,
+                            f"scg_iteration_summary: {path} is not what its files give; run it again")
+    if not args.check:
+        print(text, end="")
+    return status
 
 
 if __name__ == "__main__":
