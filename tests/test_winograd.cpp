@@ -254,6 +254,37 @@ TEST_CASE("winograd: forward, input and weight gradients within the derived boun
   }
 }
 
+// Layers that are a single chunk take the path where both threads run the chunk stage by stage: the same
+// bounds, and the bits of one thread. Chunks that share out well enough keep the threads on whole chunks.
+TEST_CASE("winograd: a chunk run by both threads together matches one thread's bits", "[winograd]") {
+  struct Case {
+    Index batch, channels, size;
+    int tile;
+    Index chunks;
+    bool shared;
+  };
+  // 28x28 at F(4x4): 49 tiles, one chunk; 14x14 at F(2x2): 49 tiles. Two 48x48 images at F(4x4): 288 tiles in
+  // three chunks of 96 (two for one thread: 1.33 shares). 56x56 at F(4x4): 196 tiles in chunks of 96, 96, 4.
+  for (const Case& c : {Case{1, 32, 28, 4, 1, true}, Case{1, 48, 14, 2, 1, true}, Case{2, 16, 48, 4, 3, false},
+                        Case{1, 16, 56, 4, 3, false}}) {
+    ConvShape s;
+    s.batch = c.batch;
+    s.in_channels = s.out_channels = c.channels;
+    s.in_height = s.in_width = c.size;
+    s.kernel_height = s.kernel_width = 3;
+    s.pad_height = s.pad_width = 1;
+    const convlab::WinogradChunking cut = convlab::winograd_chunking(s, c.tile, sizeof(float), 2);
+    INFO(s.describe() << ": " << cut.tiles << " tiles in " << cut.chunks << " chunks of " << cut.chunk_tiles);
+    REQUIRE(cut.chunks == c.chunks);
+    REQUIRE(cut.threads == 2);
+    REQUIRE(cut.shared == c.shared);
+    if (c.shared) {
+      check_shape<float>(c.tile, s, 7);
+      check_shape<double>(c.tile, s, 8);
+    }
+  }
+}
+
 // The bound is no formality: an output moved by 3 times its bound is caught, by the same comparison.
 TEST_CASE("winograd: the comparison catches an output off by three times its bound", "[winograd]") {
   ConvShape s;

@@ -248,7 +248,9 @@ struct Geometry {
   Index tiles_h, tiles_w, tiles;  // tiles over the whole batch
   Index chunk_tiles, chunks;
 
-  Geometry(const ConvShape& s, int m, std::size_t element_size) {
+  // `split`: cut a call with enough tiles into at least kMinChunks chunks, for threads that run whole chunks
+  // (the forward direction); the weight gradient shares each chunk's stages instead and wants its chunks wide.
+  Geometry(const ConvShape& s, int m, std::size_t element_size, bool split = true) {
     batch = s.batch;
     channels = s.in_channels;
     filters = s.out_channels;
@@ -265,7 +267,7 @@ struct Geometry {
     const Index fit = Index(kChunkBytes / (std::size_t(alpha2 * (channels + filters)) * element_size));
     const Index quantum = chunk_quantum(element_size);
     const Index widest = std::clamp<Index>(fit / quantum * quantum, quantum, kMaxChunkTiles);
-    const Index wanted = std::max((tiles + widest - 1) / widest, std::min(kMinChunks, tiles / kMinSplitTiles));
+    const Index wanted = std::max((tiles + widest - 1) / widest, split ? std::min(kMinChunks, tiles / kMinSplitTiles) : 0);
     const Index even = (tiles + std::max<Index>(wanted, 1) - 1) / std::max<Index>(wanted, 1);
     chunk_tiles = std::min(widest, (even + quantum - 1) / quantum * quantum);
     chunks = (tiles + chunk_tiles - 1) / chunk_tiles;
@@ -278,6 +280,24 @@ struct Geometry {
     return double(tiles) * double((m + 2) * (m + 2)) * double(channels) * double(filters);
   }
 };
+
+// The forward direction's thread count for `g` at `tile` (1 below kParallelMinFmas).
+int forward_threads(const Geometry& g, int tile) { return g.fmas(tile) < kParallelMinFmas ? 1 : max_threads(); }
+
+// Chunks that share out badly among the threads (a 28x28 image at batch 1 is one chunk) are run by all threads
+// together, stage by stage; otherwise each thread runs whole chunks. "Badly": handed out in order to whichever
+// thread is free first, the busiest thread would get over half as many tiles again as an exact share. Sharing
+// a chunk costs three synchronisations and moves half of V and of the products between the cores: measured on
+// Zen 5, it lost 11 % to whole chunks where the busiest thread had 1.22 shares (res2a_branch2b at batch 4).
+bool chunks_shared(const Geometry& g, int threads) {
+  if (threads <= 1) return false;
+  std::vector<Index> load(std::size_t(threads), 0);
+  for (Index chunk = 0; chunk < g.chunks; ++chunk) {
+    *std::min_element(load.begin(), load.end()) += std::min(g.chunk_tiles, g.tiles - chunk * g.chunk_tiles);
+  }
+  const Index busiest = *std::max_element(load.begin(), load.end());
+  return 2 * busiest > 3 * ((g.tiles + threads - 1) / threads);
+}
 
 // U[xi][fo][co] = (G g G^T)[xi] for the outputs' filters fo < Fo and channels co < Co, g the 3x3 window
 //   forward:        w[fo][co][ky][kx]
@@ -408,32 +428,48 @@ void transform_input_channel(const Geometry& g, const Run* runs, Index run_count
   for (Index i = 0; i < A; ++i) Transforms<M>::input(temp + i * A * P, P, V + (i * A * C + c) * P, C * P, nt);
 }
 
-// One chunk of tiles [t0, t0 + nt): input transform, alpha^2 products, output transform, bias.
+// One chunk of tiles [t0, t0 + nt) in three stages: input transform per channel, alpha^2 products, output
+// transform (and bias) per filter. V and Mx hold the chunk's transformed inputs and products; each stage's
+// items are independent, so a chunk can be run by one thread (run_chunk) or by all of them stage by stage
+// (run_chunk_shared) with the same arithmetic on every value: the same bits either way.
 template <typename T, int M>
-void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output, T* scratch) {
-  constexpr Index A = M + 2, A2 = A * A;
-  const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
-  const Index t0 = chunk * P, nt = std::min(P, g.tiles - t0);
-  T* patches = scratch;         // [a][b][t], later Y [r][s][t]
-  T* temp = patches + A2 * P;   // [i][b][t] / [r][j][t]
-  T* V = temp + A2 * P;         // [xi][c][t]
-  T* Mx = V + A2 * C * P;       // [xi][f][t]
-
+struct ChunkStages {
+  static constexpr Index A = M + 2, A2 = A * A;
+  const Geometry& g;
+  const T* input;
+  const T* U;
+  const T* bias;
+  T* output;
+  T* V;   // [xi][c][t]
+  T* Mx;  // [xi][f][t]
+  Index nt = 0, run_count = 0;
   Run runs[kMaxChunkTiles];
-  const Index run_count = chunk_runs(g, M, t0, nt, runs);
-  for (Index c = 0; c < C; ++c) transform_input_channel<T, M>(g, runs, run_count, c, input, patches, temp, V, nt);
 
-  for (Index xi = 0; xi < A2; ++xi) {
+  ChunkStages(const Geometry& geometry, Index chunk, const T* in, const T* u, const T* b, T* out, T* v, T* mx)
+      : g(geometry), input(in), U(u), bias(b), output(out), V(v), Mx(mx) {
+    const Index t0 = chunk * g.chunk_tiles;
+    nt = std::min(g.chunk_tiles, g.tiles - t0);
+    run_count = chunk_runs(g, M, t0, nt, runs);
+  }
+  // work: 2 x alpha^2 x P scratch of the calling thread.
+  void input_channel(Index c, T* work) const {
+    const Index P = g.chunk_tiles;
+    transform_input_channel<T, M>(g, runs, run_count, c, input, work, work + A2 * P, V, nt);
+  }
+  void product(Index xi) const {
+    const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
     gemm(Transpose::No, Transpose::No, F, nt, C, T(1), U + xi * F * C, C, V + xi * C * P, P, T(0), Mx + xi * F * P,
          P, 1);
   }
-
-  const Index out_plane = g.out_h * g.out_w;
-  for (Index f = 0; f < F; ++f) {
+  void output_filter(Index f, T* work) const {
+    const Index P = g.chunk_tiles, F = g.filters;
+    T* y = work;             // Y [r][s][t]
+    T* temp = work + A2 * P;  // [r][j][t]
     // Y = A^T M A: columns, then rows.
     for (Index j = 0; j < A; ++j) Transforms<M>::output(Mx + (j * F + f) * P, A * F * P, temp + j * P, A * P, nt);
-    for (Index r = 0; r < M; ++r) Transforms<M>::output(temp + r * A * P, P, patches + r * M * P, P, nt);
+    for (Index r = 0; r < M; ++r) Transforms<M>::output(temp + r * A * P, P, y + r * M * P, P, nt);
     // Only the valid outputs of a run: rows below out_h, columns below out_w.
+    const Index out_plane = g.out_h * g.out_w;
     for (Index k = 0; k < run_count; ++k) {
       const Run& run = runs[k];
       T* dst = output + (run.n * F + f) * out_plane;
@@ -441,16 +477,49 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
       const Index width = std::min(run.count * M, g.out_w - run.ox);  // outputs along the run
       for (Index r = 0; r < rows; ++r) {
         T* out = dst + (run.oy + r) * g.out_w + run.ox;
-        const T* y = patches + r * M * P + run.t;  // y[s * P + j]: tile j, column s
+        const T* row = y + r * M * P + run.t;  // row[s * P + j]: tile j, column s
         const Index whole = width / M;
-        join_row<M>(y, out, P, whole, bias ? bias + f : nullptr);
+        join_row<M>(row, out, P, whole, bias ? bias + f : nullptr);
         for (Index x = whole * M; x < width; ++x) {
-          const T value = y[(x % M) * P + x / M];
+          const T value = row[(x % M) * P + x / M];
           out[x] = bias ? value + bias[f] : value;
         }
       }
     }
   }
+};
+
+// Where a thread's scratch (Geometry::scratch_elements) keeps its stage work space, V and Mx.
+template <typename T>
+struct ChunkScratch {
+  T *work, *V, *Mx;
+  ChunkScratch(const Geometry& g, int m, T* scratch) {
+    const Index A2 = Index(m + 2) * (m + 2), P = g.chunk_tiles;
+    work = scratch;
+    V = work + 2 * A2 * P;
+    Mx = V + A2 * g.channels * P;
+  }
+};
+
+template <typename T, int M>
+void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output, T* scratch) {
+  const ChunkScratch<T> own(g, M, scratch);
+  const ChunkStages<T, M> stages(g, chunk, input, U, bias, output, own.V, own.Mx);
+  for (Index c = 0; c < g.channels; ++c) stages.input_channel(c, own.work);
+  for (Index xi = 0; xi < stages.A2; ++xi) stages.product(xi);
+  for (Index f = 0; f < g.filters; ++f) stages.output_filter(f, own.work);
+}
+
+// A chunk run by `threads` threads together, stage by stage; V and Mx in thread 0's scratch.
+template <typename T, int M>
+void run_chunk_shared(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output,
+                      std::vector<AlignedBuffer<T>>& scratch, int threads) {
+  const ChunkScratch<T> shared(g, M, scratch[0].data());
+  const auto work = [&](Index thread) { return ChunkScratch<T>(g, M, scratch[std::size_t(thread)].data()).work; };
+  const ChunkStages<T, M> stages(g, chunk, input, U, bias, output, shared.V, shared.Mx);
+  parallel_for(g.channels, threads, Schedule::even, [&](Index c, Index t) { stages.input_channel(c, work(t)); });
+  parallel_for(stages.A2, threads, Schedule::even, [&](Index xi, Index) { stages.product(xi); });
+  parallel_for(g.filters, threads, Schedule::even, [&](Index f, Index t) { stages.output_filter(f, work(t)); });
 }
 
 // The weight gradient. The forward pass is y_tile = A^T [U . V] A with U = G g G^T and V = B^T d B; so
@@ -570,6 +639,12 @@ std::string winograd_unsupported(const ConvShape& s, int tile) {
   return text.str();
 }
 
+WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads) {
+  const Geometry g(s, tile, element_size);
+  const int used = g.fmas(tile) < kParallelMinFmas ? 1 : threads;
+  return {g.tiles, g.chunk_tiles, g.chunks, used, chunks_shared(g, used)};
+}
+
 WinogradConv::WinogradConv(int tile) : m_(tile) {
   if (tile != 2 && tile != 4) throw std::invalid_argument("WinogradConv: the tile must be 2 or 4");
 }
@@ -589,9 +664,16 @@ template <typename T>
 void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* bias, T* output) {
   const Geometry g(s, m_, sizeof(T));
   Workspace<T>& work = workspace<T>();
-  const int threads = g.fmas(m_) < kParallelMinFmas ? 1 : int(std::min<Index>(g.chunks, max_threads()));
+  const int threads = forward_threads(g, m_);
   if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
   for (int t = 0; t < threads; ++t) work.scratch[std::size_t(t)].resize(std::size_t(g.scratch_elements(m_)));
+  if (chunks_shared(g, threads)) {
+    for (Index chunk = 0; chunk < g.chunks; ++chunk) {
+      if (m_ == 2) run_chunk_shared<T, 2>(g, chunk, input, U, bias, output, work.scratch, threads);
+      else run_chunk_shared<T, 4>(g, chunk, input, U, bias, output, work.scratch, threads);
+    }
+    return;
+  }
   parallel_for(g.chunks, threads, Schedule::dynamic, [&](Index chunk, Index thread) {
     T* scratch = work.scratch[std::size_t(thread)].data();
     if (m_ == 2) run_chunk<T, 2>(g, chunk, input, U, bias, output, scratch);
@@ -632,7 +714,7 @@ template <typename T>
 void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                                           T* bias_grad) {
   require_supported(s);
-  const Geometry g(s, m_, sizeof(T));
+  const Geometry g(s, m_, sizeof(T), false);
   Workspace<T>& work = workspace<T>();
   const int threads = g.fmas(m_) < kParallelMinFmas ? 1 : max_threads();
   if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
@@ -695,7 +777,8 @@ std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t elemen
   const Index alpha2 = Index(m_ + 2) * (m_ + 2);
   const Geometry forward(s, m_, element_size), backward(input_gradient_shape(s), m_, element_size);
   const Index per_thread = std::max(forward.scratch_elements(m_), backward.scratch_elements(m_));
-  const Index gradient = alpha2 * ((s.in_channels + s.out_channels) * forward.chunk_tiles + s.in_channels * s.out_channels);
+  const Geometry weights(s, m_, element_size, false);
+  const Index gradient = alpha2 * ((s.in_channels + s.out_channels) * weights.chunk_tiles + s.in_channels * s.out_channels);
   return std::size_t(per_thread * max_threads() + alpha2 * s.in_channels * s.out_channels + gradient) * element_size;
 }
 

@@ -16,7 +16,9 @@
 //
 // Tiles are processed in fixed-size chunks across the whole batch (the chunk size depends on the shape only,
 // never on the thread count, so 1 and 2 threads give bitwise-identical results), chunks shared by the OpenMP
-// threads, each thread with its own scratch kept in the object between calls. The weight transform is redone
+// threads, each thread with its own scratch kept in the object between calls. When the chunks do not share
+// out evenly (a 28x28 image at batch 1 is a single chunk), all threads run each chunk together, stage by stage:
+// channels' input transforms, then transform positions' products, then filters' output transforms. The weight transform is redone
 // on every call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
 // w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
@@ -49,6 +51,16 @@ constexpr int winograd_rounding_count(int tile, Index channels, bool bias) {
   const int transforms = tile == 2 ? 4 + 2 + 4 : 8 + 4 + 6;
   return transforms + int(channels) + (bias ? 1 : 0);
 }
+
+// How the forward direction of `s` is cut for `threads` threads: tiles over the batch, tiles per chunk, chunks,
+// the threads used (one below a minimum of work), and whether the threads run each chunk together (stage by
+// stage) instead of whole chunks each. For tests and benchmarks that need to know which path a shape takes.
+struct WinogradChunking {
+  Index tiles, chunk_tiles, chunks;
+  int threads;
+  bool shared;
+};
+WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads);
 
 class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
  public:
