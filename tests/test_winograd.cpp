@@ -285,6 +285,28 @@ TEST_CASE("winograd: a chunk run by both threads together matches one thread's b
   }
 }
 
+// Layers with 64 or more input channels take the weight gradient's path with two channel groups, each
+// transformed and multiplied by one thread; 70 channels make groups of 48 and 22.
+TEST_CASE("winograd: weight gradients by channel groups match the bound and one thread's bits", "[winograd]") {
+  struct Case {
+    Index batch, channels, filters, size;
+  };
+  for (const Case& c : {Case{2, 70, 16, 20}, Case{1, 64, 3, 9}}) {
+    ConvShape s;
+    s.batch = c.batch;
+    s.in_channels = c.channels;
+    s.out_channels = c.filters;
+    s.in_height = s.in_width = c.size;
+    s.kernel_height = s.kernel_width = 3;
+    s.pad_height = s.pad_width = 1;
+    for (int tile : {2, 4}) {
+      REQUIRE(convlab::winograd_chunking(s, tile, sizeof(float), 2).gradient_groups == 2);
+      check_shape<float>(tile, s, 11);
+      check_shape<double>(tile, s, 12);
+    }
+  }
+}
+
 // The bound is no formality: an output moved by 3 times its bound is caught, by the same comparison.
 TEST_CASE("winograd: the comparison catches an output off by three times its bound", "[winograd]") {
   ConvShape s;

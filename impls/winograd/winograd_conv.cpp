@@ -547,7 +547,11 @@ void transform_output_gradient(const Geometry& g, const Run* runs, Index run_cou
           continue;
         }
         const T* row = src + oy * g.out_w;
-        for (Index j = 0; j < run.count; ++j) {
+        // Tiles [0, whole) lie inside the row; the last may reach past its end.
+        const Index whole = std::min(run.count, (g.out_w - run.ox) / M);
+#pragma GCC ivdep
+        for (Index j = 0; j < whole; ++j) dst[j] = row[run.ox + j * M + q];
+        for (Index j = whole; j < run.count; ++j) {
           const Index ox = run.ox + j * M + q;
           dst[j] = ox < g.out_w ? row[ox] : T(0);
         }
@@ -585,29 +589,71 @@ void untransform_weight_gradient(const T* dU, Index F, Index C, T* weight_grad, 
   });
 }
 
-// The whole weight gradient of `g`'s layer into dw (F x C x 3 x 3); `gradient` holds D, V and dU.
+// The weight gradient's input channels are cut into a fixed number of groups (a function of the shape alone),
+// each group's V transformed and multiplied by the thread that owns it: a thread reads only what it wrote, where
+// sharing every stage (V of all channels read by both threads) slowed the transforms on two cores. Each group
+// transforms all of D for itself; on one thread D is transformed once and used by every group (the same values).
+constexpr Index kGradientGroupChannels = 32;  // at least this many channels per group, in whole 16-lane lines
+inline Index gradient_groups(const Geometry& g) {
+  return g.channels >= 2 * kGradientGroupChannels ? 2 : 1;
+}
+inline Index group_first_channel(const Geometry& g, Index groups, Index group) {
+  const Index per_group = (g.channels + groups - 1) / groups;
+  return std::min(g.channels, group * ((per_group + 15) / 16 * 16));
+}
+// Elements of the `gradient` buffer: V of a chunk, D of a chunk per group, dU.
+inline Index gradient_elements(const Geometry& g, int m) {
+  const Index A2 = Index(m + 2) * (m + 2);
+  return A2 * ((g.channels + gradient_groups(g) * g.filters) * g.chunk_tiles + g.filters * g.channels);
+}
+
+// The whole weight gradient of `g`'s layer into dw (F x C x 3 x 3); `gradient` holds V, D per group and dU.
 template <typename T, int M>
 void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T* weight_grad, T* gradient,
                      std::vector<AlignedBuffer<T>>& scratch, int threads) {
   constexpr Index A = M + 2, A2 = A * A;
   const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
-  T* V = gradient;              // [xi][c][t]
-  T* D = V + A2 * C * P;        // [xi][f][t]
-  T* dU = D + A2 * F * P;       // [xi][f][c]
+  const Index groups = gradient_groups(g);
+  T* V = gradient;                         // [xi][c][t]
+  T* D = V + A2 * C * P;                   // per group: [xi][f][t]
+  T* dU = D + groups * A2 * F * P;         // [xi][f][c]
   Run runs[kMaxChunkTiles];
   for (Index chunk = 0; chunk < g.chunks; ++chunk) {
     const Index t0 = chunk * P, nt = std::min(P, g.tiles - t0);
     const Index run_count = chunk_runs(g, M, t0, nt, runs);
-    parallel_for(C + F, threads, Schedule::dynamic, [&](Index item, Index thread) {
+    const auto run_group = [&](Index group, Index thread) {
       T* tiles = scratch[std::size_t(thread)].data();
       T* temp = tiles + A2 * P;
-      if (item < C) transform_input_channel<T, M>(g, runs, run_count, item, input, tiles, temp, V, nt);
-      else transform_output_gradient<T, M>(g, runs, run_count, item - C, output_grad, tiles, temp, D, nt);
-    });
-    parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) {
-      gemm(Transpose::No, Transpose::Yes, F, C, nt, T(1), D + xi * F * P, P, V + xi * C * P, P,
-           chunk == 0 ? T(0) : T(1), dU + xi * F * C, C, 1);
-    });
+      const Index c0 = group_first_channel(g, groups, group), c1 = group_first_channel(g, groups, group + 1);
+      for (Index c = c0; c < c1; ++c) transform_input_channel<T, M>(g, runs, run_count, c, input, tiles, temp, V, nt);
+      const bool own_d = threads > 1 || group == 0;
+      T* d = D + (own_d ? group : 0) * A2 * F * P;
+      if (own_d) {
+        for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, d, nt);
+      }
+      if (c1 == c0) return;
+      for (Index xi = 0; xi < A2; ++xi) {
+        gemm(Transpose::No, Transpose::Yes, F, c1 - c0, nt, T(1), d + xi * F * P, P, V + (xi * C + c0) * P, P,
+             chunk == 0 ? T(0) : T(1), dU + xi * F * C + c0, C, 1);
+      }
+    };
+    if (groups > 1 && threads > 1) {
+      parallel_for(groups, threads, Schedule::even, run_group);
+    } else if (groups > 1) {
+      for (Index group = 0; group < groups; ++group) run_group(group, 0);
+    } else {
+      // One group: the stages shared by the threads, as before (few channels).
+      parallel_for(C + F, threads, Schedule::dynamic, [&](Index item, Index thread) {
+        T* tiles = scratch[std::size_t(thread)].data();
+        T* temp = tiles + A2 * P;
+        if (item < C) transform_input_channel<T, M>(g, runs, run_count, item, input, tiles, temp, V, nt);
+        else transform_output_gradient<T, M>(g, runs, run_count, item - C, output_grad, tiles, temp, D, nt);
+      });
+      parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) {
+        gemm(Transpose::No, Transpose::Yes, F, C, nt, T(1), D + xi * F * P, P, V + xi * C * P, P,
+             chunk == 0 ? T(0) : T(1), dU + xi * F * C, C, 1);
+      });
+    }
   }
   untransform_weight_gradient<T, M>(dU, F, C, weight_grad, threads);
 }
@@ -642,7 +688,8 @@ std::string winograd_unsupported(const ConvShape& s, int tile) {
 WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads) {
   const Geometry g(s, tile, element_size);
   const int used = g.fmas(tile) < kParallelMinFmas ? 1 : threads;
-  return {g.tiles, g.chunk_tiles, g.chunks, used, chunks_shared(g, used)};
+  return {g.tiles, g.chunk_tiles, g.chunks, used, chunks_shared(g, used),
+          gradient_groups(Geometry(s, tile, element_size, false))};
 }
 
 WinogradConv::WinogradConv(int tile) : m_(tile) {
@@ -723,20 +770,31 @@ void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, co
     AlignedBuffer<T>& scratch = work.scratch[std::size_t(t)];
     if (scratch.size() < std::size_t(2 * alpha2 * g.chunk_tiles)) scratch.resize(std::size_t(2 * alpha2 * g.chunk_tiles));
   }
-  const std::size_t gradient = std::size_t(alpha2 * ((g.channels + g.filters) * g.chunk_tiles + g.filters * g.channels));
+  const std::size_t gradient = std::size_t(gradient_elements(g, m_));
   if (work.gradient.size() < gradient) work.gradient.resize(gradient);
   if (m_ == 2) weight_gradient<T, 2>(g, input, output_grad, weight_grad, work.gradient.data(), work.scratch, threads);
   else weight_gradient<T, 4>(g, input, output_grad, weight_grad, work.gradient.data(), work.scratch, threads);
-  // The bias gradient is a plain sum of dy per filter, in naive's order (image, row, column).
+  // The bias gradient is a plain sum of dy per filter, in naive's order (image, row, column): a chain of
+  // dependent additions per filter, so kBiasChains filters' chains are run side by side.
   if (bias_grad) {
-    const Index plane = s.out_height() * s.out_width();
-    parallel_for(s.out_channels, s.out_channels >= 16 ? threads : 1, Schedule::even, [&](Index f, Index) {
-      T sum = 0;
+    constexpr Index kBiasChains = 8;
+    const Index plane = s.out_height() * s.out_width(), F = s.out_channels;
+    const Index blocks = (F + kBiasChains - 1) / kBiasChains;
+    parallel_for(blocks, F >= 16 ? threads : 1, Schedule::even, [&](Index block, Index) {
+      const Index f0 = block * kBiasChains, count = std::min(kBiasChains, F - f0);
+      T sums[kBiasChains] = {};
       for (Index n = 0; n < s.batch; ++n) {
-        const T* dy = output_grad + (n * s.out_channels + f) * plane;
-        for (Index p = 0; p < plane; ++p) sum += dy[p];
+        const T* dy = output_grad + (n * F + f0) * plane;
+        if (count == kBiasChains) {
+          for (Index p = 0; p < plane; ++p)
+#pragma GCC unroll 8
+            for (Index k = 0; k < kBiasChains; ++k) sums[k] += dy[k * plane + p];
+        } else {
+          for (Index p = 0; p < plane; ++p)
+            for (Index k = 0; k < count; ++k) sums[k] += dy[k * plane + p];
+        }
       }
-      bias_grad[f] = sum;
+      std::copy_n(sums, count, bias_grad + f0);
     });
   }
 }
@@ -777,8 +835,7 @@ std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t elemen
   const Index alpha2 = Index(m_ + 2) * (m_ + 2);
   const Geometry forward(s, m_, element_size), backward(input_gradient_shape(s), m_, element_size);
   const Index per_thread = std::max(forward.scratch_elements(m_), backward.scratch_elements(m_));
-  const Geometry weights(s, m_, element_size, false);
-  const Index gradient = alpha2 * ((s.in_channels + s.out_channels) * weights.chunk_tiles + s.in_channels * s.out_channels);
+  const Index gradient = gradient_elements(Geometry(s, m_, element_size, false), m_);
   return std::size_t(per_thread * max_threads() + alpha2 * s.in_channels * s.out_channels + gradient) * element_size;
 }
 

@@ -23,8 +23,11 @@
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
 // w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
 // dw = G^T [ sum over the batch's tiles (A dy A^T) . (B^T d B) ] G, one product per transform position and chunk
-// (F x tiles times tiles x C) added into dU chunk after chunk, in chunk order whatever the thread count; the
-// bias gradient is a plain sum of dy in naive's order. It pays on layers with many tiles per channel pair;
+// (F x tiles times tiles x C) added into dU chunk after chunk, in chunk order whatever the thread count. Its
+// chunks are as wide as fit (the threads share each chunk); from 64 input channels on, the channels are cut into
+// two fixed groups, each transformed and multiplied by one thread, so that no thread reads what another wrote
+// (each group transforms dy for itself). The bias gradient is a plain sum of dy in naive's order, eight
+// filters' chains side by side. It pays on layers with many tiles per channel pair;
 // with few (7 x 7 images of 512 channels) dU, alpha^2 x F x C, costs more than the products it saves.
 #pragma once
 
@@ -54,11 +57,13 @@ constexpr int winograd_rounding_count(int tile, Index channels, bool bias) {
 
 // How the forward direction of `s` is cut for `threads` threads: tiles over the batch, tiles per chunk, chunks,
 // the threads used (one below a minimum of work), and whether the threads run each chunk together (stage by
-// stage) instead of whole chunks each. For tests and benchmarks that need to know which path a shape takes.
+// stage) instead of whole chunks each; and the weight gradient's groups of input channels (each group's
+// transforms and products run by one thread). For tests that need to know which path a shape takes.
 struct WinogradChunking {
   Index tiles, chunk_tiles, chunks;
   int threads;
   bool shared;
+  Index gradient_groups;
 };
 WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads);
 
