@@ -255,8 +255,9 @@ TEST_CASE("winograd: forward, input and weight gradients within the derived boun
 }
 
 // Layers that are a single chunk take the path where both threads run the chunk stage by stage: the same
-// bounds, and the bits of one thread. Chunks that share out well enough keep the threads on whole chunks.
-TEST_CASE("winograd: a chunk run by both threads together matches one thread's bits", "[winograd]") {
+// bounds, and the bits of one thread. Chunks that share out well enough keep the threads on whole chunks; a
+// chunk width that two threads would share badly gives way to a narrower one.
+TEST_CASE("winograd: tiles cut into chunks two threads share well, each way within the bound and one thread's bits", "[winograd]") {
   struct Case {
     Index batch, channels, size;
     int tile;
@@ -264,9 +265,11 @@ TEST_CASE("winograd: a chunk run by both threads together matches one thread's b
     bool shared;
   };
   // 28x28 at F(4x4): 49 tiles, one chunk; 14x14 at F(2x2): 49 tiles. Two 48x48 images at F(4x4): 288 tiles in
-  // three chunks of 96 (two for one thread: 1.33 shares). 56x56 at F(4x4): 196 tiles in chunks of 96, 96, 4.
+  // three chunks of 96 (two for one thread: 1.33 shares). 56x56 at F(4x4): 196 tiles in chunks of 96, 96, 4;
+  // four such images, 784 tiles, in five chunks of 192 (the last 16), not four of 240 (the last 64), which
+  // would leave one thread 480 tiles and the other 304.
   for (const Case& c : {Case{1, 32, 28, 4, 1, true}, Case{1, 48, 14, 2, 1, true}, Case{2, 16, 48, 4, 3, false},
-                        Case{1, 16, 56, 4, 3, false}}) {
+                        Case{1, 16, 56, 4, 3, false}, Case{4, 16, 56, 4, 5, false}}) {
     ConvShape s;
     s.batch = c.batch;
     s.in_channels = s.out_channels = c.channels;
@@ -278,10 +281,8 @@ TEST_CASE("winograd: a chunk run by both threads together matches one thread's b
     REQUIRE(cut.chunks == c.chunks);
     REQUIRE(cut.threads == 2);
     REQUIRE(cut.shared == c.shared);
-    if (c.shared) {
-      check_shape<float>(c.tile, s, 7);
-      check_shape<double>(c.tile, s, 8);
-    }
+    check_shape<float>(c.tile, s, 7);
+    check_shape<double>(c.tile, s, 8);
   }
 }
 

@@ -271,6 +271,27 @@ struct Geometry {
     const Index even = (tiles + std::max<Index>(wanted, 1) - 1) / std::max<Index>(wanted, 1);
     chunk_tiles = std::min(widest, (even + quantum - 1) / quantum * quantum);
     chunks = (tiles + chunk_tiles - 1) / chunk_tiles;
+    // Rounding up to whole panels can leave chunks that two threads share badly (784 tiles in 240, 240, 240
+    // and 64: one thread 480, the other 304). Where the call is already cut in several chunks, narrower
+    // chunks (whole panels still) that give two threads a lower busiest load are taken, the widest of equals.
+    // Two threads because this machine kind has two cores; the cut stays a function of the shape alone.
+    if (split && chunks >= 2) {
+      Index best = busiest_of_two(chunk_tiles);
+      for (Index width = chunk_tiles - quantum; width >= 2 * quantum; width -= quantum) {
+        const Index load = busiest_of_two(width);
+        if (load < best) {
+          best = load;
+          chunk_tiles = width;
+        }
+      }
+      chunks = (tiles + chunk_tiles - 1) / chunk_tiles;
+    }
+  }
+  // The busier thread's tiles when two threads take chunks of `width` tiles in order, each the next free.
+  Index busiest_of_two(Index width) const {
+    Index load[2] = {0, 0};
+    for (Index first = 0; first < tiles; first += width) *std::min_element(load, load + 2) += std::min(width, tiles - first);
+    return std::max(load[0], load[1]);
   }
   Index scratch_elements(int m) const {
     const Index alpha2 = Index(m + 2) * (m + 2);
@@ -287,8 +308,8 @@ int forward_threads(const Geometry& g, int tile) { return g.fmas(tile) < kParall
 // Chunks that share out badly among the threads (a 28x28 image at batch 1 is one chunk) are run by all threads
 // together, stage by stage; otherwise each thread runs whole chunks. "Badly": handed out in order to whichever
 // thread is free first, the busiest thread would get over half as many tiles again as an exact share. Sharing
-// a chunk costs three synchronisations and moves half of V and of the products between the cores: measured on
-// Zen 5, it lost 11 % to whole chunks where the busiest thread had 1.22 shares (res2a_branch2b at batch 4).
+// a chunk costs three synchronisations and moves half of V and of the products between the cores: it measured
+// slower than whole chunks where the busiest thread had a fifth more than its share (docs/performance.md).
 bool chunks_shared(const Geometry& g, int threads) {
   if (threads <= 1) return false;
   std::vector<Index> load(std::size_t(threads), 0);
