@@ -242,6 +242,17 @@ struct Transforms<4> {
   }
 };
 
+// The busiest thread's tiles when `threads` threads take chunks of `width` tiles in order, each chunk going to
+// the thread that is free first (a dynamic schedule, chunks of equal cost per tile). Counted for at most
+// kMaxCountedThreads threads: more than this machine kind will have.
+constexpr int kMaxCountedThreads = 64;
+inline Index busiest_load(Index tiles, Index width, int threads) {
+  Index load[kMaxCountedThreads] = {};
+  const int counted = std::clamp(threads, 1, kMaxCountedThreads);
+  for (Index first = 0; first < tiles; first += width) *std::min_element(load, load + counted) += std::min(width, tiles - first);
+  return *std::max_element(load, load + counted);
+}
+
 // The tiling of one (forward-direction) call.
 struct Geometry {
   Index batch, channels, filters, in_h, in_w, pad_h, pad_w, out_h, out_w;
@@ -276,9 +287,9 @@ struct Geometry {
     // chunks (whole panels still) that give two threads a lower busiest load are taken, the widest of equals.
     // Two threads because this machine kind has two cores; the cut stays a function of the shape alone.
     if (split && chunks >= 2) {
-      Index best = busiest_of_two(chunk_tiles);
+      Index best = busiest_load(tiles, chunk_tiles, 2);
       for (Index width = chunk_tiles - quantum; width >= 2 * quantum; width -= quantum) {
-        const Index load = busiest_of_two(width);
+        const Index load = busiest_load(tiles, width, 2);
         if (load < best) {
           best = load;
           chunk_tiles = width;
@@ -287,12 +298,7 @@ struct Geometry {
       chunks = (tiles + chunk_tiles - 1) / chunk_tiles;
     }
   }
-  // The busier thread's tiles when two threads take chunks of `width` tiles in order, each the next free.
-  Index busiest_of_two(Index width) const {
-    Index load[2] = {0, 0};
-    for (Index first = 0; first < tiles; first += width) *std::min_element(load, load + 2) += std::min(width, tiles - first);
-    return std::max(load[0], load[1]);
-  }
+
   Index scratch_elements(int m) const {
     const Index alpha2 = Index(m + 2) * (m + 2);
     return alpha2 * chunk_tiles * (2 + channels + filters);
@@ -302,8 +308,8 @@ struct Geometry {
   }
 };
 
-// The forward direction's thread count for `g` at `tile` (1 below kParallelMinFmas).
-int forward_threads(const Geometry& g, int tile) { return g.fmas(tile) < kParallelMinFmas ? 1 : max_threads(); }
+// The threads a call of `g` at `tile` uses out of `available`: one below kParallelMinFmas.
+int threads_for(const Geometry& g, int tile, int available) { return g.fmas(tile) < kParallelMinFmas ? 1 : available; }
 
 // Chunks that share out badly among the threads (a 28x28 image at batch 1 is one chunk) are run by all threads
 // together, stage by stage; otherwise each thread runs whole chunks. "Badly": handed out in order to whichever
@@ -312,12 +318,7 @@ int forward_threads(const Geometry& g, int tile) { return g.fmas(tile) < kParall
 // slower than whole chunks where the busiest thread had a fifth more than its share (docs/performance.md).
 bool chunks_shared(const Geometry& g, int threads) {
   if (threads <= 1) return false;
-  std::vector<Index> load(std::size_t(threads), 0);
-  for (Index chunk = 0; chunk < g.chunks; ++chunk) {
-    *std::min_element(load.begin(), load.end()) += std::min(g.chunk_tiles, g.tiles - chunk * g.chunk_tiles);
-  }
-  const Index busiest = *std::max_element(load.begin(), load.end());
-  return 2 * busiest > 3 * ((g.tiles + threads - 1) / threads);
+  return 2 * busiest_load(g.tiles, g.chunk_tiles, threads) > 3 * ((g.tiles + threads - 1) / threads);
 }
 
 // U[xi][fo][co] = (G g G^T)[xi] for the outputs' filters fo < Fo and channels co < Co, g the 3x3 window
@@ -642,6 +643,11 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
   for (Index chunk = 0; chunk < g.chunks; ++chunk) {
     const Index t0 = chunk * P, nt = std::min(P, g.tiles - t0);
     const Index run_count = chunk_runs(g, M, t0, nt, runs);
+    // dU[xi] (F x channels [c0, c1)) += D[xi] V[xi]^T over the chunk's tiles, D read from d.
+    const auto products = [&](const T* d, Index c0, Index c1, Index xi) {
+      gemm(Transpose::No, Transpose::Yes, F, c1 - c0, nt, T(1), d + xi * F * P, P, V + (xi * C + c0) * P, P,
+           chunk == 0 ? T(0) : T(1), dU + xi * F * C + c0, C, 1);
+    };
     const auto run_group = [&](Index group, Index thread) {
       T* tiles = scratch[std::size_t(thread)].data();
       T* temp = tiles + A2 * P;
@@ -653,10 +659,7 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
         for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, d, nt);
       }
       if (c1 == c0) return;
-      for (Index xi = 0; xi < A2; ++xi) {
-        gemm(Transpose::No, Transpose::Yes, F, c1 - c0, nt, T(1), d + xi * F * P, P, V + (xi * C + c0) * P, P,
-             chunk == 0 ? T(0) : T(1), dU + xi * F * C + c0, C, 1);
-      }
+      for (Index xi = 0; xi < A2; ++xi) products(d, c0, c1, xi);
     };
     if (groups > 1 && threads > 1) {
       parallel_for(groups, threads, Schedule::even, run_group);
@@ -670,10 +673,7 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
         if (item < C) transform_input_channel<T, M>(g, runs, run_count, item, input, tiles, temp, V, nt);
         else transform_output_gradient<T, M>(g, runs, run_count, item - C, output_grad, tiles, temp, D, nt);
       });
-      parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) {
-        gemm(Transpose::No, Transpose::Yes, F, C, nt, T(1), D + xi * F * P, P, V + xi * C * P, P,
-             chunk == 0 ? T(0) : T(1), dU + xi * F * C, C, 1);
-      });
+      parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) { products(D, 0, C, xi); });
     }
   }
   untransform_weight_gradient<T, M>(dU, F, C, weight_grad, threads);
@@ -708,7 +708,7 @@ std::string winograd_unsupported(const ConvShape& s, int tile) {
 
 WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads) {
   const Geometry g(s, tile, element_size);
-  const int used = g.fmas(tile) < kParallelMinFmas ? 1 : threads;
+  const int used = threads_for(g, tile, threads);
   return {g.tiles, g.chunk_tiles, g.chunks, used, chunks_shared(g, used),
           gradient_groups(Geometry(s, tile, element_size, false))};
 }
@@ -732,7 +732,7 @@ template <typename T>
 void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* bias, T* output) {
   const Geometry g(s, m_, sizeof(T));
   Workspace<T>& work = workspace<T>();
-  const int threads = forward_threads(g, m_);
+  const int threads = threads_for(g, m_, max_threads());
   if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
   for (int t = 0; t < threads; ++t) work.scratch[std::size_t(t)].resize(std::size_t(g.scratch_elements(m_)));
   if (chunks_shared(g, threads)) {
@@ -784,7 +784,7 @@ void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, co
   require_supported(s);
   const Geometry g(s, m_, sizeof(T), false);
   Workspace<T>& work = workspace<T>();
-  const int threads = g.fmas(m_) < kParallelMinFmas ? 1 : max_threads();
+  const int threads = threads_for(g, m_, max_threads());
   if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
   const Index alpha2 = Index(m_ + 2) * (m_ + 2);
   for (int t = 0; t < threads; ++t) {

@@ -16,10 +16,11 @@
 //
 // Tiles are processed in fixed-size chunks across the whole batch (the chunk size depends on the shape only,
 // never on the thread count, so 1 and 2 threads give bitwise-identical results), chunks shared by the OpenMP
-// threads, each thread with its own scratch kept in the object between calls. When the chunks do not share
-// out evenly (a 28x28 image at batch 1 is a single chunk), all threads run each chunk together, stage by stage:
-// channels' input transforms, then transform positions' products, then filters' output transforms. The weight transform is redone
-// on every call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
+// threads, each thread with its own scratch kept in the object between calls; chunk widths are chosen so that
+// two threads share them well. When whole chunks would still share out badly (a 28x28 image at batch 1 is a
+// single chunk), all threads run each chunk together, stage by stage: channels' input transforms, then
+// transform positions' products, then filters' output transforms. The weight transform is redone on every
+// call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
 // w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
 // dw = G^T [ sum over the batch's tiles (A dy A^T) . (B^T d B) ] G, one product per transform position and chunk
