@@ -472,9 +472,15 @@ struct Kernels {
 
   // ---------------------------------------------------------------- weight gradient
 
-  // Out channels [o0, o0+A) x taps [t0, t0+B) of in channel i, accumulated over every row and vector.
+  // The (row, column vector) pairs of dy, row-major, are walked in bands [k0, k1): every block runs over one
+  // band before the next band starts, so the band's dy (all out channels) and its input rows are read from
+  // L1/L2 by each block instead of the whole image streaming from L3 once per (tap block, channel block).
+  // Each accumulator still sums its pairs in increasing order: the same bits as one sweep per block.
+  static constexpr Index kGradBandBytes = Index(32) << 10;
+
+  // Out channels [o0, o0+A) x taps [t0, t0+B) of in channel i, accumulated over pairs [k0, k1).
   template <int A, int B>
-  static void weight_grad_block(const WeightGradJob<T>& job, Index i, Index o0, Index t0) {
+  static void weight_grad_block(const WeightGradJob<T>& job, Index i, Index o0, Index t0, Index k0, Index k1) {
     const Index taps = job.kernel_taps;
     const Index in_channels = job.layout.channels;
     Vec acc[A][B];
@@ -489,10 +495,12 @@ struct Kernels {
 #pragma GCC unroll 8
     for (int b = 0; b < B; ++b) offsets[b] = job.tap_offsets[t0 + b];
     const T* channel = job.planes + i * job.layout.channel_size();
-    for (Index y = 0; y < job.out_height; ++y) {
+    const Index y_last = (k1 - 1) / vectors;
+    for (Index y = k0 / vectors; y <= y_last; ++y) {
       const T* x_row = channel + y * job.row_stride * job.layout.pitch;
       const T* dy_row = job.output_grad + o0 * dy_plane + y * job.dy_pitch;
-      for (Index v = 0; v < vectors; ++v) {
+      const Index v_end = std::min(vectors, k1 - y * vectors);
+      for (Index v = std::max<Index>(0, k0 - y * vectors); v < v_end; ++v) {
         Vec dy[A], x[B];
 #pragma GCC unroll 4
         for (int a = 0; a < A; ++a) dy[a] = Vec::load_unaligned(dy_row + a * dy_plane + v * kLanes);
@@ -510,7 +518,7 @@ struct Kernels {
       for (int b = 0; b < B; ++b) acc[a][b].store_unaligned(lane_slot(a, b));
   }
 
-  using WeightGradBlockFn = void (*)(const WeightGradJob<T>&, Index, Index, Index);
+  using WeightGradBlockFn = void (*)(const WeightGradJob<T>&, Index, Index, Index, Index, Index);
   template <int A, int... B>
   static constexpr std::array<WeightGradBlockFn, sizeof...(B)> weight_grad_row(std::integer_sequence<int, B...>) {
     return {&weight_grad_block<A, B + 1>...};
@@ -530,20 +538,26 @@ struct Kernels {
   static void weight_grad(const WeightGradJob<T>& job) {
     const Index tap_block = balanced_block(job.kernel_taps, kGradTaps);
     const Index channel_block = balanced_block(job.out_channels, kGradChannels);
-    for (Index i = 0; i < job.layout.channels; ++i)
-      for (Index t0 = 0; t0 < job.kernel_taps; t0 += tap_block)
-        for (Index o0 = 0; o0 < job.out_channels; o0 += channel_block) {
-          const Index taps = std::min(tap_block, job.kernel_taps - t0);
-          const Index channels = std::min(channel_block, job.out_channels - o0);
-          kWeightGradBlocks[channels - 1][taps - 1](job, i, o0, t0);
-        }
-    if (!job.bias_lanes) return;
     const Index dy_plane = job.out_height * job.dy_pitch;
-    for (Index o = 0; o < job.out_channels; ++o) {
-      Vec acc = Vec::load_unaligned(job.bias_lanes + o * kLanes);
-      const T* dy = job.output_grad + o * dy_plane;
-      for (Index k = 0; k < dy_plane; k += kLanes) acc += Vec::load_unaligned(dy + k);
-      acc.store_unaligned(job.bias_lanes + o * kLanes);
+    const Index pairs = job.out_height * (job.dy_pitch / kLanes);
+    const Index band = std::max<Index>(1, kGradBandBytes / (job.out_channels * kLanes * Index(sizeof(T))));
+    for (Index k0 = 0; k0 < pairs; k0 += band) {
+      const Index k1 = std::min(pairs, k0 + band);
+      for (Index i = 0; i < job.layout.channels; ++i)
+        for (Index t0 = 0; t0 < job.kernel_taps; t0 += tap_block)
+          for (Index o0 = 0; o0 < job.out_channels; o0 += channel_block) {
+            const Index taps = std::min(tap_block, job.kernel_taps - t0);
+            const Index channels = std::min(channel_block, job.out_channels - o0);
+            kWeightGradBlocks[channels - 1][taps - 1](job, i, o0, t0, k0, k1);
+          }
+      if (!job.bias_lanes) continue;
+      // dy's (row, vector) pairs are contiguous in dy_plane: pair k starts at element k * kLanes.
+      for (Index o = 0; o < job.out_channels; ++o) {
+        Vec acc = Vec::load_unaligned(job.bias_lanes + o * kLanes);
+        const T* dy = job.output_grad + o * dy_plane;
+        for (Index k = k0; k < k1; ++k) acc += Vec::load_unaligned(dy + k * kLanes);
+        acc.store_unaligned(job.bias_lanes + o * kLanes);
+      }
     }
   }
 

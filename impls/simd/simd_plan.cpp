@@ -407,18 +407,18 @@ template <typename T>
 void sum_weight_grad_chunks(const ConvShape& s, const T* partials, T* weight_grad, T* bias_grad) {
   const Index stride = weight_grad_partial_size(s);
   const Index weight_count = s.weight_size();
-  auto total = [&](Index e) {
-    T sum = 0;
+  // Chunk by chunk over every element (each element's sum still runs in chunk order), skipping the chunks a
+  // small batch leaves empty: the per-element loop over all chunks cost more than the products at batch 1.
+  const auto add_chunks = [&](Index first, Index count, T* out) {
+    std::fill(out, out + count, T(0));
     for (Index k = 0; k < kWeightGradChunks; ++k) {
       if (weight_grad_chunk_begin(s.batch, k) == weight_grad_chunk_begin(s.batch, k + 1)) continue;
-      sum += partials[k * stride + e];
+      const T* chunk = partials + k * stride + first;
+      for (Index e = 0; e < count; ++e) out[e] += chunk[e];
     }
-    return sum;
   };
-  for (Index e = 0; e < weight_count; ++e) weight_grad[e] = total(e);
-  if (bias_grad) {
-    for (Index o = 0; o < s.out_channels; ++o) bias_grad[o] = total(weight_count + o);
-  }
+  add_chunks(0, weight_count, weight_grad);
+  if (bias_grad) add_chunks(weight_count, s.out_channels, bias_grad);
 }
 
 #define CONVLAB_SIMD_INSTANTIATE(T)                                                                          \
