@@ -15,7 +15,9 @@
 #include "common/tensor/aligned_buffer.hpp"
 #include "common/conv/conv_registry.hpp"
 #include "impls/openmp/openmp_conv.hpp"
+#include "impls/simd/blocked_plan.hpp"
 #include "impls/simd/simd_arch.hpp"
+#include "impls/simd/simd_kernels.hpp"
 #include "impls/simd/simd_conv.hpp"
 #include "tests/naive_comparison.hpp"
 #include "tests/openmp_vs_simd.hpp"
@@ -258,37 +260,61 @@ TEST_CASE("openmp: a batch-1 image cut into row tiles gives simd's bits", "[simd
 }
 
 TEST_CASE("simd: large forward outputs (streaming stores) equal the cached path bitwise, any alignment", "[simd]") {
-  // Above 8 MiB of output the forward pass writes whole aligned lines with non-temporal stores; an
-  // output that is not 64-byte aligned takes the ordinary stores. Both must give the same bits.
-  ConvShape s = lecture_layer(200);  // 9.2 MB of float output
-  std::mt19937 random(11);
-  const auto x = make_data<float>(s.input_size(), false, random);
-  const auto w = make_data<float>(s.weight_size(), false, random);
-  const auto b = make_data<float>(s.out_channels, false, random);
-  const std::size_t count = std::size_t(s.output_size());
-  for (Arch arch : convlab::simd::available_archs()) {
-    INFO("arch " << convlab::simd::arch_name(arch));
-    convlab::simd::SimdConv simd(arch);
-    convlab::openmp::OpenmpConv openmp(arch);
-    convlab::AlignedBuffer<float> aligned(count + 16, -7.0f), shifted(count + 16, -7.0f);
-    for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
-      simd.forward(s, x.data(), w.data(), bias, aligned.data());
-      simd.forward(s, x.data(), w.data(), bias, shifted.data() + 1);
-      CHECK(std::equal(aligned.data(), aligned.data() + count, shifted.data() + 1));
-      openmp.forward(s, x.data(), w.data(), bias, shifted.data() + 4);
-      CHECK(std::equal(aligned.data(), aligned.data() + count, shifted.data() + 4));
+  // Above 8 MiB of output the forward pass writes whole aligned vectors with non-temporal stores; an
+  // output that is not aligned takes the ordinary stores. Both must give the same bits: the lecture's
+  // layer (paired 24-wide row tails), and a padded 3x3 layer with one input channel (the correlation
+  // blocks), 64 wide (every vector aligned) and 40 wide (the last vector of each row overlaps the one
+  // before it, unaligned).
+  ConvShape wide;
+  wide.in_channels = 1;
+  wide.out_channels = 16;
+  wide.in_height = 48;
+  wide.kernel_height = wide.kernel_width = 3;
+  wide.pad_height = wide.pad_width = 1;
+  ConvShape narrow = wide;
+  wide.in_width = 64;
+  wide.batch = 48;    // 9.4 MB of float output
+  narrow.in_width = 40;
+  narrow.batch = 80;  // 9.8 MB
+  for (const ConvShape& s : {lecture_layer(200), wide, narrow}) {  // lecture: 9.2 MB
+    INFO(s.describe());
+    REQUIRE(s.output_size() * Index(sizeof(float)) > (Index(8) << 20));
+    std::mt19937 random(11);
+    const auto x = make_data<float>(s.input_size(), false, random);
+    const auto w = make_data<float>(s.weight_size(), false, random);
+    const auto b = make_data<float>(s.out_channels, false, random);
+    const std::size_t count = std::size_t(s.output_size());
+    for (Arch arch : convlab::simd::available_archs()) {
+      INFO("arch " << convlab::simd::arch_name(arch));
+      // The one-channel layers run the correlation blocks (the column-vector kernels), not the blocked ones.
+      if (s.in_channels == 1 && s.kernel_height == 3) {
+        CHECK(convlab::simd::choose_kernel_family(s, convlab::ConvPass::forward,
+                                                  convlab::simd::kernel_table(arch).f32.lanes) ==
+              convlab::simd::KernelFamily::planes);
+      }
+      convlab::simd::SimdConv simd(arch);
+      convlab::openmp::OpenmpConv openmp(arch);
+      convlab::AlignedBuffer<float> aligned(count + 16, -7.0f), shifted(count + 16, -7.0f);
+      for (const float* bias : {b.data(), static_cast<const float*>(nullptr)}) {
+        simd.forward(s, x.data(), w.data(), bias, aligned.data());
+        simd.forward(s, x.data(), w.data(), bias, shifted.data() + 1);
+        CHECK(std::equal(aligned.data(), aligned.data() + count, shifted.data() + 1));
+        openmp.forward(s, x.data(), w.data(), bias, shifted.data() + 4);
+        CHECK(std::equal(aligned.data(), aligned.data() + count, shifted.data() + 4));
+        CHECK(shifted[count + 4] == -7.0f);  // nothing written past the output
+      }
+      // The first images against naive (the cached path is checked against naive everywhere else).
+      ConvShape first = s;
+      first.batch = 2;
+      const auto naive = convlab::make_conv_impl("naive");
+      std::vector<float> reference(std::size_t(first.output_size()));
+      naive->forward(first, x.data(), w.data(), nullptr, reference.data());
+      std::vector<float> magnitude(reference.size());
+      naive->forward(first, absolute(std::vector<float>(x.begin(), x.begin() + first.input_size())).data(),
+                     absolute(w).data(), nullptr, magnitude.data());
+      check_close(std::vector<float>(aligned.data(), aligned.data() + reference.size()), reference, magnitude,
+                  first.reduction_length(), false, "streamed forward");
     }
-    // The first images against naive (the cached path is checked against naive everywhere else).
-    ConvShape first = s;
-    first.batch = 2;
-    const auto naive = convlab::make_conv_impl("naive");
-    std::vector<float> reference(std::size_t(first.output_size()));
-    naive->forward(first, x.data(), w.data(), nullptr, reference.data());
-    std::vector<float> magnitude(reference.size());
-    naive->forward(first, absolute(std::vector<float>(x.begin(), x.begin() + first.input_size())).data(),
-                   absolute(w).data(), nullptr, magnitude.data());
-    check_close(std::vector<float>(aligned.data(), aligned.data() + reference.size()), reference, magnitude,
-                first.reduction_length(), false, "streamed forward");
   }
 }
 

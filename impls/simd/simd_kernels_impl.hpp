@@ -83,25 +83,45 @@ struct Kernels {
     }
     const Index out_plane = job.out_height * job.out_width;
     const bool has_bias = job.bias != nullptr;
+    // Two copies of the stores, so that the usual one carries no per-vector test for streaming.
+    const auto store_all = [&](auto streaming) __attribute__((always_inline)) {
 #pragma GCC unroll 16
-    for (int f = 0; f < F; ++f) {
-      const Vec bias(has_bias ? job.bias[o0 + f] : T(0));
+      for (int f = 0; f < F; ++f) {
+        const Vec bias(has_bias ? job.bias[o0 + f] : T(0));
 #pragma GCC unroll 2
-      for (int r = 0; r < R; ++r) {
-        T* out = job.output + (o0 + f) * out_plane + (y + r) * job.out_width;
+        for (int r = 0; r < R; ++r) {
+          T* out = job.output + (o0 + f) * out_plane + (y + r) * job.out_width;
 #pragma GCC unroll 4
-        for (int j = 0; j < J; ++j) {
-          const Vec value = has_bias ? acc[f][r][j] + bias : acc[f][r][j];
-          if (partial) {  // a row narrower than one vector: only out_width lanes are ours to write
-            alignas(64) T lanes[kLanes];
-            value.store_aligned(lanes);
-            std::memcpy(out + columns[j], lanes, std::size_t(job.out_width) * sizeof(T));
-          } else {
-            value.store_unaligned(out + columns[j]);
+          for (int j = 0; j < J; ++j) {
+            const Vec value = has_bias ? acc[f][r][j] + bias : acc[f][r][j];
+            if constexpr (decltype(streaming)::value) {
+              if (reinterpret_cast<std::uintptr_t>(out + columns[j]) % sizeof(Vec) == 0) {
+                stream_store(value, out + columns[j]);
+              } else {
+                value.store_unaligned(out + columns[j]);
+              }
+            } else if (partial) {  // a row narrower than one vector: only out_width lanes are ours to write
+              alignas(64) T lanes[kLanes];
+              value.store_aligned(lanes);
+              std::memcpy(out + columns[j], lanes, std::size_t(job.out_width) * sizeof(T));
+            } else {
+              value.store_unaligned(out + columns[j]);
+            }
           }
         }
       }
-    }
+    };
+    if (job.stream_stores && !partial) store_all(std::true_type{}); else store_all(std::false_type{});
+  }
+
+  // A non-temporal store of one aligned vector (no read for ownership of a line that is only written).
+  static void stream_store(const Vec& value, T* out) {
+    if constexpr (kWide && std::is_same_v<T, float>) _mm512_stream_ps(out, value);
+    else if constexpr (kWide) _mm512_stream_pd(out, value);
+    else if constexpr (sizeof(Vec) == 32 && std::is_same_v<T, float>) _mm256_stream_ps(out, value);
+    else if constexpr (sizeof(Vec) == 32) _mm256_stream_pd(out, value);
+    else if constexpr (std::is_same_v<T, float>) _mm_stream_ps(out, value);
+    else _mm_stream_pd(out, value);
   }
 
   // ---- AVX-512 "paired tails": a row whose width leaves a remainder of at most half a vector (the
@@ -465,9 +485,7 @@ struct Kernels {
         }
       }
     }
-    if constexpr (kPairTails) {
-      if (pair_tails && job.stream_stores) _mm_sfence();  // streaming stores visible before anyone reads
-    }
+    if (job.stream_stores) _mm_sfence();  // streaming stores visible before anyone reads
   }
 
   // ---------------------------------------------------------------- weight gradient
