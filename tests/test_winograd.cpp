@@ -59,6 +59,7 @@
 #include "tests/derived_bound_support.hpp"
 #include "impls/winograd/winograd_bound.hpp"
 #include "impls/winograd/winograd_conv.hpp"
+#include "impls/winograd/winograd_gather.hpp"
 
 namespace {
 
@@ -412,4 +413,31 @@ TEST_CASE("winograd: other windows and strides are refused with the reason", "[w
                                        std::vector<float>(std::size_t(wide_pad.output_size())).data()),
                     convlab::ConvShapeError);
   }
+}
+
+namespace {
+// The vectorised gather against the scalar loop: every tap count of both tile sizes, runs of 0 to 40 tiles
+// (several groups, and a short last one), into rows with a canary past each tile run.
+template <int M, int B, typename T>
+void check_gather_matches_scalar() {
+  constexpr Index kRowStride = 48;
+  for (Index count = 0; count <= 40; ++count) {
+    INFO("M " << M << ", taps " << B << ", tiles " << count << ", " << sizeof(T) * 8 << "-bit");
+    std::vector<T> in(std::size_t(count * M + B), T(0));
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = T(0.25) * T(i) + T(1);
+    std::vector<T> fast(std::size_t(B * kRowStride), T(-3)), slow = fast;
+    convlab::winograd_gather::gather<M, B>(in.data(), fast.data(), kRowStride, count);
+    convlab::winograd_gather::gather_scalar<M, B>(in.data(), slow.data(), kRowStride, count);
+    CHECK(fast == slow);
+    for (Index b = 0; b < B; ++b) CHECK(fast[std::size_t(b * kRowStride + count)] == T(-3));
+  }
+}
+}  // namespace
+
+TEST_CASE("winograd: the tap gathers equal the scalar loop, every group size, nothing written past a run", "[winograd]") {
+  check_gather_matches_scalar<4, 6, float>();
+  check_gather_matches_scalar<4, 4, float>();
+  check_gather_matches_scalar<2, 4, float>();
+  check_gather_matches_scalar<2, 2, float>();
+  check_gather_matches_scalar<4, 6, double>();
 }

@@ -14,6 +14,7 @@
 // roundings; multiplications by 2, 4, 8, 1/2 and 1/4 are exact.
 #include "impls/winograd/winograd_conv.hpp"
 #include "impls/winograd/winograd_bound.hpp"
+#include "impls/winograd/winograd_gather.hpp"
 
 #include <omp.h>
 
@@ -353,17 +354,10 @@ void transform_weights(const T* w, Index Fo, Index Co, bool flip, T* U) {
 }
 
 // Interior tiles of a run: d[b * P + j] = in[j * M + b] for the A taps b of `count` consecutive tiles (the
-// taps of neighbouring tiles overlap by A - M columns). Unrolled over b, vectorised over j.
+// taps of neighbouring tiles overlap by A - M columns).
 template <int M, typename T>
 inline void split_row(const T* __restrict in, T* __restrict d, Index P, Index count) {
-  constexpr int A = M + 2;
-  T* rows[A];
-  for (int b = 0; b < A; ++b) rows[b] = d + b * P;
-#pragma GCC ivdep
-  for (Index j = 0; j < count; ++j) {
-#pragma GCC unroll 8
-    for (int b = 0; b < A; ++b) rows[b][j] = in[j * M + b];
-  }
+  winograd_gather::gather<M, M + 2>(in, d, P, count);
 }
 
 // Whole output tiles of a run: out[j * M + s] = y[s * P + j] (+ bias), s < M.
@@ -562,20 +556,19 @@ void transform_output_gradient(const Geometry& g, const Run* runs, Index run_cou
     const T* src = output_grad + (run.n * F + f) * out_plane;
     for (Index r = 0; r < M; ++r) {
       const Index oy = run.oy + r;
+      T* dst = tiles + r * M * P + run.t;  // [r][q][t]
+      if (oy >= g.out_h) {
+        for (Index q = 0; q < M; ++q) std::fill_n(dst + q * P, run.count, T(0));
+        continue;
+      }
+      const T* row = src + oy * g.out_w;
+      // Tiles [0, whole) lie inside the row; the last may reach past its end.
+      const Index whole = std::min(run.count, (g.out_w - run.ox) / M);
+      winograd_gather::gather<M, M>(row + run.ox, dst, P, whole);
       for (Index q = 0; q < M; ++q) {
-        T* dst = tiles + (r * M + q) * P + run.t;  // [r][q][t]
-        if (oy >= g.out_h) {
-          std::fill_n(dst, run.count, T(0));
-          continue;
-        }
-        const T* row = src + oy * g.out_w;
-        // Tiles [0, whole) lie inside the row; the last may reach past its end.
-        const Index whole = std::min(run.count, (g.out_w - run.ox) / M);
-#pragma GCC ivdep
-        for (Index j = 0; j < whole; ++j) dst[j] = row[run.ox + j * M + q];
         for (Index j = whole; j < run.count; ++j) {
           const Index ox = run.ox + j * M + q;
-          dst[j] = ox < g.out_w ? row[ox] : T(0);
+          dst[q * P + j] = ox < g.out_w ? row[ox] : T(0);
         }
       }
     }
