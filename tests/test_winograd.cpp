@@ -432,9 +432,31 @@ void check_gather_matches_scalar() {
     for (Index b = 0; b < B; ++b) CHECK(fast[std::size_t(b * kRowStride + count)] == T(-3));
   }
 }
+
+// The output transform's join against its scalar loop, with and without a bias, and a canary past the run.
+template <int M, typename T>
+void check_join_matches_scalar() {
+  constexpr Index kRowStride = 48;
+  const T bias = T(0.375);
+  for (Index count = 0; count <= 40; ++count) {
+    for (const T* add : {static_cast<const T*>(nullptr), &bias}) {
+      INFO("M " << M << ", tiles " << count << ", bias " << (add != nullptr) << ", " << sizeof(T) * 8 << "-bit");
+      std::vector<T> y(std::size_t(M * kRowStride));
+      for (std::size_t i = 0; i < y.size(); ++i) y[i] = T(0.5) * T(i) - T(7);
+      std::vector<T> fast(std::size_t(count * M + 1), T(-3)), slow = fast;
+      convlab::winograd_gather::join<M>(y.data(), kRowStride, fast.data(), count, add);
+      convlab::winograd_gather::join_scalar<M>(y.data(), kRowStride, slow.data(), count, add);
+      CHECK(fast == slow);
+      CHECK(fast.back() == T(-3));
+    }
+  }
+}
 }  // namespace
 
-TEST_CASE("winograd: the tap gathers equal the scalar loop, every group size, nothing written past a run", "[winograd]") {
+TEST_CASE("winograd: the tap gathers and the output join equal the scalar loops, every group size, nothing written past a run", "[winograd]") {
+  check_join_matches_scalar<4, float>();
+  check_join_matches_scalar<2, float>();
+  check_join_matches_scalar<4, double>();
   check_gather_matches_scalar<4, 6, float>();
   check_gather_matches_scalar<4, 4, float>();
   check_gather_matches_scalar<2, 4, float>();

@@ -363,22 +363,7 @@ inline void split_row(const T* __restrict in, T* __restrict d, Index P, Index co
 // Whole output tiles of a run: out[j * M + s] = y[s * P + j] (+ bias), s < M.
 template <int M, typename T>
 inline void join_row(const T* __restrict y, T* __restrict out, Index P, Index count, const T* bias) {
-  const T* rows[M];
-  for (int s = 0; s < M; ++s) rows[s] = y + s * P;
-  if (bias) {
-    const T add = *bias;
-#pragma GCC ivdep
-    for (Index j = 0; j < count; ++j) {
-#pragma GCC unroll 4
-      for (int s = 0; s < M; ++s) out[j * M + s] = rows[s][j] + add;
-    }
-  } else {
-#pragma GCC ivdep
-    for (Index j = 0; j < count; ++j) {
-#pragma GCC unroll 4
-      for (int s = 0; s < M; ++s) out[j * M + s] = rows[s][j];
-    }
-  }
+  winograd_gather::join<M>(y, P, out, count, bias);
 }
 
 // The tiles of a chunk as runs along one row of tiles of one image: tiles [t, t + count) of the chunk start at
