@@ -236,7 +236,11 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   AlignedBuffer<T>& sums = partials<T>();
   sums.resize(std::size_t(simd::kWeightGradChunks * stride));
   T* const partial = sums.data();
-  parallel_for(simd::kWeightGradChunks, blocked_threads(s.backward_weights_flops()), Schedule::dynamic,
+  // No more threads than chunks with images (a batch of one is one chunk): an idle second thread would only
+  // leave the chunk's sums in the other core's cache for the final addition.
+  const int threads = int(std::min<Index>(blocked_threads(s.backward_weights_flops()),
+                                          std::min<Index>(s.batch, simd::kWeightGradChunks)));
+  parallel_for(simd::kWeightGradChunks, threads, Schedule::dynamic,
                [&](Index k, Index thread) {
                  if (simd::weight_grad_chunk_begin(s.batch, k) == simd::weight_grad_chunk_begin(s.batch, k + 1)) return;
                  simd::weight_grad_chunk(kernels, plan, input, output_grad, k, bias_grad != nullptr,
