@@ -70,6 +70,12 @@ struct BlockedKernels {
   // tiles[V - 1] runs V channel vectors; pixels_per_tile[V - 1] is its P.
   void (*tiles[kMaxTileVectors])(const TileJob<T>& job, Index begin, Index end);
   Index pixels_per_tile[kMaxTileVectors];
+  // The same kernel with row_tile_pixels pixels per tile, for V <= row_tile_max_vectors (row_tiles[V - 1]);
+  // row_tile_pixels 0: none. A plan takes them where tiles of that many pixels line up with the output rows
+  // and so skip the padded window rows exactly (blocked_plan.cpp).
+  void (*row_tiles[kMaxTileVectors - 1])(const TileJob<T>& job, Index begin, Index end);
+  Index row_tile_pixels;
+  int row_tile_max_vectors;
   void (*weight_tiles[kMaxTileVectors])(const WeightTileJob<T>& job);
   Index taps_per_tile[kMaxTileVectors];
   Index lanes;

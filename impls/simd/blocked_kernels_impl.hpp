@@ -80,9 +80,13 @@ struct Blocked {
     }
   }
 
-  template <int V>
+  // Row tiles: 7 pixels (an output row of 7, or half of 14) for up to 3 vectors, offered where AVX-512's 32
+  // registers hold 3 x 7 accumulators; 0 where not offered.
+  static constexpr Index kRowTilePixels = kWide ? 7 : 0;
+  static constexpr int kRowTileMaxVectors = 3;
+
+  template <int V, int P = pixels_for(V)>
   static void tiles(const TileJob<T>& job, Index begin, Index end) {
-    constexpr int P = pixels_for(V);
     constexpr Index kGroup = V * kLanes;
     for (Index p0 = begin; p0 < end; p0 += P) {
       const Index valid = std::min<Index>(P, end - p0);
@@ -273,9 +277,18 @@ struct Blocked {
     }
   }
 
+  using TileFn = void (*)(const TileJob<T>&, Index, Index);
+  template <int V>
+  static constexpr TileFn row_tile() {
+    if constexpr (kRowTilePixels > 0) return &tiles<V, kRowTilePixels>; else return &tiles<V>;
+  }
+
   static constexpr BlockedKernels<T> table() {
     return {{&tiles<1>, &tiles<2>, &tiles<3>, &tiles<4>},
             {pixels_for(1), pixels_for(2), pixels_for(3), pixels_for(4)},
+            {row_tile<1>(), row_tile<2>(), row_tile<3>()},
+            kRowTilePixels,
+            kRowTileMaxVectors,
             {&weight_tiles<1>, &weight_tiles<2>, &weight_tiles<3>, &weight_tiles<4>},
             {taps_for(1), taps_for(2), taps_for(3), taps_for(4)},
             kLanes,

@@ -74,8 +74,11 @@ enum class RunOrder { image_by_image, shared_units, weights_first };
 
 class BlockedForward {
  public:
+  // row_tile_pixels: the kernels' row tiles (BlockedKernels::row_tile_pixels, up to row_tile_max_vectors
+  // vectors), taken where they do less work (row_tiles()); 0: the ordinary tiles only.
   BlockedForward(const ConvShape& shape, const Index* pixels_per_tile, Index lanes, int max_vectors, int threads,
-                 Index element_bytes);
+                 Index element_bytes, Index row_tile_pixels = 0, int row_tile_max_vectors = 0);
+  bool row_tiles() const { return row_tiles_; }
   RunOrder order() const { return order_; }
   Index units_per_image() const { return groups_.count() * bands_; }
   Index slot_elements() const;  // 0 when the input is read in place
@@ -95,6 +98,7 @@ class BlockedForward {
 
  private:
   ConvShape shape_;
+  bool row_tiles_ = false;  // before groups_, whose widest group it decides
   ChannelGroups groups_;
   InputWindows windows_;
   Index band_of(Index unit) const { return band_major_ ? unit / groups_.count() : unit % bands_; }
