@@ -236,16 +236,15 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   AlignedBuffer<T>& sums = partials<T>();
   sums.resize(std::size_t(simd::kWeightGradChunks * stride));
   T* const partial = sums.data();
-  // No more threads than chunks with images (a batch of one is one chunk): an idle second thread would only
-  // leave the chunk's sums in the other core's cache for the final addition.
-  const int threads = int(std::min<Index>(blocked_threads(s.backward_weights_flops()),
-                                          std::min<Index>(s.batch, simd::kWeightGradChunks)));
-  parallel_for(simd::kWeightGradChunks, threads, Schedule::dynamic,
-               [&](Index k, Index thread) {
-                 if (simd::weight_grad_chunk_begin(s.batch, k) == simd::weight_grad_chunk_begin(s.batch, k + 1)) return;
-                 simd::weight_grad_chunk(kernels, plan, input, output_grad, k, bias_grad != nullptr,
-                                         partial + k * stride, scratch[std::size_t(thread)]);
-               });
+  // Only the chunks with images are handed out (a batch of one is one chunk, run on the calling thread: a
+  // second thread would idle, or leave the chunk's sums in the other core's cache for the final addition).
+  Index filled[simd::kWeightGradChunks], count = 0;
+  for (Index k = 0; k < simd::kWeightGradChunks; ++k)
+    if (simd::weight_grad_chunk_begin(s.batch, k) < simd::weight_grad_chunk_begin(s.batch, k + 1)) filled[count++] = k;
+  parallel_for(count, blocked_threads(s.backward_weights_flops()), Schedule::dynamic, [&](Index i, Index thread) {
+    simd::weight_grad_chunk(kernels, plan, input, output_grad, filled[i], bias_grad != nullptr,
+                            partial + filled[i] * stride, scratch[std::size_t(thread)]);
+  });
   simd::sum_weight_grad_chunks(s, partial, weight_grad, bias_grad);
 }
 

@@ -187,30 +187,39 @@ const T* InputWindows::prepare(const T* input, Index n, T* slot) const {
 // ------------------------------------------------------------------------------------------ forward
 
 namespace {
+// Window rows [begin, end) of output row y that lie inside the image (the rest read the zero border).
+struct RowRange {
+  Index begin, end;
+};
+RowRange window_rows_inside(const ConvShape& s, Index y) {
+  const Index top = y * s.stride_height - s.pad_height;  // the window's first input row
+  return {std::clamp<Index>(-top, 0, s.kernel_height), std::clamp<Index>(s.in_height - top, 0, s.kernel_height)};
+}
+
 // Multiply-add slots a forward pass spends per channel vector when its pixels, row by row, are cut into tiles of
 // `tile` (a short last tile still runs whole), each running the window rows inside the image for any of its
 // pixels (TileJob::window_taps; every row when the layer does not pad rows).
 Index forward_tap_slots(const ConvShape& s, Index tile) {
-  const Index oh = s.out_height(), ow = s.out_width(), pixels = oh * ow;
-  const auto rows_inside = [&](Index y, bool first) {
-    const Index top = y * s.stride_height - s.pad_height;
-    return first ? std::clamp<Index>(-top, 0, s.kernel_height) : std::clamp<Index>(s.in_height - top, 0, s.kernel_height);
-  };
+  const Index ow = s.out_width(), pixels = s.out_height() * ow;
   Index slots = 0;
   for (Index p0 = 0; p0 < pixels; p0 += tile) {
-    const Index y0 = p0 / ow, y1 = (std::min(pixels, p0 + tile) - 1) / ow;
-    Index begin = s.kernel_height, end = 0;
-    for (Index y = y0; y <= y1; ++y) begin = std::min(begin, rows_inside(y, true)), end = std::max(end, rows_inside(y, false));
-    slots += tile * std::max<Index>(0, end - begin);
+    RowRange rows{s.kernel_height, 0};
+    for (Index y = p0 / ow; y <= (std::min(pixels, p0 + tile) - 1) / ow; ++y) {
+      const RowRange inside = window_rows_inside(s, y);
+      rows = {std::min(rows.begin, inside.begin), std::max(rows.end, inside.end)};
+    }
+    slots += tile * std::max<Index>(0, rows.end - rows.begin);
   }
   return slots * s.kernel_width * s.in_channels;
 }
 
 // Row tiles pay where they line up with the output rows (width a multiple of 7) and spend a twentieth fewer
-// multiply-add slots than the ordinary tiles: their pixels all share the padded window rows (res5a's 7 x 7
-// images: 19 of every 21 window rows instead of nearly all, and no part of a tile wasted per image).
-bool row_tiles_pay(const ConvShape& s, Index ordinary_tile, Index row_tile, Index vectors) {
+// multiply-add slots than the ordinary tiles of the widest group: their pixels all share the padded window rows
+// (res5a's 7 x 7 images: 19 of every 21 window rows instead of nearly all, and no part of a tile wasted per image).
+bool row_tiles_pay(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors, Index row_tile) {
+  const Index vectors = ceil_div(s.out_channels, lanes);
   if (row_tile <= 0 || vectors < 2 || s.out_width() % row_tile != 0) return false;
+  const Index ordinary_tile = pixels_per_tile[std::min<Index>(max_vectors, vectors) - 1];
   return double(forward_tap_slots(s, row_tile)) < 0.95 * double(forward_tap_slots(s, ordinary_tile));
 }
 }  // namespace
@@ -218,8 +227,7 @@ bool row_tiles_pay(const ConvShape& s, Index ordinary_tile, Index row_tile, Inde
 BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors,
                                int threads, Index element_bytes, Index row_tile_pixels, int row_tile_max_vectors)
     : shape_(s),
-      row_tiles_(row_tiles_pay(s, pixels_per_tile[std::min<Index>(max_vectors, ceil_div(s.out_channels, lanes)) - 1],
-                               row_tile_pixels, ceil_div(s.out_channels, lanes))),
+      row_tiles_(row_tiles_pay(s, pixels_per_tile, lanes, max_vectors, row_tile_pixels)),
       groups_(s.out_channels, lanes, row_tiles_ ? std::min(max_vectors, row_tile_max_vectors) : max_vectors),
       windows_(s, image_major(s.batch, threads)) {
   order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
@@ -228,9 +236,9 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
   // Window rows inside the image per output pixel, when the layer pads rows (TileJob::window_taps).
   if (s.pad_height > 0) {
     for (Index p = 0; p < pixels_; ++p) {
-      const Index top = p / s.out_width() * s.stride_height - s.pad_height;  // the window's first input row
-      pixel_row_begin_.push_back(std::clamp<Index>(-top, 0, s.kernel_height));
-      pixel_row_end_.push_back(std::clamp<Index>(s.in_height - top, 0, s.kernel_height));
+      const RowRange rows = window_rows_inside(s, p / s.out_width());
+      pixel_row_begin_.push_back(rows.begin);
+      pixel_row_end_.push_back(rows.end);
     }
   }
   const Index tile = row_tiles_ ? row_tile_pixels : pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];

@@ -353,19 +353,6 @@ void transform_weights(const T* w, Index Fo, Index Co, bool flip, T* U) {
   });
 }
 
-// Interior tiles of a run: d[b * P + j] = in[j * M + b] for the A taps b of `count` consecutive tiles (the
-// taps of neighbouring tiles overlap by A - M columns).
-template <int M, typename T>
-inline void split_row(const T* __restrict in, T* __restrict d, Index P, Index count) {
-  winograd_gather::gather<M, M + 2>(in, d, P, count);
-}
-
-// Whole output tiles of a run: out[j * M + s] = y[s * P + j] (+ bias), s < M.
-template <int M, typename T>
-inline void join_row(const T* __restrict y, T* __restrict out, Index P, Index count, const T* bias) {
-  winograd_gather::join<M>(y, P, out, count, bias);
-}
-
 // The tiles of a chunk as runs along one row of tiles of one image: tiles [t, t + count) of the chunk start at
 // output row oy and columns ox, ox + M, ... of image n.
 struct Run {
@@ -411,7 +398,8 @@ void transform_input_channel(const Geometry& g, const Run* runs, Index run_count
       const Index inner_last =
           g.in_w - A - x0 < 0 ? inner_first : std::clamp<Index>((g.in_w - A - x0) / M + 1, inner_first, run.count);
       if (inner_last > inner_first) {
-        split_row<M>(row + x0 + inner_first * M, dst + inner_first, P, inner_last - inner_first);
+        // Tiles whose A taps all lie inside the row (taps of neighbouring tiles overlap by A - M columns).
+        winograd_gather::gather<M, M + 2>(row + x0 + inner_first * M, dst + inner_first, P, inner_last - inner_first);
       }
       // The edge tiles (reaching into the padding or past the row's end), tap by tap.
       const auto edge = [&](Index j) {
@@ -480,7 +468,7 @@ struct ChunkStages {
         T* out = dst + (run.oy + r) * g.out_w + run.ox;
         const T* row = y + r * M * P + run.t;  // row[s * P + j]: tile j, column s
         const Index whole = width / M;
-        join_row<M>(row, out, P, whole, bias ? bias + f : nullptr);
+        winograd_gather::join<M>(row, P, out, whole, bias ? bias + f : nullptr);  // whole output tiles
         for (Index x = whole * M; x < width; ++x) {
           const T value = row[(x % M) * P + x / M];
           out[x] = bias ? value + bias[f] : value;
