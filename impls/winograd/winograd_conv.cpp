@@ -356,8 +356,8 @@ void transform_weights(const T* w, Index Fo, Index Co, bool flip, T* U) {
 
 // Asks for `count` floats from `row` into L2, a line at a time. The transforms read one image plane (a channel of
 // the input, a filter of the output gradient) after another, a few rows per run of tiles: streams too short and
-// too scattered for the hardware prefetchers, so the gathers' loads waited on memory (two fifths of the
-// transforms' time in a profile). Each row read prefetches the same row of the next plane: it is needed one
+// too scattered for the hardware prefetchers, so the gathers' loads waited on memory (docs/performance.md has
+// the profile). Each row read prefetches the same row of the next plane: it is needed one
 // plane's transform later, a few microseconds. A prefetch never faults, past the last plane included (the
 // address is computed as an integer, not as a pointer beyond its array).
 template <typename T>
