@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # README command 2: install what is missing, build, and run the whole test suite through ctest.
 # Before it, the unit tests run under AddressSanitizer + UndefinedBehaviorSanitizer (tests tagged [slow]
-# are skipped there, and the output says so); CONVLAB_SKIP_SANITIZERS=1 leaves that out.
+# are skipped there, and the output says so); CONVLAB_SKIP_SANITIZERS=1 leaves that out. After it, a second
+# build with the optional parts off (CONVLAB_BUILD_PLOTS=OFF, CONVLAB_BUILD_BENCH=OFF) must build and pass its
+# unit tests (the [no_gnuplot] ones among them); CONVLAB_SKIP_MINIMAL=1 leaves that out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
@@ -36,4 +38,10 @@ if [[ "${CONVLAB_SKIP_SANITIZERS:-0}" != 1 ]]; then
   fi
 fi
 echo "== the whole suite through ctest"
-cd build && ctest --output-on-failure -j"$(nproc)"
+(cd build && ctest --output-on-failure -j"$(nproc)")
+if [[ "${CONVLAB_SKIP_MINIMAL:-0}" != 1 ]]; then
+  echo "== a build without figures or benchmarks (CONVLAB_BUILD_PLOTS=OFF, CONVLAB_BUILD_BENCH=OFF): its unit tests"
+  cmake -S . -B build-minimal -DCMAKE_BUILD_TYPE=Release -DCONVLAB_BUILD_PLOTS=OFF -DCONVLAB_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-minimal -j"$(nproc)"
+  (cd build-minimal && ctest --output-on-failure -j"$(nproc)" -L unit)
+fi
