@@ -88,6 +88,7 @@ void add_compare_command(CLI::App& app) {
   auto settings = std::make_shared<CompareSettings>();
   CompareSettings& s = *settings;
   s.training.epochs = 1;
+  s.training.batch_size = 64;  // compare's own budget (above), not train's recipe
   CLI::App* command = app.add_subcommand(
       "compare", "Train the same network with every implementation and compare time, accuracy and agreement");
   command->add_option("--impls", s.impls, "Comma-separated implementations (default: all; naive is the reference)");
