@@ -16,11 +16,14 @@ Standard library only; timing belongs here, never in a pass/fail test.
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+# The CPU's description as bench/ab_compare.py gives it (one reader of /proc/cpuinfo for both scripts).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bench"))
+from ab_compare import cpu_model  # noqa: E402
 
 GOAL = 98.24  # the lecture's test accuracy (percent), from its notebook
 # batch : peak learning rate : epochs. The learning rate grows with the batch (linear scaling from the
@@ -70,7 +73,7 @@ def load_runs(out):
             with open(path) as f:
                 data = json.load(f)
             history = data["history"]
-            data["training_seconds"], history[-1]["test_percent_correct"]
+            float(data["training_seconds"]) + float(history[-1]["test_percent_correct"])  # both present
         except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
             sys.exit(f"recipe_sweep.py: {path}: not a convlab train --json result ({error})")
         stem = name[:-len(".json")]
@@ -114,18 +117,6 @@ def summarize(out):
     print("\n".join(lines))
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            fields = dict(line.split(":", 1) for line in f if ":" in line)
-        name = fields.get("model name\t", "").strip()
-        family = fields.get("cpu family\t", "").strip()
-        model = fields.get("model\t\t", "").strip()
-        return f"{name} (cpu family {family}, model {model})"
-    except OSError:
-        return platform.processor() or "unknown CPU"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", help="folder for the runs' JSON, logs and sweep.md")
@@ -147,7 +138,7 @@ def main():
     recipes = args.recipe or [parse_recipe(r) for r in DEFAULT_RECIPES]
     os.makedirs(args.out, exist_ok=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu_name(),
+    meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu_model(),
             "threads": args.threads or os.cpu_count(), "commit": commit or "unknown",
             "recipes": [f"{b}:{lr:g}:{e}" for b, lr, e in recipes], "seeds": args.seeds}
     with open(os.path.join(args.out, "meta.json"), "w") as f:
