@@ -134,6 +134,24 @@ TEST_CASE("blocked kernels: several channel groups over an image wider than L2, 
   sweep({make_shape(1, 1100, 65, 3, 60, 1, 1, 1, 1, 0, 0)}, KernelFamily::blocked, false);
 }
 
+TEST_CASE("blocked kernels: the weight gradient of a 1x1 layer over an image beyond L2 prefetches its taps",
+          "[simd][blocked]") {
+  // 70 channels of 64 x 64 floats are 1.1 MiB an image: the weight gradient's tiles prefetch their taps'
+  // lines (each tap of a 1x1 window its own channel plane); a 3x3 window over the same image, or a 1x1
+  // window over a small one, does not.
+  const ConvShape wide = make_shape(2, 70, 33, 64, 64, 1, 1, 2, 2, 0, 0);
+  const auto& kernels = convlab::simd::blocked_table(Arch::avx512f).f32;
+  const auto prefetches = [&](const ConvShape& s) {
+    return convlab::simd::BlockedBackwardWeights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, 1,
+                                                 Index(sizeof(float)))
+        .prefetches_source();
+  };
+  CHECK(prefetches(wide));
+  CHECK_FALSE(prefetches(make_shape(2, 70, 33, 64, 64, 3, 3, 2, 2, 0, 0)));
+  CHECK_FALSE(prefetches(make_shape(2, 70, 33, 16, 16, 1, 1, 2, 2, 0, 0)));
+  sweep({wide}, KernelFamily::blocked, false);
+}
+
 TEST_CASE("blocked kernels: megabytes of weights over small images, the weights first", "[simd][blocked]") {
   // 300 -> 130 channels of 3x3 windows are 1.5 MB of packed float weights against two 3 x 4 images: the
   // units go weight piece by weight piece over both images (forward pass and input gradient).

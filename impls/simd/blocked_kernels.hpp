@@ -63,6 +63,9 @@ struct WeightTileJob {
   Index vector_stride = 0;
   T* partial = nullptr;                 // [tap][V*L], accumulated into (or, with `start`, overwritten)
   bool start = false;                   // the sums start here: partial is not read (saves zeroing it first)
+  // Prefetch each tap's image line a few pixels ahead: worth it where a tile's taps are that many separate
+  // streams from beyond L2 (1x1 windows over a large image); elsewhere it only costs instructions.
+  bool prefetch_source = false;
 };
 
 template <typename T>

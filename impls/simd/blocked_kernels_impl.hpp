@@ -181,8 +181,16 @@ struct Blocked {
     }
   }
 
+  static constexpr Index kWeightPrefetchPixels = 32;
   template <int V>
   static void weight_tiles(const WeightTileJob<T>& job) {
+    if (job.prefetch_source)
+      weight_tiles_prefetching<V, true>(job);
+    else
+      weight_tiles_prefetching<V, false>(job);
+  }
+  template <int V, bool kPrefetch>
+  static void weight_tiles_prefetching(const WeightTileJob<T>& job) {
     constexpr int K = taps_for(V);
     constexpr Index kGroup = V * kLanes;
     for (Index t0 = 0; t0 < job.taps; t0 += K) {
@@ -198,8 +206,16 @@ struct Blocked {
         for (int v = 0; v < V; ++v)
           acc[k][v] = k < valid && !job.start ? Vec::load_unaligned(partial + k * kGroup + v * kLanes) : Vec(T(0));
       const T* grad = job.output_grad;
+      // With kPrefetch each pixel also prefetches one tap's line kWeightPrefetchPixels pixels ahead, the taps
+      // in turn (a line serves several pixels, so every tap's stream stays covered).
+      int prefetch_tap = 0;
       for (Index p = 0; p < job.pixels; ++p, grad += kLanes) {
         const T* source = job.source + job.pixel_source[p];
+        if constexpr (kPrefetch) {
+          __builtin_prefetch(job.source + job.pixel_source[std::min(p + kWeightPrefetchPixels, job.pixels - 1)] +
+                             offset[prefetch_tap]);
+          if (++prefetch_tap == K) prefetch_tap = 0;
+        }
         Vec g[V];
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) g[v] = Vec::load_unaligned(grad + v * job.vector_stride);

@@ -28,6 +28,8 @@ constexpr Index kMaxBlockedBandPixels = 384;
 constexpr Index kBandSourceBytes = Index(512) << 10;
 // The weight gradient's tap tiles take the channel-blocked output gradient in bands of this many bytes.
 constexpr Index kGradBandBytes = Index(256) << 10;
+// Images above this size are read from beyond L2 (1 MiB on Zen 4 and 5) by the weight gradient's tiles.
+constexpr Index kPrefetchImageBytes = Index(1) << 20;
 
 // Cuts `count` items into bands of whole tiles: one band per thread's worth of work when the other
 // dimensions (`other_units`) cannot keep `threads` busy several times over, else one band; never more
@@ -439,7 +441,7 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source
 // --------------------------------------------------------------------------------- backward_weights
 
 BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* taps_per_tile, Index lanes,
-                                               int max_vectors, int threads)
+                                               int max_vectors, int threads, Index element_bytes)
     : shape_(s), groups_(s.out_channels, lanes, max_vectors),
       windows_(s, image_major(std::min<Index>(s.batch, 16), threads)) {
   pixels_ = s.out_height() * s.out_width();
@@ -452,6 +454,10 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   const Index other_units = image_major(chunks_, threads) ? Index(4) * threads : chunks_ * groups_.count();
   band_taps_ = band_size(taps_, tile, other_units, threads, taps_, false);
   tap_bands_ = ceil_div(taps_, band_taps_);
+  // A 1x1 window's taps are one channel plane each: a tile's taps read that many separate streams, which the
+  // hardware prefetchers do not keep up with once the image no longer fits in L2.
+  const Index image_bytes = s.in_channels * s.in_height * s.in_width * element_bytes;
+  prefetch_source_ = s.kernel_height * s.kernel_width == 1 && image_bytes > kPrefetchImageBytes;
 }
 
 Index BlockedBackwardWeights::slot_elements() const {
@@ -494,6 +500,7 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
   job.taps = tap_end - tap_begin;
   job.vector_stride = pixels_ * lanes;
   job.partial = sums;
+  job.prefetch_source = prefetch_source_;
   // Pixel band by pixel band, every tap tile over one band before the next, so a band of the blocked
   // output gradient stays in L2 while all the taps read it (a large image's would not). Each tap's sum
   // still runs over the pixels in order: its partial sum is stored and reloaded exactly between bands.
@@ -554,7 +561,7 @@ const Plan& CachedPlan<Plan>::get(const ConvShape& shape, const BlockedKernels<T
   if (!plan_ || !(shape_ == shape) || kernels_ != &kernels || threads_ != threads) {
     // The forward pass and the input gradient cut pixels into tiles, the weight gradient taps.
     if constexpr (std::is_same_v<Plan, BlockedBackwardWeights>)
-      plan_.emplace(shape, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
+      plan_.emplace(shape, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads, Index(sizeof(T)));
     else if constexpr (std::is_same_v<Plan, BlockedForward>)
       plan_.emplace(shape, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads, Index(sizeof(T)),
                     kernels.row_tile_pixels, kernels.row_tile_max_vectors);
@@ -771,7 +778,7 @@ std::size_t workspace_elements(const ConvShape& s, const BlockedKernels<T>& kern
   const BlockedForward forward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads, bytes,
                                kernels.row_tile_pixels, kernels.row_tile_max_vectors);
   const BlockedBackwardInput backward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, threads, bytes);
-  const BlockedBackwardWeights weights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads);
+  const BlockedBackwardWeights weights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads, bytes);
   const Index slots = std::max<Index>(threads, s.batch);  // at most
   const Index largest_slot = std::max({forward.slot_elements(), backward.slot_elements(), weights.slot_elements()});
   // Units shared out among threads pack a copy of the weights and prepare one of each image each (run_images).

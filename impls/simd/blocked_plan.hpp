@@ -154,8 +154,9 @@ class BlockedBackwardInput {
 class BlockedBackwardWeights {
  public:
   BlockedBackwardWeights(const ConvShape& shape, const Index* taps_per_tile, Index lanes, int max_vectors,
-                         int threads);
+                         int threads, Index element_bytes);
   Index chunks() const { return chunks_; }
+  bool prefetches_source() const { return prefetch_source_; }  // WeightTileJob::prefetch_source
   Index chunk_begin(Index chunk) const { return shape_.batch * chunk / chunks_; }
   Index units_per_chunk() const { return groups_.count() * tap_bands_; }
   Index slot_elements() const;  // the padded input (when padding) and the channel-blocked output gradient
@@ -178,6 +179,7 @@ class BlockedBackwardWeights {
   InputWindows windows_;
   Index pixels_ = 0, taps_ = 0, chunks_ = 1, tap_bands_ = 1,
         band_taps_ = 0;
+  bool prefetch_source_ = false;  // WeightTileJob::prefetch_source
 };
 
 // A pass's plan, kept between calls for as long as the shape and thread count stay: building one allocates
