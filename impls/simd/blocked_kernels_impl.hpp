@@ -39,7 +39,10 @@ struct Blocked {
   static constexpr bool kTransposeStores = kWide && std::is_same_v<T, float>;
 
   // pixels[j] holds channels first + 0..15 of pixel j (j < 8; the ones past `valid` are ignored). Writes
-  // channel first + i's run to dest + (first + i) * stride, for the channels below `channels`.
+  // channel first + i's run to dest + (first + i) * stride, for the channels below `channels`: pixel j at
+  // dest[j] (kPixelStep 1) or dest[2 * j] (kPixelStep 2: a stride-2 phase of the input gradient, whose run
+  // is spread over every other lane and written with those lanes' mask, the lanes between left alone).
+  template <int kPixelStep = 1>
   static void store_channel_runs(const __m512 (&pixels)[8], T* dest, Index stride, Index first, Index channels,
                                  Index valid) {
     if constexpr (kTransposeStores) {
@@ -61,7 +64,14 @@ struct Blocked {
         quads[4 * h + 2] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 1], pairs[4 * h + 3], 0x44);
         quads[4 * h + 3] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 1], pairs[4 * h + 3], 0xEE);
       }
-      const __mmask16 run = __mmask16((1u << valid) - 1u);
+      const __mmask16 run = kPixelStep == 1 ? __mmask16((1u << valid) - 1u)
+                                            : __mmask16(0x5555u & ((1u << (2 * valid - 1)) - 1u));
+      const auto spread = [](__m512 values) __attribute__((always_inline)) {
+        if constexpr (kPixelStep == 1)
+          return values;
+        else
+          return _mm512_maskz_expand_ps(__mmask16(0x5555u), values);
+      };
 #pragma GCC unroll 4
       for (int q = 0; q < 4; ++q) {
         // Blocks (b0 of quads[q], b0 of quads[4+q], b1, b1): channel q's 8 pixels, then channel 4+q's.
@@ -72,9 +82,10 @@ struct Blocked {
         for (int r = 0; r < 2; ++r) {
           // runs[r]: channel 8r + q in the low half, channel 8r + 4 + q in the high half.
           const Index c = first + 8 * r + q, c_high = c + 4;
-          if (c < channels) _mm512_mask_storeu_ps(dest + c * stride, run, runs[r]);
+          if (c < channels) _mm512_mask_storeu_ps(dest + c * stride, run, spread(runs[r]));
           if (c_high < channels)
-            _mm512_mask_storeu_ps(dest + c_high * stride, run, _mm512_maskz_shuffle_f32x4(kAll, runs[r], runs[r], 0xEE));
+            _mm512_mask_storeu_ps(dest + c_high * stride, run,
+                                  spread(_mm512_maskz_shuffle_f32x4(kAll, runs[r], runs[r], 0xEE)));
         }
       }
     }
@@ -156,15 +167,23 @@ struct Blocked {
       const Index* dest_offsets = job.pixel_dest + p0;
       if constexpr (kTransposeStores && P <= 8) {
         // Consecutive destination pixels (every forward tile, and the input gradient at stride 1): each
-        // channel's P values are one short run, written from registers after an in-register transpose.
-        if (dest_offsets[valid - 1] - dest_offsets[0] == valid - 1) {
+        // channel's P values are one short run, written from registers after an in-register transpose. Pixels
+        // two apart (a tile within one row of a stride-2 phase of the input gradient): the same, spread.
+        const Index span = dest_offsets[valid - 1] - dest_offsets[0];
+        bool step_two = span == 2 * (valid - 1);
+        for (Index j = 1; step_two && j < valid; ++j) step_two = dest_offsets[j] - dest_offsets[j - 1] == 2;
+        if (span == valid - 1 || step_two) {
 #pragma GCC unroll 4
           for (int v = 0; v < V; ++v) {
             __m512 pixels[8];
 #pragma GCC unroll 8
             for (int j = 0; j < 8; ++j) pixels[j] = j < P ? __m512(acc[j][v]) : _mm512_setzero_ps();
-            store_channel_runs(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
-                               job.channels, valid);
+            if (span == valid - 1)
+              store_channel_runs(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
+                                 job.channels, valid);
+            else
+              store_channel_runs<2>(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
+                                    job.channels, valid);
           }
           continue;
         }
