@@ -266,13 +266,15 @@ Index BlockedForward::slot_elements() const { return windows_.slot_elements(); }
 
 template <typename T>
 void BlockedForward::pack_piece(const BlockedKernels<T>& kernels, const T* weights, const T* bias, Index g,
-                                T* packed) const {
+                                T* packed, Index slice, Index slices) const {
   const Index taps = Index(windows_.tap_offsets().size());
   const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
   const Index real = groups_.group_channels(g);
+  const Index t0 = taps * slice / slices, t1 = taps * (slice + 1) / slices;
   T* group = packed + first * taps;
-  kernels.transpose(weights + first * taps, taps, real, taps, group, width);
-  for (Index t = 0; t < taps; ++t) std::fill(group + t * width + real, group + (t + 1) * width, T(0));
+  kernels.transpose(weights + first * taps + t0, taps, real, t1 - t0, group + t0 * width, width);
+  for (Index t = t0; t < t1; ++t) std::fill(group + t * width + real, group + (t + 1) * width, T(0));
+  if (slice != 0) return;
   T* group_bias = packed + groups_.padded_channels() * taps + first;
   for (Index f = 0; f < width; ++f) group_bias[f] = bias && f < real ? bias[first + f] : T(0);
 }
@@ -636,8 +638,12 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
     if (!packed) {
       scratch.packed.resize(std::size_t(packed_elements));
       T* fresh = scratch.packed.data();
-      for_each_index(pieces, parallel_pack(packed_elements, threads), threads,
-                     [&](Index piece, Index) { pack_piece(piece, fresh); });
+      // Fewer pieces than threads (one channel group of megabytes of weights): each piece in slices, one per
+      // thread, where the plan can cut one (else one thread packs it all while the others wait).
+      const bool parallel = parallel_pack(packed_elements, threads);
+      const Index slices = parallel && pieces < threads && plan.packs_in_slices() ? Index(threads) : Index(1);
+      for_each_index(pieces * slices, parallel, threads,
+                     [&](Index item, Index) { pack_piece(item / slices, item % slices, slices, fresh); });
       packed = fresh;
     }
     scratch.slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
@@ -666,7 +672,7 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
       if (!packed) {
         T* mine = scratch.packed.data() + thread * packed_elements;
         const Index piece = plan.unit_piece(u);
-        if (packed_by.claim(thread, piece)) pack_piece(piece, mine);
+        if (packed_by.claim(thread, piece)) pack_piece(piece, 0, 1, mine);
         packed = mine;
       }
       images.get(thread, n, [&](T* slot) { sources[std::size_t(thread * batch + n)] = prepare(n, slot); });
@@ -692,7 +698,10 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       plan, s.batch, threads, scratch, false, prepacked,
-      [&](Index piece, T* packed) { plan.pack_piece(kernels, weights, bias, piece, packed); }, [](Index, Index, Index) {},
+      [&](Index piece, Index slice, Index slices, T* packed) {
+        plan.pack_piece(kernels, weights, bias, piece, packed, slice, slices);
+      },
+      [](Index, Index, Index) {},
       [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
         T* sums = scratch.sums.data() + omp_get_thread_num() * plan.sums_elements();
@@ -718,7 +727,7 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       plan, s.batch, threads, scratch, plan.clears(), prepacked,
-      [&](Index piece, T* packed) { plan.pack_piece(kernels, weights, piece, packed); },
+      [&](Index piece, Index, Index, T* packed) { plan.pack_piece(kernels, weights, piece, packed); },
       [&](Index n, Index part, Index parts) { plan.clear_image(input_grad, n, part, parts); },
       [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
@@ -863,7 +872,8 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
 
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
   template const T* InputWindows::prepare<T>(const T*, Index, T*) const;                                      \
-  template void BlockedForward::pack_piece<T>(const BlockedKernels<T>&, const T*, const T*, Index, T*) const;  \
+  template void BlockedForward::pack_piece<T>(const BlockedKernels<T>&, const T*, const T*, Index, T*, Index,  \
+                                              Index) const;                                                   \
   template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
                                        T*) const;                                                                                                  \
