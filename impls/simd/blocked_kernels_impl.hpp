@@ -170,15 +170,16 @@ struct Blocked {
         // channel's P values are one short run, written from registers after an in-register transpose. Pixels
         // two apart (a tile within one row of a stride-2 phase of the input gradient): the same, spread.
         const Index span = dest_offsets[valid - 1] - dest_offsets[0];
-        bool step_two = span == 2 * (valid - 1);
+        const bool consecutive = span == valid - 1;
+        bool step_two = !consecutive && span == 2 * (valid - 1);
         for (Index j = 1; step_two && j < valid; ++j) step_two = dest_offsets[j] - dest_offsets[j - 1] == 2;
-        if (span == valid - 1 || step_two) {
+        if (consecutive || step_two) {
 #pragma GCC unroll 4
           for (int v = 0; v < V; ++v) {
             __m512 pixels[8];
 #pragma GCC unroll 8
             for (int j = 0; j < 8; ++j) pixels[j] = j < P ? __m512(acc[j][v]) : _mm512_setzero_ps();
-            if (span == valid - 1)
+            if (consecutive)
               store_channel_runs(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
                                  job.channels, valid);
             else
@@ -200,16 +201,16 @@ struct Blocked {
     }
   }
 
-  static constexpr Index kWeightPrefetchPixels = 32;
+  static constexpr Index kWeightGradPrefetchPixels = 32;
   template <int V>
   static void weight_tiles(const WeightTileJob<T>& job) {
     if (job.prefetch_source)
-      weight_tiles_prefetching<V, true>(job);
+      weight_tiles_with<V, true>(job);
     else
-      weight_tiles_prefetching<V, false>(job);
+      weight_tiles_with<V, false>(job);
   }
   template <int V, bool kPrefetch>
-  static void weight_tiles_prefetching(const WeightTileJob<T>& job) {
+  static void weight_tiles_with(const WeightTileJob<T>& job) {
     constexpr int K = taps_for(V);
     constexpr Index kGroup = V * kLanes;
     for (Index t0 = 0; t0 < job.taps; t0 += K) {
@@ -225,13 +226,13 @@ struct Blocked {
         for (int v = 0; v < V; ++v)
           acc[k][v] = k < valid && !job.start ? Vec::load_unaligned(partial + k * kGroup + v * kLanes) : Vec(T(0));
       const T* grad = job.output_grad;
-      // With kPrefetch each pixel also prefetches one tap's line kWeightPrefetchPixels pixels ahead, the taps
+      // With kPrefetch each pixel also prefetches one tap's line kWeightGradPrefetchPixels pixels ahead, the taps
       // in turn (a line serves several pixels, so every tap's stream stays covered).
       int prefetch_tap = 0;
       for (Index p = 0; p < job.pixels; ++p, grad += kLanes) {
         const T* source = job.source + job.pixel_source[p];
         if constexpr (kPrefetch) {
-          __builtin_prefetch(job.source + job.pixel_source[std::min(p + kWeightPrefetchPixels, job.pixels - 1)] +
+          __builtin_prefetch(job.source + job.pixel_source[std::min(p + kWeightGradPrefetchPixels, job.pixels - 1)] +
                              offset[prefetch_tap]);
           if (++prefetch_tap == K) prefetch_tap = 0;
         }
