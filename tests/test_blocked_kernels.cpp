@@ -152,6 +152,38 @@ TEST_CASE("blocked kernels: the weight gradient of a 1x1 layer over an image bey
   sweep({wide}, KernelFamily::blocked, false);
 }
 
+TEST_CASE("blocked kernels: weight gradients of one chunk unpacked unit by unit", "[simd][blocked]") {
+  // On two threads, one chunk of sums (a batch of one; or 2500 -> 40 channels of 3x3 windows, 1.08 Mi sums,
+  // too many to copy per chunk, over three images) is unpacked into the weight gradient by its units, 48
+  // taps at a time after the chunk's last image, the last channel vector half padding. The 70 x 70 image's
+  // output gradient goes in three pixel bands, the last of them unpacked. One thread leaves it to finish().
+  const ConvShape wide = make_shape(3, 2500, 40, 2, 3, 3, 3, 1, 1, 1, 1);
+  const ConvShape banded = make_shape(1, 2, 20, 70, 70, 3, 3, 1, 1, 1, 1);
+  const auto& kernels = convlab::simd::blocked_table(Arch::avx512f).f32;
+  const auto unpacks = [&](const ConvShape& s, int threads) {
+    return convlab::simd::BlockedBackwardWeights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors,
+                                                 threads, Index(sizeof(float)))
+        .unpacks_by_unit();
+  };
+  CHECK(unpacks(wide, 2));
+  CHECK(unpacks(banded, 2));
+  CHECK_FALSE(unpacks(wide, 1));
+  CHECK_FALSE(unpacks(make_shape(3, 250, 40, 3, 4, 3, 3, 1, 1, 1, 1), 2));
+  const FamilyGuard guard(KernelFamily::blocked);
+  const int previous = omp_get_max_threads();
+  omp_set_num_threads(2);
+  for (Arch arch : convlab::simd::available_archs()) {
+    convlab::openmp::OpenmpConv openmp(arch);
+    const std::string name = "openmp/" + std::string(convlab::simd::arch_name(arch));
+    const bool same_rounding = convlab::simd::rounds_like_naive(convlab::simd::kernel_table(arch));
+    for (const ConvShape& s : {wide, banded}) {
+      compare_with_naive<float>(openmp, s, false, name, same_rounding);
+      compare_with_naive<double>(openmp, s, false, name, same_rounding);
+    }
+  }
+  omp_set_num_threads(previous);
+}
+
 TEST_CASE("blocked kernels: megabytes of weights over small images, the weights first", "[simd][blocked]") {
   // 300 -> 130 channels of 3x3 windows are 1.5 MB of packed float weights against two 3 x 4 images: the
   // units go weight piece by weight piece over both images (forward pass and input gradient).

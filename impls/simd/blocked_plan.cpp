@@ -3,7 +3,9 @@
 #include "impls/simd/blocked_plan.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdlib>
+#include <iterator>
 #include <omp.h>
 
 #include <optional>
@@ -28,6 +30,9 @@ constexpr Index kMaxBlockedBandPixels = 384;
 constexpr Index kBandSourceBytes = Index(512) << 10;
 // The weight gradient's tap tiles take the channel-blocked output gradient in bands of this many bytes.
 constexpr Index kGradBandBytes = Index(256) << 10;
+// A weight gradient of one chunk is unpacked this many taps at a time (a multiple of every kernel's taps per
+// tile, 3, 4, 6 and 8, and three 64-byte lines of floats per channel).
+constexpr Index kUnpackTaps = 48;
 // Images above this size are read from beyond L2 (1 MiB on Zen 4 and 5) by the weight gradient's tiles.
 constexpr Index kPrefetchImageBytes = Index(1) << 20;
 
@@ -460,6 +465,7 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   // hardware prefetchers do not keep up with once the image no longer fits in L2.
   const Index image_bytes = s.in_channels * s.in_height * s.in_width * element_bytes;
   prefetch_source_ = s.kernel_height * s.kernel_width == 1 && image_bytes > kPrefetchImageBytes;
+  unpack_by_unit_ = chunks_ == 1 && threads > 1;
 }
 
 Index BlockedBackwardWeights::slot_elements() const {
@@ -486,7 +492,7 @@ void BlockedBackwardWeights::prepare_image(const BlockedKernels<T>& kernels, con
 
 template <typename T>
 void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* input, const T* slot, Index n,
-                                 Index chunk, Index unit, T* partials) const {
+                                 Index chunk, Index unit, T* partials, T* weight_grad) const {
   const ConvShape& s = shape_;
   const Index band = unit % tap_bands_, g = unit / tap_bands_;
   const Index lanes = groups_.lanes;
@@ -507,12 +513,32 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
   // output gradient stays in L2 while all the taps read it (a large image's would not). Each tap's sum
   // still runs over the pixels in order: its partial sum is stored and reloaded exactly between bands.
   const Index band_pixels = std::max<Index>(1, kGradBandBytes / (width * Index(sizeof(T))));
+  const auto tiles = kernels.weight_tiles[groups_.group_vectors(g) - 1];
+  const bool unpack = unpacks_by_unit() && n + 1 == chunk_begin(chunk + 1);
   for (Index p = 0; p < pixels_; p += band_pixels) {
     job.pixel_source = windows_.pixel_source() + p;
     job.pixels = std::min(band_pixels, pixels_ - p);
     job.output_grad = blocked + p * lanes;
     job.start = first_image && p == 0;
-    kernels.weight_tiles[groups_.group_vectors(g) - 1](job);
+    if (!unpack || p + band_pixels < pixels_) {
+      tiles(job);
+      continue;
+    }
+    // The last band makes the sums final: kUnpackTaps taps at a time, each slice is unpacked into the weight
+    // gradient straight after its tiles, from L1 (and each channel's run of taps written as whole lines).
+    // Sums that start and end in this band (one image, one band) need no place of their own in the partials.
+    alignas(64) T staged[kUnpackTaps * kMaxTileVectors * (64 / sizeof(T))];
+    assert(kUnpackTaps * width <= Index(std::size(staged)));
+    for (Index t0 = tap_begin; t0 < tap_end; t0 += kUnpackTaps) {
+      const Index t1 = std::min(tap_end, t0 + kUnpackTaps);
+      WeightTileJob<T> slice = job;
+      slice.tap_offsets = windows_.tap_offsets().data() + t0;
+      slice.taps = t1 - t0;
+      slice.partial = job.start ? staged : sums + (t0 - tap_begin) * width;
+      tiles(slice);
+      kernels.transpose(slice.partial, width, t1 - t0, groups_.group_channels(g),
+                        weight_grad + groups_.first_channel(g) * taps_ + t0, taps_);
+    }
   }
   if (band != 0) return;
   // The bias gradient of the group's channels, lane by lane over the chunk's images and pixels in order
@@ -530,6 +556,10 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
 template <typename T>
 void BlockedBackwardWeights::finish(const BlockedKernels<T>& kernels, T* partials, T* weight_grad, T* bias_grad,
                                     int threads) const {
+  if (unpacks_by_unit()) {
+    if (bias_grad) std::copy_n(partials + groups_.padded_channels() * taps_, shape_.out_channels, bias_grad);
+    return;
+  }
   const Index size = chunk_elements();
   T* total = partials;  // chunk 0's sums; the others are added in order, element by element
   // Megabytes of sums on a wide layer: both cores add and unpack them (each element's chunk order unchanged).
@@ -761,7 +791,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
       T* mine = scratch.slots.data() + thread * slot;
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
         plan.prepare_image(kernels, input, output_grad, n, mine);
-        for (Index u = 0; u < per_chunk; ++u) plan.run(kernels, input, mine, n, k, u, partials);
+        for (Index u = 0; u < per_chunk; ++u) plan.run(kernels, input, mine, n, k, u, partials, weight_grad);
       }
     });
   } else {
@@ -773,7 +803,7 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
       const Index k = piece / per_chunk, u = piece % per_chunk, thread = omp_get_thread_num();
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
         const T* mine = images.get(thread, n, [&](T* copy) { plan.prepare_image(kernels, input, output_grad, n, copy); });
-        plan.run(kernels, input, mine, n, k, u, partials);
+        plan.run(kernels, input, mine, n, k, u, partials, weight_grad);
       }
     }
   }
@@ -885,7 +915,7 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
   template void BlockedBackwardWeights::prepare_image<T>(const BlockedKernels<T>&, const T*, const T*, Index, \
                                                          T*) const;                                             \
   template void BlockedBackwardWeights::run<T>(const BlockedKernels<T>&, const T*, const T*, Index, Index,     \
-                                               Index, T*) const;                                              \
+                                               Index, T*, T*) const;                                          \
   template void BlockedBackwardWeights::finish<T>(const BlockedKernels<T>&, T*, T*, T*, int) const;            \
   template void blocked_forward<T>(const BlockedKernels<T>&, const ConvShape&, const T*, const T*, const T*,   \
                                    T*, BlockedScratch<T>&, int, const T*);                                    \

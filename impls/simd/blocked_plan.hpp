@@ -165,12 +165,17 @@ class BlockedBackwardWeights {
   Index units_per_chunk() const { return groups_.count() * tap_bands_; }
   Index slot_elements() const;  // the padded input (when padding) and the channel-blocked output gradient
   Index partial_elements() const { return chunks_ * chunk_elements(); }
+  // One chunk (a batch of one, or sums too large to copy per chunk) on several threads: each unit unpacks its
+  // sums into the weight gradient as the chunk's last image makes them final, from its own core's cache,
+  // instead of finish() reading them back, half of them from the other core's cache.
+  bool unpacks_by_unit() const { return unpack_by_unit_; }
   template <typename T>
   void prepare_image(const BlockedKernels<T>& kernels, const T* input, const T* output_grad, Index n, T* slot) const;
-  // Adds image n's products to `unit`'s partial sums of `chunk` (the chunk's first image starts them).
+  // Adds image n's products to `unit`'s partial sums of `chunk` (the chunk's first image starts them); under
+  // unpacks_by_unit() the chunk's last image also writes the unit's part of weight_grad.
   template <typename T>
   void run(const BlockedKernels<T>& kernels, const T* input, const T* slot, Index n, Index chunk, Index unit,
-           T* partials) const;
+           T* partials, T* weight_grad) const;
   // The chunks' sums (weights and bias) added in chunk order.
   template <typename T>
   void finish(const BlockedKernels<T>& kernels, T* partials, T* weight_grad, T* bias_grad, int threads) const;
@@ -184,6 +189,7 @@ class BlockedBackwardWeights {
   Index pixels_ = 0, taps_ = 0, chunks_ = 1, tap_bands_ = 1,
         band_taps_ = 0;
   bool prefetch_source_ = false;  // WeightTileJob::prefetch_source
+  bool unpack_by_unit_ = false;
 };
 
 // A pass's plan, kept between calls for as long as the shape and thread count stay: building one allocates
