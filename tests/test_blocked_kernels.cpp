@@ -153,11 +153,13 @@ TEST_CASE("blocked kernels: the weight gradient of a 1x1 layer over an image bey
 }
 
 TEST_CASE("blocked kernels: weight gradients of one chunk unpacked unit by unit", "[simd][blocked]") {
-  // On two threads, one chunk of sums (a batch of one; or 2500 -> 40 channels of 3x3 windows, 1.08 Mi sums,
+  // On two threads, one chunk of sums (a batch of one; or 2496 -> 40 channels of 3x3 windows, 1.08 Mi sums,
   // too many to copy per chunk, over three images) is unpacked into the weight gradient by its units, 48
-  // taps at a time after the chunk's last image, the last channel vector half padding. The 70 x 70 image's
-  // output gradient goes in three pixel bands, the last of them unpacked. One thread leaves it to finish().
-  const ConvShape wide = make_shape(3, 2500, 40, 2, 3, 3, 3, 1, 1, 1, 1);
+  // taps at a time after the chunk's last image, the last channel vector half padding; that layer's 3.6 MB
+  // of float weight gradient with non-temporal stores of whole lines (its rows of 22464 taps are aligned).
+  // The 70 x 70 image's output gradient goes in three pixel bands, the last of them unpacked. One thread
+  // leaves it to finish().
+  const ConvShape wide = make_shape(3, 2496, 40, 2, 3, 3, 3, 1, 1, 1, 1);
   const ConvShape banded = make_shape(1, 2, 20, 70, 70, 3, 3, 1, 1, 1, 1);
   const auto& kernels = convlab::simd::blocked_table(Arch::avx512f).f32;
   const auto unpacks = [&](const ConvShape& s, int threads) {

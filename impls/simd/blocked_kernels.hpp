@@ -86,6 +86,9 @@ struct BlockedKernels {
   // dest[c * dest_stride + r] = source[r * source_stride + c] for r < rows, c < cols: packing weights into
   // channel vectors and unpacking the weight gradient (megabytes for a wide layer, every call).
   void (*transpose)(const T* source, Index source_stride, Index rows, Index cols, T* dest, Index dest_stride);
+  // transpose with non-temporal stores of dest's whole aligned lines (where the arch has them; else the same).
+  void (*transpose_streaming)(const T* source, Index source_stride, Index rows, Index cols, T* dest,
+                              Index dest_stride);
 };
 
 struct BlockedTable {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <immintrin.h>
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
@@ -259,6 +260,17 @@ struct Blocked {
   // of store_channel_runs, one step further), edges through masked loads and stores; other archs and
   // doubles: 16 x 16 blocks element by element, both sides in L1.
   static void transpose(const T* source, Index source_stride, Index rows, Index cols, T* dest, Index dest_stride) {
+    transpose_with<false>(source, source_stride, rows, cols, dest, dest_stride);
+  }
+  // The same, each whole aligned line of dest written with a non-temporal store (no read for ownership); the
+  // caller fences (_mm_sfence) before other threads read dest.
+  static void transpose_streaming(const T* source, Index source_stride, Index rows, Index cols, T* dest,
+                                  Index dest_stride) {
+    transpose_with<true>(source, source_stride, rows, cols, dest, dest_stride);
+  }
+  template <bool kStream>
+  static void transpose_with(const T* source, Index source_stride, Index rows, Index cols, T* dest,
+                             Index dest_stride) {
     if constexpr (kTransposeStores) {
       constexpr __mmask16 kAll = 0xFFFF;
       for (Index c0 = 0; c0 < cols; c0 += 16) {
@@ -299,7 +311,13 @@ struct Blocked {
             a[8 + j] = _mm512_maskz_shuffle_f32x4(kAll, b[j], b[8 + j], 0xDD);
           }
           const auto row_mask = __mmask16((1u << height) - 1u);
-          for (Index j = 0; j < width; ++j) _mm512_mask_storeu_ps(dest + (c0 + j) * dest_stride + r0, row_mask, a[j]);
+          for (Index j = 0; j < width; ++j) {
+            T* line = dest + (c0 + j) * dest_stride + r0;
+            if (kStream && height == 16 && reinterpret_cast<std::uintptr_t>(line) % 64 == 0)
+              _mm512_stream_ps(line, a[j]);
+            else
+              _mm512_mask_storeu_ps(line, row_mask, a[j]);
+          }
         }
       }
     } else {
@@ -329,7 +347,8 @@ struct Blocked {
             {taps_for(1), taps_for(2), taps_for(3), taps_for(4)},
             kLanes,
             kMaxTileVectors,
-            &transpose};
+            &transpose,
+            &transpose_streaming};
   }
 };
 

@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cstdlib>
 #include <iterator>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <optional>
@@ -33,6 +34,9 @@ constexpr Index kGradBandBytes = Index(256) << 10;
 // A weight gradient of one chunk is unpacked this many taps at a time (a multiple of every kernel's taps per
 // tile, 3, 4, 6 and 8, and three 64-byte lines of floats per channel).
 constexpr Index kUnpackTaps = 48;
+// A weight gradient larger than this (L2) is unpacked with non-temporal stores: its lines would be evicted
+// before anything read them, so reading each for ownership first is wasted traffic.
+constexpr Index kStreamUnpackBytes = Index(1) << 20;
 // Images above this size are read from beyond L2 (1 MiB on Zen 4 and 5) by the weight gradient's tiles.
 constexpr Index kPrefetchImageBytes = Index(1) << 20;
 
@@ -466,6 +470,7 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   const Index image_bytes = s.in_channels * s.in_height * s.in_width * element_bytes;
   prefetch_source_ = s.kernel_height * s.kernel_width == 1 && image_bytes > kPrefetchImageBytes;
   unpack_by_unit_ = chunks_ == 1 && threads > 1;
+  stream_unpack_ = unpack_by_unit_ && s.weight_size() * element_bytes > kStreamUnpackBytes;
 }
 
 Index BlockedBackwardWeights::slot_elements() const {
@@ -536,9 +541,11 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
       slice.taps = t1 - t0;
       slice.partial = job.start ? staged : sums + (t0 - tap_begin) * width;
       tiles(slice);
-      kernels.transpose(slice.partial, width, t1 - t0, groups_.group_channels(g),
-                        weight_grad + groups_.first_channel(g) * taps_ + t0, taps_);
+      (stream_unpack_ ? kernels.transpose_streaming : kernels.transpose)(
+          slice.partial, width, t1 - t0, groups_.group_channels(g), weight_grad + groups_.first_channel(g) * taps_ + t0,
+          taps_);
     }
+    if (stream_unpack_) _mm_sfence();
   }
   if (band != 0) return;
   // The bias gradient of the group's channels, lane by lane over the chunk's images and pixels in order

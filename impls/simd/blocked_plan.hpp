@@ -190,6 +190,7 @@ class BlockedBackwardWeights {
         band_taps_ = 0;
   bool prefetch_source_ = false;  // WeightTileJob::prefetch_source
   bool unpack_by_unit_ = false;
+  bool stream_unpack_ = false;  // unpacked with non-temporal stores (a weight gradient beyond L2)
 };
 
 // A pass's plan, kept between calls for as long as the shape and thread count stay: building one allocates
