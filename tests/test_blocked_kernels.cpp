@@ -186,6 +186,23 @@ TEST_CASE("blocked kernels: weight gradients of one chunk unpacked unit by unit"
   omp_set_num_threads(previous);
 }
 
+TEST_CASE("blocked kernels: forward groups of two vectors where their weights fit half of L1", "[simd][blocked]") {
+  // 3 -> 64 channels of 7x7 windows (resnet's conv1): 147 taps of 4 vectors are 37.6 KB of packed floats, of 2
+  // vectors 18.8 KB, so the forward pass runs two groups of 32 channels; 64 -> 64 channels of 3x3 (576 taps)
+  // overflow L1 at any width and keep one group of 64; 3 -> 20 channels were never wider than 2 vectors.
+  const ConvShape conv1 = make_shape(2, 3, 64, 23, 21, 7, 7, 2, 2, 3, 3);
+  const auto& kernels = convlab::simd::blocked_table(Arch::avx512f).f32;
+  const auto groups = [&](const ConvShape& s) {
+    return convlab::simd::BlockedForward(s, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, 1,
+                                         Index(sizeof(float)), kernels.row_tile_pixels, kernels.row_tile_max_vectors)
+        .pieces();
+  };
+  CHECK(groups(conv1) == 2);
+  CHECK(groups(make_shape(2, 64, 64, 9, 9, 3, 3, 1, 1, 1, 1)) == 1);
+  CHECK(groups(make_shape(2, 3, 20, 23, 21, 7, 7, 2, 2, 3, 3)) == 1);
+  sweep({conv1, make_shape(1, 3, 70, 16, 17, 7, 7, 2, 2, 3, 3)}, KernelFamily::blocked, true);
+}
+
 TEST_CASE("blocked kernels: megabytes of weights over small images, the weights first", "[simd][blocked]") {
   // 300 -> 130 channels of 3x3 windows are 1.5 MB of packed float weights against two 3 x 4 images: the
   // units go weight piece by weight piece over both images (forward pass and input gradient).

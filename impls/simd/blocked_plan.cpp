@@ -235,11 +235,27 @@ bool row_tiles_pay(const ConvShape& s, const Index* pixels_per_tile, Index lanes
 }
 }  // namespace
 
+namespace {
+// A forward tile reads its group's packed weights tap by tap beside the image rows its window covers. Where the
+// widest group's weights overflow half of L1 but two vectors' fit (resnet's conv1: 147 taps are 37.6 KB of
+// float weights for 4 vectors, 18.8 KB for 2), groups of two vectors keep them in L1 between tiles; with
+// more taps they stream from L2 whatever the width, and the widest group reuses each broadcast most.
+constexpr Index kL1GroupWeightBytes = Index(24) << 10;
+int forward_group_vectors(const ConvShape& s, Index lanes, int max_vectors, Index element_bytes) {
+  const Index tap_bytes = s.in_channels * s.kernel_height * s.kernel_width * lanes * element_bytes;
+  if (max_vectors > 2 && tap_bytes * max_vectors > kL1GroupWeightBytes && tap_bytes * 2 <= kL1GroupWeightBytes)
+    return 2;
+  return max_vectors;
+}
+}  // namespace
+
 BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors,
                                int threads, Index element_bytes, Index row_tile_pixels, int row_tile_max_vectors)
     : shape_(s),
       row_tiles_(row_tiles_pay(s, pixels_per_tile, lanes, max_vectors, row_tile_pixels)),
-      groups_(s.out_channels, lanes, row_tiles_ ? std::min(max_vectors, row_tile_max_vectors) : max_vectors),
+      groups_(s.out_channels, lanes,
+              forward_group_vectors(s, lanes, row_tiles_ ? std::min(max_vectors, row_tile_max_vectors) : max_vectors,
+                                    element_bytes)),
       windows_(s, image_major(s.batch, threads)) {
   order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
   pixels_ = s.out_height() * s.out_width();
