@@ -548,6 +548,7 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
     // The last band makes the sums final: kUnpackTaps taps at a time, each slice is unpacked into the weight
     // gradient straight after its tiles, from L1 (and each channel's run of taps written as whole lines).
     // Sums that start and end in this band (one image, one band) need no place of their own in the partials.
+    const auto unpack_slice = stream_unpack_ ? kernels.transpose_streaming : kernels.transpose;
     alignas(64) T staged[kUnpackTaps * kMaxTileVectors * (64 / sizeof(T))];
     assert(kUnpackTaps * width <= Index(std::size(staged)));
     for (Index t0 = tap_begin; t0 < tap_end; t0 += kUnpackTaps) {
@@ -557,16 +558,15 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
       slice.taps = t1 - t0;
       slice.partial = job.start ? staged : sums + (t0 - tap_begin) * width;
       tiles(slice);
-      (stream_unpack_ ? kernels.transpose_streaming : kernels.transpose)(
-          slice.partial, width, t1 - t0, groups_.group_channels(g), weight_grad + groups_.first_channel(g) * taps_ + t0,
-          taps_);
+      unpack_slice(slice.partial, width, t1 - t0, groups_.group_channels(g),
+                   weight_grad + groups_.first_channel(g) * taps_ + t0, taps_);
     }
     if (stream_unpack_) _mm_sfence();
   }
   if (band != 0) return;
   // The bias gradient of the group's channels, lane by lane over the chunk's images and pixels in order
   // (elementwise, so the compiler vectorises it without reordering any sum).
-  T* bias = chunk_sums + groups_.padded_channels() * taps_ + groups_.first_channel(g);
+  T* bias = chunk_sums + bias_offset() + groups_.first_channel(g);
   if (first_image) std::fill(bias, bias + width, T(0));
   for (Index v = 0; v < groups_.group_vectors(g); ++v) {
     const T* grad = blocked + v * pixels_ * lanes;
@@ -579,35 +579,31 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
 template <typename T>
 void BlockedBackwardWeights::finish(const BlockedKernels<T>& kernels, T* partials, T* weight_grad, T* bias_grad,
                                     int threads) const {
-  if (unpacks_by_unit()) {
-    if (bias_grad) std::copy_n(partials + groups_.padded_channels() * taps_, shape_.out_channels, bias_grad);
-    return;
+  // Units that unpacked their own sums (one chunk) leave only the bias to copy.
+  if (!unpacks_by_unit()) {
+    const Index size = chunk_elements();
+    T* total = partials;  // chunk 0's sums; the others are added in order, element by element
+    // Megabytes of sums on a wide layer: both cores add and unpack them (each element's chunk order unchanged).
+    const bool parallel = parallel_pack(size, threads);
+    constexpr Index kSpan = 4096;
+    for_each_index(ceil_div(size, kSpan), parallel, threads, [&](Index span, Index) {
+      const Index e0 = span * kSpan, e1 = std::min(size, e0 + kSpan);
+      for (Index k = 1; k < chunks_; ++k) {
+        const T* partial = partials + k * size;
+        for (Index e = e0; e < e1; ++e) total[e] += partial[e];
+      }
+    });
+    // Unpacked in spans of taps, so that a layer of one channel group still keeps both cores busy.
+    constexpr Index kTapSpan = 1024;
+    const Index spans = ceil_div(taps_, kTapSpan);
+    for_each_index(groups_.count() * spans, parallel, threads, [&](Index job, Index) {
+      const Index g = job / spans, t0 = job % spans * kTapSpan, t1 = std::min(taps_, t0 + kTapSpan);
+      const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
+      kernels.transpose(total + first * taps_ + t0 * width, width, t1 - t0, groups_.group_channels(g),
+                        weight_grad + first * taps_ + t0, taps_);
+    });
   }
-  const Index size = chunk_elements();
-  T* total = partials;  // chunk 0's sums; the others are added in order, element by element
-  // Megabytes of sums on a wide layer: both cores add and unpack them (each element's chunk order unchanged).
-  const bool parallel = parallel_pack(size, threads);
-  constexpr Index kSpan = 4096;
-  for_each_index(ceil_div(size, kSpan), parallel, threads, [&](Index span, Index) {
-    const Index e0 = span * kSpan, e1 = std::min(size, e0 + kSpan);
-    for (Index k = 1; k < chunks_; ++k) {
-      const T* partial = partials + k * size;
-      for (Index e = e0; e < e1; ++e) total[e] += partial[e];
-    }
-  });
-  // Unpacked in spans of taps, so that a layer of one channel group still keeps both cores busy.
-  constexpr Index kTapSpan = 1024;
-  const Index spans = ceil_div(taps_, kTapSpan);
-  for_each_index(groups_.count() * spans, parallel, threads, [&](Index job, Index) {
-    const Index g = job / spans, t0 = job % spans * kTapSpan, t1 = std::min(taps_, t0 + kTapSpan);
-    const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
-    kernels.transpose(total + first * taps_ + t0 * width, width, t1 - t0, groups_.group_channels(g),
-                      weight_grad + first * taps_ + t0, taps_);
-  });
-  if (bias_grad) {
-    const T* bias = total + groups_.padded_channels() * taps_;
-    std::copy(bias, bias + shape_.out_channels, bias_grad);
-  }
+  if (bias_grad) std::copy_n(partials + bias_offset(), shape_.out_channels, bias_grad);  // chunk 0's, the total
 }
 
 template <typename Plan>

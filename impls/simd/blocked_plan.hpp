@@ -182,6 +182,7 @@ class BlockedBackwardWeights {
 
  private:
   Index chunk_elements() const { return groups_.padded_channels() * (taps_ + 1); }
+  Index bias_offset() const { return groups_.padded_channels() * taps_; }  // within a chunk's sums
 
   ConvShape shape_;
   ChannelGroups groups_;
