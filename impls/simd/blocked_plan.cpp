@@ -696,7 +696,9 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
       packed = fresh;
     }
     scratch.slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
-    for_each_index(batch, true, threads, [&](Index n, Index thread) {
+    // Images handed out from per-thread shares (Schedule::shares), not one shared counter: an image of a small
+    // layer is a few microseconds of work, and every claim on a shared counter moves its line between cores.
+    parallel_for(batch, threads, Schedule::shares, [&](Index n, Index thread) {
       T* slot = scratch.slots.data() + thread * slot_elements;
       clear(n, 0, 1);
       const T* source = prepare(n, slot);
