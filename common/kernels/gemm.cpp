@@ -259,7 +259,8 @@ inline T horizontal_sum(Vec<T> value) {
 // ---------------------------------------------------------------------------------------------------------
 // Dot-product micro-kernel for NT: C[r][c] (op)= alpha * sum_p a[r*lda + p] * b[c*ldb + p] (+ beta * C).
 template <typename T, int MR, int NR>
-void dot_kernel(Index kc, const T* a, Index lda, const T* b, Index ldb, T* c, Index ldc, T alpha, T beta) {
+void dot_kernel(Index kc, const T* a, Index lda, const T* b, Index ldb, T* c, Index ldc, T alpha, T beta,
+                const T* a_ahead) {
   constexpr int L = kLanes<T>;
   Vec<T> acc[MR][NR];
 #pragma GCC unroll 4
@@ -284,6 +285,15 @@ void dot_kernel(Index kc, const T* a, Index lda, const T* b, Index ldb, T* c, In
   for (int r = 0; r < MR; ++r) a_rows[r] = a + r * lda;
   for (int q = 0; q < NR; ++q) b_rows[q] = b + q * ldb;
   Index p = 0;
+  if (a_ahead) {
+    // A's rows stream from memory (each element of A feeds only NR FMAs): each step asks for the same line of MR
+    // rows further down, which the tiles after next will read.
+    for (; p + L <= kc; p += L) {
+#pragma GCC unroll 4
+      for (int r = 0; r < MR; ++r) __builtin_prefetch(a_ahead + r * lda + p);
+      step(a_rows, p, b_rows, p);
+    }
+  }
   for (; p + L <= kc; p += L) step(a_rows, p, b_rows, p);
   if (p < kc) {  // zero-padded copies of the last partial vector of every row
     alignas(64) T a_tail[MR][L] = {};
@@ -311,7 +321,7 @@ void dot_kernel(Index kc, const T* a, Index lda, const T* b, Index ldb, T* c, In
 }
 
 template <typename T>
-using DotKernel = void (*)(Index, const T*, Index, const T*, Index, T*, Index, T, T);
+using DotKernel = void (*)(Index, const T*, Index, const T*, Index, T*, Index, T, T, const T*);
 
 template <typename T, std::size_t... I>
 constexpr std::array<DotKernel<T>, sizeof...(I)> dot_kernel_table(std::index_sequence<I...>) {
@@ -465,6 +475,9 @@ void pack_b_block(const Problem<T>& pr, const T* b, Index kc, Index width, T* bu
 // = 50) each dot tile is mostly horizontal sums and zero-padded tail copies, and the tail columns go faster
 // through the outer-product kernel on a zero-padded packed panel.
 constexpr Index kDotTailMinDepth = 32;
+// How far ahead (in rows of A: two row tiles) a streaming dot tail asks for A's lines (8, 16 and 32 measured
+// alike; docs/performance.md).
+constexpr Index kDotStreamAheadRows = 8;
 constexpr Index kDotTailMinProductDepth = 128;
 template <typename T>
 void dot_tail(const Problem<T>& pr, Index p0, Index kc, Index i_begin, Index i_end, Index j0, Index cols, T beta,
@@ -479,12 +492,17 @@ void dot_tail(const Problem<T>& pr, Index p0, Index kc, Index i_begin, Index i_e
     columns = buffer;
     column_stride = kc;
   }
+  // When every column is a tail column (n < L: Winograd's products at batch 1 have n = 4 tiles), A is read once,
+  // at NR FMAs an element: the product streams it, and its rows are asked for ahead of the tiles.
+  const bool stream_a = cols == pr.n && cols <= kDotCols && kc >= kDotTailMinProductDepth;
   for (Index i0 = i_begin; i0 < i_end; i0 += kDotRows) {
     const Index rows = std::min<Index>(kDotRows, i_end - i0);
+    const Index ahead_row = i0 + kDotStreamAheadRows;
+    const T* ahead = stream_a && ahead_row + rows <= i_end ? pr.a + ahead_row * pr.lda + p0 : nullptr;
     for (Index c0 = 0; c0 < cols; c0 += kDotCols) {
       dot_kernel_for<T>(rows, std::min<Index>(kDotCols, cols - c0))(
           kc, pr.a + i0 * pr.lda + p0, pr.lda, columns + c0 * column_stride, column_stride,
-          pr.c + i0 * pr.ldc + j0 + c0, pr.ldc, pr.alpha, beta);
+          pr.c + i0 * pr.ldc + j0 + c0, pr.ldc, pr.alpha, beta, ahead);
     }
   }
 }
@@ -677,7 +695,7 @@ void dot_product_gemm(const Problem<T>& pr) {
         for (Index j0 = col_first * kDotCols; j0 < j_end; j0 += kDotCols) {
           const Index cols = std::min<Index>(kDotCols, j_end - j0);
           dot_kernel_for<T>(rows, cols)(kc, pr.a + i0 * pr.lda + p0, pr.lda, pr.b + j0 * pr.ldb + p0, pr.ldb,
-                                        pr.c + i0 * pr.ldc + j0, pr.ldc, pr.alpha, beta);
+                                        pr.c + i0 * pr.ldc + j0, pr.ldc, pr.alpha, beta, nullptr);
         }
       }
     }
