@@ -492,8 +492,9 @@ void dot_tail(const Problem<T>& pr, Index p0, Index kc, Index i_begin, Index i_e
     columns = buffer;
     column_stride = kc;
   }
-  // When every column is a tail column (n < L: Winograd's products at batch 1 have n = 4 tiles), A is read once,
-  // at NR FMAs an element: the product streams it, and its rows are asked for ahead of the tiles.
+  // When the product's few columns (n <= kDotCols: Winograd's products at batch 1 have n = 4 tiles) are all tail
+  // columns, each row tile is one kernel call and A is read once, at n FMAs an element: the product streams it,
+  // and its rows are asked for ahead of the tiles.
   const bool stream_a = cols == pr.n && cols <= kDotCols && kc >= kDotTailMinProductDepth;
   for (Index i0 = i_begin; i0 < i_end; i0 += kDotRows) {
     const Index rows = std::min<Index>(kDotRows, i_end - i0);
