@@ -287,13 +287,13 @@ TEST_CASE("winograd: tiles cut into chunks two threads share well, each way with
   }
 }
 
-// Layers with 64 or more input channels take the weight gradient's path with two channel groups, each
-// transformed and multiplied by one thread; 70 channels make groups of 48 and 22.
+// Layers with 64 or more input channels and too few tiles for two tile parts take the weight gradient's path
+// with two channel groups, each transformed and multiplied by one thread; 70 channels make groups of 48 and 22.
 TEST_CASE("winograd: weight gradients by channel groups match the bound and one thread's bits", "[winograd]") {
   struct Case {
     Index batch, channels, filters, size;
   };
-  for (const Case& c : {Case{2, 70, 16, 20}, Case{1, 64, 3, 9}}) {
+  for (const Case& c : {Case{2, 70, 16, 12}, Case{1, 64, 3, 9}}) {
     ConvShape s;
     s.batch = c.batch;
     s.in_channels = c.channels;
@@ -303,9 +303,36 @@ TEST_CASE("winograd: weight gradients by channel groups match the bound and one 
     s.pad_height = s.pad_width = 1;
     for (int tile : {2, 4}) {
       REQUIRE(convlab::winograd_chunking(s, tile, sizeof(float), 2).gradient_groups == 2);
+      REQUIRE(convlab::winograd_chunking(s, tile, sizeof(float), 2).gradient_tile_parts == 1);
       check_shape<float>(tile, s, 11);
       check_shape<double>(tile, s, 12);
     }
+  }
+}
+
+// With at least 96 tiles (and work enough for two threads) the weight gradient's tiles are cut in two halves,
+// each summed into a dU of its own: 100 tiles, one chunk per part (batch 4 at F(4x4), batch 1 at F(2x2));
+// 500 tiles at F(4x4) (parts of 250, two chunks each, the second a short one) and 2000 at F(2x2); channel
+// counts off the 16-lane lines.
+TEST_CASE("winograd: weight gradients by tile parts match the bound and one thread's bits", "[winograd]") {
+  struct Case {
+    Index batch, channels, filters, size;
+    int tile;
+  };
+  for (const Case& c : {Case{4, 20, 20, 20, 4}, Case{1, 32, 32, 20, 2}, Case{20, 17, 19, 20, 4},
+                        Case{20, 17, 19, 20, 2}}) {
+    ConvShape s;
+    s.batch = c.batch;
+    s.in_channels = c.channels;
+    s.out_channels = c.filters;
+    s.in_height = s.in_width = c.size;
+    s.kernel_height = s.kernel_width = 3;
+    s.pad_height = s.pad_width = 1;
+    const convlab::WinogradChunking cut = convlab::winograd_chunking(s, c.tile, sizeof(float), 2);
+    INFO(s.describe() << " at F(" << c.tile << "x" << c.tile << "): " << cut.tiles << " tiles");
+    REQUIRE(cut.gradient_tile_parts == 2);
+    check_shape<float>(c.tile, s, 13);
+    check_shape<double>(c.tile, s, 14);
   }
 }
 

@@ -531,7 +531,9 @@ void run_chunk_shared(const Geometry& g, Index chunk, const T* input, const T* U
 // dL/dU = (A dy_tile A^T) . V per tile, summed over every tile of the batch, and dL/dg = G^T (dL/dU) G:
 //   dU[xi] (F x C) = sum over chunks of  D[xi] (F x P) * V[xi]^T (P x C),   D = A dy A^T per tile and filter,
 // one product per transform position xi, accumulated chunk after chunk in chunk order (whichever thread runs
-// a position, its sums are the same: 1 and 2 threads give the same bits); then G^T dU G per (f, c).
+// a position, its sums are the same: 1 and 2 threads give the same bits); then G^T dU G per (f, c). With enough
+// tiles, dU is the sum of two parts' dU, each accumulated over its own half of the tiles (see
+// gradient_tile_parts).
 
 // D[xi][f][t] = (A dy A^T)[xi] for filter f of the chunk's tiles; dy beyond the output counts as zero.
 template <typename T, int M>
@@ -568,9 +570,11 @@ void transform_output_gradient(const Geometry& g, const Run* runs, Index run_cou
   for (Index k = 0; k < A; ++k) Transforms<M>::output_transposed(temp + k * P, A * P, D + (k * F + f) * P, A * F * P, nt);
 }
 
-// dw[f][c] = G^T dU[f][c] G for every (f, c) pair.
+// dw[f][c] = G^T dU[f][c] G for every (f, c) pair, dU the sum of `parts` partial sums `part_stride` apart
+// (added in part order).
 template <typename T, int M>
-void untransform_weight_gradient(const T* dU, Index F, Index C, T* weight_grad, int threads) {
+void untransform_weight_gradient(const T* dU, Index parts, Index part_stride, Index F, Index C, T* weight_grad,
+                                 int threads) {
   constexpr Index A = M + 2;
   const Index pairs = F * C;
   const Index blocks = (pairs + kWeightBlock - 1) / kWeightBlock;
@@ -579,7 +583,14 @@ void untransform_weight_gradient(const T* dU, Index F, Index C, T* weight_grad, 
     T half[3 * A * kWeightBlock];  // [ky][j][q]
     T out[9 * kWeightBlock];       // [ky][kx][q]
     const Index q0 = block * kWeightBlock, n = std::min(kWeightBlock, pairs - q0);
-    for (Index xi = 0; xi < A * A; ++xi) std::copy_n(dU + xi * pairs + q0, n, u + xi * kWeightBlock);
+    for (Index xi = 0; xi < A * A; ++xi) {
+      T* sum = u + xi * kWeightBlock;
+      std::copy_n(dU + xi * pairs + q0, n, sum);
+      for (Index part = 1; part < parts; ++part) {
+        const T* more = dU + part * part_stride + xi * pairs + q0;
+        for (Index q = 0; q < n; ++q) sum[q] += more[q];
+      }
+    }
     // Rows: G^T applied along i for each j; then columns: along j for each ky.
     for (Index j = 0; j < A; ++j) {
       Transforms<M>::weight_transposed(u + j * kWeightBlock, A * kWeightBlock, half + j * kWeightBlock,
@@ -606,10 +617,56 @@ inline Index group_first_channel(const Geometry& g, Index groups, Index group) {
   const Index per_group = (g.channels + groups - 1) / groups;
   return std::min(g.channels, group * ((per_group + 15) / 16 * 16));
 }
-// Elements of the `gradient` buffer: V of a chunk, D of a chunk per group, dU.
+// With enough tiles, the weight gradient's tiles are cut instead into kGradientTileParts consecutive parts of
+// the batch's tile range, each summed into a dU of its own (its chunks in order) by the thread that owns it:
+// every transform is done once, by one thread, and each thread's products read only what it transformed; the
+// parts' sums are added in part order as dU is untransformed. The cut depends on the shape alone, so one thread
+// (running the parts one after the other) gives the same bits. Parts of fewer than kMinPartTiles tiles are too
+// shallow for the extra dU each to pay (a few multiply-adds per element of a dU of megabytes: res5a_branch2b at
+// F(2x2), batch 4, lost; docs/performance.md), and a call too small for two threads gains nothing from them.
+constexpr Index kGradientTileParts = 2;  // this machine kind's two cores
+constexpr Index kMinPartTiles = 48;
+inline Index gradient_tile_parts(const Geometry& g, int m) {
+  const bool pays = g.tiles >= kGradientTileParts * kMinPartTiles && g.fmas(m) >= kParallelMinFmas;
+  return pays ? kGradientTileParts : 1;
+}
+// Elements of the `gradient` buffer: with tile parts, V, D and dU per part; else V of a chunk, D of a chunk
+// per group, dU.
 inline Index gradient_elements(const Geometry& g, int m) {
   const Index A2 = Index(m + 2) * (m + 2);
+  const Index parts = gradient_tile_parts(g, m);
+  if (parts > 1) return parts * A2 * ((g.channels + g.filters) * g.chunk_tiles + g.filters * g.channels);
   return A2 * ((g.channels + gradient_groups(g) * g.filters) * g.chunk_tiles + g.filters * g.channels);
+}
+
+// The tile parts' weight gradient (gradient_tile_parts > 1) into dU per part; `gradient` holds V, D and dU per
+// part.
+template <typename T, int M>
+void weight_gradient_by_tile_parts(const Geometry& g, const T* input, const T* output_grad, T* gradient,
+                                   std::vector<AlignedBuffer<T>>& scratch, int threads) {
+  constexpr Index A = M + 2, A2 = A * A;
+  const Index P = g.chunk_tiles, C = g.channels, F = g.filters, parts = gradient_tile_parts(g, M);
+  const Index part_elements = A2 * ((C + F) * P + F * C);
+  const auto run_part = [&](Index part, Index thread) {
+    T* V = gradient + part * part_elements;  // [xi][c][t]
+    T* D = V + A2 * C * P;                   // [xi][f][t]
+    T* dU = D + A2 * F * P;                  // [xi][f][c]
+    T* tiles = scratch[std::size_t(thread)].data();
+    T* temp = tiles + A2 * P;
+    Run runs[kMaxChunkTiles];
+    const Index first = g.tiles * part / parts, last = g.tiles * (part + 1) / parts;
+    for (Index t0 = first; t0 < last; t0 += P) {
+      const Index nt = std::min(P, last - t0);
+      const Index run_count = chunk_runs(g, M, t0, nt, runs);
+      for (Index c = 0; c < C; ++c) transform_input_channel<T, M>(g, runs, run_count, c, input, tiles, temp, V, nt);
+      for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, D, nt);
+      for (Index xi = 0; xi < A2; ++xi) {
+        gemm(Transpose::No, Transpose::Yes, F, C, nt, T(1), D + xi * F * P, P, V + xi * C * P, P,
+             t0 == first ? T(0) : T(1), dU + xi * F * C, C, 1);
+      }
+    }
+  };
+  parallel_for(parts, threads, Schedule::even, run_part);
 }
 
 // The whole weight gradient of `g`'s layer into dw (F x C x 3 x 3); `gradient` holds V, D per group and dU.
@@ -618,6 +675,13 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
                      std::vector<AlignedBuffer<T>>& scratch, int threads) {
   constexpr Index A = M + 2, A2 = A * A;
   const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
+  if (gradient_tile_parts(g, M) > 1) {
+    weight_gradient_by_tile_parts<T, M>(g, input, output_grad, gradient, scratch, threads);
+    const Index part_elements = A2 * ((C + F) * P + F * C);
+    untransform_weight_gradient<T, M>(gradient + A2 * (C + F) * P, gradient_tile_parts(g, M), part_elements, F, C,
+                                      weight_grad, threads);
+    return;
+  }
   const Index groups = gradient_groups(g);
   T* V = gradient;                         // [xi][c][t]
   T* D = V + A2 * C * P;                   // per group: [xi][f][t]
@@ -659,7 +723,7 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
       parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) { products(D, 0, C, xi); });
     }
   }
-  untransform_weight_gradient<T, M>(dU, F, C, weight_grad, threads);
+  untransform_weight_gradient<T, M>(dU, 1, 0, F, C, weight_grad, threads);
 }
 
 std::string window_and_stride(const ConvShape& s) {
@@ -693,7 +757,8 @@ WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t ele
   const Geometry g(s, tile, element_size);
   const int used = threads_for(g, tile, threads);
   return {g.tiles, g.chunk_tiles, g.chunks, used, chunks_shared(g, used),
-          gradient_groups(Geometry(s, tile, element_size, false))};
+          gradient_groups(Geometry(s, tile, element_size, false)),
+          gradient_tile_parts(Geometry(s, tile, element_size, false), tile)};
 }
 
 WinogradConv::WinogradConv(int tile) : m_(tile) {

@@ -58,13 +58,15 @@ constexpr int winograd_rounding_count(int tile, Index channels, bool bias) {
 
 // How the forward direction of `s` is cut for `threads` threads: tiles over the batch, tiles per chunk, chunks,
 // the threads used (one below a minimum of work), and whether the threads run each chunk together (stage by
-// stage) instead of whole chunks each; and the weight gradient's groups of input channels (each group's
+// stage) instead of whole chunks each; and the weight gradient's cut: parts of the batch's tiles, each summed
+// into a dU of its own by one thread (gradient_tile_parts > 1), or else groups of input channels (each group's
 // transforms and products run by one thread). For tests that need to know which path a shape takes.
 struct WinogradChunking {
   Index tiles, chunk_tiles, chunks;
   int threads;
   bool shared;
   Index gradient_groups;
+  Index gradient_tile_parts;
 };
 WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads);
 
