@@ -50,7 +50,7 @@ struct ChannelGroups {
 // in place, a tile's taps read one line per channel, but the copy cost more than those lines.)
 class InputWindows {
  public:
-  InputWindows(const ConvShape& shape, bool image_by_image);
+  InputWindows(const ConvShape& shape, bool image_by_image, Index element_bytes);
   const Index* pixel_source() const { return pixel_source_.data(); }  // per output pixel
   const std::vector<Index>& tap_offsets() const { return tap_offsets_; }  // (in channel, window row, column)
   Index slot_elements() const;  // 0: read in place
