@@ -218,10 +218,12 @@ TEST_CASE("blocked kernels: windows that do not overlap (window <= stride; with 
 
 TEST_CASE("blocked kernels: row tiles on outputs 7 and 14 wide, padded rows skipped exactly", "[simd][blocked]") {
   // Output rows of 7 with padded window rows: the AVX-512 plan takes tiles of 7 pixels (up to 3 channel
-  // vectors), each tile one row; 40, 33 and 20 channels leave partial groups.
+  // vectors), each tile one row; 40, 33 and 20 channels leave partial groups. Rows of 14 with up to 3 vectors
+  // too (any saving pays where the groups stay whole).
   const std::vector<ConvShape> shapes = {make_shape(2, 5, 40, 7, 7, 3, 3, 1, 1, 1, 1),
                                          make_shape(1, 7, 33, 7, 7, 5, 5, 1, 1, 2, 2),
-                                         make_shape(3, 4, 20, 6, 13, 3, 3, 2, 2, 1, 1)};  // 7 wide at stride 2
+                                         make_shape(3, 4, 20, 6, 13, 3, 3, 2, 2, 1, 1),  // 7 wide at stride 2
+                                         make_shape(1, 7, 33, 14, 14, 5, 5, 1, 1, 2, 2)};
   const auto& kernels = convlab::simd::blocked_table(Arch::avx512f).f32;
   for (const ConvShape& s : shapes) {
     INFO(s.describe());
@@ -230,14 +232,14 @@ TEST_CASE("blocked kernels: row tiles on outputs 7 and 14 wide, padded rows skip
                                              kernels.row_tile_max_vectors);
     CHECK(plan.row_tiles());
   }
-  // An unpadded 8-wide layer keeps the ordinary tiles, and so does a 14-wide one whose rows of 8-pixel tiles
-  // skip nearly as many padded window rows.
+  // An unpadded 8-wide layer keeps the ordinary tiles, and so does a 14-wide one of 5 vectors (groups of 4 in
+  // ordinary tiles) whose rows of 6-pixel tiles skip nearly as many padded window rows.
   const ConvShape wide = make_shape(1, 5, 40, 10, 10, 3, 3, 1, 1, 0, 0);
   CHECK_FALSE(convlab::simd::BlockedForward(wide, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors, 1,
                                             Index(sizeof(float)), kernels.row_tile_pixels,
                                             kernels.row_tile_max_vectors)
                   .row_tiles());
-  const ConvShape fourteen = make_shape(1, 7, 33, 14, 14, 5, 5, 1, 1, 2, 2);
+  const ConvShape fourteen = make_shape(1, 7, 70, 14, 14, 5, 5, 1, 1, 2, 2);
   CHECK_FALSE(convlab::simd::BlockedForward(fourteen, kernels.pixels_per_tile, kernels.lanes, kernels.max_vectors,
                                             1, Index(sizeof(float)), kernels.row_tile_pixels,
                                             kernels.row_tile_max_vectors)

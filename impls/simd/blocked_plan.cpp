@@ -228,14 +228,19 @@ Index forward_tap_slots(const ConvShape& s, Index tile) {
   return slots * s.kernel_width * s.in_channels;
 }
 
-// Row tiles pay where they line up with the output rows (width a multiple of 7) and spend a twentieth fewer
-// multiply-add slots than the ordinary tiles of the widest group: their pixels all share the padded window rows
-// (res5a's 7 x 7 images: 19 of every 21 window rows instead of nearly all, and no part of a tile wasted per image).
-bool row_tiles_pay(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors, Index row_tile) {
+// Row tiles pay where they line up with the output rows (width a multiple of 7) and spend fewer multiply-add
+// slots than the ordinary tiles of the widest group: their pixels all share the padded window rows (res5a's 7 x 7
+// images: 19 of every 21 window rows instead of nearly all, and no part of a tile wasted per image). A layer of
+// up to row_tile_max_vectors vectors keeps its groups whole in row tiles, and any saving pays (inception_5x5_f48:
+// 14 x 14 outputs in 28 tiles of 7, not 25 of 8 with a short last one, whose two bands of 13 and 12 tiles also
+// shared badly); a wider one gives up a vector per group for them, which costs about a twentieth.
+bool row_tiles_pay(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors, Index row_tile,
+                   int row_tile_max_vectors) {
   const Index vectors = ceil_div(s.out_channels, lanes);
   if (row_tile <= 0 || vectors < 2 || s.out_width() % row_tile != 0) return false;
   const Index ordinary_tile = pixels_per_tile[std::min<Index>(max_vectors, vectors) - 1];
-  return double(forward_tap_slots(s, row_tile)) < 0.95 * double(forward_tap_slots(s, ordinary_tile));
+  const double saved = double(forward_tap_slots(s, row_tile)) / double(forward_tap_slots(s, ordinary_tile));
+  return vectors <= row_tile_max_vectors ? saved < 1.0 : saved < 0.95;
 }
 }  // namespace
 
@@ -256,7 +261,7 @@ int forward_group_vectors(const ConvShape& s, Index lanes, int max_vectors, Inde
 BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile, Index lanes, int max_vectors,
                                int threads, Index element_bytes, Index row_tile_pixels, int row_tile_max_vectors)
     : shape_(s),
-      row_tiles_(row_tiles_pay(s, pixels_per_tile, lanes, max_vectors, row_tile_pixels)),
+      row_tiles_(row_tiles_pay(s, pixels_per_tile, lanes, max_vectors, row_tile_pixels, row_tile_max_vectors)),
       groups_(s.out_channels, lanes,
               forward_group_vectors(s, lanes, row_tiles_ ? std::min(max_vectors, row_tile_max_vectors) : max_vectors,
                                     element_bytes)),
