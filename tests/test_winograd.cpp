@@ -132,6 +132,18 @@ std::map<std::string, Worst>& worst_ratios() {
 }
 
 // Forward (with and without bias) and backward_input of one shape, one type, one tile size.
+// A square image of `size` under 3x3 windows at stride 1, padding 1 (the shape of the chunking cases).
+ConvShape padded_3x3_layer(Index batch, Index channels, Index filters, Index size) {
+  ConvShape s;
+  s.batch = batch;
+  s.in_channels = channels;
+  s.out_channels = filters;
+  s.in_height = s.in_width = size;
+  s.kernel_height = s.kernel_width = 3;
+  s.pad_height = s.pad_width = 1;
+  return s;
+}
+
 template <typename T>
 void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
   const std::string name = tile == 2 ? "winograd2" : "winograd4";
@@ -271,12 +283,7 @@ TEST_CASE("winograd: tiles cut into chunks two threads share well, each way with
   // would leave one thread 480 tiles and the other 304.
   for (const Case& c : {Case{1, 32, 28, 4, 1, true}, Case{1, 48, 14, 2, 1, true}, Case{2, 16, 48, 4, 3, false},
                         Case{1, 16, 56, 4, 3, false}, Case{4, 16, 56, 4, 5, false}}) {
-    ConvShape s;
-    s.batch = c.batch;
-    s.in_channels = s.out_channels = c.channels;
-    s.in_height = s.in_width = c.size;
-    s.kernel_height = s.kernel_width = 3;
-    s.pad_height = s.pad_width = 1;
+    const ConvShape s = padded_3x3_layer(c.batch, c.channels, c.channels, c.size);
     const convlab::WinogradChunking cut = convlab::winograd_chunking(s, c.tile, sizeof(float), 2);
     INFO(s.describe() << ": " << cut.tiles << " tiles in " << cut.chunks << " chunks of " << cut.chunk_tiles);
     REQUIRE(cut.chunks == c.chunks);
@@ -294,13 +301,7 @@ TEST_CASE("winograd: weight gradients by channel groups match the bound and one 
     Index batch, channels, filters, size;
   };
   for (const Case& c : {Case{2, 70, 16, 12}, Case{1, 64, 3, 9}}) {
-    ConvShape s;
-    s.batch = c.batch;
-    s.in_channels = c.channels;
-    s.out_channels = c.filters;
-    s.in_height = s.in_width = c.size;
-    s.kernel_height = s.kernel_width = 3;
-    s.pad_height = s.pad_width = 1;
+    const ConvShape s = padded_3x3_layer(c.batch, c.channels, c.filters, c.size);
     for (int tile : {2, 4}) {
       REQUIRE(convlab::winograd_chunking(s, tile, sizeof(float), 2).gradient_groups == 2);
       REQUIRE(convlab::winograd_chunking(s, tile, sizeof(float), 2).gradient_tile_parts == 1);
@@ -321,13 +322,7 @@ TEST_CASE("winograd: weight gradients by tile parts match the bound and one thre
   };
   for (const Case& c : {Case{4, 20, 20, 20, 4}, Case{1, 32, 32, 20, 2}, Case{20, 17, 19, 20, 4},
                         Case{20, 17, 19, 20, 2}}) {
-    ConvShape s;
-    s.batch = c.batch;
-    s.in_channels = c.channels;
-    s.out_channels = c.filters;
-    s.in_height = s.in_width = c.size;
-    s.kernel_height = s.kernel_width = 3;
-    s.pad_height = s.pad_width = 1;
+    const ConvShape s = padded_3x3_layer(c.batch, c.channels, c.filters, c.size);
     const convlab::WinogradChunking cut = convlab::winograd_chunking(s, c.tile, sizeof(float), 2);
     INFO(s.describe() << " at F(" << c.tile << "x" << c.tile << "): " << cut.tiles << " tiles");
     REQUIRE(cut.gradient_tile_parts == 2);

@@ -630,12 +630,16 @@ inline Index gradient_tile_parts(const Geometry& g, int m) {
   const bool pays = g.tiles >= kGradientTileParts * kMinPartTiles && g.fmas(m) >= kParallelMinFmas;
   return pays ? kGradientTileParts : 1;
 }
-// Elements of the `gradient` buffer: with tile parts, V, D and dU per part; else V of a chunk, D of a chunk
-// per group, dU.
+// One tile part's V, D (a chunk each) and dU, in that order.
+inline Index tile_part_elements(const Geometry& g, int m) {
+  return Index(m + 2) * (m + 2) * ((g.channels + g.filters) * g.chunk_tiles + g.filters * g.channels);
+}
+// Elements of the `gradient` buffer: with tile parts, one tile part's worth per part; else V of a chunk, D of
+// a chunk per group, dU.
 inline Index gradient_elements(const Geometry& g, int m) {
   const Index A2 = Index(m + 2) * (m + 2);
   const Index parts = gradient_tile_parts(g, m);
-  if (parts > 1) return parts * A2 * ((g.channels + g.filters) * g.chunk_tiles + g.filters * g.channels);
+  if (parts > 1) return parts * tile_part_elements(g, m);
   return A2 * ((g.channels + gradient_groups(g) * g.filters) * g.chunk_tiles + g.filters * g.channels);
 }
 
@@ -646,7 +650,7 @@ void weight_gradient_by_tile_parts(const Geometry& g, const T* input, const T* o
                                    std::vector<AlignedBuffer<T>>& scratch, int threads) {
   constexpr Index A = M + 2, A2 = A * A;
   const Index P = g.chunk_tiles, C = g.channels, F = g.filters, parts = gradient_tile_parts(g, M);
-  const Index part_elements = A2 * ((C + F) * P + F * C);
+  const Index part_elements = tile_part_elements(g, M);
   const auto run_part = [&](Index part, Index thread) {
     T* V = gradient + part * part_elements;  // [xi][c][t]
     T* D = V + A2 * C * P;                   // [xi][f][t]
@@ -675,11 +679,10 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
                      std::vector<AlignedBuffer<T>>& scratch, int threads) {
   constexpr Index A = M + 2, A2 = A * A;
   const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
-  if (gradient_tile_parts(g, M) > 1) {
+  if (const Index parts = gradient_tile_parts(g, M); parts > 1) {
     weight_gradient_by_tile_parts<T, M>(g, input, output_grad, gradient, scratch, threads);
-    const Index part_elements = A2 * ((C + F) * P + F * C);
-    untransform_weight_gradient<T, M>(gradient + A2 * (C + F) * P, gradient_tile_parts(g, M), part_elements, F, C,
-                                      weight_grad, threads);
+    const T* first_dU = gradient + A2 * (C + F) * P;  // after part 0's V and D
+    untransform_weight_gradient<T, M>(first_dU, parts, tile_part_elements(g, M), F, C, weight_grad, threads);
     return;
   }
   const Index groups = gradient_groups(g);
