@@ -267,23 +267,25 @@ TEST_CASE("winograd: forward, input and weight gradients within the derived boun
   }
 }
 
-// Layers that are a single chunk take the path where both threads run the chunk stage by stage: the same
-// bounds, and the bits of one thread. Chunks that share out well enough keep the threads on whole chunks; a
-// chunk width that two threads would share badly gives way to a narrower one.
+// Layers that are a single chunk take the path where both threads run the chunk together, each over its part of
+// the filters: the same bounds, and the bits of one thread. Chunks that share out well enough keep the threads on
+// whole chunks; a chunk width that two threads would share badly gives way to a narrower one.
 TEST_CASE("winograd: tiles cut into chunks two threads share well, each way within the bound and one thread's bits", "[winograd]") {
   struct Case {
-    Index batch, channels, size;
+    Index batch, channels, filters, size;
     int tile;
     Index chunks;
     bool shared;
   };
-  // 28x28 at F(4x4): 49 tiles, one chunk; 14x14 at F(2x2): 49 tiles. Two 48x48 images at F(4x4): 288 tiles in
-  // three chunks of 96 (two for one thread: 1.33 shares). 56x56 at F(4x4): 196 tiles in chunks of 96, 96, 4;
-  // four such images, 784 tiles, in five chunks of 192 (the last 16), not four of 240 (the last 64), which
-  // would leave one thread 480 tiles and the other 304.
-  for (const Case& c : {Case{1, 32, 28, 4, 1, true}, Case{1, 48, 14, 2, 1, true}, Case{2, 16, 48, 4, 3, false},
-                        Case{1, 16, 56, 4, 3, false}, Case{4, 16, 56, 4, 5, false}}) {
-    const ConvShape s = padded_3x3_layer(c.batch, c.channels, c.channels, c.size);
+  // 28x28 at F(4x4): 49 tiles, one chunk; 14x14 at F(2x2): 49 tiles; 17 and 37 filters cut into parts of 8 and 9,
+  // 18 and 19 (no part a whole number of the gemm's 8-row tiles). Two 48x48 images at F(4x4): 288 tiles in three
+  // chunks of 96 (two for one thread: 1.33 shares). 56x56 at F(4x4): 196 tiles in chunks of 96, 96, 4; four
+  // such images, 784 tiles, in five chunks of 192 (the last 16), not four of 240 (the last 64), which would
+  // leave one thread 480 tiles and the other 304.
+  for (const Case& c : {Case{1, 32, 32, 28, 4, 1, true}, Case{1, 48, 48, 14, 2, 1, true}, Case{1, 40, 17, 28, 4, 1, true},
+                        Case{1, 40, 37, 14, 2, 1, true}, Case{2, 16, 16, 48, 4, 3, false},
+                        Case{1, 16, 16, 56, 4, 3, false}, Case{4, 16, 16, 56, 4, 5, false}}) {
+    const ConvShape s = padded_3x3_layer(c.batch, c.channels, c.filters, c.size);
     const convlab::WinogradChunking cut = convlab::winograd_chunking(s, c.tile, sizeof(float), 2);
     INFO(s.describe() << ": " << cut.tiles << " tiles in " << cut.chunks << " chunks of " << cut.chunk_tiles);
     REQUIRE(cut.chunks == c.chunks);

@@ -314,10 +314,12 @@ struct Geometry {
 int threads_for(const Geometry& g, int tile, int available) { return g.fmas(tile) < kParallelMinFmas ? 1 : available; }
 
 // Chunks that share out badly among the threads (a 28x28 image at batch 1 is one chunk) are run by all threads
-// together, stage by stage; otherwise each thread runs whole chunks. "Badly": handed out in order to whichever
-// thread is free first, the busiest thread would get over half as many tiles again as an exact share. Sharing
-// a chunk costs three synchronisations and moves half of V and of the products between the cores: it measured
-// slower than whole chunks where the busiest thread had a fifth more than its share (docs/performance.md).
+// together, each over its part of the filters; otherwise each thread runs whole chunks. "Badly": handed out in
+// order to whichever thread is free first, the busiest thread would get over half as many tiles again as an
+// exact share. Sharing a chunk costs an input transform per thread (and, when the chunks were shared stage by
+// stage, three synchronisations and half of V and of the products moved between the cores): it measured slower
+// than whole chunks where the busiest thread had a fifth more than its share, and no faster at a tenth more
+// (docs/performance.md).
 bool chunks_shared(const Geometry& g, int threads) {
   if (threads <= 1) return false;
   return 2 * busiest_load(g.tiles, g.chunk_tiles, threads) > 3 * ((g.tiles + threads - 1) / threads);
@@ -435,8 +437,9 @@ void transform_input_channel(const Geometry& g, const Run* runs, Index run_count
 
 // One chunk of tiles [t0, t0 + nt) in three stages: input transform per channel, alpha^2 products, output
 // transform (and bias) per filter. V and Mx hold the chunk's transformed inputs and products; each stage's
-// items are independent, so a chunk can be run by one thread (run_chunk) or by all of them stage by stage
-// (run_chunk_shared) with the same arithmetic on every value: the same bits either way.
+// items are independent, so a chunk can be run by one thread (run_chunk) or by all of them, each over its part
+// of the filters (run_chunk_by_filter_parts), with the same arithmetic on every value: the same bits either way
+// (the gemm computes each row of a product the same way whichever rows it is given).
 template <typename T, int M>
 struct ChunkStages {
   static constexpr Index A = M + 2, A2 = A * A;
@@ -461,10 +464,12 @@ struct ChunkStages {
     const Index P = g.chunk_tiles;
     transform_input_channel<T, M>(g, runs, run_count, c, input, work, work + A2 * P, V, nt);
   }
-  void product(Index xi) const {
+  // Filters [f0, f1) (every filter without them) of transform position xi.
+  void product(Index xi, Index f0 = 0, Index f1 = -1) const {
     const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
-    gemm(Transpose::No, Transpose::No, F, nt, C, T(1), U + xi * F * C, C, V + xi * C * P, P, T(0), Mx + xi * F * P,
-         P, 1);
+    if (f1 < 0) f1 = F;
+    gemm(Transpose::No, Transpose::No, f1 - f0, nt, C, T(1), U + (xi * F + f0) * C, C, V + xi * C * P, P, T(0),
+         Mx + (xi * F + f0) * P, P, 1);
   }
   void output_filter(Index f, T* work) const {
     const Index P = g.chunk_tiles, F = g.filters;
@@ -515,16 +520,20 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
   for (Index f = 0; f < g.filters; ++f) stages.output_filter(f, own.work);
 }
 
-// A chunk run by `threads` threads together, stage by stage; V and Mx in thread 0's scratch.
+// A chunk run by `threads` threads together, each over its own part of the filters: every thread transforms the
+// chunk's whole input into a V of its own, then multiplies and untransforms its filters only. No thread waits
+// for another or reads what another wrote, at the price of the input transform done once per thread.
 template <typename T, int M>
-void run_chunk_shared(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output,
-                      std::vector<AlignedBuffer<T>>& scratch, int threads) {
-  const ChunkScratch<T> shared(g, M, scratch[0].data());
-  const auto work = [&](Index thread) { return ChunkScratch<T>(g, M, scratch[std::size_t(thread)].data()).work; };
-  const ChunkStages<T, M> stages(g, chunk, input, U, bias, output, shared.V, shared.Mx);
-  parallel_for(g.channels, threads, Schedule::even, [&](Index c, Index t) { stages.input_channel(c, work(t)); });
-  parallel_for(stages.A2, threads, Schedule::even, [&](Index xi, Index) { stages.product(xi); });
-  parallel_for(g.filters, threads, Schedule::even, [&](Index f, Index t) { stages.output_filter(f, work(t)); });
+void run_chunk_by_filter_parts(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output,
+                               std::vector<AlignedBuffer<T>>& scratch, int threads) {
+  parallel_for(threads, threads, Schedule::even, [&](Index part, Index thread) {
+    const ChunkScratch<T> own(g, M, scratch[std::size_t(thread)].data());
+    const ChunkStages<T, M> stages(g, chunk, input, U, bias, output, own.V, own.Mx);
+    const Index f0 = g.filters * part / threads, f1 = g.filters * (part + 1) / threads;
+    for (Index c = 0; c < g.channels; ++c) stages.input_channel(c, own.work);
+    for (Index xi = 0; xi < stages.A2; ++xi) stages.product(xi, f0, f1);
+    for (Index f = f0; f < f1; ++f) stages.output_filter(f, own.work);
+  });
 }
 
 // The weight gradient. The forward pass is y_tile = A^T [U . V] A with U = G g G^T and V = B^T d B; so
@@ -788,8 +797,8 @@ void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* 
   for (int t = 0; t < threads; ++t) work.scratch[std::size_t(t)].resize(std::size_t(g.scratch_elements(m_)));
   if (chunks_shared(g, threads)) {
     for (Index chunk = 0; chunk < g.chunks; ++chunk) {
-      if (m_ == 2) run_chunk_shared<T, 2>(g, chunk, input, U, bias, output, work.scratch, threads);
-      else run_chunk_shared<T, 4>(g, chunk, input, U, bias, output, work.scratch, threads);
+      if (m_ == 2) run_chunk_by_filter_parts<T, 2>(g, chunk, input, U, bias, output, work.scratch, threads);
+      else run_chunk_by_filter_parts<T, 4>(g, chunk, input, U, bias, output, work.scratch, threads);
     }
     return;
   }

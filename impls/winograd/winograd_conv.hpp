@@ -18,8 +18,8 @@
 // never on the thread count, so 1 and 2 threads give bitwise-identical results), chunks shared by the OpenMP
 // threads, each thread with its own scratch kept in the object between calls; chunk widths are chosen so that
 // two threads share them well. When whole chunks would still share out badly (a 28x28 image at batch 1 is a
-// single chunk), all threads run each chunk together, stage by stage: channels' input transforms, then
-// transform positions' products, then filters' output transforms. The weight transform is redone on every
+// single chunk), all threads run each chunk together: each transforms the chunk's whole input for itself, then
+// multiplies and untransforms its own part of the filters (no thread waits for another). The weight transform is redone on every
 // call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
 // w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
@@ -57,8 +57,8 @@ constexpr int winograd_rounding_count(int tile, Index channels, bool bias) {
 }
 
 // How the forward direction of `s` is cut for `threads` threads: tiles over the batch, tiles per chunk, chunks,
-// the threads used (one below a minimum of work), and whether the threads run each chunk together (stage by
-// stage) instead of whole chunks each; and the weight gradient's cut: parts of the batch's tiles, each summed
+// the threads used (one below a minimum of work), and whether the threads run each chunk together (each over
+// its part of the filters) instead of whole chunks each; and the weight gradient's cut: parts of the batch's tiles, each summed
 // into a dU of its own by one thread (gradient_tile_parts > 1), or else groups of input channels (each group's
 // transforms and products run by one thread). For tests that need to know which path a shape takes.
 struct WinogradChunking {
