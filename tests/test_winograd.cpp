@@ -131,7 +131,6 @@ std::map<std::string, Worst>& worst_ratios() {
   return table;
 }
 
-// Forward (with and without bias) and backward_input of one shape, one type, one tile size.
 // A square image of `size` under 3x3 windows at stride 1, padding 1 (the shape of the chunking cases).
 ConvShape padded_3x3_layer(Index batch, Index channels, Index filters, Index size) {
   ConvShape s;
@@ -144,6 +143,7 @@ ConvShape padded_3x3_layer(Index batch, Index channels, Index filters, Index siz
   return s;
 }
 
+// Forward (with and without bias) and backward_input of one shape, one type, one tile size.
 template <typename T>
 void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
   const std::string name = tile == 2 ? "winograd2" : "winograd4";

@@ -464,10 +464,9 @@ struct ChunkStages {
     const Index P = g.chunk_tiles;
     transform_input_channel<T, M>(g, runs, run_count, c, input, work, work + A2 * P, V, nt);
   }
-  // Filters [f0, f1) (every filter without them) of transform position xi.
-  void product(Index xi, Index f0 = 0, Index f1 = -1) const {
+  // Filters [f0, f1) of transform position xi.
+  void product(Index xi, Index f0, Index f1) const {
     const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
-    if (f1 < 0) f1 = F;
     gemm(Transpose::No, Transpose::No, f1 - f0, nt, C, T(1), U + (xi * F + f0) * C, C, V + xi * C * P, P, T(0),
          Mx + (xi * F + f0) * P, P, 1);
   }
@@ -511,13 +510,21 @@ struct ChunkScratch {
   }
 };
 
+// Filters [f0, f1) of one chunk on the calling thread: the chunk's whole input transformed into the thread's own
+// V, then those filters' products and output transforms.
 template <typename T, int M>
-void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output, T* scratch) {
+void run_chunk_filters(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output,
+                       T* scratch, Index f0, Index f1) {
   const ChunkScratch<T> own(g, M, scratch);
   const ChunkStages<T, M> stages(g, chunk, input, U, bias, output, own.V, own.Mx);
   for (Index c = 0; c < g.channels; ++c) stages.input_channel(c, own.work);
-  for (Index xi = 0; xi < stages.A2; ++xi) stages.product(xi);
-  for (Index f = 0; f < g.filters; ++f) stages.output_filter(f, own.work);
+  for (Index xi = 0; xi < stages.A2; ++xi) stages.product(xi, f0, f1);
+  for (Index f = f0; f < f1; ++f) stages.output_filter(f, own.work);
+}
+
+template <typename T, int M>
+void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output, T* scratch) {
+  run_chunk_filters<T, M>(g, chunk, input, U, bias, output, scratch, 0, g.filters);
 }
 
 // A chunk run by `threads` threads together, each over its own part of the filters: every thread transforms the
@@ -527,12 +534,8 @@ template <typename T, int M>
 void run_chunk_by_filter_parts(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output,
                                std::vector<AlignedBuffer<T>>& scratch, int threads) {
   parallel_for(threads, threads, Schedule::even, [&](Index part, Index thread) {
-    const ChunkScratch<T> own(g, M, scratch[std::size_t(thread)].data());
-    const ChunkStages<T, M> stages(g, chunk, input, U, bias, output, own.V, own.Mx);
-    const Index f0 = g.filters * part / threads, f1 = g.filters * (part + 1) / threads;
-    for (Index c = 0; c < g.channels; ++c) stages.input_channel(c, own.work);
-    for (Index xi = 0; xi < stages.A2; ++xi) stages.product(xi, f0, f1);
-    for (Index f = f0; f < f1; ++f) stages.output_filter(f, own.work);
+    run_chunk_filters<T, M>(g, chunk, input, U, bias, output, scratch[std::size_t(thread)].data(),
+                            g.filters * part / threads, g.filters * (part + 1) / threads);
   });
 }
 

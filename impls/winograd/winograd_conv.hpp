@@ -19,8 +19,8 @@
 // threads, each thread with its own scratch kept in the object between calls; chunk widths are chosen so that
 // two threads share them well. When whole chunks would still share out badly (a 28x28 image at batch 1 is a
 // single chunk), all threads run each chunk together: each transforms the chunk's whole input for itself, then
-// multiplies and untransforms its own part of the filters (no thread waits for another). The weight transform is redone on every
-// call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
+// multiplies and untransforms its own part of the filters (no thread waits for another). The weight transform
+// is redone on every call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
 // w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
 // dw = G^T [ sum over the batch's tiles (A dy A^T) . (B^T d B) ] G, one product per transform position and chunk
@@ -58,9 +58,9 @@ constexpr int winograd_rounding_count(int tile, Index channels, bool bias) {
 
 // How the forward direction of `s` is cut for `threads` threads: tiles over the batch, tiles per chunk, chunks,
 // the threads used (one below a minimum of work), and whether the threads run each chunk together (each over
-// its part of the filters) instead of whole chunks each; and the weight gradient's cut: parts of the batch's tiles, each summed
-// into a dU of its own by one thread (gradient_tile_parts > 1), or else groups of input channels (each group's
-// transforms and products run by one thread). For tests that need to know which path a shape takes.
+// its part of the filters) instead of whole chunks each; and the weight gradient's cut: parts of the batch's
+// tiles, each summed into a dU of its own by one thread (gradient_tile_parts > 1), or else groups of input
+// channels (each group's transforms and products run by one thread). For tests that need to know which path a shape takes.
 struct WinogradChunking {
   Index tiles, chunk_tiles, chunks;
   int threads;
