@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <sstream>
 #include <stdexcept>
 
@@ -55,7 +56,15 @@ struct Transforms;
 
 template <>
 struct Transforms<2> {
-  // B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]: one rounding per term.
+  // B^T = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]]: one rounding per term. X: one value or a vector of
+  // tiles (the gather's fused path); the same operations either way.
+  template <typename X>
+  static inline __attribute__((always_inline)) void input_terms(const X (&d)[4], X (&o)[4]) {
+    o[0] = d[0] - d[2];
+    o[1] = d[1] + d[2];
+    o[2] = d[2] - d[1];
+    o[3] = d[1] - d[3];
+  }
   template <typename T>
   static void input(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
     const T* i[4];
@@ -64,11 +73,10 @@ struct Transforms<2> {
     for (int k = 0; k < 4; ++k) o[k] = out + k * os;
 #pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T d0 = i[0][t], d1 = i[1][t], d2 = i[2][t], d3 = i[3][t];
-      o[0][t] = d0 - d2;
-      o[1][t] = d1 + d2;
-      o[2][t] = d2 - d1;
-      o[3][t] = d1 - d3;
+      const T d[4] = {i[0][t], i[1][t], i[2][t], i[3][t]};
+      T r[4];
+      input_terms(d, r);
+      for (int k = 0; k < 4; ++k) o[k][t] = r[k];
     }
   }
   // G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]]: two roundings (the additions; halving is exact).
@@ -143,7 +151,18 @@ struct Transforms<4> {
   //   [[4, 0,-5, 0, 1, 0], [0,-4,-4, 1, 1, 0], [0, 4,-4,-1, 1, 0],
   //    [0,-2,-1, 2, 1, 0], [0, 2,-1,-2, 1, 0], [0, 4, 0,-5, 0, 1]]
   // each row as (a +- b) + k (c +- d), k = 2 or 4: two roundings per term (the factors 2 and 4 are exact; a -5
-  // is split into -1 and -4, terms of one sign).
+  // is split into -1 and -4, terms of one sign). X: one value or a vector of tiles (the gather's fused path);
+  // the same operations either way.
+  template <typename X>
+  static inline __attribute__((always_inline)) void input_terms(const X (&d)[6], X (&o)[6]) {
+    const X d42 = d[4] - d[2], d31 = d[3] - d[1];
+    o[0] = d42 + 4.0f * (d[0] - d[2]);
+    o[1] = (d[3] + d[4]) - 4.0f * (d[1] + d[2]);
+    o[2] = (d[4] - d[3]) + 4.0f * (d[1] - d[2]);
+    o[3] = d42 + 2.0f * d31;
+    o[4] = d42 - 2.0f * d31;
+    o[5] = (d[5] - d[3]) + 4.0f * (d[1] - d[3]);
+  }
   template <typename T>
   static void input(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
     const T* i[6];
@@ -152,15 +171,10 @@ struct Transforms<4> {
     for (int k = 0; k < 6; ++k) o[k] = out + k * os;
 #pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T d0 = i[0][t], d1 = i[1][t], d2 = i[2][t], d3 = i[3][t], d4 = i[4][t],
-              d5 = i[5][t];
-      const T d42 = d4 - d2, d31 = d3 - d1;
-      o[0][t] = d42 + T(4) * (d0 - d2);
-      o[1][t] = (d3 + d4) - T(4) * (d1 + d2);
-      o[2][t] = (d4 - d3) + T(4) * (d1 - d2);
-      o[3][t] = d42 + T(2) * d31;
-      o[4][t] = d42 - T(2) * d31;
-      o[5][t] = (d5 - d3) + T(4) * (d1 - d3);
+      const T d[6] = {i[0][t], i[1][t], i[2][t], i[3][t], i[4][t], i[5][t]};
+      T r[6];
+      input_terms(d, r);
+      for (int k = 0; k < 6; ++k) o[k][t] = r[k];
     }
   }
   // G = [[1/4, 0, 0], [-1/6,-1/6,-1/6], [-1/6, 1/6,-1/6], [1/24, 1/12, 1/6], [1/24,-1/12, 1/6], [0, 0, 1]]:
@@ -370,6 +384,15 @@ inline void prefetch_next_plane_row(const T* row, Index plane, Index count) {
   __builtin_prefetch(reinterpret_cast<const void*>(first + bytes - 1), 0, 2);
 }
 
+// prefetch_next_plane_row for at most 32 floats, without a loop: their first, middle and last bytes' lines.
+inline void prefetch_next_plane_span(const float* row, Index plane, Index count) {
+  const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(row) + std::uintptr_t(plane) * sizeof(float);
+  const std::uintptr_t last = first + std::uintptr_t(count) * sizeof(float) - 1;
+  __builtin_prefetch(reinterpret_cast<const void*>(first), 0, 2);
+  __builtin_prefetch(reinterpret_cast<const void*>((first + last) / 2), 0, 2);
+  __builtin_prefetch(reinterpret_cast<const void*>(last), 0, 2);
+}
+
 // The tiles of a chunk as runs along one row of tiles of one image: tiles [t, t + count) of the chunk start at
 // output row oy and columns ox, ox + M, ... of image n.
 struct Run {
@@ -389,10 +412,58 @@ inline Index chunk_runs(const Geometry& g, int M, Index t0, Index nt, Run* runs)
   return run_count;
 }
 
-// V[xi][c][t] = (B^T d B)[xi] for channel c of the chunk's tiles (patches, temp: alpha^2 x P scratch each).
+#if defined(__AVX512F__)
+// temp[i][b][t] = sum_a B^T[i][a] d[a][b] for channel c of the chunk's tiles t, the patches d transformed along
+// their columns as they are gathered (floats, AVX-512): a group of tiles' A rows of taps are loaded once (zeros
+// for the padding, by the loads' masks), and each column b is picked out of them by a permute and transformed
+// in registers. The patches never pass through memory, and edge tiles need no tap-by-tap path. The same terms
+// in the same order as gather_then_transform_columns (the other types' path): the same bits.
+template <int M>
+void gather_transform_columns(const Geometry& g, const Run* runs, Index run_count, Index c, const float* input,
+                              float* temp) {
+  constexpr int A = M + 2;
+  constexpr Index kGroup = winograd_gather::group_tiles<M, A>();
+  const Index P = g.chunk_tiles, plane = g.in_h * g.in_w;
+  for (Index k = 0; k < run_count; ++k) {
+    const Run& run = runs[k];
+    const float* src = input + (run.n * g.channels + c) * plane;
+    for (Index j0 = 0; j0 < run.count; j0 += kGroup) {
+      const Index n = std::min(kGroup, run.count - j0), x = run.ox - g.pad_w + j0 * M, span = (n - 1) * M + A;
+      // The columns of the span inside the row: the same ones of the next plane are prefetched.
+      const Index inside_first = std::max<Index>(x, 0), inside_last = std::min(x + span, g.in_w);
+      __m512 low[A], high[A];
+#pragma GCC unroll 6
+      for (int a = 0; a < A; ++a) {
+        const Index iy = run.oy - g.pad_h + a;
+        if (iy < 0 || iy >= g.in_h) {
+          low[a] = high[a] = _mm512_setzero_ps();
+        } else {
+          const float* row = src + iy * g.in_w;
+          if (inside_last > inside_first) prefetch_next_plane_span(row + inside_first, plane, inside_last - inside_first);
+          winograd_gather::load_span(row, g.in_w, x, span, low[a], high[a]);
+        }
+      }
+      const auto store = __mmask16((1u << n) - 1u);
+      float* dst = temp + run.t + j0;
+#pragma GCC unroll 6
+      for (int b = 0; b < A; ++b) {
+        __m512 d[A], o[A];
+#pragma GCC unroll 6
+        for (int a = 0; a < A; ++a) d[a] = winograd_gather::tap<M>(low[a], high[a], b);
+        Transforms<M>::input_terms(d, o);
+#pragma GCC unroll 6
+        for (int i = 0; i < A; ++i) _mm512_mask_storeu_ps(dst + (i * A + b) * P, store, o[i]);
+      }
+    }
+  }
+}
+#endif
+
+// temp[i][b][t] = sum_a B^T[i][a] d[a][b] for channel c of the chunk's tiles t: the patches d gathered into
+// `patches` (alpha^2 x P scratch), then transformed along their columns.
 template <typename T, int M>
-void transform_input_channel(const Geometry& g, const Run* runs, Index run_count, Index c, const T* input,
-                             T* patches, T* temp, T* V, Index nt) {
+void gather_then_transform_columns(const Geometry& g, const Run* runs, Index run_count, Index c, const T* input,
+                                   T* patches, T* temp, Index nt) {
   constexpr Index A = M + 2;
   const Index P = g.chunk_tiles, C = g.channels;
   const Index plane = g.in_h * g.in_w;
@@ -430,8 +501,25 @@ void transform_input_channel(const Geometry& g, const Run* runs, Index run_count
       for (Index j = inner_last; j < run.count; ++j) edge(j);
     }
   }
-  // V = B^T d B: columns, then rows.
   for (Index b = 0; b < A; ++b) Transforms<M>::input(patches + b * P, A * P, temp + b * P, A * P, nt);
+}
+
+// V[xi][c][t] = (B^T d B)[xi] for channel c of the chunk's tiles (patches, temp: alpha^2 x P scratch each):
+// along the patches' columns, then along their rows.
+template <typename T, int M>
+void transform_input_channel(const Geometry& g, const Run* runs, Index run_count, Index c, const T* input,
+                             T* patches, T* temp, T* V, Index nt) {
+  constexpr Index A = M + 2;
+  const Index P = g.chunk_tiles, C = g.channels;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    gather_transform_columns<M>(g, runs, run_count, c, input, temp);
+  } else {
+    gather_then_transform_columns<T, M>(g, runs, run_count, c, input, patches, temp, nt);
+  }
+#else
+  gather_then_transform_columns<T, M>(g, runs, run_count, c, input, patches, temp, nt);
+#endif
   for (Index i = 0; i < A; ++i) Transforms<M>::input(temp + i * A * P, P, V + (i * A * C + c) * P, C * P, nt);
 }
 

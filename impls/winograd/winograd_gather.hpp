@@ -2,7 +2,8 @@
 //
 //   rows[b][j] = in[j * M + b]      for b < B, j < count     (rows[b] = dst + b * row_stride)
 //
-// The input transform takes B = M + 2 taps per tile (neighbouring tiles overlap by two columns), the output
+// The input transform takes B = M + 2 taps per tile (neighbouring tiles overlap by two columns; with AVX-512
+// floats it loads them with load_span and picks them out with tap, transforming as it goes), the output
 // gradient's transform B = M. Scalar, that is B loads and B stores per tile. With AVX-512 floats a group of
 // tiles whose taps span at most 32 floats (7 tiles of F(4x4), 14 of F(2x2) for the input; 8 and 16 for the
 // output gradient) is two masked loads, then per b one two-source permute and one masked store of the
@@ -54,6 +55,29 @@ inline void gather_group(const float* in, float* dst, Index row_stride, Index co
     const __m512i index = _mm512_add_epi32(first, _mm512_set1_epi32(b));
     _mm512_mask_storeu_ps(dst + b * row_stride, store_mask, _mm512_permutex2var_ps(low, index, high));
   }
+}
+#endif
+
+#if defined(__AVX512F__)
+// The `span` (<= 32) floats from column x of a row of `width` floats, as two vectors, where x may be negative
+// and x + span may pass the row's end: the lanes outside the row are zero (the padding). Masked loads read
+// nothing and cannot fault outside their mask; the addresses are computed as integers, so no pointer outside
+// the row is ever formed.
+inline void load_span(const float* row, Index width, Index x, Index span, __m512& low, __m512& high) {
+  const Index first = x < 0 ? (-x < span ? -x : span) : 0;      // first lane inside the row
+  const Index last = width - x < span ? (width - x > first ? width - x : first) : span;  // one past the last
+  const std::uint64_t lanes = ((std::uint64_t(1) << last) - 1u) & ~((std::uint64_t(1) << first) - 1u);
+  const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(row) + std::uintptr_t(x) * sizeof(float);
+  low = _mm512_maskz_loadu_ps(__mmask16(lanes & 0xFFFFu), reinterpret_cast<const float*>(base));
+  high = _mm512_maskz_loadu_ps(__mmask16((lanes >> 16) & 0xFFFFu), reinterpret_cast<const float*>(base + 64));
+}
+
+// Tap b of each tile of a group loaded by load_span: lane j = the span's float j * M + b.
+template <int M>
+inline __m512 tap(__m512 low, __m512 high, int b) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i index = _mm512_add_epi32(_mm512_mullo_epi32(lane, _mm512_set1_epi32(M)), _mm512_set1_epi32(b));
+  return _mm512_permutex2var_ps(low, index, high);
 }
 #endif
 
