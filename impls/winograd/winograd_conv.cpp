@@ -111,7 +111,14 @@ struct Transforms<2> {
     }
   }
   // The weight gradient's transforms are the transposes. A (alpha x m) = [[1,0],[1,1],[1,-1],[0,-1]]: one
-  // rounding per term.
+  // rounding per term. X: one value or a vector of tiles (the gather's fused path).
+  template <typename X>
+  static inline __attribute__((always_inline)) void output_transposed_terms(const X (&y)[2], X (&o)[4]) {
+    o[0] = y[0];
+    o[1] = y[0] + y[1];
+    o[2] = y[0] - y[1];
+    o[3] = -y[1];
+  }
   template <typename T>
   static void output_transposed(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
     const T* i[2];
@@ -120,11 +127,10 @@ struct Transforms<2> {
     for (int k = 0; k < 4; ++k) o[k] = out + k * os;
 #pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T y0 = i[0][t], y1 = i[1][t];
-      o[0][t] = y0;
-      o[1][t] = y0 + y1;
-      o[2][t] = y0 - y1;
-      o[3][t] = -y1;
+      const T y[2] = {i[0][t], i[1][t]};
+      T r[4];
+      output_transposed_terms(y, r);
+      for (int k = 0; k < 4; ++k) o[k][t] = r[k];
     }
   }
   // G^T (3 x alpha) = [[1,.5,.5,0],[0,.5,-.5,0],[0,.5,.5,1]]: two roundings (halving is exact).
@@ -219,7 +225,17 @@ struct Transforms<4> {
   }
   // A (alpha x m), columns 1, -1, 2, -2 raised to the powers 0..3, and the points 0 and infinity:
   // [[1,0,0,0],[1,1,1,1],[1,-1,1,-1],[1,2,4,8],[1,-2,4,-8],[0,0,0,1]]: two roundings per term (the factors 2
-  // and 4 are exact).
+  // and 4 are exact). X: one value or a vector of tiles (the gather's fused path).
+  template <typename X>
+  static inline __attribute__((always_inline)) void output_transposed_terms(const X (&y)[4], X (&o)[6]) {
+    const X even = y[0] + y[2], odd = y[1] + y[3], even4 = y[0] + 4.0f * y[2], odd4 = y[1] + 4.0f * y[3];
+    o[0] = y[0];
+    o[1] = even + odd;
+    o[2] = even - odd;
+    o[3] = even4 + 2.0f * odd4;
+    o[4] = even4 - 2.0f * odd4;
+    o[5] = y[3];
+  }
   template <typename T>
   static void output_transposed(const T* __restrict in, Index is, T* __restrict out, Index os, Index n) {
     const T* i[4];
@@ -228,14 +244,10 @@ struct Transforms<4> {
     for (int k = 0; k < 6; ++k) o[k] = out + k * os;
 #pragma GCC ivdep
     for (Index t = 0; t < n; ++t) {
-      const T y0 = i[0][t], y1 = i[1][t], y2 = i[2][t], y3 = i[3][t];
-      const T even = y0 + y2, odd = y1 + y3, even4 = y0 + T(4) * y2, odd4 = y1 + T(4) * y3;
-      o[0][t] = y0;
-      o[1][t] = even + odd;
-      o[2][t] = even - odd;
-      o[3][t] = even4 + T(2) * odd4;
-      o[4][t] = even4 - T(2) * odd4;
-      o[5][t] = y3;
+      const T y[4] = {i[0][t], i[1][t], i[2][t], i[3][t]};
+      T r[6];
+      output_transposed_terms(y, r);
+      for (int k = 0; k < 6; ++k) o[k][t] = r[k];
     }
   }
   // G^T (3 x alpha) = [[1/4,-1/6,-1/6,1/24,1/24,0],[0,-1/6,1/6,1/12,-1/12,0],[0,-1/6,-1/6,1/6,1/6,1]]: at most
@@ -635,10 +647,51 @@ void run_chunk_by_filter_parts(const Geometry& g, Index chunk, const T* input, c
 // tiles, dU is the sum of two parts' dU, each accumulated over its own half of the tiles (see
 // gradient_tile_parts).
 
-// D[xi][f][t] = (A dy A^T)[xi] for filter f of the chunk's tiles; dy beyond the output counts as zero.
+#if defined(__AVX512F__)
+// temp[r][k][t] = sum_q dy[r][q] A^T[q][k] for filter f of the chunk's tiles t, each tile's rows of dy
+// transformed as they are gathered (floats, AVX-512): a group of tiles' row r is loaded once (zeros past the
+// output's edge, by the loads' masks), its M columns picked out by permutes and transformed in registers. The
+// same terms in the same order as gather_then_transform_gradient_rows (the other types' path): the same bits.
+template <int M>
+void gather_transform_gradient_rows(const Geometry& g, const Run* runs, Index run_count, Index f,
+                                    const float* output_grad, float* temp) {
+  constexpr int A = M + 2;
+  constexpr Index kGroup = winograd_gather::group_tiles<M, M>();
+  const Index P = g.chunk_tiles, out_plane = g.out_h * g.out_w;
+  for (Index k = 0; k < run_count; ++k) {
+    const Run& run = runs[k];
+    const float* src = output_grad + (run.n * g.filters + f) * out_plane;
+    for (Index j0 = 0; j0 < run.count; j0 += kGroup) {
+      const Index n = std::min(kGroup, run.count - j0), x = run.ox + j0 * M, span = n * M;
+      const Index inside = std::min(x + span, g.out_w) - x;  // columns of the span inside the row (x < out_w)
+      const auto store = __mmask16((1u << n) - 1u);
+#pragma GCC unroll 4
+      for (int r = 0; r < M; ++r) {
+        const Index oy = run.oy + r;
+        __m512 low = _mm512_setzero_ps(), high = _mm512_setzero_ps();
+        if (oy < g.out_h) {
+          const float* row = src + oy * g.out_w;
+          prefetch_next_plane_span(row + x, out_plane, inside);
+          winograd_gather::load_span(row, g.out_w, x, span, low, high);
+        }
+        __m512 d[M], o[A];
+#pragma GCC unroll 4
+        for (int q = 0; q < M; ++q) d[q] = winograd_gather::tap<M>(low, high, q);
+        Transforms<M>::output_transposed_terms(d, o);
+        float* dst = temp + r * A * P + run.t + j0;
+#pragma GCC unroll 6
+        for (int i = 0; i < A; ++i) _mm512_mask_storeu_ps(dst + i * P, store, o[i]);
+      }
+    }
+  }
+}
+#endif
+
+// temp[r][k][t] = sum_q dy[r][q] A^T[q][k] for filter f of the chunk's tiles t: the tiles of dy gathered into
+// `tiles` (m x m x P scratch; zeros beyond the output), then transformed along their rows.
 template <typename T, int M>
-void transform_output_gradient(const Geometry& g, const Run* runs, Index run_count, Index f, const T* output_grad,
-                               T* tiles, T* temp, T* D, Index nt) {
+void gather_then_transform_gradient_rows(const Geometry& g, const Run* runs, Index run_count, Index f,
+                                         const T* output_grad, T* tiles, T* temp, Index nt) {
   constexpr Index A = M + 2;
   const Index P = g.chunk_tiles, F = g.filters;
   const Index out_plane = g.out_h * g.out_w;
@@ -665,8 +718,25 @@ void transform_output_gradient(const Geometry& g, const Run* runs, Index run_cou
       }
     }
   }
-  // A dy A^T: along the columns q for each row r, then along the rows.
   for (Index r = 0; r < M; ++r) Transforms<M>::output_transposed(tiles + r * M * P, P, temp + r * A * P, P, nt);
+}
+
+// D[xi][f][t] = (A dy A^T)[xi] for filter f of the chunk's tiles; dy beyond the output counts as zero. Along
+// the columns q for each row r, then along the rows.
+template <typename T, int M>
+void transform_output_gradient(const Geometry& g, const Run* runs, Index run_count, Index f, const T* output_grad,
+                               T* tiles, T* temp, T* D, Index nt) {
+  constexpr Index A = M + 2;
+  const Index P = g.chunk_tiles, F = g.filters;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    gather_transform_gradient_rows<M>(g, runs, run_count, f, output_grad, temp);
+  } else {
+    gather_then_transform_gradient_rows<T, M>(g, runs, run_count, f, output_grad, tiles, temp, nt);
+  }
+#else
+  gather_then_transform_gradient_rows<T, M>(g, runs, run_count, f, output_grad, tiles, temp, nt);
+#endif
   for (Index k = 0; k < A; ++k) Transforms<M>::output_transposed(temp + k * P, A * P, D + (k * F + f) * P, A * F * P, nt);
 }
 
@@ -683,17 +753,24 @@ void untransform_weight_gradient(const T* dU, Index parts, Index part_stride, In
     T half[3 * A * kWeightBlock];  // [ky][j][q]
     T out[9 * kWeightBlock];       // [ky][kx][q]
     const Index q0 = block * kWeightBlock, n = std::min(kWeightBlock, pairs - q0);
-    for (Index xi = 0; xi < A * A; ++xi) {
-      T* sum = u + xi * kWeightBlock;
-      std::copy_n(dU + xi * pairs + q0, n, sum);
-      for (Index part = 1; part < parts; ++part) {
-        const T* more = dU + part * part_stride + xi * pairs + q0;
-        for (Index q = 0; q < n; ++q) sum[q] += more[q];
+    // The block's dU[xi][q] (the parts' sum, in part order): read in place where there is one part.
+    const T* rows = dU + q0;
+    Index row_stride = pairs;
+    if (parts > 1) {
+      for (Index xi = 0; xi < A * A; ++xi) {
+        T* sum = u + xi * kWeightBlock;
+        std::copy_n(dU + xi * pairs + q0, n, sum);
+        for (Index part = 1; part < parts; ++part) {
+          const T* more = dU + part * part_stride + xi * pairs + q0;
+          for (Index q = 0; q < n; ++q) sum[q] += more[q];
+        }
       }
+      rows = u;
+      row_stride = kWeightBlock;
     }
     // Rows: G^T applied along i for each j; then columns: along j for each ky.
     for (Index j = 0; j < A; ++j) {
-      Transforms<M>::weight_transposed(u + j * kWeightBlock, A * kWeightBlock, half + j * kWeightBlock,
+      Transforms<M>::weight_transposed(rows + j * row_stride, A * row_stride, half + j * kWeightBlock,
                                        A * kWeightBlock, n);
     }
     for (Index ky = 0; ky < 3; ++ky) {
