@@ -20,9 +20,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <type_traits>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 
 #include "common/conv/conv_registry.hpp"
 #include "common/kernels/gemm.hpp"
@@ -396,7 +396,9 @@ inline void prefetch_next_plane_row(const T* row, Index plane, Index count) {
   __builtin_prefetch(reinterpret_cast<const void*>(first + bytes - 1), 0, 2);
 }
 
-// prefetch_next_plane_row for at most 32 floats, without a loop: their first, middle and last bytes' lines.
+// prefetch_next_plane_row for at most 32 floats, without a loop: their first, middle and last bytes' lines. The
+// fused gathers ask per group of tiles for the columns that group reads: whole rows asked for before a run's
+// first group queued ahead of the loads that needed their lines at once (docs/performance.md).
 inline void prefetch_next_plane_span(const float* row, Index plane, Index count) {
   const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(row) + std::uintptr_t(plane) * sizeof(float);
   const std::uintptr_t last = first + std::uintptr_t(count) * sizeof(float) - 1;
@@ -526,12 +528,11 @@ void transform_input_channel(const Geometry& g, const Run* runs, Index run_count
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     gather_transform_columns<M>(g, runs, run_count, c, input, temp);
-  } else {
+  } else
+#endif
+  {
     gather_then_transform_columns<T, M>(g, runs, run_count, c, input, patches, temp, nt);
   }
-#else
-  gather_then_transform_columns<T, M>(g, runs, run_count, c, input, patches, temp, nt);
-#endif
   for (Index i = 0; i < A; ++i) Transforms<M>::input(temp + i * A * P, P, V + (i * A * C + c) * P, C * P, nt);
 }
 
@@ -731,12 +732,11 @@ void transform_output_gradient(const Geometry& g, const Run* runs, Index run_cou
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     gather_transform_gradient_rows<M>(g, runs, run_count, f, output_grad, temp);
-  } else {
+  } else
+#endif
+  {
     gather_then_transform_gradient_rows<T, M>(g, runs, run_count, f, output_grad, tiles, temp, nt);
   }
-#else
-  gather_then_transform_gradient_rows<T, M>(g, runs, run_count, f, output_grad, tiles, temp, nt);
-#endif
   for (Index k = 0; k < A; ++k) Transforms<M>::output_transposed(temp + k * P, A * P, D + (k * F + f) * P, A * F * P, nt);
 }
 
