@@ -296,6 +296,32 @@ TEST_CASE("winograd: tiles cut into chunks two threads share well, each way with
   }
 }
 
+// Layers whose tiles fit one vector (16 floats, 8 doubles) with at least as many filters run their products
+// transposed, U stored in panels of 48 filters (24 doubles): panel tails (100 = 48 + 48 + 4 filters), a last
+// panel of one vector or less, and two threads splitting the filters at a panel boundary (1.6 M multiply-adds
+// or more: both threads). The same bounds, and the bits of one thread and of held weights.
+TEST_CASE("winograd: products transposed where the tiles fit one vector, within the bound and one thread's bits", "[winograd]") {
+  struct Case {
+    Index batch, channels, filters, size;
+    int tile;
+    bool float_transposed, double_transposed, shared;
+  };
+  // 7x7: 16 tiles at F(2x2), 4 at F(4x4); 14x14 at F(4x4): 16; 8x8 at F(2x2), batch 2: 32 (not transposed).
+  for (const Case& c : {Case{1, 64, 100, 7, 2, true, false, true}, Case{1, 70, 130, 14, 4, true, false, true},
+                        Case{1, 128, 60, 7, 4, true, true, true}, Case{1, 9, 17, 7, 4, true, true, false},
+                        Case{1, 9, 7, 7, 4, false, false, false}, Case{2, 20, 64, 8, 2, false, false, false}}) {
+    const ConvShape s = padded_3x3_layer(c.batch, c.channels, c.filters, c.size);
+    const convlab::WinogradChunking as_float = convlab::winograd_chunking(s, c.tile, sizeof(float), 2);
+    const convlab::WinogradChunking as_double = convlab::winograd_chunking(s, c.tile, sizeof(double), 2);
+    INFO(s.describe() << ", F(" << c.tile << "x" << c.tile << "): " << as_float.tiles << " tiles");
+    REQUIRE(as_float.products_transposed == c.float_transposed);
+    REQUIRE(as_double.products_transposed == c.double_transposed);
+    REQUIRE(as_float.shared == c.shared);
+    check_shape<float>(c.tile, s, 11);
+    check_shape<double>(c.tile, s, 12);
+  }
+}
+
 // Layers with 64 or more input channels and too few tiles for two tile parts take the weight gradient's path
 // with two channel groups, each transformed and multiplied by one thread; 70 channels make groups of 48 and 22.
 TEST_CASE("winograd: weight gradients by channel groups match the bound and one thread's bits", "[winograd]") {

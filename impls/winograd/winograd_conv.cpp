@@ -1,9 +1,10 @@
 // Winograd F(2x2, 3x3) and F(4x4, 3x3) (see winograd_conv.hpp).
 //
 // Layouts (P = tiles per chunk, A = m + 2, xi = i * A + j a transform position):
-//   U  [xi][f][c]      the transformed weights (alpha^2 matrices F x C, the gemm's left operand)
+//   U  [xi][f][c]      the transformed weights (alpha^2 matrices F x C, the gemm's left operand; with few tiles,
+//                      panels of 48 filters each [c][f], the right operand: see products_transposed)
 //   V  [xi][c][t]      one chunk's transformed input patches (alpha^2 matrices C x P)
-//   M  [xi][f][t]      their products U[xi] V[xi] (alpha^2 matrices F x P)
+//   M  [xi][f][t]      their products U[xi] V[xi] (alpha^2 matrices F x P; with few tiles [xi][t][f])
 // The transforms run over a vector of tiles (or of (f, c) pairs for the weights) at a time: each 1-D step
 // below is a loop over that innermost index, which the compiler vectorises.
 //
@@ -336,6 +337,23 @@ struct Geometry {
   }
 };
 
+// Products with the tiles of a whole call in one vector (a 7x7 or 14x14 image at small batches) are run
+// transposed, M^T[xi] (P x F) = V[xi]^T U[xi]^T, vectors along the filters: the gemm's one-vector kernel would
+// feed 8 multiply-adds with 8 broadcasts of U and one load of V, and U (alpha^2 x F x C, megabytes) is read once
+// per call either way. Transposed, 3 vector loads of U and 8 broadcasts of V feed 24 multiply-adds; U is stored in
+// panels of product_panel filters (the gemm's 3-vector panel), each [c][f], so that every panel is read as one
+// contiguous stream (rows F apart would start a new page every few rows, out of the prefetchers' reach).
+// A function of the shape alone: 1 and 2 threads take the same path. Each product is summed over c in the same
+// order as the plain orientation's outer-product kernel (the same bits where that one ran; where it summed
+// fewer than 16 tiles with its dot-product tail, the last bits differ, within the same bound).
+template <typename T>
+constexpr Index product_panel() { return chunk_quantum(sizeof(T)); }
+template <typename T>
+bool products_transposed(const Geometry& g) {
+  constexpr Index lanes = 64 / Index(sizeof(T));
+  return g.tiles <= lanes && g.filters >= lanes;
+}
+
 // The threads a call of `g` at `tile` uses out of `available`: one below kParallelMinFmas.
 int threads_for(const Geometry& g, int tile, int available) { return g.fmas(tile) < kParallelMinFmas ? 1 : available; }
 
@@ -354,31 +372,82 @@ bool chunks_shared(const Geometry& g, int threads) {
 // U[xi][fo][co] = (G g G^T)[xi] for the outputs' filters fo < Fo and channels co < Co, g the 3x3 window
 //   forward:        w[fo][co][ky][kx]
 //   input gradient: w[co][fo][2-ky][2-kx]   (w is then Co x Fo x 3 x 3: in/out channels swapped, flipped)
+// With `transposed`, each U[xi] is instead cut into panels of product_panel filters, each panel stored [co][fo]
+// (the layout of products_transposed's calls); its blocks are then a vector of filters by a few channels. A U
+// larger than kStreamedWeightBytes (floats, AVX-512) is written a whole line at a time past the caches: it
+// would not stay in L3 for the products anyway, and each line would first be read for ownership (the transform
+// wrote at a fraction of the machine's write bandwidth; docs/performance.md). A smaller U is written the plain
+// way and the products find it in the caches.
+// Elements from one U[xi] to the next: F x C rounded up to whole 64-byte lines (keeps those lines aligned).
+constexpr std::size_t kStreamedWeightBytes = std::size_t(12) << 20;
+inline Index u_plane(Index F, Index C) { return (F * C + 15) / 16 * 16; }
+
 template <typename T, int M>
-void transform_weights(const T* w, Index Fo, Index Co, bool flip, T* U) {
-  constexpr Index A = M + 2;
-  const Index pairs = Fo * Co;
-  const Index blocks = (pairs + kWeightBlock - 1) / kWeightBlock;
+void transform_weights(const T* w, Index Fo, Index Co, bool flip, bool transposed, T* U) {
+  constexpr Index A = M + 2, W = product_panel<T>();
+  // Transposed blocks: a whole panel of filters by two channels, so that each U[xi] gets two panel rows in one run.
+  constexpr Index kBlockFilters = W, kBlockChannels = 2, S = std::max(kWeightBlock, kBlockFilters * kBlockChannels);
+  const Index pairs = Fo * Co, plane = u_plane(Fo, Co);
+  const Index channel_blocks = (Co + kBlockChannels - 1) / kBlockChannels;
+  const Index blocks = transposed ? (Fo + kBlockFilters - 1) / kBlockFilters * channel_blocks
+                                  : (pairs + kWeightBlock - 1) / kWeightBlock;
   const int threads = pairs >= 4096 ? max_threads() : 1;
-  parallel_for(blocks, threads, Schedule::even, [&](Index block, Index) {
-    T g[9 * kWeightBlock];        // [k][q]
-    T half[A * 3 * kWeightBlock];  // [i][kx][q]
-    T out[A * A * kWeightBlock];   // [i][j][q]
-    const Index q0 = block * kWeightBlock, n = std::min(kWeightBlock, pairs - q0);
-    for (Index q = 0; q < n; ++q) {
-      const Index fo = (q0 + q) / Co, co = (q0 + q) % Co;
-      for (Index k = 0; k < 9; ++k) {
-        g[k * kWeightBlock + q] = flip ? w[(co * Fo + fo) * 9 + (8 - k)] : w[(fo * Co + co) * 9 + k];
+  const bool stream = transposed && std::size_t(A * A * plane) * sizeof(T) > kStreamedWeightBytes;
+  const auto transform_block = [&](Index block) {
+    T g[9 * S];        // [k][q]
+    T half[A * 3 * S];  // [i][kx][q]
+    T out[A * A * S];   // [i][j][q]
+    // The block's pairs q: consecutive pairs of the F x C order, or (transposed) q = channel * kBlockFilters +
+    // filter within panel f0 / W (filters [f0, f0 + fn)) and channels [c0, c0 + cn); pairs outside are zeros.
+    const Index q0 = transposed ? 0 : block * kWeightBlock;
+    const Index f0 = block / channel_blocks * kBlockFilters, c0 = block % channel_blocks * kBlockChannels;
+    const Index fn = std::min(kBlockFilters, Fo - f0), cn = std::min(kBlockChannels, Co - c0);
+    const Index n = transposed ? kBlockFilters * kBlockChannels : std::min(kWeightBlock, pairs - q0);
+    if (transposed) {
+      for (Index q = 0; q < n; ++q) {
+        const Index fo = f0 + q % kBlockFilters, co = c0 + q / kBlockFilters;
+        const bool inside = fo < Fo && co < Co;
+        for (Index k = 0; k < 9; ++k) {
+          g[k * S + q] = !inside ? T(0) : flip ? w[(co * Fo + fo) * 9 + (8 - k)] : w[(fo * Co + co) * 9 + k];
+        }
+      }
+    } else {
+      for (Index q = 0; q < n; ++q) {
+        const Index fo = (q0 + q) / Co, co = (q0 + q) % Co;
+        for (Index k = 0; k < 9; ++k) {
+          g[k * S + q] = flip ? w[(co * Fo + fo) * 9 + (8 - k)] : w[(fo * Co + co) * 9 + k];
+        }
       }
     }
     // Columns: G applied to g[.][kx]; then rows: G applied to half[i][.].
-    for (Index kx = 0; kx < 3; ++kx) {
-      Transforms<M>::weight(g + kx * kWeightBlock, 3 * kWeightBlock, half + kx * kWeightBlock, 3 * kWeightBlock, n);
+    for (Index kx = 0; kx < 3; ++kx) Transforms<M>::weight(g + kx * S, 3 * S, half + kx * S, 3 * S, n);
+    for (Index i = 0; i < A; ++i) Transforms<M>::weight(half + i * 3 * S, S, out + i * A * S, S, n);
+    if (!transposed) {
+      for (Index xi = 0; xi < A * A; ++xi) std::copy_n(out + xi * S, n, U + xi * plane + q0);
+      return;
     }
-    for (Index i = 0; i < A; ++i) {
-      Transforms<M>::weight(half + i * 3 * kWeightBlock, kWeightBlock, out + i * A * kWeightBlock, kWeightBlock, n);
+    // The panel's rows c0 .. c0 + cn - 1 (fn = the panel's width) follow each other in U[xi].
+    T* first = U + f0 * Co + c0 * fn;
+    for (Index xi = 0; xi < A * A; ++xi) {
+      T* to = first + xi * plane;
+      const T* from = out + xi * S;
+#if defined(__AVX512F__)
+      if constexpr (std::is_same_v<T, float>) {
+        if (stream && fn == W && (reinterpret_cast<std::uintptr_t>(to) & 63) == 0) {
+          for (Index v = 0; v < cn * W; v += 16) _mm512_stream_ps(to + v, _mm512_loadu_ps(from + v));
+          continue;
+        }
+      }
+#endif
+      for (Index c = 0; c < cn; ++c) std::copy_n(from + c * kBlockFilters, fn, to + c * fn);
     }
-    for (Index xi = 0; xi < A * A; ++xi) std::copy_n(out + xi * kWeightBlock, n, U + xi * pairs + q0);
+  };
+  // Each thread a contiguous share of the blocks; its streaming stores fenced before any thread reads U.
+  parallel_for(threads, threads, Schedule::even, [&](Index part, Index) {
+    for (Index block = blocks * part / threads; block < blocks * (part + 1) / threads; ++block) transform_block(block);
+#if defined(__AVX512F__)
+    if (stream) _mm_sfence();
+#endif
   });
 }
 
@@ -550,7 +619,8 @@ struct ChunkStages {
   const T* bias;
   T* output;
   T* V;   // [xi][c][t]
-  T* Mx;  // [xi][f][t]
+  T* Mx;  // [xi][f][t], or [xi][t][f] with transposed products
+  bool transposed = false;
   Index nt = 0, run_count = 0;
   Run runs[kMaxChunkTiles];
 
@@ -559,6 +629,7 @@ struct ChunkStages {
     const Index t0 = chunk * g.chunk_tiles;
     nt = std::min(g.chunk_tiles, g.tiles - t0);
     run_count = chunk_runs(g, M, t0, nt, runs);
+    transposed = products_transposed<T>(g);
   }
   // work: 2 x alpha^2 x P scratch of the calling thread.
   void input_channel(Index c, T* work) const {
@@ -568,8 +639,49 @@ struct ChunkStages {
   // Filters [f0, f1) of transform position xi.
   void product(Index xi, Index f0, Index f1) const {
     const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
-    gemm(Transpose::No, Transpose::No, f1 - f0, nt, C, T(1), U + (xi * F + f0) * C, C, V + xi * C * P, P, T(0),
+    if (transposed) {
+      constexpr Index W = product_panel<T>();
+      for (Index p0 = f0; p0 < f1; p0 += W) {
+        const Index width = std::min(W, F - p0);
+        gemm(Transpose::Yes, Transpose::No, nt, width, C, T(1), V + xi * C * P, P, U + xi * u_plane(F, C) + p0 * C, width,
+             T(0), Mx + xi * P * F + p0, F, 1);
+      }
+      return;
+    }
+    gemm(Transpose::No, Transpose::No, f1 - f0, nt, C, T(1), U + xi * u_plane(F, C) + f0 * C, C, V + xi * C * P, P, T(0),
          Mx + (xi * F + f0) * P, P, 1);
+  }
+  // Filters [f0, f1) of every tile from transposed products (Mx[xi][t][f]): Y = A^T M A over a block of P filters
+  // at a time, the same operations as output_filter with the vectors along the filters instead of the tiles.
+  void output_filters_transposed(Index f0, Index f1, T* work) const {
+    const Index P = g.chunk_tiles, F = g.filters, out_plane = g.out_h * g.out_w;
+    for (Index fb = f0; fb < f1; fb += P) {
+      const Index nf = std::min(P, f1 - fb);
+      T* temp = work;          // [r][j][f]
+      T* y = work + M * A * P;  // [r][s][f]
+      for (Index k = 0; k < run_count; ++k) {
+        const Run& run = runs[k];
+        const Index rows = std::min<Index>(M, g.out_h - run.oy);
+        for (Index j = 0; j < run.count; ++j) {
+          const T* m = Mx + (run.t + j) * F + fb;  // m[xi * P * F + f]
+          for (Index c = 0; c < A; ++c) Transforms<M>::output(m + c * P * F, A * P * F, temp + c * nf, A * nf, nf);
+          for (Index r = 0; r < M; ++r) Transforms<M>::output(temp + r * A * nf, nf, y + r * M * nf, nf, nf);
+          const Index ox = run.ox + j * M, cols = std::min<Index>(M, g.out_w - ox);
+          T* dst = output + (run.n * F + fb) * out_plane + run.oy * g.out_w + ox;
+          for (Index r = 0; r < rows; ++r) {
+            for (Index s = 0; s < cols; ++s) {
+              const T* value = y + (r * M + s) * nf;
+              T* out = dst + r * g.out_w + s;
+              if (bias) {
+                for (Index f = 0; f < nf; ++f) out[f * out_plane] = value[f] + bias[fb + f];
+              } else {
+                for (Index f = 0; f < nf; ++f) out[f * out_plane] = value[f];
+              }
+            }
+          }
+        }
+      }
+    }
   }
   void output_filter(Index f, T* work) const {
     const Index P = g.chunk_tiles, F = g.filters;
@@ -620,6 +732,10 @@ void run_chunk_filters(const Geometry& g, Index chunk, const T* input, const T* 
   const ChunkStages<T, M> stages(g, chunk, input, U, bias, output, own.V, own.Mx);
   for (Index c = 0; c < g.channels; ++c) stages.input_channel(c, own.work);
   for (Index xi = 0; xi < stages.A2; ++xi) stages.product(xi, f0, f1);
+  if (stages.transposed) {
+    stages.output_filters_transposed(f0, f1, own.work);
+    return;
+  }
   for (Index f = f0; f < f1; ++f) stages.output_filter(f, own.work);
 }
 
@@ -634,9 +750,12 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
 template <typename T, int M>
 void run_chunk_by_filter_parts(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output,
                                std::vector<AlignedBuffer<T>>& scratch, int threads) {
+  // Transposed products take whole panels of filters.
+  const Index unit = products_transposed<T>(g) ? product_panel<T>() : 1, units = (g.filters + unit - 1) / unit;
   parallel_for(threads, threads, Schedule::even, [&](Index part, Index thread) {
     run_chunk_filters<T, M>(g, chunk, input, U, bias, output, scratch[std::size_t(thread)].data(),
-                            g.filters * part / threads, g.filters * (part + 1) / threads);
+                            std::min(g.filters, unit * (units * part / threads)),
+                            std::min(g.filters, unit * (units * (part + 1) / threads)));
   });
 }
 
@@ -938,7 +1057,8 @@ WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t ele
   const int used = threads_for(g, tile, threads);
   return {g.tiles, g.chunk_tiles, g.chunks, used, chunks_shared(g, used),
           gradient_groups(Geometry(s, tile, element_size, false)),
-          gradient_tile_parts(Geometry(s, tile, element_size, false), tile)};
+          gradient_tile_parts(Geometry(s, tile, element_size, false), tile),
+          element_size == sizeof(float) ? products_transposed<float>(g) : products_transposed<double>(g)};
 }
 
 WinogradConv::WinogradConv(int tile) : m_(tile) {
@@ -978,11 +1098,15 @@ void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* 
 }
 
 namespace {
+// U for the forward-direction call of layer `run` (the layer itself, or its input gradient's), in the layout
+// its products take.
 template <typename T>
-void transform(int m, const T* w, Index Fo, Index Co, bool flip, AlignedBuffer<T>& U) {
-  U.resize(std::size_t((m + 2) * (m + 2) * Fo * Co));
-  if (m == 2) transform_weights<T, 2>(w, Fo, Co, flip, U.data());
-  else transform_weights<T, 4>(w, Fo, Co, flip, U.data());
+void transform(int m, const T* w, const ConvShape& run, bool flip, AlignedBuffer<T>& U) {
+  const Index Fo = run.out_channels, Co = run.in_channels;
+  const bool transposed = products_transposed<T>(Geometry(run, m, sizeof(T)));
+  U.resize(std::size_t((m + 2) * (m + 2) * u_plane(Fo, Co)));
+  if (m == 2) transform_weights<T, 2>(w, Fo, Co, flip, transposed, U.data());
+  else transform_weights<T, 4>(w, Fo, Co, flip, transposed, U.data());
 }
 }  // namespace
 
@@ -990,7 +1114,7 @@ template <typename T>
 void WinogradConv::forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output) {
   require_supported(s);
   Workspace<T>& work = workspace<T>();
-  transform(m_, weights, s.out_channels, s.in_channels, false, work.transformed);
+  transform(m_, weights, s, false, work.transformed);
   run(s, input, work.transformed.data(), bias, output);
 }
 
@@ -1002,7 +1126,7 @@ void WinogradConv::backward_input_typed(const ConvShape& s, const T* output_grad
     throw std::logic_error("winograd: the input gradient's layer " + t.describe() + " does not give the input size");
   }
   Workspace<T>& work = workspace<T>();
-  transform(m_, weights, s.in_channels, s.out_channels, true, work.transformed);
+  transform(m_, weights, t, true, work.transformed);
   run<T>(t, output_grad, work.transformed.data(), nullptr, input_grad);
 }
 
@@ -1049,29 +1173,39 @@ void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, co
 }
 
 template <typename T>
-void WinogradConv::prepare_held_typed(const ConvShape& s, const T* weights, const T*) {
-  Workspace<T>& work = workspace<T>();
-  work.held_backward_ready = false;
-  if (!winograd_unsupported(s, m_).empty()) return;  // the held calls refuse the layer
-  transform(m_, weights, s.out_channels, s.in_channels, false, work.held_forward);
+const T* WinogradConv::held_transform(typename Workspace<T>::Held& held, const T* weights, const ConvShape& run,
+                                      bool flip) {
+  const int layout = products_transposed<T>(Geometry(run, m_, sizeof(T))) ? 1 : 0;
+  if (!held.ready[layout]) {
+    transform(m_, weights, run, flip, held.layouts[layout]);
+    held.ready[layout] = true;
+  }
+  return held.layouts[layout].data();
 }
 
 template <typename T>
-void WinogradConv::forward_held_typed(const ConvShape& s, const T* input, const T*, const T* bias, T* output) {
+void WinogradConv::prepare_held_typed(const ConvShape& s, const T* weights, const T*) {
+  Workspace<T>& work = workspace<T>();
+  for (auto* held : {&work.held_forward, &work.held_backward}) held->ready[0] = held->ready[1] = false;
+  if (!winograd_unsupported(s, m_).empty()) return;  // the held calls refuse the layer
+  held_transform(work.held_forward, weights, s, false);
+}
+
+// The held U in the layout a call's batch takes is made at the first call that needs it (a frozen layer's input
+// gradient may never be asked; a batch of other tiles than the layer's may take the other layout).
+template <typename T>
+void WinogradConv::forward_held_typed(const ConvShape& s, const T* input, const T* weights, const T* bias,
+                                      T* output) {
   require_supported(s);
-  run(s, input, workspace<T>().held_forward.data(), bias, output);
+  run(s, input, held_transform(workspace<T>().held_forward, weights, s, false), bias, output);
 }
 
 template <typename T>
 void WinogradConv::backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights,
                                              T* input_grad) {
   require_supported(s);
-  Workspace<T>& work = workspace<T>();
-  if (!work.held_backward_ready) {  // at the first held call (a frozen layer's input gradient may never be asked)
-    transform(m_, weights, s.in_channels, s.out_channels, true, work.held_backward);
-    work.held_backward_ready = true;
-  }
-  run<T>(input_gradient_shape(s), output_grad, work.held_backward.data(), nullptr, input_grad);
+  const ConvShape t = input_gradient_shape(s);
+  run<T>(t, output_grad, held_transform(workspace<T>().held_backward, weights, t, true), nullptr, input_grad);
 }
 
 ConvImpl::HeldPacking WinogradConv::held_packing(const ConvShape& s) const {
@@ -1085,7 +1219,7 @@ std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t elemen
   const Geometry forward(s, m_, element_size), backward(input_gradient_shape(s), m_, element_size);
   const Index per_thread = std::max(forward.scratch_elements(m_), backward.scratch_elements(m_));
   const Index gradient = gradient_elements(Geometry(s, m_, element_size, false), m_);
-  return std::size_t(per_thread * max_threads() + alpha2 * s.in_channels * s.out_channels + gradient) * element_size;
+  return std::size_t(per_thread * max_threads() + alpha2 * u_plane(s.out_channels, s.in_channels) + gradient) * element_size;
 }
 
 template void WinogradConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);

@@ -19,7 +19,10 @@
 // threads, each thread with its own scratch kept in the object between calls; chunk widths are chosen so that
 // two threads share them well. When whole chunks would still share out badly (a 28x28 image at batch 1 is a
 // single chunk), all threads run each chunk together: each transforms the chunk's whole input for itself, then
-// multiplies and untransforms its own part of the filters (no thread waits for another). The weight transform
+// multiplies and untransforms its own part of the filters (no thread waits for another). Where a call's tiles
+// fit one vector (7x7 or 14x14 images at small batches), the products run transposed, vectors along the filters
+// (U^T in 48-filter panels, streamed once per call), where one vector of tiles would starve the gemm's kernel.
+// The weight transform
 // is redone on every call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
 // w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
@@ -67,6 +70,7 @@ struct WinogradChunking {
   bool shared;
   Index gradient_groups;
   Index gradient_tile_parts;
+  bool products_transposed;  // the forward direction's products run as V^T U^T (few tiles, see the .cpp)
 };
 WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads);
 
@@ -98,8 +102,14 @@ class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
   template <typename T>
   struct Workspace {
     AlignedBuffer<T> transformed;                 // U of a plain call: alpha^2 x F x C
-    AlignedBuffer<T> held_forward, held_backward;  // U of the held weights, forward and input gradient
-    bool held_backward_ready = false;
+    // U of the held weights for the forward pass and the input gradient, each in its two layouts (U[xi] as F x C,
+    // or transposed in panels: which one a call takes depends on its batch), each made at the first call that
+    // needs it.
+    struct Held {
+      AlignedBuffer<T> layouts[2];
+      bool ready[2] = {false, false};
+    };
+    Held held_forward, held_backward;
     std::vector<AlignedBuffer<T>> scratch;  // per thread: patches, temporaries, V and M of one chunk
     AlignedBuffer<T> gradient;              // the weight gradient's V and D of one chunk, and dU
   };
@@ -108,6 +118,9 @@ class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
   void require_supported(const ConvShape& s) const;
   template <typename T>
   void run(const ConvShape& s, const T* input, const T* transformed_weights, const T* bias, T* output);
+  // The held U for the forward-direction call `run` (forward: the layer; input gradient: its transposed layer).
+  template <typename T>
+  const T* held_transform(typename Workspace<T>::Held& held, const T* weights, const ConvShape& run, bool flip);
 
   int m_;
   Workspace<float> float_workspace_;
