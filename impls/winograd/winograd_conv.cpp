@@ -1098,12 +1098,18 @@ void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* 
 }
 
 namespace {
-// U for the forward-direction call of layer `run` (the layer itself, or its input gradient's), in the layout
-// its products take.
+// Whether the forward-direction call of layer `run` (the layer itself, or its input gradient's) takes U in the
+// transposed layout.
+template <typename T>
+bool transposed_layout(int m, const ConvShape& run) {
+  return products_transposed<T>(Geometry(run, m, sizeof(T)));
+}
+
+// U for the forward-direction call of layer `run`, in the layout its products take.
 template <typename T>
 void transform(int m, const T* w, const ConvShape& run, bool flip, AlignedBuffer<T>& U) {
   const Index Fo = run.out_channels, Co = run.in_channels;
-  const bool transposed = products_transposed<T>(Geometry(run, m, sizeof(T)));
+  const bool transposed = transposed_layout<T>(m, run);
   U.resize(std::size_t((m + 2) * (m + 2) * u_plane(Fo, Co)));
   if (m == 2) transform_weights<T, 2>(w, Fo, Co, flip, transposed, U.data());
   else transform_weights<T, 4>(w, Fo, Co, flip, transposed, U.data());
@@ -1175,7 +1181,7 @@ void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, co
 template <typename T>
 const T* WinogradConv::held_transform(typename Workspace<T>::Held& held, const T* weights, const ConvShape& run,
                                       bool flip) {
-  const int layout = products_transposed<T>(Geometry(run, m_, sizeof(T))) ? 1 : 0;
+  const int layout = transposed_layout<T>(m_, run) ? 1 : 0;
   if (!held.ready[layout]) {
     transform(m_, weights, run, flip, held.layouts[layout]);
     held.ready[layout] = true;

@@ -22,8 +22,8 @@
 // multiplies and untransforms its own part of the filters (no thread waits for another). Where a call's tiles
 // fit one vector (7x7 or 14x14 images at small batches), the products run transposed, vectors along the filters
 // (U^T in 48-filter panels, streamed once per call), where one vector of tiles would starve the gemm's kernel.
-// The weight transform
-// is redone on every call; held weights (hold_weights) keep it, so forward_held and backward_input_held skip it.
+// The weight transform is redone on every call; held weights (hold_weights) keep it, so forward_held and
+// backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
 // w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
 // dw = G^T [ sum over the batch's tiles (A dy A^T) . (B^T d B) ] G, one product per transform position and chunk
