@@ -1,6 +1,8 @@
 // The classifier harness: architecture text and validation, whole-network gradient check, output shapes,
 // determinism.
 #include <catch2/catch.hpp>
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -95,17 +97,13 @@ TEST_CASE("architecture errors are one clear line", "[network]") {
   CHECK_THROWS_AS(Architecture::parse("dense99999999,dense99999999", 1, 28, 28, 10), ArchitectureError);
 }
 
-TEST_CASE("whole-network gradient matches central differences (double, naive conv)", "[network]") {
-  // Stride 2 with padding 1, a second convolution on the first's feature maps, a dense layer, softmax.
-  const Architecture a = Architecture::parse("conv3:3x3:s2:p1,conv4:3x3:s1,dense5", 2, 9, 9, 3);
-  Network<double> network(a, naive(), 11, /*chunk_size=*/4);  // 6 examples: two chunks, summed
-  std::vector<double> inputs;
-  std::vector<std::uint8_t> labels;
-  random_examples(a, 6, inputs, labels);
+// The largest difference between the network's gradient and central differences of its error, relative
+// to the gradient's overall scale (entries that are nearly zero are not judged on noise).
+double worst_gradient_error(Network<double>& network, const std::vector<double>& inputs,
+                            const std::vector<std::uint8_t>& labels) {
   std::vector<double> weights(network.parameters().begin(), network.parameters().end());
   std::vector<double> gradient(weights.size());
   network.error_and_gradient(weights, inputs, labels, gradient);
-
   const double h = 1e-5;
   double worst = 0;
   Index worst_at = -1;
@@ -117,15 +115,62 @@ TEST_CASE("whole-network gradient matches central differences (double, naive con
     const double minus = network.error(weights, inputs, labels);
     weights[i] = saved;
     const double numeric = (plus - minus) / (2 * h);
-    // Relative to the gradient's overall scale, so entries that are nearly zero are not judged on noise.
     const double relative = std::abs(numeric - gradient[i]) / std::max(std::abs(gradient[i]), 1e-4);
     if (relative > worst) {
       worst = relative;
       worst_at = Index(i);
     }
   }
-  INFO("worst relative error " << worst << " at parameter " << worst_at << " of " << weights.size());
-  CHECK(worst < 1e-6);
+  UNSCOPED_INFO("worst relative error " << worst << " at parameter " << worst_at << " of " << weights.size());
+  return worst;
+}
+
+TEST_CASE("whole-network gradient matches central differences (double, naive conv)", "[network]") {
+  // Stride 2 with padding 1, a second convolution on the first's feature maps, a dense layer, softmax.
+  const Architecture a = Architecture::parse("conv3:3x3:s2:p1,conv4:3x3:s1,dense5", 2, 9, 9, 3);
+  Network<double> network(a, naive(), 11, /*chunk_size=*/4);  // 6 examples: two chunks, summed
+  std::vector<double> inputs;
+  std::vector<std::uint8_t> labels;
+  random_examples(a, 6, inputs, labels);
+  CHECK(worst_gradient_error(network, inputs, labels) < 1e-6);
+}
+
+// A first convolution followed by a dense layer runs as filter parts (network.hpp): 5 filters make parts of
+// 2 and 3, whose feature maps are stored part by part and whose dense products are summed.
+TEST_CASE("the filter-parted first layers: gradient, hidden maps in example order, same bits on 1 and 2 threads",
+          "[network]") {
+  const int saved_threads = omp_get_max_threads();
+  for (const char* layers : {"conv5:3x3:s2:p1,dense6", "conv5:3x3:s1,dense6,dense4", "conv5:2x3"}) {
+    INFO("layers " << layers);
+    const Architecture a = Architecture::parse(layers, 2, 9, 9, 3);
+    Network<double> network(a, naive(), 11, /*chunk_size=*/4);
+    std::vector<double> inputs;
+    std::vector<std::uint8_t> labels;
+    random_examples(a, 6, inputs, labels);
+    CHECK(worst_gradient_error(network, inputs, labels) < 1e-6);
+
+    // The first layer's maps from the network equal tanh of the naive convolution, example by example.
+    const convlab::ConvShape shape = a.conv_shapes(6).front();
+    std::vector<double> maps(std::size_t(shape.output_size()));
+    const auto& block = network.parameter_layout().front();
+    convlab::make_conv_impl("naive")->forward(shape, inputs.data(), network.parameters().data() + block.weights_offset,
+                                              network.parameters().data() + block.bias_offset, maps.data());
+    for (double& m : maps) m = std::tanh(m);
+    const auto outputs = network.use(inputs, false, true);
+    REQUIRE(outputs.hidden.front().size() == maps.size());
+    double worst = 0;
+    for (std::size_t i = 0; i < maps.size(); ++i) worst = std::max(worst, std::abs(outputs.hidden.front()[i] - maps[i]));
+    CHECK(worst < 1e-15);
+
+    std::vector<double> one(std::size_t(network.parameter_count())), two(one.size());
+    omp_set_num_threads(1);
+    const double error_one = network.error_and_gradient(network.parameters(), inputs, labels, one);
+    omp_set_num_threads(2);
+    const double error_two = network.error_and_gradient(network.parameters(), inputs, labels, two);
+    omp_set_num_threads(saved_threads);
+    CHECK(error_one == error_two);
+    CHECK(one == two);
+  }
 }
 
 TEST_CASE("a minibatch subset gives the same error and gradient as those examples alone", "[network]") {

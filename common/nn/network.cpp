@@ -7,8 +7,11 @@
 #include <stdexcept>
 #include <string>
 
+#include <omp.h>
+
 #include "common/nn/activations.hpp"
 #include "common/kernels/gemm.hpp"
+#include "common/machine/parallel_for.hpp"
 
 namespace convlab {
 
@@ -34,6 +37,13 @@ Network<T>::Network(const Architecture& architecture, const ConvImplFactory& mak
       if (!make_conv) throw std::invalid_argument("the network has convolution layers but no ConvImpl factory");
       conv_impls_.push_back(make_conv());
       if (!conv_impls_.back()) throw std::invalid_argument("the ConvImpl factory returned no implementation");
+    }
+  }
+  if (layers_.size() >= 2 && layers_[0].is_conv && !layers_[1].is_conv && layers_[0].units >= kFilterParts) {
+    filter_parts_ = kFilterParts;
+    for (Index p = 0; p < filter_parts_; ++p) {
+      part_conv_impls_.push_back(make_conv());
+      if (!part_conv_impls_.back()) throw std::invalid_argument("the ConvImpl factory returned no implementation");
     }
   }
   parameters_.resize(std::size_t(offset));
@@ -85,6 +95,36 @@ void Network<T>::prepare_buffers(Index n) {
   logits_.resize(std::size_t(n * architecture_.classes));
   delta_.resize(std::size_t(n * widest));
   delta_previous_.resize(std::size_t(n * widest));
+  if (filter_parts_ > 0) part_products_.resize(std::size_t(filter_parts_ * n * layers_[1].units));
+}
+
+template <typename T>
+Index Network<T>::feature_map_offset(Index part, Index i, Index n) const {
+  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  const Index first = part_first_filter(part), filters = part_first_filter(part + 1) - first;
+  return (n * first + i * filters) * plane;
+}
+
+template <typename T>
+int Network<T>::part_threads() const {
+  return omp_in_parallel() ? 1 : int(std::min<Index>(filter_parts_, std::max(1, omp_get_max_threads())));
+}
+
+template <typename T>
+void Network<T>::copy_layer_output(std::size_t l, Index n, T* out) const {
+  const Index per_example = layers_[l].output_size();
+  if (l != 0 || filter_parts_ == 0) {
+    std::copy_n(activations_[l].data(), n * per_example, out);
+    return;
+  }
+  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  for (Index p = 0; p < filter_parts_; ++p) {
+    const Index first = part_first_filter(p), filters = part_first_filter(p + 1) - first;
+    for (Index i = 0; i < n; ++i) {
+      std::copy_n(activations_[0].data() + feature_map_offset(p, i, n), filters * plane,
+                  out + i * per_example + first * plane);
+    }
+  }
 }
 
 template <typename T>
@@ -100,14 +140,32 @@ const T* Network<T>::gather(std::span<const T> inputs, std::span<const Index> ex
 }
 
 template <typename T>
+void Network<T>::activate(std::size_t l, Index n) {
+  const LayerGeometry& g = layers_[l];
+  OperationTimer elementwise(profile_);
+  if (l + 1 == layers_.size()) {
+    softmax_rows<T>(logits_.data(), activations_[l].data(), n, g.units);
+    elementwise.done(StepOperation::softmax_loss, 0, 2.0 * double(n * g.units) * sizeof(T));
+  } else {
+    T* out = activations_[l].data();
+    tanh_forward<T>(out, out, n * g.output_size());
+    elementwise.done(StepOperation::activations, 0, 2.0 * double(n * g.output_size()) * sizeof(T));
+  }
+}
+
+template <typename T>
 void Network<T>::forward(std::span<const T> weights, const T* input, Index n) {
-  const T* layer_input = input;
-  for (std::size_t l = 0; l < layers_.size(); ++l) {
+  std::size_t first_layer = 0;
+  if (filter_parts_ > 0) {
+    forward_parts(weights, input, n);
+    first_layer = 2;
+  }
+  const T* layer_input = first_layer == 0 ? input : activations_[first_layer - 1].data();
+  for (std::size_t l = first_layer; l < layers_.size(); ++l) {
     const LayerGeometry& g = layers_[l];
     const T* w = weights.data() + layout_[l].weights_offset;
     const T* b = weights.data() + layout_[l].bias_offset;
-    const bool is_output = l + 1 == layers_.size();
-    T* out = is_output ? logits_.data() : activations_[l].data();
+    T* out = l + 1 == layers_.size() ? logits_.data() : activations_[l].data();
     OperationTimer product(profile_);
     if (g.is_conv) {
       const ConvShape shape = conv_shape(l, n);
@@ -122,16 +180,56 @@ void Network<T>::forward(std::span<const T> weights, const T* input, Index n) {
       }
       product.done(StepOperation::dense_forward, 2.0 * double(n) * double(inputs) * double(units), 0);
     }
-    OperationTimer elementwise(profile_);
-    if (is_output) {
-      softmax_rows<T>(out, activations_[l].data(), n, g.units);
-      elementwise.done(StepOperation::softmax_loss, 0, 2.0 * double(n * g.units) * sizeof(T));
-    } else {
-      tanh_forward<T>(out, out, n * g.output_size());
-      elementwise.done(StepOperation::activations, 0, 2.0 * double(n * g.output_size()) * sizeof(T));
-    }
+    activate(l, n);
     layer_input = activations_[l].data();
   }
+}
+
+template <typename T>
+void Network<T>::forward_parts(std::span<const T> weights, const T* input, Index n) {
+  const LayerGeometry& dense = layers_[1];
+  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  const Index filter_size = layers_[0].weight_count / layers_[0].units;
+  const Index units = dense.units;
+  const T* conv_weights = weights.data() + layout_[0].weights_offset;
+  const T* conv_bias = weights.data() + layout_[0].bias_offset;
+  const T* dense_weights = weights.data() + layout_[1].weights_offset;
+  PartedProfile parted(profile_, filter_parts_);
+  const auto region_start = parted.on() ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};
+  parallel_for(filter_parts_, part_threads(), Schedule::even, [&](Index p, Index) {
+    const Index first = part_first_filter(p), filters = part_first_filter(p + 1) - first;
+    ConvShape shape = conv_shape(0, n);
+    shape.out_channels = filters;
+    T* maps = activations_[0].data() + feature_map_offset(p, 0, n);
+    auto start = parted.on() ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};
+    part_conv_impls_[std::size_t(p)]->forward(shape, input, conv_weights + first * filter_size, conv_bias + first,
+                                              maps);
+    parted.add(p, StepOperation::conv_forward, start, shape.forward_flops(), 0);
+    if (parted.on()) start = StepProfile::Clock::now();
+    tanh_forward<T>(maps, maps, n * filters * plane);
+    parted.add(p, StepOperation::activations, start, 0, 2.0 * double(n * filters * plane) * sizeof(T));
+    if (parted.on()) start = StepProfile::Clock::now();
+    const Index rows = filters * plane;
+    gemm<T>(Transpose::No, Transpose::No, n, units, rows, T(1), maps, rows, dense_weights + first * plane * units,
+            units, T(0), part_products_.data() + p * n * units, units);
+    parted.add(p, StepOperation::dense_forward, start, 2.0 * double(n) * double(rows) * double(units), 0);
+  });
+  parted.finish(region_start);
+  // The parts' products summed in part order, then the bias: the same additions on any number of threads.
+  OperationTimer summing(profile_);
+  T* out = layers_.size() == 2 ? logits_.data() : activations_[1].data();
+  const T* bias = weights.data() + layout_[1].bias_offset;
+  std::copy_n(part_products_.data(), n * units, out);
+  for (Index p = 1; p < filter_parts_; ++p) {
+    const T* product = part_products_.data() + p * n * units;
+    for (Index i = 0; i < n * units; ++i) out[i] += product[i];
+  }
+  for (Index row = 0; row < n; ++row) {
+    T* y = out + row * units;
+    for (Index u = 0; u < units; ++u) y[u] += bias[u];
+  }
+  summing.done(StepOperation::dense_forward, 0, 0);
+  activate(1, n);
 }
 
 // delta at the output is (Y - T) * scale; each layer's weight gradient goes straight into `gradient`.
@@ -149,7 +247,8 @@ void Network<T>::backward(std::span<const T> weights, const T* input, const std:
     }
   }
   output_delta.done(StepOperation::softmax_loss, 0, 2.0 * double(n * classes) * sizeof(T) + double(n));
-  for (std::size_t l = layers_.size(); l-- > 0;) {
+  const std::size_t last_layer = filter_parts_ > 0 ? 2 : 0;  // the parted layers 0 and 1 come after the loop
+  for (std::size_t l = layers_.size(); l-- > last_layer;) {
     const LayerGeometry& g = layers_[l];
     const T* w = weights.data() + layout_[l].weights_offset;
     T* weight_grad = gradient + layout_[l].weights_offset;
@@ -191,6 +290,51 @@ void Network<T>::backward(std::span<const T> weights, const T* input, const std:
       delta = delta_.data();
     }
   }
+  if (filter_parts_ > 0) backward_parts(weights, input, n, gradient);
+}
+
+// delta_ holds layer 1's delta (n x units). Layer 1's bias gradient is summed first on the calling thread.
+template <typename T>
+void Network<T>::backward_parts(std::span<const T> weights, const T* input, Index n, T* gradient) {
+  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  const Index filter_size = layers_[0].weight_count / layers_[0].units;
+  const Index units = layers_[1].units;
+  const T* delta = delta_.data();
+  const T* dense_weights = weights.data() + layout_[1].weights_offset;
+  T* dense_weight_grad = gradient + layout_[1].weights_offset;
+  OperationTimer bias_sums(profile_);
+  T* dense_bias_grad = gradient + layout_[1].bias_offset;
+  std::fill_n(dense_bias_grad, units, T(0));
+  for (Index row = 0; row < n; ++row) {
+    const T* d = delta + row * units;
+    for (Index u = 0; u < units; ++u) dense_bias_grad[u] += d[u];
+  }
+  bias_sums.done(StepOperation::dense_backward, 0, 0);
+  PartedProfile parted(profile_, filter_parts_);
+  const auto region_start = parted.on() ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};
+  parallel_for(filter_parts_, part_threads(), Schedule::even, [&](Index p, Index) {
+    const Index first = part_first_filter(p), filters = part_first_filter(p + 1) - first;
+    const Index rows = filters * plane;
+    const T* maps = activations_[0].data() + feature_map_offset(p, 0, n);
+    T* maps_grad = delta_previous_.data() + feature_map_offset(p, 0, n);
+    auto start = parted.on() ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};
+    gemm<T>(Transpose::Yes, Transpose::No, rows, units, n, T(1), maps, rows, delta, units, T(0),
+            dense_weight_grad + first * plane * units, units);
+    gemm<T>(Transpose::No, Transpose::Yes, n, rows, units, T(1), delta, units, dense_weights + first * plane * units,
+            units, T(0), maps_grad, rows);
+    parted.add(p, StepOperation::dense_backward, start, 4.0 * double(n) * double(rows) * double(units), 0);
+    if (parted.on()) start = StepProfile::Clock::now();
+    tanh_backward<T>(maps, maps_grad, maps_grad, n * rows);
+    parted.add(p, StepOperation::activations, start, 0, 3.0 * double(n * rows) * sizeof(T));
+    if (parted.on()) start = StepProfile::Clock::now();
+    ConvShape shape = conv_shape(0, n);
+    shape.out_channels = filters;
+    part_conv_impls_[std::size_t(p)]->backward_weights(shape, input, maps_grad,
+                                                       gradient + layout_[0].weights_offset + first * filter_size,
+                                                       gradient + layout_[0].bias_offset + first);
+    parted.add(p, StepOperation::conv_weight_grad, start, shape.backward_weights_flops(), 0);
+  });
+  parted.finish(region_start);
 }
 
 template <typename T>
@@ -314,8 +458,7 @@ typename Network<T>::Outputs Network<T>::use(std::span<const T> inputs, bool wan
     }
     if (want_probabilities) std::copy_n(probabilities, n * classes, outputs.probabilities.data() + first * classes);
     for (std::size_t l = 0; l < outputs.hidden.size(); ++l) {
-      const Index per_example = layers_[l].output_size();
-      std::copy_n(activations_[l].data(), n * per_example, outputs.hidden[l].data() + first * per_example);
+      copy_layer_output(l, n, outputs.hidden[l].data() + first * layers_[l].output_size());
     }
   });
   return outputs;

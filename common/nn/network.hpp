@@ -10,6 +10,14 @@
 //   chunk, allocated the first time a chunk that large is seen and reused afterwards. The gradient over
 //   many chunks is summed chunk by chunk in a fixed order, so results are deterministic.
 // - The first layer's input gradient is never computed (nothing needs it).
+// - When the first layer is a convolution and a dense layer follows it (the lecture's network), those two
+//   layers run as kFilterParts parts, one thread each: part p owns a range of the convolution's filters
+//   and the dense weight rows that read their feature maps. Each part computes its feature maps, their
+//   tanh and its share of the dense product (the parts' products are then summed in part order), and
+//   backwards its rows of the dense weight gradient, its feature maps' gradient and its filters' weight
+//   gradient. Its weights, feature maps and gradients never leave its core, and the step forks twice
+//   instead of once per operation. The part count is fixed, not the thread count, so any number of
+//   threads computes the same bits; a part's feature maps are stored together (see feature_map_offset).
 // Convolutions are computed by injected ConvImpl objects (one per conv layer), made by a factory, since
 // common/ cannot see the registry; the CLI passes [name] { return make_conv_impl(name); }.
 #pragma once
@@ -30,6 +38,9 @@ namespace convlab {
 using ConvImplFactory = std::function<std::unique_ptr<ConvImpl>()>;
 
 inline constexpr Index kDefaultChunkSize = 1000;
+// The filter parts of a parted first convolution and dense layer (see above): the 2 cores of the machines
+// this suite is measured on. Changing it changes the summation order of the dense forward product.
+inline constexpr Index kFilterParts = 2;
 
 // Where one layer's parameters sit in the flat vector.
 struct ParameterBlock {
@@ -97,6 +108,19 @@ class Network {
   void forward(std::span<const T> weights, const T* input, Index n);
   void backward(std::span<const T> weights, const T* input, const std::uint8_t* labels, Index n, T scale,
                 T* gradient);
+  // Softmax (output layer) or tanh of layer l's pre-activations, for n examples.
+  void activate(std::size_t l, Index n);
+  // The parted first two layers (filter_parts_ > 0): forward through layer 1's activation, and backward
+  // from layer 1's delta (in delta_) to both layers' weight gradients.
+  void forward_parts(std::span<const T> weights, const T* input, Index n);
+  void backward_parts(std::span<const T> weights, const T* input, Index n, T* gradient);
+  Index part_first_filter(Index part) const { return layers_[0].units * part / filter_parts_; }
+  // Where example i's maps of filters [part_first_filter(p), ...) start in activations_[0]: each part's
+  // maps of all n examples lie together (part-major), so a part reads and writes one contiguous block.
+  Index feature_map_offset(Index part, Index i, Index n) const;
+  int part_threads() const;
+  // Copies layer l's outputs for n examples into `out` in the usual example-major order.
+  void copy_layer_output(std::size_t l, Index n, T* out) const;
   ConvShape conv_shape(std::size_t layer, Index n) const;
   void check_sizes(std::span<const T> weights, std::span<const T> inputs, Index count) const;
 
@@ -104,6 +128,8 @@ class Network {
   std::vector<LayerGeometry> layers_;
   std::vector<ParameterBlock> layout_;
   std::vector<std::unique_ptr<ConvImpl>> conv_impls_;
+  Index filter_parts_ = 0;                                  // 0: the first two layers are not parted
+  std::vector<std::unique_ptr<ConvImpl>> part_conv_impls_;  // one per part: their workspaces are per call
   Index chunk_size_;
   std::vector<T> parameters_;
   StepProfile* profile_ = nullptr;
@@ -115,6 +141,7 @@ class Network {
   AlignedBuffer<T> gathered_inputs_;           // a minibatch's examples, copied together
   std::vector<std::uint8_t> gathered_labels_;
   AlignedBuffer<T> chunk_gradient_;            // a later chunk's gradient, before it is summed in
+  AlignedBuffer<T> part_products_;             // parts x chunk x layer-1 units: each part's dense product
 };
 
 extern template class Network<float>;

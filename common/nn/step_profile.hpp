@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/tensor/strided_view.hpp"
 
@@ -59,6 +60,8 @@ class StepProfile {
 
   // Adds one timed run of `operation` (not `other`) from `start` to now, with its FLOPs and bytes.
   void add(StepOperation operation, Clock::time_point start, double flops, double bytes);
+  // Adds `ns` nanoseconds of `operation` (not `other`) measured elsewhere (PartedProfile).
+  void add_nanoseconds(StepOperation operation, std::int64_t ns, double flops, double bytes);
   // Adds the wall time from `start` to now to the steps' time: the operations above must run inside such
   // intervals, one after the other (no two overlapping), so that `other` cannot be negative. The epoch's
   // shuffle is one such interval, counted in the time of the steps but not as one.
@@ -100,6 +103,28 @@ class OperationTimer {
  private:
   StepProfile* profile_;
   StepProfile::Clock::time_point start_{};
+};
+
+// Operations that run side by side, each part of a parallel region on its own thread (Network's filter
+// parts). Each part keeps its own times (no two threads write one counter); finish() then splits the
+// region's wall time among the operations in proportion to their summed part times, so that the step's
+// operations still add up to at most its wall time, and an operation's GFLOP/s is its FLOPs over the wall
+// time it held both cores. On one thread the parts run one after the other and the split is exact.
+class PartedProfile {
+ public:
+  PartedProfile(StepProfile* profile, Index parts);
+  bool on() const { return profile_ != nullptr; }
+  void add(Index part, StepOperation operation, StepProfile::Clock::time_point start, double flops, double bytes);
+  // Adds the region that began at `region_start` (and ends now) to the profile.
+  void finish(StepProfile::Clock::time_point region_start);
+
+ private:
+  struct alignas(64) Part {
+    std::array<std::int64_t, kStepOperationCount> ns{};
+    std::array<double, kStepOperationCount> flops{}, bytes{};
+  };
+  StepProfile* profile_;
+  std::vector<Part> parts_;
 };
 
 }  // namespace convlab

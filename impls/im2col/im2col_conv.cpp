@@ -297,10 +297,9 @@ void Im2colConv::forward_typed(const ConvShape& s, const T* input, const T* weig
   const int threads = threads_for(g, units);
   columns_for_thread(work, g, std::max(threads, 1));
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
-  parallel_for(units, threads, Schedule::even, [&](Index u, Index) {
+  parallel_for(units, threads, Schedule::even, [&](Index u, Index thread) {
     const Im2colGeometry::Unit unit = g.unit(u);
     const Index p0 = unit.oy0 * g.out_w, pixels = (unit.oy1 - unit.oy0) * g.out_w;
-    const int thread = omp_get_thread_num();
     T* cols = work.columns[std::size_t(thread)].data();
     for (Index i = 0; i < unit.images; ++i) {
       fill_columns(g, input + (unit.first_image + i) * image_size, 0, g.channels, unit.oy0, unit.oy1,
@@ -356,9 +355,8 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
     const bool large_weights = std::size_t(g.filters * g.patch_length) * sizeof(T) > kLargePartialBytes;
     const int threads = large_weights ? 1 : int(std::min<Index>(max, units));
     columns_for_thread(work, g, std::max(threads, 1));
-    parallel_for(units, threads, Schedule::even, [&](Index u, Index) {
+    parallel_for(units, threads, Schedule::even, [&](Index u, Index thread) {
       const Im2colGeometry::Unit unit = g.unit(u);
-      const int thread = omp_get_thread_num();
       T* cols = work.columns[std::size_t(thread)].data();
       T* band_dy = work.outputs[std::size_t(thread)].data();
       for (Index i = 0; i < unit.images; ++i)
@@ -382,10 +380,10 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   const Index units = s.batch * groups;
   const int threads = int(std::min<Index>(max, units));
   columns_for_thread(work, g, std::max(threads, 1));
-  parallel_for(units, threads, Schedule::even, [&](Index unit, Index) {
+  parallel_for(units, threads, Schedule::even, [&](Index unit, Index thread) {
     const Index n = unit / groups, group = unit % groups;
     const Index c_begin = g.channels * group / groups, c_end = g.channels * (group + 1) / groups;
-    T* cols = work.columns[std::size_t(omp_get_thread_num())].data();
+    T* cols = work.columns[std::size_t(thread)].data();
     T* dx = input_grad + n * image_size;
     Index zeroed = 0;  // input rows [0, zeroed) of the group's channels are cleared
     for (Index band = 0; band < g.bands; ++band) {
@@ -418,9 +416,8 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   // Chunk k sums the units [units*k/chunks, units*(k+1)/chunks) in order into its own partial (chunk 0
   // straight into weight_grad); the partials are then added in chunk order. Neither depends on the thread
   // count.
-  parallel_for(chunks, threads, Schedule::even, [&](Index chunk, Index) {
+  parallel_for(chunks, threads, Schedule::even, [&](Index chunk, Index thread) {
     T* partial = chunk == 0 ? weight_grad : work.transposed.data() + (chunk - 1) * partial_size;
-    const int thread = omp_get_thread_num();
     T* cols = work.columns[std::size_t(thread)].data();
     const Index first = units * chunk / chunks, last = units * (chunk + 1) / chunks;
     for (Index u = first; u < last; ++u) {

@@ -26,6 +26,10 @@ constexpr double kMinTileFlops = 0.5e6;
 // above it gain from the second thread only because each thread packs and prepares its own copies.
 constexpr double kMinParallelFlops = 2.5e6;
 
+// The threads a call may use: one when it runs inside an enclosing parallel region (the training step
+// gives each of its parts a thread of its own), where a nested region would only build a team of one.
+int available_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
+
 const simd::KernelTable& checked_table(simd::Arch arch) {
   if (!simd::arch_available(arch)) {
     throw simd::ArchError("impls/openmp: arch " + std::string(simd::arch_name(arch)) +
@@ -40,7 +44,7 @@ Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 template <typename T, typename Body>
 void for_each_tile(const Tiling& t, Index batch, Index channels, Index rows, double flops,
                    std::vector<simd::Scratch<T>>& scratch, const Body& body) {
-  const int threads = flops >= kMinParallelFlops ? omp_get_max_threads() : 1;
+  const int threads = flops >= kMinParallelFlops ? available_threads() : 1;
   parallel_for(t.count(), threads, Schedule::dynamic, [&](Index tile, Index thread) {
     const Index row_tile = tile % t.row_tiles;
     const Index channel_tile = (tile / t.row_tiles) % t.channel_tiles;
@@ -93,7 +97,7 @@ simd::BlockedScratch<T>& OpenmpConv::blocked_scratch() {
 
 namespace {
 // The channel-blocked passes cut their work into units of ~this many flops before using threads.
-int blocked_threads(double flops) { return flops >= kMinParallelFlops ? omp_get_max_threads() : 1; }
+int blocked_threads(double flops) { return flops >= kMinParallelFlops ? available_threads() : 1; }
 // Whether the planes family's tiles are worth cutting: with one thread (or too little work to share) the
 // tiling only adds per-tile preparation, so the pass runs impls/simd's whole-image loop instead.
 bool use_threads(double flops) { return blocked_threads(flops) > 1; }
@@ -135,7 +139,7 @@ void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weig
   const Index fixed_bytes = (s.kernel_height - 1) * (row_bytes / std::max<Index>(s.stride_height, 1));
   const Tiling t = choose_tiling(s.batch, s.out_channels, plan.out_height,
                                  s.in_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
-                                 fixed_bytes, s.forward_flops() / double(s.batch), omp_get_max_threads());
+                                 fixed_bytes, s.forward_flops() / double(s.batch), available_threads());
   for_each_tile<T>(t, s.batch, s.out_channels, plan.out_height, s.forward_flops(), scratch,
                    [&](Index n, Index o0, Index o1, Index y0, Index y1, simd::Scratch<T>& mine) {
                      simd::forward_image(kernels, plan, input, weights, bias, output, n, o0, o1, y0, y1, mine);
@@ -203,11 +207,11 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   // Strided (polyphase) tiles are whole images: each tile prepares its image's whole output gradient.
   const Tiling t = plan.polyphase
                        ? choose_tiling(s.batch, s.in_channels, s.in_height, 1, 1, 0,
-                                       s.backward_input_flops() / double(s.batch), omp_get_max_threads(), false)
+                                       s.backward_input_flops() / double(s.batch), available_threads(), false)
                        : choose_tiling(s.batch, s.in_channels, s.in_height,
                                        s.out_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
                                        (s.kernel_height - 1) * row_bytes, s.backward_input_flops() / double(s.batch),
-                                       omp_get_max_threads());
+                                       available_threads());
   for_each_tile<T>(t, s.batch, s.in_channels, s.in_height, s.backward_input_flops(), scratch,
                    [&](Index n, Index c0, Index c1, Index y0, Index y1, simd::Scratch<T>& mine) {
                      simd::backward_input_image(kernels, plan, output_grad, weights, input_grad, n, c0, c1, y0, y1,
