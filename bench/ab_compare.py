@@ -80,16 +80,19 @@ def build_revision(revision, scratch):
     return os.path.join(build, "convlab_bench")
 
 
-def best_rates(paths):
-    """{benchmark: best GFLOPS over every repetition in the JSON files} (aggregates skipped), in first-seen order."""
+def best_rates(paths, counter="GFLOPS", unless=None):
+    """{benchmark: best `counter` over every repetition in the JSON files} (aggregates, and cases that also
+    have the counter `unless`, skipped), in first-seen order."""
     best = {}
     for path in paths:
         with open(path, encoding="utf-8") as run:
             for case in json.load(run)["benchmarks"]:
-                if case.get("run_type") == "aggregate" or "GFLOPS" not in case or case.get("error_occurred"):
+                if case.get("run_type") == "aggregate" or counter not in case or case.get("error_occurred"):
+                    continue
+                if unless and unless in case:
                     continue
                 name = case["run_name"]
-                best[name] = max(best.get(name, 0.0), float(case["GFLOPS"]))
+                best[name] = max(best.get(name, 0.0), float(case[counter]))
     return best
 
 
@@ -101,20 +104,27 @@ def table(folder):
     with open(os.path.join(folder, "meta.json"), encoding="utf-8") as meta_file:
         meta = json.load(meta_file)
     rounds = meta["rounds"]
-    before = best_rates([os.path.join(folder, f"before-{r}.json") for r in range(1, rounds + 1)])
-    after = best_rates([os.path.join(folder, f"after-{r}.json") for r in range(1, rounds + 1)])
+    paths = {side: [os.path.join(folder, f"{side}-{r}.json") for r in range(1, rounds + 1)] for side in ("before", "after")}
+    # Convolutions count FLOPs; whole training epochs count images (a table of their own).
+    tables = [("GFLOP/s", best_rates(paths["before"]), best_rates(paths["after"])),
+              ("images/s", best_rates(paths["before"], "images_per_second", unless="GFLOPS"),
+               best_rates(paths["after"], "images_per_second", unless="GFLOPS"))]
+    units = "; ".join(unit for unit, before, _ in tables if before) or "GFLOP/s"
     lines = [
         f"A/B: {meta['before']} (before) against {meta['after']} (after), {meta['date']}, on {meta['cpu']}.",
-        f"Best of {rounds} alternating rounds x {meta['repetitions']} repetitions per side; GFLOP/s; "
+        f"Best of {rounds} alternating rounds x {meta['repetitions']} repetitions per side; {units}; "
         f"ratio = after / before.",
-        "",
-        "| benchmark | before GFLOP/s | after GFLOP/s | ratio |",
-        "|---|---|---|---|",
     ]
-    for name, rate in before.items():
-        if name in after and rate > 0:
-            lines.append(f"| {name.removesuffix('/real_time')} | {figure(rate)} | {figure(after[name])} | "
-                         f"{after[name] / rate:.2f} |")
+    for index, (unit, before, after) in enumerate(tables):
+        if index > 0 and not before:
+            continue
+        lines += ["", f"| benchmark | before {unit} | after {unit} | ratio |", "|---|---|---|---|"]
+        for name, rate in before.items():
+            if name in after and rate > 0:
+                lines.append(f"| {name.removesuffix('/real_time')} | {figure(rate)} | {figure(after[name])} | "
+                             f"{after[name] / rate:.2f} |")
+    if not tables[0][1] and tables[1][1]:
+        del lines[2:5]  # no convolution in the run: only the epochs' table
     return "\n".join(lines) + "\n"
 
 
