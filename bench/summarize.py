@@ -885,6 +885,27 @@ def targets(run, comparison):
                 f"images/s (PyTorch at {torch_epoch['threads']} thread(s))")
         else:
             add(what, None, 4.0, "needs a convlab epoch at 2 threads and a PyTorch epoch")
+    # Scaling: the implementation fastest at 2 threads among those with a 1-thread epoch too, against itself.
+    # Efficiency: the fastest profiled 2-thread epoch against its FLOP bound, the products' FLOPs (from its step
+    # profile) at the measured 2-thread FMA peak.
+    pairs = [(two, one) for two in own_epochs for one in run.epochs
+             if one["threads"] == 1 and (one["impl"], one["network"], one["dtype"], one["batch"])
+             == (two["impl"], two["network"], two["dtype"], two["batch"])]
+    two, one = max(pairs, key=lambda p: p[0]["images_per_second"]) if pairs else (None, None)
+    add("training epoch (lecture network, batch 64): 2 threads / 1 thread, same implementation",
+        ratio(two["images_per_second"], one["images_per_second"]) if two else None, 1.7,
+        f"{two['impl']}: {fmt(two['images_per_second'])} vs {fmt(one['images_per_second'])} images/s" if two
+        else "needs an implementation's epoch at 1 and at 2 threads")
+    profiled = profiled_epochs(run).get(2)
+    peak = run.peak_gflops(profiled["dtype"], 2) if profiled else None
+    flops = (sum(op["GFLOPS"] * op["seconds"] for name, op in profiled["profile"]["operations"].items()
+                 if name in STEP_PRODUCTS and op["GFLOPS"]) * 1e9 if profiled else None)
+    seconds = (profiled["images"] / profiled["images_per_second"]
+               if profiled and profiled["images"] and profiled["images_per_second"] else None)
+    bound = flops / (peak * 1e9) if flops and peak else None
+    add("training epoch (lecture network, batch 64, 2 threads): fraction of its FLOP bound", ratio(bound, seconds),
+        0.5, f"{profiled['impl']}: {fmt(flops / 1e9)} GFLOP of products in {fmt(seconds)} s; at the 2-thread FMA "
+        f"peak ({fmt(peak)} GFLOP/s) {fmt(bound)} s" if bound and seconds else "needs a profiled 2-thread epoch and the FMA peak")
     # Time to accuracy against two PyTorch epochs: at 2 threads (the targets' definition) and at PyTorch's
     # faster thread count (the stricter comparison).
     reached = time_to_accuracy(run, TARGET_TEST_PERCENT)

@@ -1,7 +1,8 @@
 # bench/summarize.py's section "The training step, operation by operation" on a tiny synthetic run
 # (tests/data/summarize_profile, made-up figures): the implementation it shows, milliseconds per step, shares,
 # rates and fractions of the bounds are the ones worked out by hand in that folder's README, an operation that
-# never ran is left out, and the chart's data has one line per thread count. The folder is copied first,
+# never ran is left out, the chart's data has one line per thread count, and the targets' epoch scaling and
+# fraction of the FLOP bound. The folder is copied first,
 # because summarize.py writes into the run's folder. (That a run without the counters gets no such section is
 # checked by summarize_suites.cmake.)
 #   cmake -DPYTHON=... -DSOURCE_DIR=... -DSCRATCH=... -P summarize_profile.cmake
@@ -23,7 +24,9 @@ foreach(expected
     "### 2 threads: 6.00 ms per step over 10 steps"
     "| conv_forward | 1.20 | 20.0 % | 100 | - | 0.500 | FMA peak 200 GFLOP/s |"
     "| activations | 0.600 | 10.0 % | - | 15.0 | 0.500 | copy bandwidth 30.0 GB/s |"
-    "Never ran (left out): conv_input_grad.")
+    "Never ran (left out): conv_input_grad."
+    "| training epoch (lecture network, batch 64): 2 threads / 1 thread, same implementation | 1.67 | 1.70 | no | simd: 10,667 vs 6,400 images/s |"
+    "| training epoch (lecture network, batch 64, 2 threads): fraction of its FLOP bound | 0.270 | 0.500 | no | simd: 3.24 GFLOP of products in 0.0600 s; at the 2-thread FMA peak (200 GFLOP/s) 0.0162 s |")
   string(FIND "${summary}" "${expected}" found)
   if(found EQUAL -1)
     message(FATAL_ERROR "summary.md lacks '${expected}'; its step section:\n${summary}")
