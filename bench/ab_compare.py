@@ -109,22 +109,18 @@ def table(folder):
     tables = [("GFLOP/s", best_rates(paths["before"]), best_rates(paths["after"])),
               ("images/s", best_rates(paths["before"], "images_per_second", unless="GFLOPS"),
                best_rates(paths["after"], "images_per_second", unless="GFLOPS"))]
-    units = "; ".join(unit for unit, before, _ in tables if before) or "GFLOP/s"
+    shown = [each for each in tables if each[1]] or tables[:1]  # an empty run keeps the GFLOP/s header
     lines = [
         f"A/B: {meta['before']} (before) against {meta['after']} (after), {meta['date']}, on {meta['cpu']}.",
-        f"Best of {rounds} alternating rounds x {meta['repetitions']} repetitions per side; {units}; "
-        f"ratio = after / before.",
+        f"Best of {rounds} alternating rounds x {meta['repetitions']} repetitions per side; "
+        f"{'; '.join(unit for unit, _, _ in shown)}; ratio = after / before.",
     ]
-    for index, (unit, before, after) in enumerate(tables):
-        if index > 0 and not before:
-            continue
+    for unit, before, after in shown:
         lines += ["", f"| benchmark | before {unit} | after {unit} | ratio |", "|---|---|---|---|"]
         for name, rate in before.items():
             if name in after and rate > 0:
                 lines.append(f"| {name.removesuffix('/real_time')} | {figure(rate)} | {figure(after[name])} | "
                              f"{after[name] / rate:.2f} |")
-    if not tables[0][1] and tables[1][1]:
-        del lines[2:5]  # no convolution in the run: only the epochs' table
     return "\n".join(lines) + "\n"
 
 

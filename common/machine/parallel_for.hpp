@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -13,6 +14,10 @@
 #include "common/tensor/strided_view.hpp"  // Index
 
 namespace convlab {
+
+// The threads a call may use: every OpenMP thread, or one when the call runs inside an enclosing parallel
+// region (the training step gives each of its parts a thread; a nested region would build a team of one).
+inline int available_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
 
 // even:    contiguous equal shares (OpenMP static): the same indices on the same thread every call;
 // dynamic: one index at a time, to whichever thread asks first (OpenMP dynamic);

@@ -6,6 +6,8 @@
 // vectors; the result of each element does not depend on the split.
 #include "common/nn/activations.hpp"
 
+#include "common/machine/parallel_for.hpp"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -27,7 +29,7 @@ template <typename T>
 using Vec = xsimd::batch<T>;
 
 int threads_for(Index count) {
-  return count >= kParallelMinCount && !omp_in_parallel() ? std::max(1, omp_get_max_threads()) : 1;
+  return count >= kParallelMinCount ? available_threads() : 1;
 }
 
 // Runs body(begin, end) over [0, count) in chunks that start on whole vectors.

@@ -15,6 +15,25 @@
 
 namespace convlab {
 
+namespace {
+
+// y[row] += bias for each of the rows x units of y.
+template <typename T>
+void add_bias(T* y, const T* bias, Index rows, Index units) {
+  for (Index row = 0; row < rows; ++row)
+    for (Index u = 0; u < units; ++u) y[row * units + u] += bias[u];
+}
+
+// bias_grad = the sum of delta's rows (rows x units), in row order.
+template <typename T>
+void sum_rows(const T* delta, Index rows, Index units, T* bias_grad) {
+  std::fill_n(bias_grad, units, T(0));
+  for (Index row = 0; row < rows; ++row)
+    for (Index u = 0; u < units; ++u) bias_grad[u] += delta[row * units + u];
+}
+
+}  // namespace
+
 template <typename T>
 Network<T>::Network(const Architecture& architecture, const ConvImplFactory& make_conv, std::uint64_t seed,
                     Index chunk_size)
@@ -100,14 +119,14 @@ void Network<T>::prepare_buffers(Index n) {
 
 template <typename T>
 Index Network<T>::feature_map_offset(Index part, Index i, Index n) const {
-  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  const Index plane = map_plane();
   const Index first = part_first_filter(part), filters = part_first_filter(part + 1) - first;
   return (n * first + i * filters) * plane;
 }
 
 template <typename T>
 int Network<T>::part_threads() const {
-  return omp_in_parallel() ? 1 : int(std::min<Index>(filter_parts_, std::max(1, omp_get_max_threads())));
+  return int(std::min<Index>(filter_parts_, available_threads()));
 }
 
 template <typename T>
@@ -117,7 +136,7 @@ void Network<T>::copy_layer_output(std::size_t l, Index n, T* out) const {
     std::copy_n(activations_[l].data(), n * per_example, out);
     return;
   }
-  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  const Index plane = map_plane();
   for (Index p = 0; p < filter_parts_; ++p) {
     const Index first = part_first_filter(p), filters = part_first_filter(p + 1) - first;
     for (Index i = 0; i < n; ++i) {
@@ -187,10 +206,7 @@ void Network<T>::forward(std::span<const T> weights, const T* input, Index n) {
     } else {
       const Index inputs = g.in_channels, units = g.units;
       gemm<T>(Transpose::No, Transpose::No, n, units, inputs, T(1), layer_input, inputs, w, units, T(0), out, units);
-      for (Index row = 0; row < n; ++row) {
-        T* y = out + row * units;
-        for (Index u = 0; u < units; ++u) y[u] += b[u];
-      }
+      add_bias(out, b, n, units);
       product.done(StepOperation::dense_forward, 2.0 * double(n) * double(inputs) * double(units), 0);
     }
     activate(l, n);
@@ -201,7 +217,7 @@ void Network<T>::forward(std::span<const T> weights, const T* input, Index n) {
 template <typename T>
 void Network<T>::forward_parts(std::span<const T> weights, const T* input, Index n) {
   const LayerGeometry& dense = layers_[1];
-  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  const Index plane = map_plane();
   const Index filter_size = layers_[0].weight_count / layers_[0].units;
   const Index units = dense.units;
   const T* conv_weights = weights.data() + layout_[0].weights_offset;
@@ -237,10 +253,7 @@ void Network<T>::forward_parts(std::span<const T> weights, const T* input, Index
     const T* product = part_products_.data() + p * n * units;
     for (Index i = 0; i < n * units; ++i) out[i] += product[i];
   }
-  for (Index row = 0; row < n; ++row) {
-    T* y = out + row * units;
-    for (Index u = 0; u < units; ++u) y[u] += bias[u];
-  }
+  add_bias(out, bias, n, units);
   summing.done(StepOperation::dense_forward, 0, 0);
   activate(1, n);
 }
@@ -282,11 +295,7 @@ void Network<T>::backward(std::span<const T> weights, const T* input, const std:
       const Index inputs = g.in_channels, units = g.units;
       gemm<T>(Transpose::Yes, Transpose::No, inputs, units, n, T(1), layer_input, inputs, delta, units, T(0),
               weight_grad, units);
-      std::fill_n(bias_grad, units, T(0));
-      for (Index row = 0; row < n; ++row) {
-        const T* d = delta + row * units;
-        for (Index u = 0; u < units; ++u) bias_grad[u] += d[u];
-      }
+      sum_rows(delta, n, units, bias_grad);
       if (l > 0) {
         gemm<T>(Transpose::No, Transpose::Yes, n, inputs, units, T(1), delta, units, w, units, T(0), input_delta,
                 inputs);
@@ -309,19 +318,14 @@ void Network<T>::backward(std::span<const T> weights, const T* input, const std:
 // delta_ holds layer 1's delta (n x units). Layer 1's bias gradient is summed first on the calling thread.
 template <typename T>
 void Network<T>::backward_parts(std::span<const T> weights, const T* input, Index n, T* gradient) {
-  const Index plane = layers_[0].out_height * layers_[0].out_width;
+  const Index plane = map_plane();
   const Index filter_size = layers_[0].weight_count / layers_[0].units;
   const Index units = layers_[1].units;
   const T* delta = delta_.data();
   const T* dense_weights = weights.data() + layout_[1].weights_offset;
   T* dense_weight_grad = gradient + layout_[1].weights_offset;
   OperationTimer bias_sums(profile_);
-  T* dense_bias_grad = gradient + layout_[1].bias_offset;
-  std::fill_n(dense_bias_grad, units, T(0));
-  for (Index row = 0; row < n; ++row) {
-    const T* d = delta + row * units;
-    for (Index u = 0; u < units; ++u) dense_bias_grad[u] += d[u];
-  }
+  sum_rows(delta, n, units, gradient + layout_[1].bias_offset);
   bias_sums.done(StepOperation::dense_backward, 0, 0);
   PartedProfile parted(profile_, filter_parts_);
   const auto region_start = parted.on() ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};

@@ -115,6 +115,7 @@ class Network {
   void forward_parts(std::span<const T> weights, const T* input, Index n);
   void backward_parts(std::span<const T> weights, const T* input, Index n, T* gradient);
   Index part_first_filter(Index part) const { return layers_[0].units * part / filter_parts_; }
+  Index map_plane() const { return layers_[0].out_height * layers_[0].out_width; }  // one feature map's size
   // Where example i's maps of filters [part_first_filter(p), ...) start in activations_[0]: each part's
   // maps of all n examples lie together (part-major), so a part reads and writes one contiguous block.
   Index feature_map_offset(Index part, Index i, Index n) const;

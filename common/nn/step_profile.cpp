@@ -33,11 +33,8 @@ bool step_operation_is_product(StepOperation operation) {
 }
 
 void StepProfile::add(StepOperation operation, Clock::time_point start, double flops, double bytes) {
-  if (operation == StepOperation::other) throw std::invalid_argument("step_profile: 'other' is never timed");
-  const auto i = std::size_t(operation);
-  ns_[i] += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
-  flops_[i] += flops;
-  bytes_[i] += bytes;
+  add_nanoseconds(operation, std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count(),
+                  flops, bytes);
 }
 
 void StepProfile::add_nanoseconds(StepOperation operation, std::int64_t ns, double flops, double bytes) {

@@ -39,7 +39,6 @@ constexpr Index kChunk = 512;
 // Calls with fewer multiply-adds than this (in the products) run on the calling thread.
 constexpr double kParallelMinFmas = double(1 << 18);
 
-int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
 
 Index power_of_two_at_least(Index n) {
   Index p = 1;
@@ -312,7 +311,7 @@ void FftConv::transform_weights(const ConvShape& s, const T* weights, AlignedBuf
   const Index kh = s.kernel_height, kw = s.kernel_width;
   spectra.resize(std::size_t(planes * 2 * n));
   const double work_estimate = double(planes) * double(n) * 8.0;
-  const int threads = work_estimate < kParallelMinFmas ? 1 : max_threads();
+  const int threads = work_estimate < kParallelMinFmas ? 1 : available_threads();
   prepare_scratch(work, threads, 2 * n, std::max(size.height, size.width));
   parallel_for(planes, threads, Schedule::dynamic, [&](Index p, Index thread) {
     forward_plane(weights + p * kh * kw, kh, kw, 0, 0, size, work.rows.re.data(), work.rows.im.data(),
@@ -335,7 +334,7 @@ void FftConv::run(const ConvShape& s, bool input_gradient, const T* data, const 
   const T* row_twi = work.rows.im.data();
   const T* col_twr = work.cols.re.data();
   const T* col_twi = work.cols.im.data();
-  const int threads = g.fmas() < kParallelMinFmas ? 1 : max_threads();
+  const int threads = g.fmas() < kParallelMinFmas ? 1 : available_threads();
 
   // Spectra of the data planes.
   const Index data_planes = g.batch * g.in_planes;
@@ -456,7 +455,7 @@ std::size_t FftConv::workspace_bytes(const ConvShape& s, std::size_t element_siz
   if (!fft_unsupported(s).empty()) return 0;
   const Index n = fft_transform_size(s).points();
   const Index planes = s.batch * std::max(s.in_channels, s.out_channels) + s.in_channels * s.out_channels +
-                       Index(max_threads()) * (kPlaneBlock * std::min(kImageGroup, s.batch) + 1);
+                       Index(available_threads()) * (kPlaneBlock * std::min(kImageGroup, s.batch) + 1);
   return std::size_t(planes * 2 * n) * element_size;
 }
 

@@ -41,7 +41,6 @@ constexpr std::size_t kPageBytes = 4096;
 constexpr Index kWeightGradChunks = 4;
 constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 
-int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
 
 // Threads the gemm may split one product between (0: all): only a large product's. Its columns (or its
 // output-gradient band) were just written on this thread, and another core would first have to fetch them
@@ -52,7 +51,7 @@ int product_threads(Index m, Index n, Index k) { return double(m) * double(n) * 
 // Threads for a call: none beyond the caller's for small calls (a fork/join would cost more than it saves).
 int threads_for(const Im2colGeometry& g, Index work_items) {
   if (g.fmas() < kParallelMinFmas) return 1;
-  return int(std::clamp<Index>(work_items, 1, max_threads()));
+  return int(std::clamp<Index>(work_items, 1, available_threads()));
 }
 
 // The windows view's runs (n, oy, ox = 0.., c, ky, kx) of one image read input element
@@ -262,7 +261,7 @@ std::size_t Im2colConv::workspace_bytes(const ConvShape& s, std::size_t element_
   s.validate();
   const Im2colGeometry g(s, element_size, band_pixels_limit_);
   const std::size_t outputs = g.images_per_band > 1 ? std::size_t(g.filters * g.column_stride) : 0;
-  const std::size_t columns = (std::size_t(g.patch_length * g.column_stride) + outputs) * std::size_t(max_threads());
+  const std::size_t columns = (std::size_t(g.patch_length * g.column_stride) + outputs) * std::size_t(available_threads());
   const std::size_t transposed = std::size_t(g.patch_length * g.filters);
   const std::size_t partials =
       std::size_t(g.weight_grad_chunks(element_size) - 1) * std::size_t(g.filters * g.patch_length);
@@ -346,7 +345,7 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
     for (Index r = 0; r < g.patch_length; ++r)
       for (Index f = f0; f < std::min(g.filters, f0 + 16); ++f) wt[r * g.filters + f] = weights[f * g.patch_length + r];
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
-  const int max = threads_for(g, max_threads());
+  const int max = threads_for(g, available_threads());
   if (g.images_per_band > 1) {
     // Bands of whole images: dy of the band's images gathered into the thread's F x band buffer, one product,
     // then col2im image by image. With weights too large for L2, one unit at a time, the gemm splitting W^T's
@@ -446,7 +445,7 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   });
   if (chunks > 1) {
     const T* partials = work.transposed.data();
-    const int add_threads = partial_size >= (Index(1) << 16) ? max_threads() : 1;
+    const int add_threads = partial_size >= (Index(1) << 16) ? available_threads() : 1;
     parallel_for(partial_size, add_threads, Schedule::even, [&](Index i, Index) {
       T sum = weight_grad[i];
       for (Index k = 1; k < chunks; ++k) sum += partials[(k - 1) * partial_size + i];

@@ -26,10 +26,6 @@ constexpr double kMinTileFlops = 0.5e6;
 // above it gain from the second thread only because each thread packs and prepares its own copies.
 constexpr double kMinParallelFlops = 2.5e6;
 
-// The threads a call may use: one when it runs inside an enclosing parallel region (the training step
-// gives each of its parts a thread of its own), where a nested region would only build a team of one.
-int available_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
-
 const simd::KernelTable& checked_table(simd::Arch arch) {
   if (!simd::arch_available(arch)) {
     throw simd::ArchError("impls/openmp: arch " + std::string(simd::arch_name(arch)) +

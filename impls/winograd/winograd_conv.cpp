@@ -48,7 +48,6 @@ constexpr double kParallelMinFmas = double(1 << 20);
 // Weight pairs (f, c) transformed per vectorised block.
 constexpr Index kWeightBlock = 64;
 
-int max_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
 
 // ---- The 1-D transforms: out[k * os + t] = sum_l X[k][l] in[l * is + t] for t < n. ----
 
@@ -391,7 +390,7 @@ void transform_weights(const T* w, Index Fo, Index Co, bool flip, bool transpose
   const Index channel_blocks = (Co + kBlockChannels - 1) / kBlockChannels;
   const Index blocks = transposed ? (Fo + kBlockFilters - 1) / kBlockFilters * channel_blocks
                                   : (pairs + kWeightBlock - 1) / kWeightBlock;
-  const int threads = pairs >= 4096 ? max_threads() : 1;
+  const int threads = pairs >= 4096 ? available_threads() : 1;
   const bool stream = transposed && std::size_t(A * A * plane) * sizeof(T) > kStreamedWeightBytes;
   const auto transform_block = [&](Index block) {
     T g[9 * S];        // [k][q]
@@ -1080,7 +1079,7 @@ template <typename T>
 void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* bias, T* output) {
   const Geometry g(s, m_, sizeof(T));
   Workspace<T>& work = workspace<T>();
-  const int threads = threads_for(g, m_, max_threads());
+  const int threads = threads_for(g, m_, available_threads());
   if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
   for (int t = 0; t < threads; ++t) work.scratch[std::size_t(t)].resize(std::size_t(g.scratch_elements(m_)));
   if (chunks_shared(g, threads)) {
@@ -1142,7 +1141,7 @@ void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, co
   require_supported(s);
   const Geometry g(s, m_, sizeof(T), false);
   Workspace<T>& work = workspace<T>();
-  const int threads = threads_for(g, m_, max_threads());
+  const int threads = threads_for(g, m_, available_threads());
   if (work.scratch.size() < std::size_t(threads)) work.scratch.resize(std::size_t(threads));
   const Index alpha2 = Index(m_ + 2) * (m_ + 2);
   for (int t = 0; t < threads; ++t) {
@@ -1225,7 +1224,7 @@ std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t elemen
   const Geometry forward(s, m_, element_size), backward(input_gradient_shape(s), m_, element_size);
   const Index per_thread = std::max(forward.scratch_elements(m_), backward.scratch_elements(m_));
   const Index gradient = gradient_elements(Geometry(s, m_, element_size, false), m_);
-  return std::size_t(per_thread * max_threads() + alpha2 * u_plane(s.out_channels, s.in_channels) + gradient) * element_size;
+  return std::size_t(per_thread * available_threads() + alpha2 * u_plane(s.out_channels, s.in_channels) + gradient) * element_size;
 }
 
 template void WinogradConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
