@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 core_packages=(build-essential cmake pkg-config libbenchmark-dev libxsimd-dev catch2 zlib1g-dev
   libgnuplot-iostream-dev gnuplot-nox libboost-iostreams-dev libboost-filesystem-dev dataset-fashion-mnist
-  libcli11-dev nlohmann-json3-dev ca-certificates python3-numpy pybind11-dev python3-dev python3-pytest)
+  libcli11-dev nlohmann-json3-dev ca-certificates python3-numpy pybind11-dev python3-dev python3-pytest ccache)
 # libxnnpack-dev's headers include pthreadpool.h, which libpthreadpool-dev has (it is not a dependency).
 peer_packages=(libdnnl-dev libxnnpack-dev libpthreadpool-dev python3-torch libopenblas0-pthread)
 wanted=("${core_packages[@]}")

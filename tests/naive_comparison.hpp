@@ -52,55 +52,89 @@ inline void check_close(const std::vector<T>& got, const std::vector<T>& ref, co
   CHECK(bad == 0);
 }
 
+// naive's results for one shape's operands (as compare_with_naive makes them from the shape): the three passes,
+// each also on absolute values (the error bound's magnitude), and the forward pass without a bias.
+template <typename T>
+struct NaiveResults {
+  std::vector<T> x, w, b, dy;
+  std::vector<T> y, y_mag, y_no_bias, dx, dx_mag, dw, dw_mag, db, db_mag;
+};
+
+// The sweeps compare several implementations and archs on the same shapes and operands; naive, the slowest by
+// far (most of the sweeps' time under the sanitizers), runs once per shape, precision and kind of operand. The
+// results of the last kNaiveCacheShapes keys are kept; only a test's own thread uses them.
+inline constexpr std::size_t kNaiveCacheShapes = 64;
+template <typename T>
+inline const NaiveResults<T>& naive_results(const ConvShape& s, bool small_integers) {
+  struct Entry {
+    std::string key;
+    NaiveResults<T> results;
+  };
+  static std::vector<Entry> cache;
+  const std::string key = s.describe() + (small_integers ? " small integers" : " reals");
+  for (const Entry& entry : cache)
+    if (entry.key == key) return entry.results;
+  if (cache.size() == kNaiveCacheShapes) cache.erase(cache.begin());
+  NaiveResults<T> r;
+  std::mt19937 random(std::uint32_t(s.in_width * 131 + s.stride_width * 17 + s.pad_width * 7 + s.kernel_width));
+  r.x = make_data<T>(s.input_size(), small_integers, random);
+  r.w = make_data<T>(s.weight_size(), small_integers, random);
+  r.b = make_data<T>(s.out_channels, small_integers, random);
+  r.dy = make_data<T>(s.output_size(), small_integers, random);
+  const auto naive_impl = convlab::make_conv_impl("naive");
+  ConvImpl& naive = *naive_impl;
+  const auto sized = [](Index count) { return std::vector<T>(std::size_t(count)); };
+  r.y = sized(s.output_size()), r.y_mag = sized(s.output_size()), r.y_no_bias = sized(s.output_size());
+  naive.forward(s, r.x.data(), r.w.data(), r.b.data(), r.y.data());
+  naive.forward(s, absolute(r.x).data(), absolute(r.w).data(), absolute(r.b).data(), r.y_mag.data());
+  naive.forward(s, r.x.data(), r.w.data(), nullptr, r.y_no_bias.data());
+  r.dx = sized(s.input_size()), r.dx_mag = sized(s.input_size());
+  naive.backward_input(s, r.dy.data(), r.w.data(), r.dx.data());
+  naive.backward_input(s, absolute(r.dy).data(), absolute(r.w).data(), r.dx_mag.data());
+  r.dw = sized(s.weight_size()), r.dw_mag = sized(s.weight_size());
+  r.db = sized(s.out_channels), r.db_mag = sized(s.out_channels);
+  naive.backward_weights(s, r.x.data(), r.dy.data(), r.dw.data(), r.db.data());
+  naive.backward_weights(s, absolute(r.x).data(), absolute(r.dy).data(), r.dw_mag.data(), r.db_mag.data());
+  cache.push_back({key, std::move(r)});
+  return cache.back().results;
+}
+
 // All three passes of `impl` against naive for one shape, in precision T.
 template <typename T>
 // `same_rounding`: the arch rounds each term as naive does, so its forward pass and input gradient, which
 // sum in naive's order, must equal naive's bit for bit (see ConvImplInfo::reference_order).
 inline void compare_with_naive(ConvImpl& impl, const ConvShape& s, bool small_integers, const std::string& label,
                         bool same_rounding) {
-  std::mt19937 random(std::uint32_t(s.in_width * 131 + s.stride_width * 17 + s.pad_width * 7 + s.kernel_width));
-  const auto x = make_data<T>(s.input_size(), small_integers, random);
-  const auto w = make_data<T>(s.weight_size(), small_integers, random);
-  const auto b = make_data<T>(s.out_channels, small_integers, random);
-  const auto dy = make_data<T>(s.output_size(), small_integers, random);
-  const auto naive_impl = convlab::make_conv_impl("naive");
-  ConvImpl& naive = *naive_impl;
+  const NaiveResults<T>& ref = naive_results<T>(s, small_integers);
   const std::string what = label + " " + s.describe() + (small_integers ? " small integers" : " reals") +
                            (sizeof(T) == 4 ? " float" : " double");
 
-  std::vector<T> y(std::size_t(s.output_size()), T(-7)), y_ref(y.size()), y_mag(y.size());
-  impl.forward(s, x.data(), w.data(), b.data(), y.data());
-  naive.forward(s, x.data(), w.data(), b.data(), y_ref.data());
-  naive.forward(s, absolute(x).data(), absolute(w).data(), absolute(b).data(), y_mag.data());
-  check_close(y, y_ref, y_mag, s.reduction_length(), small_integers, "forward " + what);
+  std::vector<T> y(std::size_t(s.output_size()), T(-7));
+  impl.forward(s, ref.x.data(), ref.w.data(), ref.b.data(), y.data());
+  check_close(y, ref.y, ref.y_mag, s.reduction_length(), small_integers, "forward " + what);
 
-  std::vector<T> dx(std::size_t(s.input_size()), T(-7)), dx_ref(dx.size()), dx_mag(dx.size());
-  impl.backward_input(s, dy.data(), w.data(), dx.data());
-  naive.backward_input(s, dy.data(), w.data(), dx_ref.data());
-  naive.backward_input(s, absolute(dy).data(), absolute(w).data(), dx_mag.data());
-  check_close(dx, dx_ref, dx_mag, s.out_channels * s.kernel_height * s.kernel_width, small_integers,
+  std::vector<T> dx(std::size_t(s.input_size()), T(-7));
+  impl.backward_input(s, ref.dy.data(), ref.w.data(), dx.data());
+  check_close(dx, ref.dx, ref.dx_mag, s.out_channels * s.kernel_height * s.kernel_width, small_integers,
               "backward_input " + what);
   if (same_rounding) {
     INFO(what);
-    CHECK(std::memcmp(y.data(), y_ref.data(), y.size() * sizeof(T)) == 0);
-    CHECK(std::memcmp(dx.data(), dx_ref.data(), dx.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(y.data(), ref.y.data(), y.size() * sizeof(T)) == 0);
+    CHECK(std::memcmp(dx.data(), ref.dx.data(), dx.size() * sizeof(T)) == 0);
   }
 
-  std::vector<T> dw(std::size_t(s.weight_size()), T(-7)), dw_ref(dw.size()), dw_mag(dw.size());
-  std::vector<T> db(std::size_t(s.out_channels), T(-7)), db_ref(db.size()), db_mag(db.size());
-  impl.backward_weights(s, x.data(), dy.data(), dw.data(), db.data());
-  naive.backward_weights(s, x.data(), dy.data(), dw_ref.data(), db_ref.data());
-  naive.backward_weights(s, absolute(x).data(), absolute(dy).data(), dw_mag.data(), db_mag.data());
+  std::vector<T> dw(std::size_t(s.weight_size()), T(-7));
+  std::vector<T> db(std::size_t(s.out_channels), T(-7));
+  impl.backward_weights(s, ref.x.data(), ref.dy.data(), dw.data(), db.data());
   const Index sum_length = s.batch * s.out_height() * s.out_width();
-  check_close(dw, dw_ref, dw_mag, sum_length, small_integers, "backward_weights dw " + what);
-  check_close(db, db_ref, db_mag, sum_length, small_integers, "backward_weights db " + what);
+  check_close(dw, ref.dw, ref.dw_mag, sum_length, small_integers, "backward_weights dw " + what);
+  check_close(db, ref.db, ref.db_mag, sum_length, small_integers, "backward_weights db " + what);
 
   // Without a bias: the forward pass must not read one, and weight gradients must not need one.
-  impl.forward(s, x.data(), w.data(), nullptr, y.data());
-  naive.forward(s, x.data(), w.data(), nullptr, y_ref.data());
-  check_close(y, y_ref, y_mag, s.reduction_length(), small_integers, "forward without bias " + what);
-  impl.backward_weights(s, x.data(), dy.data(), dw.data(), nullptr);
-  check_close(dw, dw_ref, dw_mag, sum_length, small_integers, "backward_weights without bias " + what);
+  impl.forward(s, ref.x.data(), ref.w.data(), nullptr, y.data());
+  check_close(y, ref.y_no_bias, ref.y_mag, s.reduction_length(), small_integers, "forward without bias " + what);
+  impl.backward_weights(s, ref.x.data(), ref.dy.data(), dw.data(), nullptr);
+  check_close(dw, ref.dw, ref.dw_mag, sum_length, small_integers, "backward_weights without bias " + what);
 }
 
 }  // namespace convlab::testing
