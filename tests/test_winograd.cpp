@@ -143,6 +143,40 @@ ConvShape padded_3x3_layer(Index batch, Index channels, Index filters, Index siz
   return s;
 }
 
+// naive's results for check_shape's operands (in double, on the operands rounded to T), kept for the last shape
+// and seed: the sweeps check both tile sizes on the same operands, and naive is much of their time.
+template <typename T>
+struct NaiveWant {
+  std::string key;
+  std::vector<double> forward, forward_no_bias, input_grad, weight_grad;
+  std::vector<T> bias_grad_in_t;  // the bias gradient summed in T (winograd's must equal it bit for bit)
+};
+template <typename T>
+const NaiveWant<T>& naive_want(const ConvShape& s, std::uint32_t seed, const std::vector<double>& x,
+                               const std::vector<double>& w, const std::vector<double>& b,
+                               const std::vector<double>& dy) {
+  static NaiveWant<T> last;
+  const std::string key = s.describe() + " seed " + std::to_string(seed);
+  if (last.key == key) return last;
+  ConvImpl& naive = impl("naive");
+  NaiveWant<T> r;
+  r.key = key;
+  r.forward.resize(std::size_t(s.output_size()));
+  r.forward_no_bias.resize(std::size_t(s.output_size()));
+  r.input_grad.resize(std::size_t(s.input_size()));
+  r.weight_grad.resize(std::size_t(s.weight_size()));
+  naive.forward(s, x.data(), w.data(), b.data(), r.forward.data());
+  naive.forward(s, x.data(), w.data(), nullptr, r.forward_no_bias.data());
+  naive.backward_input(s, dy.data(), w.data(), r.input_grad.data());
+  naive.backward_weights(s, x.data(), dy.data(), r.weight_grad.data(), nullptr);
+  const std::vector<T> xt = as<T>(x), dyt = as<T>(dy);
+  std::vector<T> weight_grad_in_t(std::size_t(s.weight_size()));
+  r.bias_grad_in_t.resize(std::size_t(s.out_channels));
+  naive.backward_weights(s, xt.data(), dyt.data(), weight_grad_in_t.data(), r.bias_grad_in_t.data());
+  last = std::move(r);
+  return last;
+}
+
 // Forward (with and without bias) and backward_input of one shape, one type, one tile size.
 template <typename T>
 void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
@@ -156,7 +190,7 @@ void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
   const std::vector<double> dy = rounded<T>(random_reals(s.output_size(), engine));
   const std::vector<T> xt = as<T>(x), wt = as<T>(w), bt = as<T>(b), dyt = as<T>(dy);
   ConvImpl& winograd = impl(name);
-  ConvImpl& naive = impl("naive");
+  const NaiveWant<T>& naive = naive_want<T>(s, seed, x, w, b, dy);
   ThreadCount threads;
   Worst& worst = worst_ratios()[name + " " + type];
 
@@ -164,8 +198,7 @@ void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
   for (bool with_bias : {true, false}) {
     INFO((with_bias ? "forward with bias" : "forward without bias"));
     const std::vector<double> no_bias;
-    std::vector<double> want(std::size_t(s.output_size()));
-    naive.forward(s, x.data(), w.data(), with_bias ? b.data() : nullptr, want.data());
+    const std::vector<double>& want = with_bias ? naive.forward : naive.forward_no_bias;
     const std::vector<double> bound = tolerances<T>(tile, s, x, w, with_bias ? b : no_bias);
     std::vector<T> one = nans<T>(s.output_size()), two = nans<T>(s.output_size()), held = nans<T>(s.output_size());
     threads.set(1);
@@ -185,8 +218,7 @@ void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
   {
     INFO("backward_input");
     const ConvShape t = convlab::winograd_transposed_layer(s);
-    std::vector<double> want(std::size_t(s.input_size()));
-    naive.backward_input(s, dy.data(), w.data(), want.data());
+    const std::vector<double>& want = naive.input_grad;
     const std::vector<double> bound = tolerances<T>(tile, t, dy, convlab::winograd_flipped_transposed(s, w), {});
     std::vector<T> one = nans<T>(s.input_size()), two = nans<T>(s.input_size()), held = nans<T>(s.input_size());
     threads.set(1);
@@ -205,8 +237,7 @@ void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
   // backward_weights: its own transforms (A dy A^T, B^T d B, G^T dU G) and the sum over the batch's tiles
   {
     INFO("backward_weights");
-    std::vector<double> want(std::size_t(s.weight_size())), want_bias(std::size_t(s.out_channels));
-    naive.backward_weights(s, x.data(), dy.data(), want.data(), want_bias.data());
+    const std::vector<double>& want = naive.weight_grad;
     const std::vector<double> bound = weight_tolerances<T>(tile, s, x, dy);
     std::vector<T> one = nans<T>(s.weight_size()), two = nans<T>(s.weight_size());
     std::vector<T> one_bias = nans<T>(s.out_channels), two_bias = nans<T>(s.out_channels);
@@ -218,9 +249,7 @@ void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
     CHECK(bitwise_equal(one, two));
     CHECK(bitwise_equal(one_bias, two_bias));
     // The bias gradient is a plain sum in naive's order: equal to naive's in T.
-    std::vector<T> naive_w(std::size_t(s.weight_size())), naive_bias(std::size_t(s.out_channels));
-    naive.backward_weights(s, xt.data(), dyt.data(), naive_w.data(), naive_bias.data());
-    CHECK(bitwise_equal(two_bias, naive_bias));
+    CHECK(bitwise_equal(two_bias, naive.bias_grad_in_t));
   }
 }
 
