@@ -39,7 +39,6 @@ constexpr Index kChunk = 512;
 // Calls with fewer multiply-adds than this (in the products) run on the calling thread.
 constexpr double kParallelMinFmas = double(1 << 18);
 
-
 Index power_of_two_at_least(Index n) {
   Index p = 1;
   while (p < n) p *= 2;

@@ -41,7 +41,6 @@ constexpr std::size_t kPageBytes = 4096;
 constexpr Index kWeightGradChunks = 4;
 constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 
-
 // Threads the gemm may split one product between (0: all): only a large product's. Its columns (or its
 // output-gradient band) were just written on this thread, and another core would first have to fetch them
 // from this one's cache: on a product of a few million multiply-adds that took longer than the product.

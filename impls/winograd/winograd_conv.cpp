@@ -48,7 +48,6 @@ constexpr double kParallelMinFmas = double(1 << 20);
 // Weight pairs (f, c) transformed per vectorised block.
 constexpr Index kWeightBlock = 64;
 
-
 // ---- The 1-D transforms: out[k * os + t] = sum_l X[k][l] in[l * is + t] for t < n. ----
 
 template <int M>
