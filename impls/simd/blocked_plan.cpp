@@ -359,6 +359,7 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
   left_ = ceil_div(kw - 1, sw);
   grad_height_ = top_ + std::max(oh, (s.in_height - 1 + s.pad_height) / sh + 1);
   grad_width_ = left_ + std::max(ow, (s.in_width - 1 + s.pad_width) / sw + 1);
+  in_place_ = top_ == 0 && left_ == 0 && grad_height_ == oh && grad_width_ == ow;
   const Index grad_plane = grad_height_ * grad_width_;
   const Index tile = pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index phases = sh * sw;
@@ -447,6 +448,7 @@ template <typename T>
 const T* BlockedBackwardInput::prepare_image(const T* output_grad, Index n, T* slot) const {
   const ConvShape& s = shape_;
   const Index oh = s.out_height(), ow = s.out_width();
+  if (in_place_) return output_grad + n * s.out_channels * oh * ow;
   copy_with_border(output_grad + n * s.out_channels * oh * ow, s.out_channels, oh, ow, top_, left_, grad_height_,
                    grad_width_, slot);
   return slot;

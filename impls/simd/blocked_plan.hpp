@@ -118,8 +118,9 @@ class BlockedBackwardInput {
                        int threads, Index element_bytes);
   RunOrder order() const { return order_; }
   Index units_per_image() const { return Index(units_.size()); }
-  Index slot_elements() const { return shape_.out_channels * grad_height_ * grad_width_; }
-  Index image_elements() const { return slot_elements(); }
+  // 0 when the output gradient needs no zero border (a 1x1 window): read in place, not copied.
+  Index slot_elements() const { return in_place_ ? 0 : shape_.out_channels * grad_height_ * grad_width_; }
+  Index image_elements() const { return shape_.out_channels * grad_height_ * grad_width_; }
   Index packed_elements() const { return packed_begin_.back(); }
   Index pieces() const { return shape_.stride_height * shape_.stride_width * groups_.count(); }  // (phase, group)
   Index unit_piece(Index unit) const {
@@ -149,7 +150,7 @@ class BlockedBackwardInput {
   ChannelGroups groups_;
   RunOrder order_ = RunOrder::image_by_image;
   Index grad_height_ = 0, grad_width_ = 0, top_ = 0, left_ = 0, max_band_pixels_ = 0;
-  bool blocks_ = false, has_empty_phase_ = false;
+  bool blocks_ = false, has_empty_phase_ = false, in_place_ = false;
   std::vector<Index> phase_tap_begin_, packed_begin_;  // per phase, plus an end entry
   std::vector<Index> pixel_source_, pixel_dest_, tap_offsets_;
   std::vector<Unit> units_;
