@@ -36,12 +36,14 @@ const simd::KernelTable& checked_table(simd::Arch arch) {
 
 Index ceil_div(Index a, Index b) { return (a + b - 1) / b; }
 
-// Runs body(n, c0, c1, r0, r1, scratch) over every tile, threads taking tiles dynamically.
+// Runs body(n, c0, c1, r0, r1, scratch) over every tile. Each thread takes its own share of the tiles first
+// (Schedule::shares), the same tiles as in the last call: the output lines a tile writes are then still in
+// that core's cache, not the other core's, whose copy would have to be fetched and invalidated first.
 template <typename T, typename Body>
 void for_each_tile(const Tiling& t, Index batch, Index channels, Index rows, double flops,
                    std::vector<simd::Scratch<T>>& scratch, const Body& body) {
   const int threads = flops >= kMinParallelFlops ? available_threads() : 1;
-  parallel_for(t.count(), threads, Schedule::dynamic, [&](Index tile, Index thread) {
+  parallel_for(t.count(), threads, Schedule::shares, [&](Index tile, Index thread) {
     const Index row_tile = tile % t.row_tiles;
     const Index channel_tile = (tile / t.row_tiles) % t.channel_tiles;
     const Index image_tile = tile / (t.row_tiles * t.channel_tiles);
