@@ -722,6 +722,7 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
   FirstUse packed_by(threads, pieces);
   ThreadCopies<T> images(scratch.slots, threads, batch, slot_elements);
   std::vector<const T*> sources(std::size_t(threads * batch));  // where each thread's image n is read
+  ShareClaims claims(batch * units_per_image, threads);
 #pragma omp parallel num_threads(threads)
   {
     const Index thread = omp_get_thread_num();
@@ -741,13 +742,13 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
       run(sources[std::size_t(thread * batch + n)], n, u, packed);
     };
     // Weights first: one contiguous run of units per thread, each unit over every image before the next.
-    // Otherwise image by image, the units handed out as threads finish theirs.
+    // Otherwise image by image, each thread its own share of the units first (Schedule::shares): the same
+    // units as in the last call, whose output lines are still in its core's cache, then what the other leaves.
     if (by_weights) {
 #pragma omp for schedule(static)
       for (Index unit = 0; unit < batch * units_per_image; ++unit) run_unit(unit % batch, unit / batch);
     } else {
-#pragma omp for schedule(dynamic)
-      for (Index unit = 0; unit < batch * units_per_image; ++unit) run_unit(unit / units_per_image, unit % units_per_image);
+      claims.run(int(thread), [&](Index unit) { run_unit(unit / units_per_image, unit % units_per_image); });
     }
   }
 }
@@ -829,15 +830,15 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
   } else {
     // Fewer chunks than threads: (chunk, unit) pairs shared out, each thread preparing the images its pairs
     // read into copies of its own (ThreadCopies).
+    // Each thread its own share of the pairs first, the same every call (Schedule::shares).
     ThreadCopies<T> images(scratch.slots, threads, s.batch, slot);
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
-    for (Index piece = 0; piece < plan.chunks() * per_chunk; ++piece) {
-      const Index k = piece / per_chunk, u = piece % per_chunk, thread = omp_get_thread_num();
+    parallel_for(plan.chunks() * per_chunk, threads, Schedule::shares, [&](Index piece, Index thread) {
+      const Index k = piece / per_chunk, u = piece % per_chunk;
       for (Index n = plan.chunk_begin(k); n < plan.chunk_begin(k + 1); ++n) {
         const T* mine = images.get(thread, n, [&](T* copy) { plan.prepare_image(kernels, input, output_grad, n, copy); });
         plan.run(kernels, input, mine, n, k, u, partials, weight_grad);
       }
-    }
+    });
   }
   plan.finish(kernels, partials, weight_grad, bias_grad, threads);
 }
