@@ -243,7 +243,7 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   Index filled[simd::kWeightGradChunks], count = 0;
   for (Index k = 0; k < simd::kWeightGradChunks; ++k)
     if (simd::weight_grad_chunk_begin(s.batch, k) < simd::weight_grad_chunk_begin(s.batch, k + 1)) filled[count++] = k;
-  parallel_for(count, blocked_threads(s.backward_weights_flops()), Schedule::dynamic, [&](Index i, Index thread) {
+  parallel_for(count, blocked_threads(s.backward_weights_flops()), Schedule::shares, [&](Index i, Index thread) {
     simd::weight_grad_chunk(kernels, plan, input, output_grad, filled[i], bias_grad != nullptr,
                             partial + filled[i] * stride, scratch[std::size_t(thread)]);
   });
