@@ -7,8 +7,10 @@
 // the planes family's tiling.
 //
 // Forward and input gradient: the work is cut into tiles of (images) x (output channels) x (output rows),
-// and threads take tiles dynamically (schedule(dynamic): the machine is shared, so a static split would
-// leave a core idle behind a preempted one). Inside a tile, each image's planes are prepared once and
+// and threads take them by Schedule::shares: each its own contiguous share first, the same tiles every call
+// (their output lines are still in that core's cache, where a tile last written by the other core must first
+// be fetched from it), then what is left of the other's (the machine is shared: a static split would leave a
+// core idle behind a preempted one). Inside a tile, each image's planes are prepared once and
 // the simd kernel computes the tile's channels and rows (impls/simd/simd_kernels.hpp; no kernel code
 // here). Tile sizes, for this kind of machine (2 cores, L2 1 MiB per core, L3 32 MiB shared; L1d 48 KiB
 // on the Zen 5 they were chosen on, 32 KiB on the Zen 4 also seen):

@@ -67,7 +67,7 @@ class InputWindows {
 // How a pass's (image, unit) pairs are walked (run_images), decided once per plan so that the order of the
 // units within an image can suit it:
 //   image_by_image  a thread takes an image and runs all of its units (a batch that shares evenly);
-//   shared_units    the units of each image shared out as threads finish theirs (a small batch);
+//   shared_units    the units of each image shared out, each thread its own share first (a small batch);
 //   weights_first   each thread a contiguous run of units, each unit over every image (megabytes of weights
 //                   over small images: the weights, not the images, should stay in cache).
 enum class RunOrder { image_by_image, shared_units, weights_first };
