@@ -828,9 +828,8 @@ void blocked_backward_weights(const BlockedKernels<T>& kernels, const ConvShape&
       }
     });
   } else {
-    // Fewer chunks than threads: (chunk, unit) pairs shared out, each thread preparing the images its pairs
-    // read into copies of its own (ThreadCopies).
-    // Each thread its own share of the pairs first, the same every call (Schedule::shares).
+    // Fewer chunks than threads: (chunk, unit) pairs shared out, each thread its own share first, the same
+    // every call (Schedule::shares), preparing the images its pairs read into copies of its own (ThreadCopies).
     ThreadCopies<T> images(scratch.slots, threads, s.batch, slot);
     parallel_for(plan.chunks() * per_chunk, threads, Schedule::shares, [&](Index piece, Index thread) {
       const Index k = piece / per_chunk, u = piece % per_chunk;
