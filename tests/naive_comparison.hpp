@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/conv/conv_registry.hpp"
+#include "tests/remembered.hpp"
 
 namespace convlab::testing {
 
@@ -61,42 +62,36 @@ struct NaiveResults {
 };
 
 // The sweeps compare several implementations and archs on the same shapes and operands; naive, the slowest by
-// far (most of the sweeps' time under the sanitizers), runs once per shape, precision and kind of operand. The
-// results of the last kNaiveCacheShapes keys are kept; only a test's own thread uses them.
+// far (most of the sweeps' time under the sanitizers), runs once per shape, precision and kind of operand, the
+// last kNaiveCacheShapes of them remembered.
 inline constexpr std::size_t kNaiveCacheShapes = 64;
 template <typename T>
 inline const NaiveResults<T>& naive_results(const ConvShape& s, bool small_integers) {
-  struct Entry {
-    std::string key;
-    NaiveResults<T> results;
-  };
-  static std::vector<Entry> cache;
+  static std::vector<std::pair<std::string, NaiveResults<T>>> cache;
   const std::string key = s.describe() + (small_integers ? " small integers" : " reals");
-  for (const Entry& entry : cache)
-    if (entry.key == key) return entry.results;
-  if (cache.size() == kNaiveCacheShapes) cache.erase(cache.begin());
-  NaiveResults<T> r;
-  std::mt19937 random(std::uint32_t(s.in_width * 131 + s.stride_width * 17 + s.pad_width * 7 + s.kernel_width));
-  r.x = make_data<T>(s.input_size(), small_integers, random);
-  r.w = make_data<T>(s.weight_size(), small_integers, random);
-  r.b = make_data<T>(s.out_channels, small_integers, random);
-  r.dy = make_data<T>(s.output_size(), small_integers, random);
-  const auto naive_impl = convlab::make_conv_impl("naive");
-  ConvImpl& naive = *naive_impl;
-  const auto sized = [](Index count) { return std::vector<T>(std::size_t(count)); };
-  r.y = sized(s.output_size()), r.y_mag = sized(s.output_size()), r.y_no_bias = sized(s.output_size());
-  naive.forward(s, r.x.data(), r.w.data(), r.b.data(), r.y.data());
-  naive.forward(s, absolute(r.x).data(), absolute(r.w).data(), absolute(r.b).data(), r.y_mag.data());
-  naive.forward(s, r.x.data(), r.w.data(), nullptr, r.y_no_bias.data());
-  r.dx = sized(s.input_size()), r.dx_mag = sized(s.input_size());
-  naive.backward_input(s, r.dy.data(), r.w.data(), r.dx.data());
-  naive.backward_input(s, absolute(r.dy).data(), absolute(r.w).data(), r.dx_mag.data());
-  r.dw = sized(s.weight_size()), r.dw_mag = sized(s.weight_size());
-  r.db = sized(s.out_channels), r.db_mag = sized(s.out_channels);
-  naive.backward_weights(s, r.x.data(), r.dy.data(), r.dw.data(), r.db.data());
-  naive.backward_weights(s, absolute(r.x).data(), absolute(r.dy).data(), r.dw_mag.data(), r.db_mag.data());
-  cache.push_back({key, std::move(r)});
-  return cache.back().results;
+  return remembered(cache, kNaiveCacheShapes, key, [&] {
+    NaiveResults<T> r;
+    std::mt19937 random(std::uint32_t(s.in_width * 131 + s.stride_width * 17 + s.pad_width * 7 + s.kernel_width));
+    r.x = make_data<T>(s.input_size(), small_integers, random);
+    r.w = make_data<T>(s.weight_size(), small_integers, random);
+    r.b = make_data<T>(s.out_channels, small_integers, random);
+    r.dy = make_data<T>(s.output_size(), small_integers, random);
+    const auto naive_impl = convlab::make_conv_impl("naive");
+    ConvImpl& naive = *naive_impl;
+    const auto sized = [](Index count) { return std::vector<T>(std::size_t(count)); };
+    r.y = sized(s.output_size()), r.y_mag = sized(s.output_size()), r.y_no_bias = sized(s.output_size());
+    naive.forward(s, r.x.data(), r.w.data(), r.b.data(), r.y.data());
+    naive.forward(s, absolute(r.x).data(), absolute(r.w).data(), absolute(r.b).data(), r.y_mag.data());
+    naive.forward(s, r.x.data(), r.w.data(), nullptr, r.y_no_bias.data());
+    r.dx = sized(s.input_size()), r.dx_mag = sized(s.input_size());
+    naive.backward_input(s, r.dy.data(), r.w.data(), r.dx.data());
+    naive.backward_input(s, absolute(r.dy).data(), absolute(r.w).data(), r.dx_mag.data());
+    r.dw = sized(s.weight_size()), r.dw_mag = sized(s.weight_size());
+    r.db = sized(s.out_channels), r.db_mag = sized(s.out_channels);
+    naive.backward_weights(s, r.x.data(), r.dy.data(), r.dw.data(), r.db.data());
+    naive.backward_weights(s, absolute(r.x).data(), absolute(r.dy).data(), r.dw_mag.data(), r.db_mag.data());
+    return r;
+  });
 }
 
 // All three passes of `impl` against naive for one shape, in precision T.

@@ -57,6 +57,7 @@
 
 #include "common/conv/conv_registry.hpp"
 #include "tests/derived_bound_support.hpp"
+#include "tests/remembered.hpp"
 #include "impls/winograd/winograd_bound.hpp"
 #include "impls/winograd/winograd_conv.hpp"
 #include "impls/winograd/winograd_gather.hpp"
@@ -143,11 +144,10 @@ ConvShape padded_3x3_layer(Index batch, Index channels, Index filters, Index siz
   return s;
 }
 
-// naive's results for check_shape's operands (in double, on the operands rounded to T), kept for the last shape
-// and seed: the sweeps check both tile sizes on the same operands, and naive is much of their time.
+// naive's results for check_shape's operands (in double, on the operands rounded to T), remembered for the last
+// shape and seed: the sweeps check both tile sizes on the same operands, and naive is much of their time.
 template <typename T>
 struct NaiveWant {
-  std::string key;
   std::vector<double> forward, forward_no_bias, input_grad, weight_grad;
   std::vector<T> bias_grad_in_t;  // the bias gradient summed in T (winograd's must equal it bit for bit)
 };
@@ -155,26 +155,24 @@ template <typename T>
 const NaiveWant<T>& naive_want(const ConvShape& s, std::uint32_t seed, const std::vector<double>& x,
                                const std::vector<double>& w, const std::vector<double>& b,
                                const std::vector<double>& dy) {
-  static NaiveWant<T> last;
-  const std::string key = s.describe() + " seed " + std::to_string(seed);
-  if (last.key == key) return last;
-  ConvImpl& naive = impl("naive");
-  NaiveWant<T> r;
-  r.key = key;
-  r.forward.resize(std::size_t(s.output_size()));
-  r.forward_no_bias.resize(std::size_t(s.output_size()));
-  r.input_grad.resize(std::size_t(s.input_size()));
-  r.weight_grad.resize(std::size_t(s.weight_size()));
-  naive.forward(s, x.data(), w.data(), b.data(), r.forward.data());
-  naive.forward(s, x.data(), w.data(), nullptr, r.forward_no_bias.data());
-  naive.backward_input(s, dy.data(), w.data(), r.input_grad.data());
-  naive.backward_weights(s, x.data(), dy.data(), r.weight_grad.data(), nullptr);
-  const std::vector<T> xt = as<T>(x), dyt = as<T>(dy);
-  std::vector<T> weight_grad_in_t(std::size_t(s.weight_size()));
-  r.bias_grad_in_t.resize(std::size_t(s.out_channels));
-  naive.backward_weights(s, xt.data(), dyt.data(), weight_grad_in_t.data(), r.bias_grad_in_t.data());
-  last = std::move(r);
-  return last;
+  static std::vector<std::pair<std::string, NaiveWant<T>>> last;
+  return convlab::testing::remembered(last, 1, s.describe() + " seed " + std::to_string(seed), [&] {
+    ConvImpl& naive = impl("naive");
+    NaiveWant<T> r;
+    r.forward.resize(std::size_t(s.output_size()));
+    r.forward_no_bias.resize(std::size_t(s.output_size()));
+    r.input_grad.resize(std::size_t(s.input_size()));
+    r.weight_grad.resize(std::size_t(s.weight_size()));
+    naive.forward(s, x.data(), w.data(), b.data(), r.forward.data());
+    naive.forward(s, x.data(), w.data(), nullptr, r.forward_no_bias.data());
+    naive.backward_input(s, dy.data(), w.data(), r.input_grad.data());
+    naive.backward_weights(s, x.data(), dy.data(), r.weight_grad.data(), nullptr);
+    const std::vector<T> xt = as<T>(x), dyt = as<T>(dy);
+    std::vector<T> weight_grad_in_t(std::size_t(s.weight_size()));
+    r.bias_grad_in_t.resize(std::size_t(s.out_channels));
+    naive.backward_weights(s, xt.data(), dyt.data(), weight_grad_in_t.data(), r.bias_grad_in_t.data());
+    return r;
+  });
 }
 
 // Forward (with and without bias) and backward_input of one shape, one type, one tile size.
