@@ -268,6 +268,7 @@ struct Blocked {
                                   Index dest_stride) {
     transpose_with<true>(source, source_stride, rows, cols, dest, dest_stride);
   }
+  static constexpr Index kTransposePrefetch = 64;  // elements: four lines of floats
   template <bool kStream>
   static void transpose_with(const T* source, Index source_stride, Index rows, Index cols, T* dest,
                              Index dest_stride) {
@@ -280,9 +281,19 @@ struct Blocked {
           const Index height = std::min<Index>(16, rows - r0);
           __m512 a[16], b[16];
 #pragma GCC unroll 16
-          for (int i = 0; i < 16; ++i)
-            a[i] = i < height ? _mm512_maskz_loadu_ps(column_mask, source + (r0 + i) * source_stride + c0)
-                              : _mm512_setzero_ps();
+          for (int i = 0; i < 16; ++i) {
+            if (i >= height) {
+              a[i] = _mm512_setzero_ps();
+              continue;
+            }
+            const T* row = source + (r0 + i) * source_stride + c0;
+            // Each row is its own stream (16 and more of them, megabytes apart for packed weights), which the
+            // hardware prefetchers do not all follow: each block prefetches its rows kTransposePrefetch ahead
+            // (the address formed as an integer: past a row's end it may point beyond the source).
+            __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(row) +
+                                                             kTransposePrefetch * sizeof(T)));
+            a[i] = _mm512_maskz_loadu_ps(column_mask, row);
+          }
           // b[2k], b[2k+1]: rows 2k and 2k+1 interleaved, per 128-bit block.
 #pragma GCC unroll 8
           for (int k = 0; k < 8; ++k) {

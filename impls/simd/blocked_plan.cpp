@@ -484,6 +484,20 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source
 
 // --------------------------------------------------------------------------------- backward_weights
 
+namespace {
+// sums[l] += grad[p * L + l] over pixels p in order, lane by lane: with L known the sums stay in registers (a
+// loop of runtime width kept them in memory, one store-to-load chain per pixel) and each lane still adds its
+// pixels in the same order.
+template <int L, typename T>
+void add_pixel_lanes(const T* grad, Index pixels, T* sums) {
+  T acc[L];
+  for (int l = 0; l < L; ++l) acc[l] = sums[l];
+  for (Index p = 0; p < pixels; ++p)
+    for (int l = 0; l < L; ++l) acc[l] += grad[p * L + l];
+  for (int l = 0; l < L; ++l) sums[l] = acc[l];
+}
+}  // namespace
+
 BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* taps_per_tile, Index lanes,
                                                int max_vectors, int threads, Index element_bytes)
     : shape_(s), groups_(s.out_channels, lanes, max_vectors),
@@ -588,8 +602,15 @@ void BlockedBackwardWeights::run(const BlockedKernels<T>& kernels, const T* inpu
   for (Index v = 0; v < groups_.group_vectors(g); ++v) {
     const T* grad = blocked + v * pixels_ * lanes;
     T* lane_sums = bias + v * lanes;
-    for (Index p = 0; p < pixels_; ++p)
-      for (Index l = 0; l < lanes; ++l) lane_sums[l] += grad[p * lanes + l];
+    switch (lanes) {
+      case 16: add_pixel_lanes<16>(grad, pixels_, lane_sums); break;
+      case 8: add_pixel_lanes<8>(grad, pixels_, lane_sums); break;
+      case 4: add_pixel_lanes<4>(grad, pixels_, lane_sums); break;
+      case 2: add_pixel_lanes<2>(grad, pixels_, lane_sums); break;
+      default:
+        for (Index p = 0; p < pixels_; ++p)
+          for (Index l = 0; l < lanes; ++l) lane_sums[l] += grad[p * lanes + l];
+    }
   }
 }
 
