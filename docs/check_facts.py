@@ -7,7 +7,8 @@ rendered) is a fact. KEY is either
   - FILE#REGEX, where FILE is a file the repository holds (a committed run's output) and REGEX a Python
     regular expression whose first group, searched in that file, is the value; or
   - summary.md of docs/runs/RUN#REGEX: the same in the summary bench/summarize.py writes for that committed
-    run folder (made anew, as check_quoted_summaries.py does).
+    run folder (made anew by check_quoted_summaries.py's summary_of, which both checks share: with
+    CONVLAB_SUMMARY_CACHE set, ctest's docs_run_summaries fixture has made them once for both).
 VALUE must equal the fact's value exactly, as text. A key doc_facts does not know, a FILE that does not
 exist or a REGEX that does not match is an error too, so a fact cannot silently stop being checked.
 
