@@ -35,8 +35,7 @@ namespace {
 struct CompareSettings {
   std::string impls;  // empty: every registered implementation
   TrainingOptions training;
-  long long test_limit = 0;  // 0: every test image
-  std::string out;           // empty: results/compare-<timestamp>
+  std::string out;  // empty: results/compare-<timestamp>
   bool history = false;
 };
 
@@ -93,7 +92,6 @@ void add_compare_command(CLI::App& app) {
       "compare", "Train the same network with every implementation and compare time, accuracy and agreement");
   command->add_option("--impls", s.impls, "Comma-separated implementations (default: all; naive is the reference)");
   add_training_options(*command, s.training);
-  command->add_option("--test-limit", s.test_limit, "Use only the first N test images (default: all)");
   command->add_option("--out", s.out, "Folder for compare.json/compare.csv (default: results/compare-<time>)");
   command->add_flag("--history", s.history, "Also write each implementation's training curve to <out>/history/");
   command->callback([settings, command] {
@@ -102,7 +100,6 @@ void add_compare_command(CLI::App& app) {
     for (const ConvImplInfo& info : conv_implementations()) known.push_back(info.name);
     const std::vector<std::string> names = comparison_order(s.impls, known);
     const CheckedTraining checked = check_training_options(s.training, *command);
-    if (command->count("--test-limit")) require_at_least(s.test_limit, 1, "--test-limit");
 
     // Listed by name, an implementation that cannot train this network is refused; by default it is left out
     // with the reason.
@@ -120,8 +117,7 @@ void add_compare_command(CLI::App& app) {
     }
     apply_thread_option(s.training, *command);
     const Dataset train = load_dataset(s.training.dataset, DatasetSplit::train, checked.train_limit);
-    const Dataset test = load_dataset(s.training.dataset, DatasetSplit::test,
-                                      s.test_limit > 0 ? std::optional<std::size_t>(s.test_limit) : std::nullopt);
+    const Dataset test = load_dataset(s.training.dataset, DatasetSplit::test, checked.test_limit);
     const PixelScaling scaling = fit_scaling(checked.scaling, train);
     const Architecture architecture =
         Architecture::parse(s.training.arch, 1, Index(train.rows), Index(train.cols), Index(kDigitClasses));

@@ -225,7 +225,7 @@ void add_train_command(CLI::App& app) {
     const CheckedTraining checked = check(s, *command);
     apply_thread_option(s.training, *command);
     const Dataset train = load_dataset(s.training.dataset, DatasetSplit::train, checked.train_limit);
-    const Dataset test = load_dataset(s.training.dataset, DatasetSplit::test);
+    const Dataset test = load_dataset(s.training.dataset, DatasetSplit::test, checked.test_limit);
     const PixelScaling scaling = fit_scaling(checked.scaling, train);
     const Architecture architecture =
         Architecture::parse(s.training.arch, 1, Index(train.rows), Index(train.cols), Index(kDigitClasses));

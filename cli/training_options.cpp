@@ -45,6 +45,7 @@ void add_training_options(CLI::App& command, TrainingOptions& o) {
       ->capture_default_str();
   CLI::Option* limit = command.add_option("--train-limit", o.train_limit, "Use only the first N training images");
   if (o.train_limit > 0) limit->capture_default_str();
+  command.add_option("--test-limit", o.test_limit, "Use only the first N test images (default: all)");
   command.add_option("--scaling", o.scaling, "Pixel scaling: lecture (byte/256) or standardize")->capture_default_str();
   command.add_option("--precision", o.precision, "float or double (default: double for scg, float otherwise)");
 }
@@ -70,6 +71,8 @@ CheckedTraining check_training_options(const TrainingOptions& s, const CLI::App&
   if (command.count("--threads")) require_at_least(s.threads, 1, "--threads");
   if (command.count("--train-limit")) require_at_least(s.train_limit, 1, "--train-limit");
   if (s.train_limit > 0) checked.train_limit = std::size_t(s.train_limit);
+  if (command.count("--test-limit")) require_at_least(s.test_limit, 1, "--test-limit");
+  if (s.test_limit > 0) checked.test_limit = std::size_t(s.test_limit);
   checked.scaling = parse_scaling(s.scaling);
   if (s.precision.empty()) {
     checked.use_double = plan.use_scg;

@@ -33,6 +33,7 @@ struct TrainingOptions {
   int threads = 0;            // 0: OpenMP's default
   std::string arch = "conv20:5x5:s1,dense50";
   long long train_limit = 0;  // 0: every training image
+  long long test_limit = 0;   // 0: every test image
   std::string scaling = "standardize";
   std::string precision;      // empty: double for scg, float otherwise
 };
@@ -43,6 +44,7 @@ struct CheckedTraining {
   Scaling scaling = Scaling::standardize;
   bool use_double = false;
   std::optional<std::size_t> train_limit;  // unset: every training image
+  std::optional<std::size_t> test_limit;   // unset: every test image
 };
 
 // Adds the options to `command`, bound to `options` (whose current values are the defaults shown).

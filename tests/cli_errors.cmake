@@ -96,6 +96,8 @@ expect_error("train: zero threads" ${d} "--threads must be at least 1, got 0"
              train --threads 0 --save m.bin)
 expect_error("train: zero training images" ${d} "--train-limit must be at least 1, got 0"
              train --train-limit 0 --save m.bin)
+expect_error("train: zero test images" ${d} "--test-limit must be at least 1, got 0"
+             train --test-limit 0 --save m.bin)
 expect_error("train: negative learning rate" ${d} "--lr must be a positive number, got -1"
              train --lr -1 --save m.bin)
 expect_error("train: window larger than the image" ${d}

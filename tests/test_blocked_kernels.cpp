@@ -111,11 +111,11 @@ TEST_CASE("blocked kernels: channel counts around every vector width", "[simd][b
   sweep(channel_edge_shapes(), KernelFamily::blocked, true);
 }
 
-TEST_CASE("blocked kernels: windows 1x1-7x7, strides 1-4, every padding, widths 1-40", "[simd][blocked]") {
+TEST_CASE("blocked kernels: windows 1x1-7x7, strides 1-4, every padding, widths 1-40", "[simd][blocked][heavy]") {
   sweep(geometry_shapes(), KernelFamily::blocked, true);
 }
 
-TEST_CASE("blocked kernels: long reductions in tap blocks, large images in pixel bands", "[simd][blocked]") {
+TEST_CASE("blocked kernels: long reductions in tap blocks, large images in pixel bands", "[simd][blocked][heavy]") {
   // More taps than one block's weights hold (128 KiB: 2048 taps of one 64-byte vector), in the forward pass
   // (in channels x window) and in the input gradient (out channels x a phase's window taps), with bands
   // of pixels, padding and a stride; with a partial channel group.
@@ -247,12 +247,12 @@ TEST_CASE("blocked kernels: row tiles on outputs 7 and 14 wide, padded rows skip
   sweep(shapes, KernelFamily::blocked, true);
 }
 
-TEST_CASE("planes kernels: the same channel and geometry sweeps", "[simd][blocked]") {
+TEST_CASE("planes kernels: the same channel and geometry sweeps", "[simd][blocked][heavy]") {
   sweep(channel_edge_shapes(), KernelFamily::planes, false);
   sweep(geometry_shapes(), KernelFamily::planes, false);
 }
 
-TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[simd][blocked]") {
+TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[simd][blocked][heavy]") {
   const FamilyGuard guard(KernelFamily::blocked);
   // More images than weight-gradient chunks (not a multiple of them), padding, a stride, a partial
   // channel group; batch 1, where the pixels and taps are cut into bands instead of images; and two images

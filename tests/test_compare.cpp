@@ -144,7 +144,7 @@ class LosesBiasGradient final : public convlab::ConvImpl {
 // 50 for other compilers and CPUs, and still catches a subtle bug: a convolution that loses its bias
 // gradient moves the probabilities by 1.3e-3 in these 8 steps (next test case). A prediction can only flip
 // where the top two probabilities lie within the deviation, so at most a handful of the 300 may differ.
-TEST_CASE("every implementation trains the lecture's network to naive's classifier on a tiny budget", "[compare][mnist]") {
+TEST_CASE("every implementation trains the lecture's network to naive's classifier on a tiny budget", "[compare][mnist][heavy]") {
   CONVLAB_REQUIRE_MNIST();
   TinyComparison tiny;
   // Every implementation that can train this network, as `convlab compare` runs them by default.
@@ -214,7 +214,7 @@ TEST_CASE("every implementation trains the lecture's network to naive's classifi
 }
 
 TEST_CASE("a convolution that loses its bias gradient deviates from its reference by more than the bound",
-          "[compare][mnist]") {
+          "[compare][mnist][heavy]") {
   CONVLAB_REQUIRE_MNIST();
   TinyComparison tiny;
   const std::vector<convlab::CompareCandidate> candidates = {  // simd as the reference: faster than naive

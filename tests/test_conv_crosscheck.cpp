@@ -110,7 +110,7 @@ TEST_CASE("crosscheck: 200 random shapes", "[crosscheck]") {
 // units. These shapes reach those edges: several
 // bands with a short last one, batch 1 and odd, K not a multiple of the gemm's 128-deep blocks, strides and
 // padding; the tester also demands 1 vs 2 threads bitwise for all three passes.
-TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges", "[crosscheck][im2col]") {
+TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges", "[crosscheck][im2col][heavy]") {
   struct Case {
     ConvTester tester;
     convlab::Index min_bands;

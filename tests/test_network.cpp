@@ -138,7 +138,7 @@ TEST_CASE("whole-network gradient matches central differences (double, naive con
 // A first convolution followed by a dense layer runs as filter parts (network.hpp): 5 filters make parts of
 // 2 and 3, whose feature maps are stored part by part and whose dense products are summed.
 TEST_CASE("the filter-parted first layers: gradient, hidden maps in example order, same bits on 1 and 2 threads",
-          "[network]") {
+          "[network][heavy]") {
   const int saved_threads = omp_get_max_threads();
   for (const char* layers : {"conv5:3x3:s2:p1,dense6", "conv5:3x3:s1,dense6,dense4", "conv5:2x3"}) {
     INFO("layers " << layers);

@@ -257,7 +257,7 @@ struct Padding {
 
 }  // namespace
 
-TEST_CASE("winograd: forward, input and weight gradients within the derived bounds over a sweep of shapes", "[winograd]") {
+TEST_CASE("winograd: forward, input and weight gradients within the derived bounds over a sweep of shapes", "[winograd][heavy]") {
   const std::array<std::pair<Index, Index>, 5> channels = {{{1, 2}, {2, 16}, {16, 17}, {17, 33}, {33, 1}}};
   const std::array<std::pair<Index, Index>, 6> images = {{{1, 1}, {3, 3}, {5, 7}, {8, 8}, {13, 11}, {30, 30}}};
   const std::array<Padding, 4> paddings = {{{0, 0}, {1, 1}, {2, 2}, {0, 1}}};
@@ -297,7 +297,7 @@ TEST_CASE("winograd: forward, input and weight gradients within the derived boun
 // Layers that are a single chunk take the path where both threads run the chunk together, each over its part of
 // the filters: the same bounds, and the bits of one thread. Chunks that share out well enough keep the threads on
 // whole chunks; a chunk width that two threads would share badly gives way to a narrower one.
-TEST_CASE("winograd: tiles cut into chunks two threads share well, each way within the bound and one thread's bits", "[winograd]") {
+TEST_CASE("winograd: tiles cut into chunks two threads share well, each way within the bound and one thread's bits", "[winograd][heavy]") {
   struct Case {
     Index batch, channels, filters, size;
     int tile;
