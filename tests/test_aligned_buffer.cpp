@@ -1,6 +1,7 @@
 // AlignedBuffer: cache-line aligned storage, on whole huge pages from 2 MiB on (common/tensor/aligned_buffer.hpp).
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <vector>
 
 #include "common/tensor/aligned_buffer.hpp"
 
@@ -27,4 +28,16 @@ TEST_CASE("work buffers start on a cache line, and from 2 MiB on at a huge page"
   grown.resize(convlab::kHugePageBytes / sizeof(double) * 3);
   CHECK(address(grown.data()) % convlab::kHugePageBytes == 0);
   CHECK(grown.size() == convlab::kHugePageBytes / sizeof(double) * 3);
+}
+
+TEST_CASE("a vector reserved on huge pages keeps its elements and has the room asked for", "[buffer]") {
+  std::vector<int> values = {3, 1, 4};
+  convlab::reserve_on_huge_pages(values, std::size_t(3) << 20);
+  CHECK(values == std::vector<int>{3, 1, 4});
+  CHECK(values.capacity() >= std::size_t(3) << 20);
+  const int* storage = values.data();
+  convlab::reserve_on_huge_pages(values, 10);  // already room: nothing moves
+  CHECK(values.data() == storage);
+  values.resize(std::size_t(3) << 20, 7);
+  CHECK(values.back() == 7);
 }

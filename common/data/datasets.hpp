@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/tensor/aligned_buffer.hpp"
+
 namespace convlab {
 
 class DatasetError : public std::runtime_error {
@@ -101,7 +103,9 @@ void to_inputs(const Dataset& dataset, const PixelScaling& scaling, std::span<T>
 
 template <typename T>
 std::vector<T> to_inputs(const Dataset& dataset, const PixelScaling& scaling) {
-  std::vector<T> out(dataset.pixels.size());
+  std::vector<T> out;
+  reserve_on_huge_pages(out, dataset.pixels.size());
+  out.resize(dataset.pixels.size());
   to_inputs<T>(dataset, scaling, std::span<T>(out));
   return out;
 }

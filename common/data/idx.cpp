@@ -3,6 +3,7 @@
 #include "common/data/idx.hpp"
 
 #include "common/io/input_file.hpp"
+#include "common/tensor/aligned_buffer.hpp"
 
 #include <zlib.h>
 
@@ -280,6 +281,7 @@ IdxArray parse_idx(ByteSource& source, const std::string& name, const IdxReadOpt
     // Raw input: the whole array's presence is checked up front, whatever part of it is read.
     if (*remaining < declared) truncated(*remaining);
     if (*remaining > declared) trailing(*remaining - declared, false);
+    reserve_on_huge_pages(array.values, wanted);
     array.values.resize(wanted);
     const std::size_t got = read_fully(source, array.values.data(), wanted);
     if (got < wanted) truncated(got);  // the file shrank while we read it

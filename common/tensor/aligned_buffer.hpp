@@ -8,11 +8,13 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <span>
+#include <vector>
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -23,15 +25,40 @@ namespace convlab {
 inline constexpr std::size_t kBufferAlignment = 64;
 inline constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
 
+// Offers the whole 2 MiB pages inside [memory, memory + bytes) to the kernel's transparent huge pages; to be
+// called before anything touches them. A hint: where huge pages are off the memory works as before.
+inline void advise_huge_pages(void* memory, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(memory);
+  const std::uintptr_t begin = (first + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  const std::uintptr_t end = (first + bytes) / kHugePageBytes * kHugePageBytes;
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)memory;
+  (void)bytes;
+#endif
+}
+
 // `bytes` (a multiple of kBufferAlignment) of storage, on whole huge pages when it is at least one.
 inline void* allocate_work_buffer(std::size_t bytes) {
   if (bytes < kHugePageBytes) return std::aligned_alloc(kBufferAlignment, bytes);
   const std::size_t whole_pages = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
   void* memory = std::aligned_alloc(kHugePageBytes, whole_pages);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (memory) madvise(memory, whole_pages, MADV_HUGEPAGE);  // a hint: without huge pages the buffer still works
-#endif
+  if (memory) advise_huge_pages(memory, whole_pages);
   return memory;
+}
+
+// Room for `count` elements in `values`, whose new storage, if it needs new storage, is offered to huge pages
+// before the vector touches it (as it grows into it): for the big std::vector arrays, the datasets' bytes and
+// inputs.
+template <typename T>
+void reserve_on_huge_pages(std::vector<T>& values, std::size_t count) {
+  if (count <= values.capacity()) return;
+  std::vector<T> fresh;
+  fresh.reserve(count);
+  advise_huge_pages(fresh.data(), count * sizeof(T));
+  fresh.insert(fresh.end(), values.begin(), values.end());
+  values.swap(fresh);
 }
 
 template <typename T>
