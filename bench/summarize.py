@@ -209,11 +209,8 @@ class Run:
             self.conv[index] = row
 
     def find(self, impl, pass_, shape, batch, threads, dtype="float"):
-        for row in self.conv:
-            if (row["impl"], row["pass"], row["shape"], row["batch"], row["threads"], row["dtype"]) == \
-                    (impl, pass_, shape, batch, threads, dtype):
-                return row
-        return None
+        index = self.conv_index.get((impl, pass_, shape, batch, threads, dtype))
+        return None if index is None else self.conv[index]
 
     def find_best_threads(self, impl, pass_, shape, batch, dtype="float"):
         """A peer's faster figure of 1 and 2 threads: targets compare against the peer at its best."""
@@ -282,13 +279,12 @@ def enrich(run):
 def convlab_rows(run, pass_, shape, threads):
     """convlab's own rows for a case at `threads`; an implementation without threads counts with its
     1-thread figure (it runs the same code whatever the thread count)."""
+    threaded = {(r["impl"], r["threads"]) for r in run.conv}
     rows = []
     for impl in run.impl_order:
         for row in run.conv:
             if row["impl"] == impl and row["pass"] == pass_ and row["shape"] == shape and row["dtype"] == "float":
-                if row["threads"] == threads or (row["threads"] == 1 and
-                                                 not any(r["impl"] == impl and r["threads"] == threads
-                                                         for r in run.conv)):
+                if row["threads"] == threads or (row["threads"] == 1 and (impl, threads) not in threaded):
                     rows.append(row)
     return rows
 
