@@ -3,8 +3,8 @@
 # and with SCG (double) (its dense layer and convolution are large enough to be split between threads). Each
 # run's "Convolution <impl>, <n> OpenMP threads, seed 5" line must say the threads asked for: were --threads
 # ignored, both runs would use the same count and equal files would prove nothing. Each run trains on 256
-# images and evaluates 100 test images (--test-limit), so naive is among them (on all 10000 test images its
-# convolution alone took 7 s a run).
+# images and evaluates 100 test images (--test-limit), so naive is among them too (its convolution made an
+# evaluation of all 10000 test images too slow for a test).
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P train_determinism.cmake
 include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
