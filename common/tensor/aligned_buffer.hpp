@@ -25,12 +25,15 @@ namespace convlab {
 inline constexpr std::size_t kBufferAlignment = 64;
 inline constexpr std::size_t kHugePageBytes = std::size_t(2) << 20;
 
+// `bytes` rounded up to a whole number of `unit`s.
+constexpr std::size_t round_up_bytes(std::size_t bytes, std::size_t unit) { return (bytes + unit - 1) / unit * unit; }
+
 // Offers the whole 2 MiB pages inside [memory, memory + bytes) to the kernel's transparent huge pages; to be
 // called before anything touches them. A hint: where huge pages are off the memory works as before.
 inline void advise_huge_pages(void* memory, std::size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   const std::uintptr_t first = reinterpret_cast<std::uintptr_t>(memory);
-  const std::uintptr_t begin = (first + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  const std::uintptr_t begin = round_up_bytes(first, kHugePageBytes);
   const std::uintptr_t end = (first + bytes) / kHugePageBytes * kHugePageBytes;
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 #else
@@ -42,7 +45,7 @@ inline void advise_huge_pages(void* memory, std::size_t bytes) {
 // `bytes` (a multiple of kBufferAlignment) of storage, on whole huge pages when it is at least one.
 inline void* allocate_work_buffer(std::size_t bytes) {
   if (bytes < kHugePageBytes) return std::aligned_alloc(kBufferAlignment, bytes);
-  const std::size_t whole_pages = (bytes + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  const std::size_t whole_pages = round_up_bytes(bytes, kHugePageBytes);
   void* memory = std::aligned_alloc(kHugePageBytes, whole_pages);
   if (memory) advise_huge_pages(memory, whole_pages);
   return memory;
@@ -86,7 +89,7 @@ class AlignedBuffer {
   // Grows capacity if needed; contents are unspecified afterwards when it grows.
   void resize(std::size_t count) {
     if (count > capacity_) {
-      const std::size_t bytes = ((count * sizeof(T) + kBufferAlignment - 1) / kBufferAlignment) * kBufferAlignment;
+      const std::size_t bytes = round_up_bytes(count * sizeof(T), kBufferAlignment);
       void* memory = allocate_work_buffer(bytes);
       if (!memory) throw std::bad_alloc();
       data_.reset(static_cast<T*>(memory));
