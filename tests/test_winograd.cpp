@@ -351,18 +351,47 @@ TEST_CASE("winograd: products transposed where the tiles fit one vector, within 
 
 // Layers with 64 or more input channels and too few tiles for two tile parts take the weight gradient's path
 // with two channel groups, each transformed and multiplied by one thread; 70 channels make groups of 48 and 22.
+// Where the products and G^T dU G run block by block (floats, AVX-512 builds: the weight gradient's "fused"
+// path), the blocks take up to 4 vectors of channels and 6-12 filters: 70 channels in groups of 32 and 38 (2 and
+// 3 vectors, the last lanes masked), 150 in 80 and 70 (5 vectors each: blocks of 3 and 2), filter counts that
+// leave row tails (16 = 12 + 4, 3, 24 = 8 + 8 + 8 or 6 x 4). Doubles take the plain products.
+constexpr bool kFusedGradientBuilt =
+#if defined(__AVX512F__)
+    true;
+#else
+    false;
+#endif
+
 TEST_CASE("winograd: weight gradients by channel groups match the bound and one thread's bits", "[winograd]") {
   struct Case {
     Index batch, channels, filters, size;
   };
-  for (const Case& c : {Case{2, 70, 16, 12}, Case{1, 64, 3, 9}}) {
+  for (const Case& c : {Case{2, 70, 16, 12}, Case{1, 64, 3, 9}, Case{1, 150, 24, 12}}) {
     const ConvShape s = padded_3x3_layer(c.batch, c.channels, c.filters, c.size);
     for (int tile : {2, 4}) {
-      REQUIRE(convlab::winograd_chunking(s, tile, sizeof(float), 2).gradient_groups == 2);
-      REQUIRE(convlab::winograd_chunking(s, tile, sizeof(float), 2).gradient_tile_parts == 1);
+      const convlab::WinogradChunking cut = convlab::winograd_chunking(s, tile, sizeof(float), 2);
+      REQUIRE(cut.gradient_groups == 2);
+      REQUIRE(cut.gradient_tile_parts == 1);
+      REQUIRE(cut.gradient_fused == kFusedGradientBuilt);
+      REQUIRE_FALSE(convlab::winograd_chunking(s, tile, sizeof(double), 2).gradient_fused);
       check_shape<float>(tile, s, 11);
       check_shape<double>(tile, s, 12);
     }
+  }
+}
+
+// One group of channels (fewer than 64), work enough for two threads: the fused path splits the filters in two
+// halves instead (23 and 24 of 47).
+TEST_CASE("winograd: weight gradients of one channel group match the bound and one thread's bits", "[winograd]") {
+  const ConvShape s = padded_3x3_layer(2, 40, 47, 12);
+  for (int tile : {2, 4}) {
+    const convlab::WinogradChunking cut = convlab::winograd_chunking(s, tile, sizeof(float), 2);
+    INFO(s.describe() << " at F(" << tile << "x" << tile << "): " << cut.tiles << " tiles");
+    REQUIRE(cut.gradient_groups == 1);
+    REQUIRE(cut.gradient_tile_parts == 1);
+    REQUIRE(cut.threads == 2);
+    REQUIRE(cut.gradient_fused == kFusedGradientBuilt);
+    check_shape<float>(tile, s, 15);
   }
 }
 
@@ -381,6 +410,8 @@ TEST_CASE("winograd: weight gradients by tile parts match the bound and one thre
     const convlab::WinogradChunking cut = convlab::winograd_chunking(s, c.tile, sizeof(float), 2);
     INFO(s.describe() << " at F(" << c.tile << "x" << c.tile << "): " << cut.tiles << " tiles");
     REQUIRE(cut.gradient_tile_parts == 2);
+    // Fused where each part is one chunk (the first two cases).
+    REQUIRE(cut.gradient_fused == (kFusedGradientBuilt && c.batch < 20));
     check_shape<float>(c.tile, s, 13);
     check_shape<double>(c.tile, s, 14);
   }

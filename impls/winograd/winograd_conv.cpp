@@ -16,6 +16,7 @@
 #include "impls/winograd/winograd_conv.hpp"
 #include "impls/winograd/winograd_bound.hpp"
 #include "impls/winograd/winograd_gather.hpp"
+#include "impls/winograd/winograd_gradient_block.hpp"
 
 #include <omp.h>
 
@@ -857,6 +858,21 @@ void transform_output_gradient(const Geometry& g, const Run* runs, Index run_cou
   for (Index k = 0; k < A; ++k) Transforms<M>::output_transposed(temp + k * P, A * P, D + (k * F + f) * P, A * F * P, nt);
 }
 
+// out[k * kWeightBlock + q] = (G^T dU G)[k] for n <= kWeightBlock pairs q, dU[xi] of pair q at
+// rows[xi * row_stride + q]. G^T along i for each j (into half [ky][j][q]), then along j for each ky.
+template <typename T, int M>
+void untransform_pairs(const T* rows, Index row_stride, Index n, T* half, T* out) {
+  constexpr Index A = M + 2;
+  for (Index j = 0; j < A; ++j) {
+    Transforms<M>::weight_transposed(rows + j * row_stride, A * row_stride, half + j * kWeightBlock,
+                                     A * kWeightBlock, n);
+  }
+  for (Index ky = 0; ky < 3; ++ky) {
+    Transforms<M>::weight_transposed(half + ky * A * kWeightBlock, kWeightBlock, out + ky * 3 * kWeightBlock,
+                                     kWeightBlock, n);
+  }
+}
+
 // dw[f][c] = G^T dU[f][c] G for every (f, c) pair, dU the sum of `parts` partial sums `part_stride` apart
 // (added in part order).
 template <typename T, int M>
@@ -885,19 +901,59 @@ void untransform_weight_gradient(const T* dU, Index parts, Index part_stride, In
       rows = u;
       row_stride = kWeightBlock;
     }
-    // Rows: G^T applied along i for each j; then columns: along j for each ky.
-    for (Index j = 0; j < A; ++j) {
-      Transforms<M>::weight_transposed(rows + j * row_stride, A * row_stride, half + j * kWeightBlock,
-                                       A * kWeightBlock, n);
-    }
-    for (Index ky = 0; ky < 3; ++ky) {
-      Transforms<M>::weight_transposed(half + ky * A * kWeightBlock, kWeightBlock, out + ky * 3 * kWeightBlock,
-                                       kWeightBlock, n);
-    }
+    untransform_pairs<T, M>(rows, row_stride, n, half, out);
     for (Index q = 0; q < n; ++q)
       for (Index k = 0; k < 9; ++k) weight_grad[(q0 + q) * 9 + k] = out[k * kWeightBlock + q];
   });
 }
+
+// The fused products (winograd_gradient_block.hpp): where a chunk's tiles fit one pass, the weight gradient goes
+// from D and V straight to dw one block of filters x channels at a time, each block's dU in L1/L2 instead of one
+// alpha^2 x F x C dU in L3. A block's packed channels (alpha^2 x tiles x its lanes) are kept within
+// kPackedChannelBytes, so that they stay in L2 while every filter block of the channels reads them.
+constexpr Index kPackedChannelBytes = Index(512) << 10;
+#if defined(__AVX512F__)
+constexpr Index kLanes = winograd_gradient::kLanes;
+
+// Vectors of channels per block for `width` channels over nt tiles at alpha^2 = A2 (0: no block fits): the
+// channels in equal blocks of at most kMaxVecs vectors.
+inline int fused_block_vecs(Index A2, Index nt, Index width) {
+  const Index vectors = (width + kLanes - 1) / kLanes;
+  const Index blocks = (vectors + winograd_gradient::kMaxVecs - 1) / winograd_gradient::kMaxVecs;
+  Index vecs = (vectors + blocks - 1) / blocks;
+  while (vecs > 0 && A2 * nt * vecs * kLanes * Index(sizeof(float)) > kPackedChannelBytes) --vecs;
+  return int(vecs);
+}
+
+// dw[f][c] (F x C x 9) for f in [f0, f1), c in [c0, c1), from one chunk's D [xi][f][t] and V [xi][c][t] (nt
+// tiles of P). `work`: fused_scratch_elements floats.
+template <int M>
+void fused_weight_gradient(const Geometry& g, const float* D, const float* V, Index nt, Index f0, Index f1, Index c0,
+                           Index c1, float* dw, float* work) {
+  constexpr Index A = M + 2, A2 = A * A;
+  const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
+  const int vecs = fused_block_vecs(A2, nt, c1 - c0);
+  float* packed = work;
+  float* dU = work + kPackedChannelBytes / Index(sizeof(float));
+  float half[3 * A * kWeightBlock], out[9 * kWeightBlock];
+  for (Index cb = c0; cb < c1; cb += vecs * kLanes) {
+    const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
+    const int block_vecs = int((width + kLanes - 1) / kLanes);
+    const Index W = block_vecs * kLanes, block_rows = winograd_gradient::block_rows(block_vecs);
+    winograd_gradient::pack_gradient_channels(V, C, P, A2, nt, cb, width, block_vecs, packed);
+    for (Index fb = f0; fb < f1; fb += block_rows) {
+      const Index rows = std::min(block_rows, f1 - fb);
+      winograd_gradient::gradient_block_products(int(rows), block_vecs, D + fb * P, F * P, P, packed, nt, A2, dU);
+      for (Index r = 0; r < rows; ++r) {  // G^T dU G of the row's pairs, into dw[fb + r][cb .. cb + width)
+        untransform_pairs<float, M>(dU + r * W, rows * W, width, half, out);
+        float* dst = dw + ((fb + r) * C + cb) * 9;
+        for (Index l = 0; l < width; ++l)
+          for (Index k = 0; k < 9; ++k) dst[l * 9 + k] = out[k * kWeightBlock + l];
+      }
+    }
+  }
+}
+#endif
 
 // The weight gradient's input channels are cut into a fixed number of groups (a function of the shape alone),
 // each group's V transformed and multiplied by the thread that owns it: a thread reads only what it wrote, where
@@ -937,14 +993,48 @@ inline Index gradient_elements(const Geometry& g, int m) {
   return A2 * ((g.channels + gradient_groups(g) * g.filters) * g.chunk_tiles + g.filters * g.channels);
 }
 
+// Whether `g`'s weight gradient takes the fused path (floats with AVX-512): each tile part's tiles (all the
+// tiles with one part) in one chunk, and a block of one vector of channels within kPackedChannelBytes.
+template <typename T, int M>
+bool fused_gradient(const Geometry& g) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    const Index parts = gradient_tile_parts(g, M), part_tiles = (g.tiles + parts - 1) / parts;
+    return part_tiles <= g.chunk_tiles && fused_block_vecs(Index(M + 2) * (M + 2), part_tiles, 1) > 0;
+  }
+#endif
+  return false;
+}
+// The fused path's elements per thread beyond the stages' 2 alpha^2 P: packed channels and one block's dU.
+template <typename T, int M>
+Index fused_scratch_elements(const Geometry& g) {
+  if (!fused_gradient<T, M>(g)) return 0;
+  return kPackedChannelBytes / Index(sizeof(T)) +
+         Index(M + 2) * (M + 2) * winograd_gradient::kMaxBlockVectors * winograd_gradient::kLanes;
+}
+// fused_weight_gradient for the T that fused_gradient admits (the call is not reached for the others).
+template <typename T, int M>
+void fused_weight_gradient_of(const Geometry& g, const T* D, const T* V, Index nt, Index f0, Index f1, Index c0,
+                              Index c1, T* dw, T* work) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    fused_weight_gradient<M>(g, D, V, nt, f0, f1, c0, c1, dw, work);
+    return;
+  }
+#endif
+  static_cast<void>(g), static_cast<void>(D), static_cast<void>(V), static_cast<void>(nt), static_cast<void>(f0),
+      static_cast<void>(f1), static_cast<void>(c0), static_cast<void>(c1), static_cast<void>(dw), static_cast<void>(work);
+}
+
 // The tile parts' weight gradient (gradient_tile_parts > 1) into dU per part; `gradient` holds V, D and dU per
-// part.
+// part. On the fused path, each part's dw instead: part 0's in weight_grad, the others' in place of their dU.
 template <typename T, int M>
 void weight_gradient_by_tile_parts(const Geometry& g, const T* input, const T* output_grad, T* gradient,
-                                   std::vector<AlignedBuffer<T>>& scratch, int threads) {
+                                   T* weight_grad, std::vector<AlignedBuffer<T>>& scratch, int threads) {
   constexpr Index A = M + 2, A2 = A * A;
   const Index P = g.chunk_tiles, C = g.channels, F = g.filters, parts = gradient_tile_parts(g, M);
   const Index part_elements = tile_part_elements(g, M);
+  const bool fused = fused_gradient<T, M>(g);
   const auto run_part = [&](Index part, Index thread) {
     T* V = gradient + part * part_elements;  // [xi][c][t]
     T* D = V + A2 * C * P;                   // [xi][f][t]
@@ -958,6 +1048,10 @@ void weight_gradient_by_tile_parts(const Geometry& g, const T* input, const T* o
       const Index run_count = chunk_runs(g, M, t0, nt, runs);
       for (Index c = 0; c < C; ++c) transform_input_channel<T, M>(g, runs, run_count, c, input, tiles, temp, V, nt);
       for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, D, nt);
+      if (fused) {  // the part's one chunk
+        fused_weight_gradient_of<T, M>(g, D, V, nt, 0, F, 0, C, part == 0 ? weight_grad : dU, temp + A2 * P);
+        continue;
+      }
       for (Index xi = 0; xi < A2; ++xi) {
         gemm(Transpose::No, Transpose::Yes, F, C, nt, T(1), D + xi * F * P, P, V + xi * C * P, P,
              t0 == first ? T(0) : T(1), dU + xi * F * C, C, 1);
@@ -973,10 +1067,23 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
                      std::vector<AlignedBuffer<T>>& scratch, int threads) {
   constexpr Index A = M + 2, A2 = A * A;
   const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
+  const bool fused = fused_gradient<T, M>(g);
   if (const Index parts = gradient_tile_parts(g, M); parts > 1) {
-    weight_gradient_by_tile_parts<T, M>(g, input, output_grad, gradient, scratch, threads);
+    weight_gradient_by_tile_parts<T, M>(g, input, output_grad, gradient, weight_grad, scratch, threads);
     const T* first_dU = gradient + A2 * (C + F) * P;  // after part 0's V and D
-    untransform_weight_gradient<T, M>(first_dU, parts, tile_part_elements(g, M), F, C, weight_grad, threads);
+    const Index part_stride = tile_part_elements(g, M);
+    if (fused) {  // the parts' dw added in part order
+      const Index elements = F * C * 9, blocks = (elements + 4095) / 4096;
+      parallel_for(blocks, threads, Schedule::even, [&](Index block, Index) {
+        const Index e0 = block * 4096, e1 = std::min(elements, e0 + 4096);
+        for (Index part = 1; part < parts; ++part) {
+          const T* more = first_dU + part * part_stride;
+          for (Index e = e0; e < e1; ++e) weight_grad[e] += more[e];
+        }
+      });
+      return;
+    }
+    untransform_weight_gradient<T, M>(first_dU, parts, part_stride, F, C, weight_grad, threads);
     return;
   }
   const Index groups = gradient_groups(g);
@@ -1003,6 +1110,10 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
         for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, d, nt);
       }
       if (c1 == c0) return;
+      if (fused) {  // the call's one chunk
+        fused_weight_gradient_of<T, M>(g, d, V, nt, 0, F, c0, c1, weight_grad, temp + A2 * P);
+        return;
+      }
       for (Index xi = 0; xi < A2; ++xi) products(d, c0, c1, xi);
     };
     if (groups > 1 && threads > 1) {
@@ -1017,10 +1128,17 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
         if (item < C) transform_input_channel<T, M>(g, runs, run_count, item, input, tiles, temp, V, nt);
         else transform_output_gradient<T, M>(g, runs, run_count, item - C, output_grad, tiles, temp, D, nt);
       });
-      parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) { products(D, 0, C, xi); });
+      if (fused) {  // the filters in two halves (each value is computed alike in any block)
+        parallel_for(2, threads, Schedule::even, [&](Index part, Index thread) {
+          T* work = scratch[std::size_t(thread)].data() + 2 * A2 * P;
+          fused_weight_gradient_of<T, M>(g, D, V, nt, F * part / 2, F * (part + 1) / 2, 0, C, weight_grad, work);
+        });
+      } else {
+        parallel_for(A2, threads, Schedule::dynamic, [&](Index xi, Index) { products(D, 0, C, xi); });
+      }
     }
   }
-  untransform_weight_gradient<T, M>(dU, 1, 0, F, C, weight_grad, threads);
+  if (!fused) untransform_weight_gradient<T, M>(dU, 1, 0, F, C, weight_grad, threads);
 }
 
 std::string window_and_stride(const ConvShape& s) {
@@ -1051,12 +1169,14 @@ std::string winograd_unsupported(const ConvShape& s, int tile) {
 }
 
 WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads) {
-  const Geometry g(s, tile, element_size);
+  const Geometry g(s, tile, element_size), weights(s, tile, element_size, false);
   const int used = threads_for(g, tile, threads);
+  const bool floats = element_size == sizeof(float);
   return {g.tiles, g.chunk_tiles, g.chunks, used, chunks_shared(g, used),
-          gradient_groups(Geometry(s, tile, element_size, false)),
-          gradient_tile_parts(Geometry(s, tile, element_size, false), tile),
-          element_size == sizeof(float) ? products_transposed<float>(g) : products_transposed<double>(g)};
+          gradient_groups(weights),
+          gradient_tile_parts(weights, tile),
+          floats ? products_transposed<float>(g) : products_transposed<double>(g),
+          floats && (tile == 2 ? fused_gradient<float, 2>(weights) : fused_gradient<float, 4>(weights))};
 }
 
 WinogradConv::WinogradConv(int tile) : m_(tile) {
@@ -1145,7 +1265,9 @@ void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, co
   const Index alpha2 = Index(m_ + 2) * (m_ + 2);
   for (int t = 0; t < threads; ++t) {
     AlignedBuffer<T>& scratch = work.scratch[std::size_t(t)];
-    if (scratch.size() < std::size_t(2 * alpha2 * g.chunk_tiles)) scratch.resize(std::size_t(2 * alpha2 * g.chunk_tiles));
+    const Index fused = m_ == 2 ? fused_scratch_elements<T, 2>(g) : fused_scratch_elements<T, 4>(g);
+    const std::size_t wanted = std::size_t(2 * alpha2 * g.chunk_tiles + fused);
+    if (scratch.size() < wanted) scratch.resize(wanted);
   }
   const std::size_t gradient = std::size_t(gradient_elements(g, m_));
   if (work.gradient.size() < gradient) work.gradient.resize(gradient);
@@ -1221,8 +1343,13 @@ std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t elemen
   if (!winograd_unsupported(s, m_).empty()) return 0;
   const Index alpha2 = Index(m_ + 2) * (m_ + 2);
   const Geometry forward(s, m_, element_size), backward(input_gradient_shape(s), m_, element_size);
-  const Index per_thread = std::max(forward.scratch_elements(m_), backward.scratch_elements(m_));
-  const Index gradient = gradient_elements(Geometry(s, m_, element_size, false), m_);
+  const Geometry weights(s, m_, element_size, false);
+  const Index fused = element_size != sizeof(float) ? 0
+                      : m_ == 2                     ? fused_scratch_elements<float, 2>(weights)
+                                                    : fused_scratch_elements<float, 4>(weights);
+  const Index per_thread = std::max({forward.scratch_elements(m_), backward.scratch_elements(m_),
+                                     2 * alpha2 * weights.chunk_tiles + fused});
+  const Index gradient = gradient_elements(weights, m_);
   return std::size_t(per_thread * available_threads() + alpha2 * u_plane(s.out_channels, s.in_channels) + gradient) * element_size;
 }
 

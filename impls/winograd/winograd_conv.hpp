@@ -71,6 +71,7 @@ struct WinogradChunking {
   Index gradient_groups;
   Index gradient_tile_parts;
   bool products_transposed;  // the forward direction's products run as V^T U^T (few tiles, see the .cpp)
+  bool gradient_fused;       // the weight gradient's products and G^T dU G block by block (see the .cpp)
 };
 WinogradChunking winograd_chunking(const ConvShape& s, int tile, std::size_t element_size, int threads);
 
