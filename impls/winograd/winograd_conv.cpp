@@ -840,13 +840,14 @@ void gather_then_transform_gradient_rows(const Geometry& g, const Run* runs, Ind
   for (Index r = 0; r < M; ++r) Transforms<M>::output_transposed(tiles + r * M * P, P, temp + r * A * P, P, nt);
 }
 
-// D[xi][f][t] = (A dy A^T)[xi] for filter f of the chunk's tiles; dy beyond the output counts as zero. Along
-// the columns q for each row r, then along the rows.
+// D[xi][row][t] = (A dy A^T)[xi] for filter f of the chunk's tiles, D of `rows` rows per position (the
+// filters, or a block of them); dy beyond the output counts as zero. Along the columns q for each row r, then
+// along the rows.
 template <typename T, int M>
 void transform_output_gradient(const Geometry& g, const Run* runs, Index run_count, Index f, const T* output_grad,
-                               T* tiles, T* temp, T* D, Index nt) {
+                               T* tiles, T* temp, T* D, Index row, Index rows, Index nt) {
   constexpr Index A = M + 2;
-  const Index P = g.chunk_tiles, F = g.filters;
+  const Index P = g.chunk_tiles;
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     gather_transform_gradient_rows<M>(g, runs, run_count, f, output_grad, temp);
@@ -855,7 +856,9 @@ void transform_output_gradient(const Geometry& g, const Run* runs, Index run_cou
   {
     gather_then_transform_gradient_rows<T, M>(g, runs, run_count, f, output_grad, tiles, temp, nt);
   }
-  for (Index k = 0; k < A; ++k) Transforms<M>::output_transposed(temp + k * P, A * P, D + (k * F + f) * P, A * F * P, nt);
+  for (Index k = 0; k < A; ++k) {
+    Transforms<M>::output_transposed(temp + k * P, A * P, D + (k * rows + row) * P, A * rows * P, nt);
+  }
 }
 
 // out[k * kWeightBlock + q] = (G^T dU G)[k] for n <= kWeightBlock pairs q, dU[xi] of pair q at
@@ -925,8 +928,32 @@ inline int fused_block_vecs(Index A2, Index nt, Index width) {
   return int(vecs);
 }
 
+// Packed elements of every channel block of `width` channels at once (fused_block_vecs(A2, nt, width) > 0).
+inline Index packed_elements(Index A2, Index nt, Index width) {
+  const Index W = Index(fused_block_vecs(A2, nt, width)) * kLanes;
+  return A2 * nt * ((width + W - 1) / W) * W;
+}
+
+// One block of `rows` filters from fb by the channels [cb, cb + width) (packed): dU by the products from D
+// (rows `d_position` per position), then G^T dU G of each pair into dw[fb + r][cb + l].
+template <int M>
+void fused_block(const Geometry& g, const float* D, Index d_position, const float* packed, Index nt, Index fb,
+                 Index rows, Index cb, Index width, float* dw, float* dU) {
+  constexpr Index A = M + 2, A2 = A * A;
+  const int vecs = int((width + kLanes - 1) / kLanes);
+  const Index W = vecs * kLanes, C = g.channels;
+  float half[3 * A * kWeightBlock], out[9 * kWeightBlock];
+  winograd_gradient::gradient_block_products(int(rows), vecs, D, d_position, g.chunk_tiles, packed, nt, A2, dU);
+  for (Index r = 0; r < rows; ++r) {
+    untransform_pairs<float, M>(dU + r * W, rows * W, width, half, out);
+    float* dst = dw + ((fb + r) * C + cb) * 9;
+    for (Index l = 0; l < width; ++l)
+      for (Index k = 0; k < 9; ++k) dst[l * 9 + k] = out[k * kWeightBlock + l];
+  }
+}
+
 // dw[f][c] (F x C x 9) for f in [f0, f1), c in [c0, c1), from one chunk's D [xi][f][t] and V [xi][c][t] (nt
-// tiles of P). `work`: fused_scratch_elements floats.
+// tiles of P): each channel block packed, then every block of filters by it. `work`: fused_scratch_elements.
 template <int M>
 void fused_weight_gradient(const Geometry& g, const float* D, const float* V, Index nt, Index f0, Index f1, Index c0,
                            Index c1, float* dw, float* work) {
@@ -935,21 +962,44 @@ void fused_weight_gradient(const Geometry& g, const float* D, const float* V, In
   const int vecs = fused_block_vecs(A2, nt, c1 - c0);
   float* packed = work;
   float* dU = work + kPackedChannelBytes / Index(sizeof(float));
-  float half[3 * A * kWeightBlock], out[9 * kWeightBlock];
   for (Index cb = c0; cb < c1; cb += vecs * kLanes) {
     const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
     const int block_vecs = int((width + kLanes - 1) / kLanes);
-    const Index W = block_vecs * kLanes, block_rows = winograd_gradient::block_rows(block_vecs);
+    const Index block_rows = winograd_gradient::block_rows(block_vecs);
     winograd_gradient::pack_gradient_channels(V, C, P, A2, nt, cb, width, block_vecs, packed);
     for (Index fb = f0; fb < f1; fb += block_rows) {
-      const Index rows = std::min(block_rows, f1 - fb);
-      winograd_gradient::gradient_block_products(int(rows), block_vecs, D + fb * P, F * P, P, packed, nt, A2, dU);
-      for (Index r = 0; r < rows; ++r) {  // G^T dU G of the row's pairs, into dw[fb + r][cb .. cb + width)
-        untransform_pairs<float, M>(dU + r * W, rows * W, width, half, out);
-        float* dst = dw + ((fb + r) * C + cb) * 9;
-        for (Index l = 0; l < width; ++l)
-          for (Index k = 0; k < 9; ++k) dst[l * 9 + k] = out[k * kWeightBlock + l];
-      }
+      fused_block<M>(g, D + fb * P, F * P, packed, nt, fb, std::min(block_rows, f1 - fb), cb, width, dw, dU);
+    }
+  }
+}
+
+// The same for every filter where all of the channels' blocks fit the packed area at once, D made block of
+// filters by block of filters from dy as the products need it (into `work` past dU): no D of every filter
+// through L2 and L3 (A2 x F x nt floats), one block's D in L1 instead. `tiles`, `temp`: the transform's scratch.
+template <int M>
+void fused_weight_gradient_making_d(const Geometry& g, const Run* runs, Index run_count, const float* output_grad,
+                                    const float* V, Index nt, Index c0, Index c1, float* dw, float* tiles,
+                                    float* temp, float* work) {
+  constexpr Index A = M + 2, A2 = A * A;
+  const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
+  const int vecs = fused_block_vecs(A2, nt, c1 - c0);
+  const Index block_rows = winograd_gradient::block_rows(vecs);
+  float* packed = work;
+  float* dU = work + kPackedChannelBytes / Index(sizeof(float));
+  float* D = dU + A2 * winograd_gradient::kMaxBlockVectors * kLanes;  // [xi][r][t], block_rows rows
+  for (Index cb = c0, offset = 0; cb < c1; cb += vecs * kLanes) {
+    const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
+    const int block_vecs = int((width + kLanes - 1) / kLanes);
+    winograd_gradient::pack_gradient_channels(V, C, P, A2, nt, cb, width, block_vecs, packed + offset);
+    offset += A2 * nt * block_vecs * kLanes;
+  }
+  for (Index fb = 0; fb < F; fb += block_rows) {
+    const Index rows = std::min(block_rows, F - fb);
+    for (Index r = 0; r < rows; ++r) transform_output_gradient<float, M>(g, runs, run_count, fb + r, output_grad, tiles, temp, D, r, rows, nt);
+    for (Index cb = c0, offset = 0; cb < c1; cb += vecs * kLanes) {
+      const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
+      fused_block<M>(g, D, rows * P, packed + offset, nt, fb, rows, cb, width, dw, dU);
+      offset += A2 * nt * ((width + kLanes - 1) / kLanes) * kLanes;
     }
   }
 }
@@ -1009,8 +1059,9 @@ bool fused_gradient(const Geometry& g) {
 template <typename T, int M>
 Index fused_scratch_elements(const Geometry& g) {
   if (!fused_gradient<T, M>(g)) return 0;
-  return kPackedChannelBytes / Index(sizeof(T)) +
-         Index(M + 2) * (M + 2) * winograd_gradient::kMaxBlockVectors * winograd_gradient::kLanes;
+  const Index A2 = Index(M + 2) * (M + 2);
+  return kPackedChannelBytes / Index(sizeof(T)) + A2 * winograd_gradient::kMaxBlockVectors * winograd_gradient::kLanes +
+         A2 * winograd_gradient::kMaxRows * g.chunk_tiles;
 }
 // fused_weight_gradient for the T that fused_gradient admits (the call is not reached for the others).
 template <typename T, int M>
@@ -1024,6 +1075,33 @@ void fused_weight_gradient_of(const Geometry& g, const T* D, const T* V, Index n
 #endif
   static_cast<void>(g), static_cast<void>(D), static_cast<void>(V), static_cast<void>(nt), static_cast<void>(f0),
       static_cast<void>(f1), static_cast<void>(c0), static_cast<void>(c1), static_cast<void>(dw), static_cast<void>(work);
+}
+// Whether the fused path makes D as it goes for the channels [c0, c1) (all their blocks packed at once).
+template <typename T, int M>
+bool fused_making_d(const Geometry& g, Index nt, Index c0, Index c1) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    const Index A2 = Index(M + 2) * (M + 2);
+    return c1 > c0 && fused_gradient<T, M>(g) &&
+           packed_elements(A2, nt, c1 - c0) * Index(sizeof(float)) <= kPackedChannelBytes;
+  }
+#endif
+  static_cast<void>(g), static_cast<void>(nt), static_cast<void>(c0), static_cast<void>(c1);
+  return false;
+}
+// fused_weight_gradient_making_d where fused_making_d holds (not reached otherwise).
+template <typename T, int M>
+void fused_weight_gradient_making_d_of(const Geometry& g, const Run* runs, Index run_count, const T* output_grad,
+                                       const T* V, Index nt, Index c0, Index c1, T* dw, T* tiles, T* temp, T* work) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    fused_weight_gradient_making_d<M>(g, runs, run_count, output_grad, V, nt, c0, c1, dw, tiles, temp, work);
+    return;
+  }
+#endif
+  static_cast<void>(g), static_cast<void>(runs), static_cast<void>(run_count), static_cast<void>(output_grad),
+      static_cast<void>(V), static_cast<void>(nt), static_cast<void>(c0), static_cast<void>(c1), static_cast<void>(dw),
+      static_cast<void>(tiles), static_cast<void>(temp), static_cast<void>(work);
 }
 
 // The tile parts' weight gradient (gradient_tile_parts > 1) into dU per part; `gradient` holds V, D and dU per
@@ -1047,7 +1125,7 @@ void weight_gradient_by_tile_parts(const Geometry& g, const T* input, const T* o
       const Index nt = std::min(P, last - t0);
       const Index run_count = chunk_runs(g, M, t0, nt, runs);
       for (Index c = 0; c < C; ++c) transform_input_channel<T, M>(g, runs, run_count, c, input, tiles, temp, V, nt);
-      for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, D, nt);
+      for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, D, f, F, nt);
       if (fused) {  // the part's one chunk
         fused_weight_gradient_of<T, M>(g, D, V, nt, 0, F, 0, C, part == 0 ? weight_grad : dU, temp + A2 * P);
         continue;
@@ -1086,6 +1164,8 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
     untransform_weight_gradient<T, M>(first_dU, parts, part_stride, F, C, weight_grad, threads);
     return;
   }
+  // One thread on the fused path takes every channel as one group: its D is made once (as in the groups'
+  // shared D), and each value is computed the same in any group.
   const Index groups = gradient_groups(g);
   T* V = gradient;                         // [xi][c][t]
   T* D = V + A2 * C * P;                   // per group: [xi][f][t]
@@ -1104,10 +1184,15 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
       T* temp = tiles + A2 * P;
       const Index c0 = group_first_channel(g, groups, group), c1 = group_first_channel(g, groups, group + 1);
       for (Index c = c0; c < c1; ++c) transform_input_channel<T, M>(g, runs, run_count, c, input, tiles, temp, V, nt);
+      if (fused_making_d<T, M>(g, nt, c0, c1)) {  // the call's one chunk, D made block by block
+        fused_weight_gradient_making_d_of<T, M>(g, runs, run_count, output_grad, V, nt, c0, c1, weight_grad, tiles, temp,
+                                                temp + A2 * P);
+        return;
+      }
       const bool own_d = threads > 1 || group == 0;
       T* d = D + (own_d ? group : 0) * A2 * F * P;
       if (own_d) {
-        for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, d, nt);
+        for (Index f = 0; f < F; ++f) transform_output_gradient<T, M>(g, runs, run_count, f, output_grad, tiles, temp, d, f, F, nt);
       }
       if (c1 == c0) return;
       if (fused) {  // the call's one chunk
@@ -1126,7 +1211,7 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
         T* tiles = scratch[std::size_t(thread)].data();
         T* temp = tiles + A2 * P;
         if (item < C) transform_input_channel<T, M>(g, runs, run_count, item, input, tiles, temp, V, nt);
-        else transform_output_gradient<T, M>(g, runs, run_count, item - C, output_grad, tiles, temp, D, nt);
+        else transform_output_gradient<T, M>(g, runs, run_count, item - C, output_grad, tiles, temp, D, item - C, F, nt);
       });
       if (fused) {  // the filters in two halves (each value is computed alike in any block)
         parallel_for(2, threads, Schedule::even, [&](Index part, Index thread) {
