@@ -913,8 +913,10 @@ void untransform_weight_gradient(const T* dU, Index parts, Index part_stride, In
 // The fused products (winograd_gradient_block.hpp): where a chunk's tiles fit one pass, the weight gradient goes
 // from D and V straight to dw one block of filters x channels at a time, each block's dU in L1/L2 instead of one
 // alpha^2 x F x C dU in L3. A block's packed channels (alpha^2 x tiles x its lanes) are kept within
-// kPackedChannelBytes, so that they stay in L2 while every filter block of the channels reads them.
-constexpr Index kPackedChannelBytes = Index(512) << 10;
+// kPackedChannelBytes, so that they stay in L2 while every filter block of the channels reads them. Where D is
+// made block by block (fused_weight_gradient_making_d), every channel block is packed at once, within
+// kPackedGroupBytes: 512 KiB and 1 MiB measured best of 512 KiB, 1 MiB and 1 MiB for both (docs/performance.md).
+constexpr Index kPackedChannelBytes = Index(512) << 10, kPackedGroupBytes = Index(1024) << 10;
 #if defined(__AVX512F__)
 constexpr Index kLanes = winograd_gradient::kLanes;
 
@@ -969,7 +971,7 @@ void fused_weight_gradient(const Geometry& g, const float* D, const float* V, In
   const Index P = g.chunk_tiles, C = g.channels, F = g.filters;
   const int vecs = fused_block_vecs(A2, nt, c1 - c0);
   float* packed = work;
-  float* dU = work + kPackedChannelBytes / Index(sizeof(float));
+  float* dU = work + kPackedGroupBytes / Index(sizeof(float));
   for (Index cb = c0; cb < c1; cb += vecs * kLanes) {
     const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
     const int block_vecs = int((width + kLanes - 1) / kLanes);
@@ -993,7 +995,7 @@ void fused_weight_gradient_making_d(const Geometry& g, const Run* runs, Index ru
   const int vecs = fused_block_vecs(A2, nt, c1 - c0);
   const Index block_rows = balanced_rows(F, winograd_gradient::block_rows(vecs));
   float* packed = work;
-  float* dU = work + kPackedChannelBytes / Index(sizeof(float));
+  float* dU = work + kPackedGroupBytes / Index(sizeof(float));
   float* D = dU + A2 * winograd_gradient::kMaxBlockVectors * kLanes;  // [xi][r][t], block_rows rows
   for (Index cb = c0, offset = 0; cb < c1; cb += vecs * kLanes) {
     const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
@@ -1068,7 +1070,7 @@ template <typename T, int M>
 Index fused_scratch_elements(const Geometry& g) {
   if (!fused_gradient<T, M>(g)) return 0;
   const Index A2 = Index(M + 2) * (M + 2);
-  return kPackedChannelBytes / Index(sizeof(T)) + A2 * winograd_gradient::kMaxBlockVectors * winograd_gradient::kLanes +
+  return kPackedGroupBytes / Index(sizeof(T)) + A2 * winograd_gradient::kMaxBlockVectors * winograd_gradient::kLanes +
          A2 * winograd_gradient::kMaxRows * g.chunk_tiles;
 }
 // fused_weight_gradient for the T that fused_gradient admits (the call is not reached for the others).
@@ -1091,7 +1093,7 @@ bool fused_making_d(const Geometry& g, Index nt, Index c0, Index c1) {
   if constexpr (std::is_same_v<T, float>) {
     const Index A2 = Index(M + 2) * (M + 2);
     return c1 > c0 && fused_gradient<T, M>(g) &&
-           packed_elements(A2, nt, c1 - c0) * Index(sizeof(float)) <= kPackedChannelBytes;
+           packed_elements(A2, nt, c1 - c0) * Index(sizeof(float)) <= kPackedGroupBytes;
   }
 #endif
   static_cast<void>(g), static_cast<void>(nt), static_cast<void>(c0), static_cast<void>(c1);
