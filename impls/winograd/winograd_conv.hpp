@@ -30,9 +30,12 @@
 // (F x tiles times tiles x C) added into dU chunk after chunk, in chunk order whatever the thread count. Its
 // chunks are as wide as fit (the threads share each chunk); from 64 input channels on, the channels are cut into
 // two fixed groups, each transformed and multiplied by one thread, so that no thread reads what another wrote
-// (each group transforms dy for itself). The bias gradient is a plain sum of dy in naive's order, eight
-// filters' chains side by side. It pays on layers with many tiles per channel pair;
-// with few (7 x 7 images of 512 channels) dU, alpha^2 x F x C, costs more than the products it saves.
+// (each group transforms dy for itself). With floats and AVX-512, where each part of the tiles is one chunk, the
+// products run instead one block of filters x channels at a time for every transform position and the block is
+// untransformed at once (winograd_gradient_block.hpp): no dU of alpha^2 x F x C in memory, and where a group's
+// channels fit, dy transformed block of filters by block as the products need it. The bias gradient is a plain
+// sum of dy in naive's order, eight filters' chains side by side. It pays on layers with many tiles per channel
+// pair; with few (7 x 7 images of 512 channels at batch 1) the transforms cost more than the products save.
 #pragma once
 
 #include <cstddef>
