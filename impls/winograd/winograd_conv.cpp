@@ -915,7 +915,7 @@ void untransform_weight_gradient(const T* dU, Index parts, Index part_stride, In
 // alpha^2 x F x C dU in L3. A block's packed channels (alpha^2 x tiles x its lanes) are kept within
 // kPackedChannelBytes, so that they stay in L2 while every filter block of the channels reads them. Where D is
 // made block by block (fused_weight_gradient_making_d), every channel block is packed at once, within
-// kPackedGroupBytes: 512 KiB and 1 MiB measured best of 512 KiB, 1 MiB and 1 MiB for both (docs/performance.md).
+// kPackedGroupBytes (this pair measured best against 512 KiB or 1 MiB for both: docs/performance.md).
 constexpr Index kPackedChannelBytes = Index(512) << 10, kPackedGroupBytes = Index(1024) << 10;
 #if defined(__AVX512F__)
 constexpr Index kLanes = winograd_gradient::kLanes;
@@ -944,8 +944,8 @@ inline Index balanced_rows(Index filters, Index most) {
   return (filters + blocks - 1) / blocks;
 }
 
-// One block of `rows` filters from fb by the channels [cb, cb + width) (packed): dU by the products from D
-// (rows `d_position` per position), then G^T dU G of each pair into dw[fb + r][cb + l].
+// One block of `rows` filters from fb by the channels [cb, cb + width) (packed): dU by the products from D (the
+// block's first row; rows P apart, positions `d_position` apart), then G^T dU G of each pair into dw[fb + r][cb + l].
 template <int M>
 void fused_block(const Geometry& g, const float* D, Index d_position, const float* packed, Index nt, Index fb,
                  Index rows, Index cb, Index width, float* dw, float* dU) {
