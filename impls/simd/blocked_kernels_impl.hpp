@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
+#include "common/kernels/transpose_16x16.hpp"
 #include "impls/simd/arch_fma.hpp"
 #include "impls/simd/blocked_kernels.hpp"
 
@@ -256,8 +257,8 @@ struct Blocked {
     }
   }
 
-  // AVX-512 floats: a 16 x 16 block transposed in registers (the unpack / shuffle / 128-bit permute ladder
-  // of store_channel_runs, one step further), edges through masked loads and stores; other archs and
+  // AVX-512 floats: a 16 x 16 block transposed in registers (common/kernels/transpose_16x16.hpp), edges
+  // through masked loads and stores; other archs and
   // doubles: 16 x 16 blocks element by element, both sides in L1.
   static void transpose(const T* source, Index source_stride, Index rows, Index cols, T* dest, Index dest_stride) {
     transpose_with<false>(source, source_stride, rows, cols, dest, dest_stride);
@@ -273,13 +274,12 @@ struct Blocked {
   static void transpose_with(const T* source, Index source_stride, Index rows, Index cols, T* dest,
                              Index dest_stride) {
     if constexpr (kTransposeStores) {
-      constexpr __mmask16 kAll = 0xFFFF;
       for (Index c0 = 0; c0 < cols; c0 += 16) {
         const Index width = std::min<Index>(16, cols - c0);
         const auto column_mask = __mmask16((1u << width) - 1u);
         for (Index r0 = 0; r0 < rows; r0 += 16) {
           const Index height = std::min<Index>(16, rows - r0);
-          __m512 a[16], b[16];
+          __m512 a[16];
 #pragma GCC unroll 16
           for (int i = 0; i < 16; ++i) {
             if (i >= height) {
@@ -294,33 +294,7 @@ struct Blocked {
                                                              kTransposePrefetch * sizeof(T)));
             a[i] = _mm512_maskz_loadu_ps(column_mask, row);
           }
-          // b[2k], b[2k+1]: rows 2k and 2k+1 interleaved, per 128-bit block.
-#pragma GCC unroll 8
-          for (int k = 0; k < 8; ++k) {
-            b[2 * k] = _mm512_maskz_unpacklo_ps(kAll, a[2 * k], a[2 * k + 1]);
-            b[2 * k + 1] = _mm512_maskz_unpackhi_ps(kAll, a[2 * k], a[2 * k + 1]);
-          }
-          // a[4k + q]: per 128-bit block, one column of rows 4k..4k+3.
-#pragma GCC unroll 4
-          for (int k = 0; k < 4; ++k) {
-            a[4 * k + 0] = _mm512_maskz_shuffle_ps(kAll, b[4 * k + 0], b[4 * k + 2], 0x44);
-            a[4 * k + 1] = _mm512_maskz_shuffle_ps(kAll, b[4 * k + 0], b[4 * k + 2], 0xEE);
-            a[4 * k + 2] = _mm512_maskz_shuffle_ps(kAll, b[4 * k + 1], b[4 * k + 3], 0x44);
-            a[4 * k + 3] = _mm512_maskz_shuffle_ps(kAll, b[4 * k + 1], b[4 * k + 3], 0xEE);
-          }
-          // Then 128-bit blocks gathered across the four-row groups, twice.
-#pragma GCC unroll 2
-          for (int h = 0; h < 2; ++h)
-#pragma GCC unroll 4
-            for (int j = 0; j < 4; ++j) {
-              b[8 * h + j] = _mm512_maskz_shuffle_f32x4(kAll, a[8 * h + j], a[8 * h + 4 + j], 0x88);
-              b[8 * h + 4 + j] = _mm512_maskz_shuffle_f32x4(kAll, a[8 * h + j], a[8 * h + 4 + j], 0xDD);
-            }
-#pragma GCC unroll 8
-          for (int j = 0; j < 8; ++j) {
-            a[j] = _mm512_maskz_shuffle_f32x4(kAll, b[j], b[8 + j], 0x88);
-            a[8 + j] = _mm512_maskz_shuffle_f32x4(kAll, b[j], b[8 + j], 0xDD);
-          }
+          transpose_16x16_floats(a);
           const auto row_mask = __mmask16((1u << height) - 1u);
           for (Index j = 0; j < width; ++j) {
             T* line = dest + (c0 + j) * dest_stride + r0;

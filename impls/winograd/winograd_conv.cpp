@@ -876,6 +876,13 @@ void untransform_pairs(const T* rows, Index row_stride, Index n, T* half, T* out
   }
 }
 
+// dw[q][ky][kx] = out[(3 ky + kx) * kWeightBlock + q] for n consecutive pairs q (untransform_pairs' layout).
+template <typename T>
+void store_pairs(const T* out, Index n, T* dw) {
+  for (Index q = 0; q < n; ++q)
+    for (Index k = 0; k < 9; ++k) dw[q * 9 + k] = out[k * kWeightBlock + q];
+}
+
 // dw[f][c] = G^T dU[f][c] G for every (f, c) pair, dU the sum of `parts` partial sums `part_stride` apart
 // (added in part order).
 template <typename T, int M>
@@ -905,8 +912,7 @@ void untransform_weight_gradient(const T* dU, Index parts, Index part_stride, In
       row_stride = kWeightBlock;
     }
     untransform_pairs<T, M>(rows, row_stride, n, half, out);
-    for (Index q = 0; q < n; ++q)
-      for (Index k = 0; k < 9; ++k) weight_grad[(q0 + q) * 9 + k] = out[k * kWeightBlock + q];
+    store_pairs(out, n, weight_grad + q0 * 9);
   });
 }
 
@@ -956,9 +962,7 @@ void fused_block(const Geometry& g, const float* D, Index d_position, const floa
   winograd_gradient::gradient_block_products(int(rows), vecs, D, d_position, g.chunk_tiles, packed, nt, A2, dU);
   for (Index r = 0; r < rows; ++r) {
     untransform_pairs<float, M>(dU + r * W, rows * W, width, half, out);
-    float* dst = dw + ((fb + r) * C + cb) * 9;
-    for (Index l = 0; l < width; ++l)
-      for (Index k = 0; k < 9; ++k) dst[l * 9 + k] = out[k * kWeightBlock + l];
+    store_pairs(out, width, dw + ((fb + r) * C + cb) * 9);
   }
 }
 
@@ -997,19 +1001,18 @@ void fused_weight_gradient_making_d(const Geometry& g, const Run* runs, Index ru
   float* packed = work;
   float* dU = work + kPackedGroupBytes / Index(sizeof(float));
   float* D = dU + A2 * winograd_gradient::kMaxBlockVectors * kLanes;  // [xi][r][t], block_rows rows
-  for (Index cb = c0, offset = 0; cb < c1; cb += vecs * kLanes) {
+  // Channel block cb's packed lanes start at packed + A2 nt (cb - c0): every block but the last is whole vectors.
+  for (Index cb = c0; cb < c1; cb += vecs * kLanes) {
     const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
     const int block_vecs = int((width + kLanes - 1) / kLanes);
-    winograd_gradient::pack_gradient_channels(V, C, P, A2, nt, cb, width, block_vecs, packed + offset);
-    offset += A2 * nt * block_vecs * kLanes;
+    winograd_gradient::pack_gradient_channels(V, C, P, A2, nt, cb, width, block_vecs, packed + A2 * nt * (cb - c0));
   }
   for (Index fb = 0; fb < F; fb += block_rows) {
     const Index rows = std::min(block_rows, F - fb);
     for (Index r = 0; r < rows; ++r) transform_output_gradient<float, M>(g, runs, run_count, fb + r, output_grad, tiles, temp, D, r, rows, nt);
-    for (Index cb = c0, offset = 0; cb < c1; cb += vecs * kLanes) {
+    for (Index cb = c0; cb < c1; cb += vecs * kLanes) {
       const Index width = std::min<Index>(vecs * kLanes, c1 - cb);
-      fused_block<M>(g, D, rows * P, packed + offset, nt, fb, rows, cb, width, dw, dU);
-      offset += A2 * nt * ((width + kLanes - 1) / kLanes) * kLanes;
+      fused_block<M>(g, D, rows * P, packed + A2 * nt * (cb - c0), nt, fb, rows, cb, width, dw, dU);
     }
   }
 }
@@ -1075,20 +1078,18 @@ Index fused_scratch_elements(const Geometry& g) {
 }
 // fused_weight_gradient for the T that fused_gradient admits (the call is not reached for the others).
 template <typename T, int M>
-void fused_weight_gradient_of(const Geometry& g, const T* D, const T* V, Index nt, Index f0, Index f1, Index c0,
-                              Index c1, T* dw, T* work) {
+void fused_weight_gradient_of([[maybe_unused]] const Geometry& g, [[maybe_unused]] const T* D,
+                              [[maybe_unused]] const T* V, [[maybe_unused]] Index nt, [[maybe_unused]] Index f0,
+                              [[maybe_unused]] Index f1, [[maybe_unused]] Index c0, [[maybe_unused]] Index c1,
+                              [[maybe_unused]] T* dw, [[maybe_unused]] T* work) {
 #if defined(__AVX512F__)
-  if constexpr (std::is_same_v<T, float>) {
-    fused_weight_gradient<M>(g, D, V, nt, f0, f1, c0, c1, dw, work);
-    return;
-  }
+  if constexpr (std::is_same_v<T, float>) fused_weight_gradient<M>(g, D, V, nt, f0, f1, c0, c1, dw, work);
 #endif
-  static_cast<void>(g), static_cast<void>(D), static_cast<void>(V), static_cast<void>(nt), static_cast<void>(f0),
-      static_cast<void>(f1), static_cast<void>(c0), static_cast<void>(c1), static_cast<void>(dw), static_cast<void>(work);
 }
 // Whether the fused path makes D as it goes for the channels [c0, c1) (all their blocks packed at once).
 template <typename T, int M>
-bool fused_making_d(const Geometry& g, Index nt, Index c0, Index c1) {
+bool fused_making_d([[maybe_unused]] const Geometry& g, [[maybe_unused]] Index nt, [[maybe_unused]] Index c0,
+                    [[maybe_unused]] Index c1) {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     const Index A2 = Index(M + 2) * (M + 2);
@@ -1096,22 +1097,20 @@ bool fused_making_d(const Geometry& g, Index nt, Index c0, Index c1) {
            packed_elements(A2, nt, c1 - c0) * Index(sizeof(float)) <= kPackedGroupBytes;
   }
 #endif
-  static_cast<void>(g), static_cast<void>(nt), static_cast<void>(c0), static_cast<void>(c1);
   return false;
 }
 // fused_weight_gradient_making_d where fused_making_d holds (not reached otherwise).
 template <typename T, int M>
-void fused_weight_gradient_making_d_of(const Geometry& g, const Run* runs, Index run_count, const T* output_grad,
-                                       const T* V, Index nt, Index c0, Index c1, T* dw, T* tiles, T* temp, T* work) {
+void fused_weight_gradient_making_d_of([[maybe_unused]] const Geometry& g, [[maybe_unused]] const Run* runs,
+                                       [[maybe_unused]] Index run_count, [[maybe_unused]] const T* output_grad,
+                                       [[maybe_unused]] const T* V, [[maybe_unused]] Index nt, [[maybe_unused]] Index c0,
+                                       [[maybe_unused]] Index c1, [[maybe_unused]] T* dw, [[maybe_unused]] T* tiles,
+                                       [[maybe_unused]] T* temp, [[maybe_unused]] T* work) {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     fused_weight_gradient_making_d<M>(g, runs, run_count, output_grad, V, nt, c0, c1, dw, tiles, temp, work);
-    return;
   }
 #endif
-  static_cast<void>(g), static_cast<void>(runs), static_cast<void>(run_count), static_cast<void>(output_grad),
-      static_cast<void>(V), static_cast<void>(nt), static_cast<void>(c0), static_cast<void>(c1), static_cast<void>(dw),
-      static_cast<void>(tiles), static_cast<void>(temp), static_cast<void>(work);
 }
 
 // The tile parts' weight gradient (gradient_tile_parts > 1) into dU per part; `gradient` holds V, D and dU per
@@ -1160,10 +1159,11 @@ void weight_gradient(const Geometry& g, const T* input, const T* output_grad, T*
     weight_gradient_by_tile_parts<T, M>(g, input, output_grad, gradient, weight_grad, scratch, threads);
     const T* first_dU = gradient + A2 * (C + F) * P;  // after part 0's V and D
     const Index part_stride = tile_part_elements(g, M);
-    if (fused) {  // the parts' dw added in part order
-      const Index elements = F * C * 9, blocks = (elements + 4095) / 4096;
+    if (fused) {  // the parts' dw added in part order, by blocks of weights
+      constexpr Index kBlock = 4096;
+      const Index elements = F * C * 9, blocks = (elements + kBlock - 1) / kBlock;
       parallel_for(blocks, threads, Schedule::even, [&](Index block, Index) {
-        const Index e0 = block * 4096, e1 = std::min(elements, e0 + 4096);
+        const Index e0 = block * kBlock, e1 = std::min(elements, e0 + kBlock);
         for (Index part = 1; part < parts; ++part) {
           const T* more = first_dU + part * part_stride;
           for (Index e = e0; e < e1; ++e) weight_grad[e] += more[e];

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 
+#include "common/kernels/transpose_16x16.hpp"
 #include "common/tensor/strided_view.hpp"  // Index
 
 namespace convlab::winograd_gradient {
@@ -26,34 +27,6 @@ constexpr int kMaxBlockVectors = 24;  // the most rows x vecs
 #include <immintrin.h>
 
 namespace convlab::winograd_gradient {
-
-// rows[i][j] -> rows[j][i] for a 16 x 16 block of floats (four stages of two-source shuffles). The zero-masked
-// forms with every lane kept: the plain ones pass gcc 12's undefined-vector idiom, which -Wmaybe-uninitialized
-// reports.
-inline void transpose16(__m512 (&r)[16]) {
-  constexpr __mmask16 all = 0xFFFF;
-  __m512 t[16];
-  for (int i = 0; i < 16; i += 2) {
-    t[i] = _mm512_maskz_unpacklo_ps(all, r[i], r[i + 1]);
-    t[i + 1] = _mm512_maskz_unpackhi_ps(all, r[i], r[i + 1]);
-  }
-  for (int i = 0; i < 16; i += 4) {
-    r[i] = _mm512_maskz_shuffle_ps(all, t[i], t[i + 2], 0x44);
-    r[i + 1] = _mm512_maskz_shuffle_ps(all, t[i], t[i + 2], 0xEE);
-    r[i + 2] = _mm512_maskz_shuffle_ps(all, t[i + 1], t[i + 3], 0x44);
-    r[i + 3] = _mm512_maskz_shuffle_ps(all, t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int i = 0; i < 16; i += 8) {
-    for (int k = 0; k < 4; ++k) {
-      t[i + k] = _mm512_maskz_shuffle_f32x4(all, r[i + k], r[i + k + 4], 0x88);
-      t[i + k + 4] = _mm512_maskz_shuffle_f32x4(all, r[i + k], r[i + k + 4], 0xDD);
-    }
-  }
-  for (int k = 0; k < 8; ++k) {
-    r[k] = _mm512_maskz_shuffle_f32x4(all, t[k], t[k + 8], 0x88);
-    r[k + 8] = _mm512_maskz_shuffle_f32x4(all, t[k], t[k + 8], 0xDD);
-  }
-}
 
 // Vp[xi][t][l] = V[xi][c0 + l][t] for l < width (zeros up to `vecs` whole vectors), V [xi][c][t] with
 // `channels` rows of `tile_stride` per position: 16 x 16 blocks loaded along t, transposed, stored along l.
@@ -72,7 +45,7 @@ inline void pack_gradient_channels(const float* V, Index channels, Index tile_st
         for (int i = 0; i < 16; ++i) {
           r[i] = l0 + i < width ? _mm512_maskz_loadu_ps(mask, src + (l0 + i) * tile_stride + t0) : _mm512_setzero_ps();
         }
-        transpose16(r);
+        transpose_16x16_floats(r);
         for (Index j = 0; j < count; ++j) _mm512_storeu_ps(dst + (t0 + j) * W + l0, r[j]);
       }
     }

@@ -1,0 +1,48 @@
+// A 16 x 16 block of floats transposed in AVX-512 registers: rows[i] lane j -> rows[j] lane i. The ladder: rows
+// interleaved in pairs (unpack), columns gathered in fours per 128-bit block (shuffle), then 128-bit blocks
+// gathered across the four-row groups, twice. 64 two-source shuffles for 256 floats, where an element-by-element
+// transpose takes 256 loads and 256 stores. Used by the simd blocked kernels' transposes and by Winograd's weight
+// gradient to pack channels as vector lanes.
+//
+// The zero-masking forms with every lane on: the plain ones start from _mm512_undefined_ps(), which GCC 12
+// reports as an uninitialised read inside its own headers. Declared for AVX-512F whatever the file's flags, so
+// that a file built for another arch may name it in a branch it never takes.
+#pragma once
+
+#include <immintrin.h>
+
+namespace convlab {
+
+__attribute__((target("avx512f"), always_inline)) inline void transpose_16x16_floats(__m512 (&rows)[16]) {
+  constexpr __mmask16 kAll = 0xFFFF;
+  __m512 t[16];
+  // t[2k], t[2k+1]: rows 2k and 2k+1 interleaved, per 128-bit block.
+#pragma GCC unroll 8
+  for (int k = 0; k < 8; ++k) {
+    t[2 * k] = _mm512_maskz_unpacklo_ps(kAll, rows[2 * k], rows[2 * k + 1]);
+    t[2 * k + 1] = _mm512_maskz_unpackhi_ps(kAll, rows[2 * k], rows[2 * k + 1]);
+  }
+  // rows[4k + q]: per 128-bit block, one column of rows 4k..4k+3.
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    rows[4 * k + 0] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 0], t[4 * k + 2], 0x44);
+    rows[4 * k + 1] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 0], t[4 * k + 2], 0xEE);
+    rows[4 * k + 2] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 1], t[4 * k + 3], 0x44);
+    rows[4 * k + 3] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 1], t[4 * k + 3], 0xEE);
+  }
+  // Then 128-bit blocks gathered across the four-row groups, twice.
+#pragma GCC unroll 2
+  for (int h = 0; h < 2; ++h)
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      t[8 * h + j] = _mm512_maskz_shuffle_f32x4(kAll, rows[8 * h + j], rows[8 * h + 4 + j], 0x88);
+      t[8 * h + 4 + j] = _mm512_maskz_shuffle_f32x4(kAll, rows[8 * h + j], rows[8 * h + 4 + j], 0xDD);
+    }
+#pragma GCC unroll 8
+  for (int j = 0; j < 8; ++j) {
+    rows[j] = _mm512_maskz_shuffle_f32x4(kAll, t[j], t[8 + j], 0x88);
+    rows[8 + j] = _mm512_maskz_shuffle_f32x4(kAll, t[j], t[8 + j], 0xDD);
+  }
+}
+
+}  // namespace convlab
