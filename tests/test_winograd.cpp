@@ -353,8 +353,8 @@ TEST_CASE("winograd: products transposed where the tiles fit one vector, within 
 // with two channel groups, each transformed and multiplied by one thread; 70 channels make groups of 48 and 22.
 // Where the products and G^T dU G run block by block (floats, AVX-512 builds: the weight gradient's "fused"
 // path), the blocks take up to 4 vectors of channels and 6-12 filters: 70 channels in groups of 32 and 38 (2 and
-// 3 vectors, the last lanes masked), 150 in 80 and 70 (5 vectors each: blocks of 3 and 2), filter counts that
-// leave row tails (16 = 12 + 4, 3, 24 = 8 + 8 + 8 or 6 x 4). Doubles take the plain products.
+// 3 vectors, the last lanes masked), 150 in 80 and 70 (5 vectors each: blocks of 3 and 2), and filter counts
+// split into even blocks (16 as 8 + 8, 24 as 8 + 8 + 8 or 12 + 12, 3 in one). Doubles take the plain products.
 constexpr bool kFusedGradientBuilt =
 #if defined(__AVX512F__)
     true;
