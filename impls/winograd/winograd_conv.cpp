@@ -1303,7 +1303,12 @@ void WinogradConv::run(const ConvShape& s, const T* input, const T* U, const T* 
     }
     return;
   }
-  parallel_for(g.chunks, threads, Schedule::dynamic, [&](Index chunk, Index thread) {
+  // Many chunks (a large batch of small images): each thread its own share first, the same chunks as in the last
+  // call, whose output lines are still in its core's cache, not the other's (docs/runs/ab-20261206-winograd-chunk-
+  // shares). A few: whichever thread is free first, as before (a short last chunk, res2a_branch2b's 96, 96 and 4
+  // tiles at batch 1, may balance better so; shares there measured no faster: docs/performance.md).
+  const Schedule schedule = g.chunks >= 3 * Index(threads) ? Schedule::shares : Schedule::dynamic;
+  parallel_for(g.chunks, threads, schedule, [&](Index chunk, Index thread) {
     T* scratch = work.scratch[std::size_t(thread)].data();
     if (m_ == 2) run_chunk<T, 2>(g, chunk, input, U, bias, output, scratch);
     else run_chunk<T, 4>(g, chunk, input, U, bias, output, scratch);
