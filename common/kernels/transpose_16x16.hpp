@@ -13,30 +13,42 @@
 
 namespace convlab {
 
+// The ladder's first two stages for N rows (a multiple of 4): rows interleaved in pairs, then out[4k + q] holds,
+// per 128-bit block b, lane 4b + q of rows 4k..4k+3 (a 4 x 4 transpose within each block of each four-row group).
+// transpose_16x16_floats goes on across the blocks; the simd blocked kernels' stores of 8-pixel runs take these
+// for 8 rows and finish with block permutes of their own.
+template <int N>
+__attribute__((target("avx512f"), always_inline)) inline void transpose_4x4_in_blocks(const __m512 (&rows)[N],
+                                                                                      __m512 (&out)[N]) {
+  static_assert(N % 4 == 0, "four-row groups");
+  constexpr __mmask16 kAll = 0xFFFF;
+  __m512 pairs[N];
+  // pairs[2k], pairs[2k+1]: rows 2k and 2k+1 interleaved, per 128-bit block.
+#pragma GCC unroll 8
+  for (int k = 0; k < N / 2; ++k) {
+    pairs[2 * k] = _mm512_maskz_unpacklo_ps(kAll, rows[2 * k], rows[2 * k + 1]);
+    pairs[2 * k + 1] = _mm512_maskz_unpackhi_ps(kAll, rows[2 * k], rows[2 * k + 1]);
+  }
+#pragma GCC unroll 4
+  for (int k = 0; k < N / 4; ++k) {
+    out[4 * k + 0] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * k + 0], pairs[4 * k + 2], 0x44);
+    out[4 * k + 1] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * k + 0], pairs[4 * k + 2], 0xEE);
+    out[4 * k + 2] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * k + 1], pairs[4 * k + 3], 0x44);
+    out[4 * k + 3] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * k + 1], pairs[4 * k + 3], 0xEE);
+  }
+}
+
 __attribute__((target("avx512f"), always_inline)) inline void transpose_16x16_floats(__m512 (&rows)[16]) {
   constexpr __mmask16 kAll = 0xFFFF;
-  __m512 t[16];
-  // t[2k], t[2k+1]: rows 2k and 2k+1 interleaved, per 128-bit block.
-#pragma GCC unroll 8
-  for (int k = 0; k < 8; ++k) {
-    t[2 * k] = _mm512_maskz_unpacklo_ps(kAll, rows[2 * k], rows[2 * k + 1]);
-    t[2 * k + 1] = _mm512_maskz_unpackhi_ps(kAll, rows[2 * k], rows[2 * k + 1]);
-  }
-  // rows[4k + q]: per 128-bit block, one column of rows 4k..4k+3.
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-    rows[4 * k + 0] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 0], t[4 * k + 2], 0x44);
-    rows[4 * k + 1] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 0], t[4 * k + 2], 0xEE);
-    rows[4 * k + 2] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 1], t[4 * k + 3], 0x44);
-    rows[4 * k + 3] = _mm512_maskz_shuffle_ps(kAll, t[4 * k + 1], t[4 * k + 3], 0xEE);
-  }
+  __m512 quads[16], t[16];
+  transpose_4x4_in_blocks(rows, quads);
   // Then 128-bit blocks gathered across the four-row groups, twice.
 #pragma GCC unroll 2
   for (int h = 0; h < 2; ++h)
 #pragma GCC unroll 4
     for (int j = 0; j < 4; ++j) {
-      t[8 * h + j] = _mm512_maskz_shuffle_f32x4(kAll, rows[8 * h + j], rows[8 * h + 4 + j], 0x88);
-      t[8 * h + 4 + j] = _mm512_maskz_shuffle_f32x4(kAll, rows[8 * h + j], rows[8 * h + 4 + j], 0xDD);
+      t[8 * h + j] = _mm512_maskz_shuffle_f32x4(kAll, quads[8 * h + j], quads[8 * h + 4 + j], 0x88);
+      t[8 * h + 4 + j] = _mm512_maskz_shuffle_f32x4(kAll, quads[8 * h + j], quads[8 * h + 4 + j], 0xDD);
     }
 #pragma GCC unroll 8
   for (int j = 0; j < 8; ++j) {

@@ -51,21 +51,9 @@ struct Blocked {
       // The zero-masking forms with every lane on: the plain ones start from _mm512_undefined_ps(), which
       // GCC 12 reports as an uninitialised read inside its own headers.
       constexpr __mmask16 kAll = 0xFFFF;
-      __m512 pairs[8], quads[8];
-      // pairs[2k] (pairs[2k+1]) per 128-bit block b: pixels 2k, 2k+1 of channels 4b, 4b+1 (4b+2, 4b+3).
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        pairs[2 * k] = _mm512_maskz_unpacklo_ps(kAll, pixels[2 * k], pixels[2 * k + 1]);
-        pairs[2 * k + 1] = _mm512_maskz_unpackhi_ps(kAll, pixels[2 * k], pixels[2 * k + 1]);
-      }
       // quads[4h + q] per block b: pixels 4h..4h+3 of channel 4b + q.
-#pragma GCC unroll 2
-      for (int h = 0; h < 2; ++h) {
-        quads[4 * h + 0] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 0], pairs[4 * h + 2], 0x44);
-        quads[4 * h + 1] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 0], pairs[4 * h + 2], 0xEE);
-        quads[4 * h + 2] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 1], pairs[4 * h + 3], 0x44);
-        quads[4 * h + 3] = _mm512_maskz_shuffle_ps(kAll, pairs[4 * h + 1], pairs[4 * h + 3], 0xEE);
-      }
+      __m512 quads[8];
+      transpose_4x4_in_blocks(pixels, quads);
       const __mmask16 run = kPixelStep == 1 ? __mmask16((1u << valid) - 1u)
                                             : __mmask16(0x5555u & ((1u << (2 * valid - 1)) - 1u));
       const auto spread = [](__m512 values) __attribute__((always_inline)) {
