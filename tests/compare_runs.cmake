@@ -1,0 +1,52 @@
+# bench/compare_runs.py on two made-up runs: the row of a pass, shape file and peer gives both runs' geomeans,
+# the geomeans of B / A of convlab's figure, the peer's and the ratio, and the lowest and highest ratio B / A by
+# shape; --check accepts the table it wrote and refuses one that differs; a summary.json that is not JSON is
+# refused by name.
+#   cmake -DPYTHON=... -DSOURCE_DIR=... -DSCRATCH=... -P compare_runs.cmake
+include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
+require_arguments(PYTHON SOURCE_DIR SCRATCH)
+file(REMOVE_RECURSE "${SCRATCH}")
+file(MAKE_DIRECTORY "${SCRATCH}/a" "${SCRATCH}/b")
+function(made_up_case out name ours theirs)
+  set(${out} "{\"name\": \"${name}\", \"batch\": 1, \"peers\": {\"onednn\": {\"convlab\": {\"GFLOPS\": ${ours}}, \"row\": {\"GFLOPS\": ${theirs}}, \"ratio\": RATIO}}}" PARENT_SCOPE)
+endfunction()
+function(made_up_run dir ours1 theirs1 ratio1 ours2 theirs2 ratio2)
+  made_up_case(first s1 ${ours1} ${theirs1})
+  string(REPLACE "RATIO" "${ratio1}" first "${first}")
+  made_up_case(second s2 ${ours2} ${theirs2})
+  string(REPLACE "RATIO" "${ratio2}" second "${second}")
+  file(WRITE "${dir}/summary.json" "{\"meta\": {\"uptime_before\": \"test\"}, \"fma_peak_gflops\": {\"float/threads:1\": 200, \"float/threads:2\": 400}, \"suites\": {\"forward\": {\"mnist\": {\"cases\": [${first}, ${second}]}}}}")
+endfunction()
+made_up_run("${SCRATCH}/a" 100 100 1.0 200 100 2.0)
+made_up_run("${SCRATCH}/b" 110 100 1.1 200 125 1.6)
+execute_process(COMMAND "${PYTHON}" "${SOURCE_DIR}/bench/compare_runs.py" "${SCRATCH}/a" "${SCRATCH}/b" --out "${SCRATCH}/out"
+  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "compare_runs.py failed (${status}):\n${output}${errors}")
+endif()
+file(READ "${SCRATCH}/out/compare.md" table)
+set(expected "| forward | mnist | oneDNN primitive | 2 | 1.41 | 1.33 | 1.05 | 1.12 | 0.938 | 0.800 (s2 b1) | 1.10 (s1 b1) |")
+string(FIND "${table}" "${expected}" found)
+if(found EQUAL -1)
+  message(FATAL_ERROR "compare.md lacks '${expected}':\n${table}")
+endif()
+execute_process(COMMAND "${PYTHON}" "${SOURCE_DIR}/bench/compare_runs.py" --check "${SCRATCH}/out"
+  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "--check refused the table compare_runs.py had just written (${status}):\n${output}${errors}")
+endif()
+file(APPEND "${SCRATCH}/out/compare.md" "an edited line\n")
+execute_process(COMMAND "${PYTHON}" "${SOURCE_DIR}/bench/compare_runs.py" --check "${SCRATCH}/out"
+  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+if(NOT status EQUAL 1)
+  message(FATAL_ERROR "--check accepted an edited table (exit ${status}):\n${output}${errors}")
+endif()
+file(WRITE "${SCRATCH}/b/summary.json" "{\"suites\": ")
+execute_process(COMMAND "${PYTHON}" "${SOURCE_DIR}/bench/compare_runs.py" "${SCRATCH}/a" "${SCRATCH}/b" --out "${SCRATCH}/out2"
+  RESULT_VARIABLE status OUTPUT_VARIABLE output ERROR_VARIABLE errors)
+if(NOT status EQUAL 1 OR NOT errors MATCHES "b/summary.json: not readable as JSON")
+  message(FATAL_ERROR "a broken summary.json was not refused by name (exit ${status}):\n${output}${errors}")
+endif()
+if(EXISTS "${SCRATCH}/out2/compare.md")
+  message(FATAL_ERROR "compare_runs.py wrote a table although a run was unreadable")
+endif()
