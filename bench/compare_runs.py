@@ -67,6 +67,11 @@ def cases_by_key(suite, peer):
     return out
 
 
+def suite_geomean(suite, peer):
+    """The run's own geomean against the peer (bench/summarize.py's, over the shapes with both figures)."""
+    return suite.get("peers", {}).get(peer, {}).get("geomean")
+
+
 def fmt(value):
     """Three significant digits, trailing zeros kept (1.00, 0.952, 228)."""
     return "-" if value is None else f"{value:#.3g}".rstrip(".")
@@ -103,7 +108,7 @@ def compare(run_a, run_b):
                 lowest, highest = min(drift), max(drift)
                 lines.append(
                     f"| {pass_name} | {suite_name} | {peer_label} | {len(common)} | "
-                    f"{fmt(geomean([cases_a[k][2] for k in cases_a]))} | {fmt(geomean([cases_b[k][2] for k in cases_b]))} | "
+                    f"{fmt(suite_geomean(suites_a[suite_name], peer))} | {fmt(suite_geomean(suites_b[suite_name], peer))} | "
                     f"{fmt(geomean([cases_b[k][0] / cases_a[k][0] for k in common]))} | "
                     f"{fmt(geomean([cases_b[k][1] / cases_a[k][1] for k in common]))} | "
                     f"{fmt(geomean([d for d, _ in drift]))} | "
