@@ -1,10 +1,10 @@
 // See openmp_spin.hpp for why the program re-executes itself.
 #include "common/machine/openmp_spin.hpp"
 
+#include <strings.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <strings.h>
 
 namespace convlab {
 
