@@ -496,17 +496,21 @@ struct Kernels {
   // Each accumulator still sums its pairs in increasing order: the same bits as one sweep per block.
   static constexpr Index kGradBandBytes = Index(32) << 10;
 
-  // Out channels [o0, o0+A) x taps [t0, t0+B) of in channel i, accumulated over pairs [k0, k1).
-  template <int A, int B>
+  // Out channels [o0, o0+A) x taps [t0, t0+B) of in channel i, accumulated over pairs [k0, k1). With Bias,
+  // also those channels' bias sums (job.bias_lanes), from the dy vectors the block loads anyway: each lane adds
+  // the pairs in the same increasing order as a pass of its own would.
+  template <int A, int B, bool Bias>
   static void weight_grad_block(const WeightGradJob<T>& job, Index i, Index o0, Index t0, Index k0, Index k1) {
     const Index taps = job.kernel_taps;
     const Index in_channels = job.layout.channels;
-    Vec acc[A][B];
+    Vec acc[A][B], bias[A];
     auto lane_slot = [&](int a, int b) { return job.lanes + (((o0 + a) * in_channels + i) * taps + t0 + b) * kLanes; };
 #pragma GCC unroll 4
-    for (int a = 0; a < A; ++a)
+    for (int a = 0; a < A; ++a) {
 #pragma GCC unroll 8
       for (int b = 0; b < B; ++b) acc[a][b] = Vec::load_unaligned(lane_slot(a, b));
+      if constexpr (Bias) bias[a] = Vec::load_unaligned(job.bias_lanes + (o0 + a) * kLanes);
+    }
     const Index dy_plane = job.out_height * job.dy_pitch;
     const Index vectors = job.dy_pitch / kLanes;
     Index offsets[B];
@@ -521,7 +525,10 @@ struct Kernels {
       for (Index v = std::max<Index>(0, k0 - y * vectors); v < v_end; ++v) {
         Vec dy[A], x[B];
 #pragma GCC unroll 4
-        for (int a = 0; a < A; ++a) dy[a] = Vec::load_unaligned(dy_row + a * dy_plane + v * kLanes);
+        for (int a = 0; a < A; ++a) {
+          dy[a] = Vec::load_unaligned(dy_row + a * dy_plane + v * kLanes);
+          if constexpr (Bias) bias[a] += dy[a];
+        }
 #pragma GCC unroll 8
         for (int b = 0; b < B; ++b) x[b] = Vec::load_unaligned(x_row + offsets[b] + v * kLanes);
 #pragma GCC unroll 4
@@ -531,22 +538,27 @@ struct Kernels {
       }
     }
 #pragma GCC unroll 4
-    for (int a = 0; a < A; ++a)
+    for (int a = 0; a < A; ++a) {
 #pragma GCC unroll 8
       for (int b = 0; b < B; ++b) acc[a][b].store_unaligned(lane_slot(a, b));
+      if constexpr (Bias) bias[a].store_unaligned(job.bias_lanes + (o0 + a) * kLanes);
+    }
   }
 
   using WeightGradBlockFn = void (*)(const WeightGradJob<T>&, Index, Index, Index, Index, Index);
-  template <int A, int... B>
+  template <bool Bias, int A, int... B>
   static constexpr std::array<WeightGradBlockFn, sizeof...(B)> weight_grad_row(std::integer_sequence<int, B...>) {
-    return {&weight_grad_block<A, B + 1>...};
+    return {&weight_grad_block<A, B + 1, Bias>...};
   }
-  template <int... A>
+  template <bool Bias, int... A>
   static constexpr auto weight_grad_table(std::integer_sequence<int, A...>) {
     return std::array<std::array<WeightGradBlockFn, kGradTaps>, sizeof...(A)>{
-        weight_grad_row<A + 1>(std::make_integer_sequence<int, kGradTaps>())...};
+        weight_grad_row<Bias, A + 1>(std::make_integer_sequence<int, kGradTaps>())...};
   }
-  static constexpr auto kWeightGradBlocks = weight_grad_table(std::make_integer_sequence<int, kGradChannels>());
+  // [with the bias sums][out channels - 1][taps - 1]
+  static constexpr std::array<std::array<std::array<WeightGradBlockFn, kGradTaps>, kGradChannels>, 2> kWeightGradBlocks{
+      weight_grad_table<false>(std::make_integer_sequence<int, kGradChannels>()),
+      weight_grad_table<true>(std::make_integer_sequence<int, kGradChannels>())};
 
   static Index balanced_block(Index count, Index limit) {
     const Index blocks = (count + limit - 1) / limit;
@@ -556,7 +568,6 @@ struct Kernels {
   static void weight_grad(const WeightGradJob<T>& job) {
     const Index tap_block = balanced_block(job.kernel_taps, kGradTaps);
     const Index channel_block = balanced_block(job.out_channels, kGradChannels);
-    const Index dy_plane = job.out_height * job.dy_pitch;
     const Index pairs = job.out_height * (job.dy_pitch / kLanes);
     const Index band = std::max<Index>(1, kGradBandBytes / (job.out_channels * kLanes * Index(sizeof(T))));
     for (Index k0 = 0; k0 < pairs; k0 += band) {
@@ -566,16 +577,10 @@ struct Kernels {
           for (Index o0 = 0; o0 < job.out_channels; o0 += channel_block) {
             const Index taps = std::min(tap_block, job.kernel_taps - t0);
             const Index channels = std::min(channel_block, job.out_channels - o0);
-            kWeightGradBlocks[channels - 1][taps - 1](job, i, o0, t0, k0, k1);
+            // The bias sums ride along with the first tap block of the first in channel.
+            const bool bias = job.bias_lanes != nullptr && i == 0 && t0 == 0;
+            kWeightGradBlocks[bias][channels - 1][taps - 1](job, i, o0, t0, k0, k1);
           }
-      if (!job.bias_lanes) continue;
-      // dy's (row, vector) pairs are contiguous in dy_plane: pair k starts at element k * kLanes.
-      for (Index o = 0; o < job.out_channels; ++o) {
-        Vec acc = Vec::load_unaligned(job.bias_lanes + o * kLanes);
-        const T* dy = job.output_grad + o * dy_plane;
-        for (Index k = k0; k < k1; ++k) acc += Vec::load_unaligned(dy + k * kLanes);
-        acc.store_unaligned(job.bias_lanes + o * kLanes);
-      }
     }
   }
 
