@@ -1015,8 +1015,9 @@ def step_profile_markdown(run, chart_note):
     return out
 
 
-def step_profile_table(rows, never):
-    """The Markdown table of step_profile_table_rows' rows, and a line naming the operations that never ran."""
+def step_profile_table(rows, never, step="step"):
+    """The Markdown table of step_profile_table_rows' rows, and a line naming the operations that never ran;
+    `step` names what a step is (the profile's "step": "iteration" for SCG)."""
     lines = []
     for r in rows:
         bound = r["bound"]
@@ -1024,7 +1025,7 @@ def step_profile_table(rows, never):
                       fmt(r["GBps"]), fmt(r["fraction_of_bound"]),
                       "-" if not bound else f"{bound['kind']} {fmt(bound['value'])} {bound['unit']}"
                       if bound["value"] else f"{bound['kind']} (not measured)"])
-    out = [table(["operation", "ms per step", "share of step", "GFLOP/s", "GB/s", "fraction of its bound",
+    out = [table(["operation", f"ms per {step}", f"share of {step}", "GFLOP/s", "GB/s", "fraction of its bound",
                   "its bound"], lines), ""]
     if never:
         out += [f"Never ran (left out): {', '.join(never)}.", ""]

@@ -1,10 +1,11 @@
 // `convlab train`: trains the classifier on a digit dataset with SCG, SGD or Adam and reports accuracy.
 // With no options it runs the lecture's network (1, [20, 50], 10, (28, 28), (5, 5), (1, 1)) on MNIST with
 // the recipe measured to reach the lecture's accuracy: standardised pixels, SGD with momentum 0.9, a
-// one-cycle schedule peaking at lr 0.05, batch 64, 6 epochs (found with PyTorch on this machine kind).
+// one-cycle schedule peaking at lr 0.05, batch 128, 4 epochs (scripts/recipe_sweep.py's choice).
 // The options it shares with `convlab compare` (and --lr's units) are in cli/training_options.hpp.
-// --profile (minibatch only) times every step operation by operation (common/nn/step_profile.hpp) and prints
-// the table to stderr after training, and into --json as "step_profile"; the weights are the same as without.
+// --profile times every step operation by operation (common/nn/step_profile.hpp; with SCG a step is one
+// iteration: its evaluations over the full batch and SCG's own vector arithmetic as "update") and prints the
+// table to stderr after training, and into --json as "step_profile"; the weights are the same as without.
 #include <omp.h>
 
 #include <cstdio>
@@ -66,8 +67,9 @@ std::string fixed(double value, int decimals) {
 }
 
 // The step profile as `--json` holds it: per operation its accumulated seconds, share of the steps' time,
-// FLOPs and bytes, and GFLOP/s (the products) or GB/s (the rest), as bench/summarize.py reads them.
-nlohmann::json step_profile_json(const StepProfile& profile) {
+// FLOPs and bytes, and GFLOP/s (the products) or GB/s (the rest), as bench/summarize.py reads them; "step" says
+// what a step is ("step": a minibatch step; "iteration": an SCG iteration).
+nlohmann::json step_profile_json(const StepProfile& profile, const std::string& step) {
   nlohmann::json operations = nlohmann::json::object();
   for (int i = 0; i < kStepOperationCount; ++i) {
     const auto operation = StepOperation(i);
@@ -82,7 +84,8 @@ nlohmann::json step_profile_json(const StepProfile& profile) {
     }
     operations[std::string(step_operation_name(operation))] = entry;
   }
-  return {{"steps", profile.steps()},
+  return {{"step", step},
+          {"steps", profile.steps()},
           {"examples", profile.examples()},
           {"step_seconds", profile.step_seconds()},
           {"threads", omp_get_max_threads()},
@@ -92,17 +95,19 @@ nlohmann::json step_profile_json(const StepProfile& profile) {
 // The table --profile prints: per operation milliseconds per step, share, GFLOP/s or GB/s. The fraction of
 // each operation's bound needs the machine's measured peak: convlab_bench's epoch benchmarks have it
 // (bench/summarize.py), and scripts/report.sh sets this run's table against its quick benchmark's.
-void print_step_profile(std::ostream& out, const StepProfile& profile) {
+// `step`: what one step is ("step" for a minibatch step, "iteration" for an SCG iteration).
+void print_step_profile(std::ostream& out, const StepProfile& profile, const std::string& step) {
   if (profile.steps() == 0) {
-    out << "\nStep profile: no step was timed\n";
+    out << "\nStep profile: no " << step << " was timed\n";
     return;
   }
   const double steps = double(profile.steps());
-  out << "\nStep profile: " << profile.steps() << " steps (" << profile.examples() << " examples), "
-      << fixed(1e3 * profile.step_seconds() / steps, 3) << " ms per step, " << omp_get_max_threads()
-      << " OpenMP threads; share of the steps' wall time, other = the rest\n";
+  out << "\nStep profile: " << profile.steps() << " " << step << "s (" << profile.examples() << " examples), "
+      << fixed(1e3 * profile.step_seconds() / steps, 3) << " ms per " << step << ", " << omp_get_max_threads()
+      << " OpenMP threads; share of the " << step << "s' wall time, other = the rest\n";
   char line[160];
-  std::snprintf(line, sizeof line, "%-17s %12s %8s %9s %9s\n", "operation", "ms per step", "share", "GFLOP/s", "GB/s");
+  std::snprintf(line, sizeof line, "%-17s %14s %8s %9s %9s\n", "operation", ("ms per " + step).c_str(), "share",
+                "GFLOP/s", "GB/s");
   out << line;
   for (int i = 0; i < kStepOperationCount; ++i) {
     const auto operation = StepOperation(i);
@@ -113,7 +118,7 @@ void print_step_profile(std::ostream& out, const StepProfile& profile) {
       if (step_operation_is_product(operation)) gflops = fixed(profile.flops(operation) / seconds / 1e9, 1);
       else gbps = fixed(profile.bytes(operation) / seconds / 1e9, 1);
     }
-    std::snprintf(line, sizeof line, "%-17s %12s %6s %% %9s %9s\n", std::string(step_operation_name(operation)).c_str(),
+    std::snprintf(line, sizeof line, "%-17s %14s %6s %% %9s %9s\n", std::string(step_operation_name(operation)).c_str(),
                   fixed(1e3 * seconds / steps, 3).c_str(), fixed(100 * profile.share(operation), 1).c_str(),
                   gflops.c_str(), gbps.c_str());
     out << line;
@@ -123,8 +128,6 @@ void print_step_profile(std::ostream& out, const StepProfile& profile) {
 
 CheckedTraining check(const TrainSettings& s, const CLI::App& command) {
   const CheckedTraining checked = check_training_options(s.training, command);
-  if (s.profile && checked.plan.use_scg)
-    throw std::invalid_argument("--profile times minibatch steps: use it with --optimizer sgd or adam, not scg");
   network_conv_factory(s.impl, digit_architecture(s.training), true);  // an unknown name, or a layer it cannot run
   if (!s.save_path.empty()) check_model_path_writable(s.save_path);
   if (!s.history_path.empty()) check_output_writable(s.history_path, "history");
@@ -150,10 +153,11 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
 
   StepProfile profile;
   TrainingPlan plan = checked.plan;
-  if (s.profile) plan.minibatch.profile = &profile;
+  if (s.profile) (plan.use_scg ? plan.scg_profile : plan.minibatch.profile) = &profile;
   const TrainingOutcome outcome = train_network<T>(network, plan, train_inputs, train.labels, test_inputs,
                                                    test.labels, &std::cerr);
-  if (s.profile) print_step_profile(std::cerr, profile);
+  const std::string step = plan.use_scg ? "iteration" : "step";
+  if (s.profile) print_step_profile(std::cerr, profile, step);
 
   std::cout << "\nTraining took " << fixed(outcome.training_seconds, 2) << " s"
             << (checked.plan.use_scg ? "" : " (not counting the per-epoch test evaluation)") << "\n";
@@ -183,7 +187,7 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
                               {"history", history_json(outcome.history_csv)},
                               {"train", {{"percent_correct", train_percent}, {"confusion", confusion_json(train_report.matrix, classes)}}},
                               {"test", {{"percent_correct", test_percent}, {"confusion", confusion_json(test_report.matrix, classes)}}}};
-    if (s.profile) results["step_profile"] = step_profile_json(profile);
+    if (s.profile) results["step_profile"] = step_profile_json(profile, step);
     write_json_results(s.json_path, results);
     std::cout << "Results written to " << s.json_path << "\n";
   }
@@ -218,8 +222,8 @@ void add_train_command(CLI::App& app) {
                       "matrices of both sets");
   command->add_flag("--profile", s.profile,
                     "Time each training step operation by operation (convolutions, dense products, tanh, softmax and "
-                    "loss, update, data, the rest; minibatch only): a table on stderr after training, and "
-                    "\"step_profile\" in --json");
+                    "loss, update, data, the rest; with SCG each iteration, its own vector arithmetic as update): a "
+                    "table on stderr after training, and \"step_profile\" in --json");
   command->callback([settings, command] {
     const TrainSettings& s = *settings;
     const CheckedTraining checked = check(s, *command);

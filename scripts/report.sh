@@ -2,7 +2,7 @@
 # Writes the main job's report: results/report-<timestamp>/README.md with its PNGs and the raw outputs they
 # come from, and a copy of that folder in report/. The page holds the lecture's windows walk-through, the
 # main job (`convlab train`, the lecture's network on MNIST; extra arguments go to it) with its confusion
-# matrices and figures and (minibatch training) its step profile, `convlab compare`'s table (when this build has that command), and a quick benchmark
+# matrices and figures and its step profile (each minibatch step, or each SCG iteration), `convlab compare`'s table (when this build has that command), and a quick benchmark
 # of the lecture layer. Every number in it is read from this run's output files.
 #   --no-bench   leave out the benchmark (its section then says so)
 # Uses the convlab built in build/ (or $CONVLAB_BUILD_DIR): run scripts/build.sh first (scripts/run.sh does).
@@ -84,17 +84,10 @@ for figure in digit windows response weighted-windows; do
   step "figure $figure" - "$convlab" plot "$figure" --out "$out/$figure.png"
 done
 
-# 2. The main job, with its training step profiled operation by operation unless it trains by SCG (full batch,
-# no steps to profile).
-profile_flag=(--profile)
-for ((i = 0; i < ${#train_args[@]}; i++)); do
-  if [[ "${train_args[i]}" == --optimizer=scg || ("${train_args[i]}" == --optimizer && "${train_args[i + 1]:-}" == scg) ]]; then
-    profile_flag=()
-  fi
-done
+# 2. The main job, profiled operation by operation (each minibatch step, or each SCG iteration).
 step_progress="$out/train-progress.txt" step "training (the main job)" "$out/train.txt" "$convlab" train \
-  --save "$out/lecture.model" --history "$out/lecture-network.csv" --json "$out/train.json" \
-  ${profile_flag[@]+"${profile_flag[@]}"} "${train_args[@]}"
+  --save "$out/lecture.model" --history "$out/lecture-network.csv" --json "$out/train.json" --profile \
+  "${train_args[@]}"
 step "figure training curve" - "$convlab" plot curve --history "$out/lecture-network.csv" \
   --title "the main job: convlab train ${train_args[*]:-(defaults)}" --out "$out/curve.png"
 step "figure confusion" - "$convlab" plot confusion --model "$out/lecture.model" --split test --out "$out/confusion.png"
@@ -179,10 +172,11 @@ if len(sys.argv) > 2:
     peak = bench["fma_peak_gflops"].get(f"{train['precision']}/threads:{threads}")
     bandwidth = bench["memory_gbps"].get(f"copy/threads:{threads}")
 rows, never = summarize.step_profile_table_rows(profile, peak, bandwidth)
-print(f"{profile['steps']} steps ({profile['examples']} examples), "
-      f"{summarize.fmt(1e3 * profile['step_seconds'] / profile['steps'])} ms per step on {threads} thread(s):")
+step = profile.get("step", "step")  # "iteration" for SCG
+print(f"{profile['steps']} {step}s ({profile['examples']} examples), "
+      f"{summarize.fmt(1e3 * profile['step_seconds'] / profile['steps'])} ms per {step} on {threads} thread(s):")
 print()
-print("\n".join(summarize.step_profile_table(rows, never)))
+print("\n".join(summarize.step_profile_table(rows, never, step)))
 PYTHON
 }
 # The main job's figures from its --json file.
@@ -268,18 +262,21 @@ page="$out/README.md.partial"
   cat "$out/train.txt"
   echo '```'
   echo
-  if ((${#profile_flag[@]})); then
+  if [[ "$(train_result optimizer)" == scg ]]; then
+    echo "Its SCG iterations operation by operation (each iteration's evaluations over the full batch, and SCG's own"
+    echo "vector arithmetic as \"update\"; \`--profile\`, \"step_profile\" in [train.json](train.json); share of"
+  else
     echo "Its training step operation by operation (\`--profile\`, \"step_profile\" in [train.json](train.json); share of"
-    echo "the steps' wall time, \"other\" the rest; the products in GFLOP/s against the FMA peak, the elementwise"
-    if [[ -n "$bench_dir" ]]; then
-      echo "operations in GB/s against the copy bandwidth, both measured by the quick benchmark of section 4):"
-      echo
-      step_profile_table "$out/train.json" "$bench_dir/summary.json"
-    else
-      echo "operations in GB/s; no fraction of the bounds: the benchmark, which measures them, was left out):"
-      echo
-      step_profile_table "$out/train.json"
-    fi
+  fi
+  echo "their wall time, \"other\" the rest; the products in GFLOP/s against the FMA peak, the elementwise"
+  if [[ -n "$bench_dir" ]]; then
+    echo "operations in GB/s against the copy bandwidth, both measured by the quick benchmark of section 4):"
+    echo
+    step_profile_table "$out/train.json" "$bench_dir/summary.json"
+  else
+    echo "operations in GB/s; no fraction of the bounds: the benchmark, which measures them, was left out):"
+    echo
+    step_profile_table "$out/train.json"
   fi
   echo "The training curve ([lecture-network.csv](lecture-network.csv)) and the test set's confusion matrix:"
   echo

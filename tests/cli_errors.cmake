@@ -90,8 +90,6 @@ expect_error("train: negative epochs" ${d} "--epochs must be at least 1, got -1"
              train --epochs -1 --save m.bin)
 expect_error("train: zero SCG iterations" ${d} "--iterations must be at least 1, got 0"
              train --optimizer scg --iterations 0 --save m.bin)
-expect_error("train: --profile with SCG" ${d} "--profile times minibatch steps: use it with --optimizer sgd or adam, not scg"
-             train --optimizer scg --profile --save m.bin)
 expect_error("train: zero threads" ${d} "--threads must be at least 1, got 0"
              train --threads 0 --save m.bin)
 expect_error("train: zero training images" ${d} "--train-limit must be at least 1, got 0"

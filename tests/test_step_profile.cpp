@@ -1,6 +1,7 @@
 // The per-operation step profile (common/nn/step_profile.hpp): its shares add to 1, no operation is negative,
 // its FLOP counts are the hand count for the lecture's network, and attaching it changes no weight (1 and 2
-// threads). Nothing here depends on how long anything took.
+// threads), and an SCG run profiles each iteration without changing a weight. Nothing here depends on how long
+// anything took.
 #include <omp.h>
 
 #include <catch2/catch.hpp>
@@ -14,6 +15,7 @@
 #include "common/nn/network.hpp"
 #include "common/nn/network_objectives.hpp"
 #include "common/nn/optim_minibatch.hpp"
+#include "common/nn/optim_scg.hpp"
 #include "common/nn/step_profile.hpp"
 
 using convlab::Architecture;
@@ -152,4 +154,47 @@ TEST_CASE("training with a step profile attached gives bitwise the same weights,
   CHECK_FALSE(bitwise_equal({initial.parameters().begin(), initial.parameters().end()}, reference));
   CHECK(two_threads.steps() == one_thread.steps());
   CHECK(two_threads.flops(StepOperation::conv_forward) == one_thread.flops(StepOperation::conv_forward));
+}
+
+TEST_CASE("an SCG run's profile: one step per iteration, its evaluations' operations, the same weights",
+          "[step_profile]") {
+  const Examples e = random_examples(lecture_network());
+  const auto run = [&](StepProfile* profile) {
+    Network<float> network(lecture_network(), [] { return convlab::make_conv_impl("openmp"); }, 1,
+                           /*chunk_size=*/16);  // three chunks an evaluation, the last one short
+    convlab::NetworkFullBatchObjective<float> objective(network, e.inputs, e.labels);
+    convlab::ScgOptions options;
+    options.iterations = 3;
+    options.profile = profile;
+    const convlab::ScgResult result = convlab::scg<float>(objective, network.parameters(), options);
+    CHECK(result.iterations == 3);
+    return std::vector<float>(network.parameters().begin(), network.parameters().end());
+  };
+  ThreadCount threads;
+  threads.set(2);
+  const std::vector<float> reference = run(nullptr);
+  StepProfile profile;
+  CHECK(bitwise_equal(run(&profile), reference));
+
+  CHECK(profile.steps() == 3);
+  // One or two evaluations over every example per iteration (the evaluation before the first is not profiled).
+  REQUIRE(profile.examples() % kExamples == 0);
+  const double evaluations = double(profile.examples() / kExamples);
+  CHECK(evaluations >= 3);
+  CHECK(evaluations <= 6);
+  double shares = 0;
+  for (int i = 0; i < convlab::kStepOperationCount; ++i) {
+    CHECK(profile.seconds(StepOperation(i)) >= 0);
+    shares += profile.share(StepOperation(i));
+  }
+  CHECK(shares == Approx(1.0).epsilon(1e-12));
+  const double conv = 2.0 * 20 * 24 * 24 * 25, dense = 2.0 * 11520 * 50, output = 2.0 * 50 * 10;
+  const double per_evaluation = double(kExamples);
+  CHECK(profile.flops(StepOperation::conv_forward) == evaluations * per_evaluation * conv);
+  CHECK(profile.flops(StepOperation::conv_weight_grad) == evaluations * per_evaluation * conv);
+  CHECK(profile.flops(StepOperation::dense_forward) == evaluations * per_evaluation * (dense + output));
+  CHECK(profile.flops(StepOperation::dense_backward) == evaluations * per_evaluation * 2 * (dense + output));
+  // SCG's own passes over the 577080 weights: at least the search direction's dot products and the trial point.
+  CHECK(profile.bytes(StepOperation::update) >= 3 * 6 * 577080.0 * sizeof(float));
+  CHECK(profile.seconds(StepOperation::update) > 0);
 }

@@ -89,6 +89,39 @@ string(JSON update_bytes GET "${json}" step_profile operations update bytes)
 if(NOT steps EQUAL 2 OR NOT operations EQUAL 10 OR update_bytes LESS_EQUAL 0)
   message(FATAL_ERROR "--json's step_profile: ${steps} steps, ${operations} operations, update bytes ${update_bytes}")
 endif()
+# With SCG a step is an iteration: the same model as without --profile, 3 iterations, each of one or two
+# evaluations over the 256 images (the first evaluation, before the iterations, is not one of them).
+set(profiled "${SCRATCH}/openmp-scg-2-profiled.bin")
+execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
+                  ${CONVLAB} train --impl openmp --optimizer scg --iterations 3 --threads 2 --train-limit 256
+                  --test-limit 100 --seed 5 --profile --json "${SCRATCH}/profiled-scg.json" --save ${profiled}
+                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+if(NOT status EQUAL 0 OR NOT err MATCHES "Step profile: 3 iterations \\(([0-9]+) examples\\), [0-9.]+ ms per iteration")
+  message(FATAL_ERROR "convlab train --optimizer scg --profile failed (${status}) or printed no iteration profile:\n${err}")
+endif()
+set(printed_examples "${CMAKE_MATCH_1}")
+file(SHA256 "${profiled}" profiled_digest)
+file(SHA256 "${SCRATCH}/openmp-scg-2.bin" plain_digest)
+if(NOT profiled_digest STREQUAL plain_digest)
+  string(APPEND failures "\n  openmp scg, 2 threads: ${plain_digest} without --profile, ${profiled_digest} with it")
+endif()
+file(READ "${SCRATCH}/profiled-scg.json" json)
+string(JSON step GET "${json}" step_profile step)
+string(JSON steps GET "${json}" step_profile steps)
+string(JSON examples GET "${json}" step_profile examples)
+string(JSON update_bytes GET "${json}" step_profile operations update bytes)
+string(JSON conv_flops GET "${json}" step_profile operations conv_forward flops)
+math(EXPR evaluations "${examples} / 256")
+math(EXPR whole "${evaluations} * 256")
+# Each evaluation runs the convolution forward over every image: 2 x 20 x 24 x 24 x 25 FLOPs an image.
+math(EXPR expected_conv_flops "${examples} * 576000")
+if(NOT step STREQUAL "iteration" OR NOT steps EQUAL 3 OR NOT examples EQUAL printed_examples
+   OR NOT whole EQUAL examples OR evaluations LESS 3 OR evaluations GREATER 6 OR update_bytes LESS_EQUAL 0
+   OR NOT conv_flops EQUAL expected_conv_flops)
+  message(FATAL_ERROR "--json's SCG step_profile: step ${step}, ${steps} steps, ${examples} examples (printed "
+                      "${printed_examples}), update bytes ${update_bytes}, conv_forward ${conv_flops} FLOPs "
+                      "(expected ${expected_conv_flops})")
+endif()
 if(failures)
   message(FATAL_ERROR "models that depend on the thread count or on --profile:${failures}")
 endif()

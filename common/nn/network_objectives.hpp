@@ -21,10 +21,12 @@ class NetworkFullBatchObjective final : public FullBatchObjective<T> {
     if (labels.empty()) throw std::invalid_argument("full-batch objective: no training examples");
   }
   Index parameter_count() const override { return network_.parameter_count(); }
+  Index example_count() const override { return Index(labels_.size()); }
   double error(std::span<const T> weights) override { return network_.error(weights, inputs_, labels_); }
   double error_and_gradient(std::span<const T> weights, std::span<T> gradient) override {
     return network_.error_and_gradient(weights, inputs_, labels_, gradient);
   }
+  void attach_profile(StepProfile* profile) override { network_.set_profile(profile); }
 
  private:
   Network<T>& network_;

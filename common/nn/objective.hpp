@@ -19,9 +19,13 @@ class FullBatchObjective {
  public:
   virtual ~FullBatchObjective() = default;
   virtual Index parameter_count() const = 0;
+  // The examples one evaluation runs over (0 when the objective does not say).
+  virtual Index example_count() const { return 0; }
   virtual double error(std::span<const T> weights) = 0;
   // Returns the error and writes d error / d weights into `gradient` (same size as weights).
   virtual double error_and_gradient(std::span<const T> weights, std::span<T> gradient) = 0;
+  // As MinibatchObjective::attach_profile: while attached, each evaluation adds its operations' times.
+  virtual void attach_profile(StepProfile* /*profile*/) {}
 };
 
 // Minibatch: the mean error over a subset of training examples, given by index.

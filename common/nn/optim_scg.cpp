@@ -33,6 +33,46 @@ void negate_into(std::span<const T> from, std::span<T> to) {
   for (std::size_t i = 0; i < from.size(); ++i) to[i] = -from[i];
 }
 
+// With a profile: one iteration as one step. The iteration's wall time is added however it ends (an early
+// return included), and the step is counted once an evaluation has run in it.
+class IterationStep {
+ public:
+  explicit IterationStep(StepProfile* profile) : profile_(profile) {
+    if (profile_) start_ = StepProfile::Clock::now();
+  }
+  IterationStep(const IterationStep&) = delete;
+  IterationStep& operator=(const IterationStep&) = delete;
+  ~IterationStep() {
+    if (!profile_) return;
+    profile_->add_wall_time(start_);
+    if (examples_ > 0) profile_->count_step(examples_);
+  }
+  void evaluated(Index examples) { examples_ += examples; }
+
+ private:
+  StepProfile* profile_;
+  StepProfile::Clock::time_point start_{};
+  Index examples_ = 0;
+};
+
+// Attaches the profile to the objective for the iterations, and detaches it however scg() ends.
+template <typename T>
+class AttachedProfile {
+ public:
+  AttachedProfile(FullBatchObjective<T>& objective, StepProfile* profile) : objective_(objective), on_(profile) {
+    if (on_) objective_.attach_profile(profile);
+  }
+  AttachedProfile(const AttachedProfile&) = delete;
+  AttachedProfile& operator=(const AttachedProfile&) = delete;
+  ~AttachedProfile() {
+    if (on_) objective_.attach_profile(nullptr);
+  }
+
+ private:
+  FullBatchObjective<T>& objective_;
+  bool on_;
+};
+
 }  // namespace
 
 template <typename T>
@@ -83,24 +123,41 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
     return result;
   };
 
+  // The profile's `update`: SCG's passes over weight-sized vectors, each counted as the bytes it reads and writes.
+  StepProfile* const profile = options.profile;
+  const double vector_bytes = double(n) * sizeof(T);
+  const AttachedProfile<T> attached(objective, profile);
+  const Index examples = objective.example_count();
   int j = 1;
   while (j <= n_iterations) {
+    IterationStep step(profile);
     if (success) {
+      OperationTimer search(profile);
       mu = dot(c(d), c(gradnew));
+      double passes = 2;
       if (mu >= 0) {
         negate_into(c(gradnew), std::span<T>(d));
         mu = dot(c(d), c(gradnew));
+        passes += 4;
       }
       kappa = dot(c(d), c(d));
-      if (kappa < float_precision) return finish(j - 1, "limit on machine precision");
+      passes += 1;
+      if (kappa < float_precision) {
+        search.done(StepOperation::update, 0, passes * vector_bytes);
+        return finish(j - 1, "limit on machine precision");
+      }
       const double sigma = sigma0 / std::sqrt(kappa);
       add_scaled(cx, sigma, c(d), std::span<T>(xplus));
+      search.done(StepOperation::update, 0, (passes + 3) * vector_bytes);
       objective.error_and_gradient(c(xplus), gplus);
+      step.evaluated(examples);
+      OperationTimer curvature_timer(profile);
       // theta = d . (gplus - gradnew) / sigma
       double curvature = 0;
       for (std::size_t i = 0; i < n; ++i)
         curvature += static_cast<double>(d[i]) * (static_cast<double>(gplus[i]) - static_cast<double>(gradnew[i]));
       theta = curvature / sigma;
+      curvature_timer.done(StepOperation::update, 0, 3 * vector_bytes);
     }
 
     // Increase the effective curvature and evaluate the step size alpha.
@@ -115,14 +172,19 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
     // failed step rather than evaluate the error at infinite weights, and so do we.
     if (delta != 0) {
       alpha = -mu / delta;
+      OperationTimer trial(profile);
       add_scaled(cx, alpha, c(d), std::span<T>(xnew));
+      trial.done(StepOperation::update, 0, 3 * vector_bytes);
       fnew = objective.error_and_gradient(c(xnew), gradient_at_xnew);
+      step.evaluated(examples);
       Delta = 2 * (fnew - fold) / (alpha * mu);
     }
     if (!std::isnan(Delta) && Delta >= 0) {
       success = true;
       ++nsuccess;
+      OperationTimer accept(profile);
       std::copy(xnew.begin(), xnew.end(), x.begin());
+      accept.done(StepOperation::update, 0, 2 * vector_bytes);
       fnow = fnew;
     } else {
       success = false;
@@ -138,15 +200,20 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
     result.error_trace.push_back(fnow);
 
     if (success) {
+      OperationTimer checks(profile);
       double largest_step = 0;
       for (std::size_t i = 0; i < n; ++i)
         largest_step = std::max(largest_step, std::abs(alpha * static_cast<double>(d[i])));
+      checks.done(StepOperation::update, 0, vector_bytes);
       if (largest_step < options.x_precision) return finish(j, "limit on x Precision");
       if (std::abs(fnew - fold) < options.f_precision) return finish(j, "limit on f Precision");
       std::swap(gradold, gradnew);
       std::swap(gradnew, gradient_at_xnew);  // evaluated at xnew, which x now is
       fold = fnew;
-      if (dot(c(gradnew), c(gradnew)) == 0) return finish(j, "zero gradient");
+      OperationTimer norm(profile);
+      const bool zero_gradient = dot(c(gradnew), c(gradnew)) == 0;
+      norm.done(StepOperation::update, 0, vector_bytes);
+      if (zero_gradient) return finish(j, "zero gradient");
     }
 
     // Adjust beta according to the comparison ratio.
@@ -157,9 +224,11 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
 
     // Update the search direction by Polak-Ribiere, or restart along the negative gradient after as
     // many successes as there are weights.
+    OperationTimer direction(profile);
     if (nsuccess == n) {
       negate_into(c(gradnew), std::span<T>(d));
       nsuccess = 0;
+      direction.done(StepOperation::update, 0, 2 * vector_bytes);
     } else if (success) {
       // gamma = (gradold - gradnew) . gradnew / mu
       double numerator = 0;
@@ -169,6 +238,7 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
       const double gamma = numerator;
       for (std::size_t i = 0; i < n; ++i)
         d[i] = static_cast<T>(gamma * static_cast<double>(d[i]) - static_cast<double>(gradnew[i]));
+      direction.done(StepOperation::update, 0, 5 * vector_bytes);
     }
     ++j;
   }

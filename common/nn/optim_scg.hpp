@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/nn/objective.hpp"
+#include "common/nn/step_profile.hpp"
 
 namespace convlab {
 
@@ -25,6 +26,11 @@ struct ScgOptions {
   std::function<void(const ScgProgress&)> on_progress;
   // Called after every iteration (for training curves); may be empty.
   std::function<void(const ScgProgress&)> on_iteration;
+  // When non-null, every iteration is one step of it (common/nn/step_profile.hpp): the iteration's wall time,
+  // the objective's operations in its evaluations (attached for the iterations, not the first evaluation before
+  // them), and SCG's own arithmetic on the weight-sized vectors (dot products, scaled sums, copies) as `update`.
+  // A step's examples are the examples of the evaluations it ran. The weights are the same as without.
+  StepProfile* profile = nullptr;
 };
 
 struct ScgResult {

@@ -38,6 +38,7 @@ TrainingOutcome train_network(Network<T>& network, const TrainingPlan& plan, std
     NetworkFullBatchObjective<T> objective(network, train_inputs, train_labels);
     ScgOptions options;
     options.iterations = plan.scg_iterations;
+    options.profile = plan.scg_profile;
     options.on_progress = [&](const ScgProgress& p) {
       if (!progress) return;
       *progress << "SCG iteration " << p.iteration << "/" << p.iterations << "  error " << fixed(p.error, 6)

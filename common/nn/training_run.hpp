@@ -17,6 +17,7 @@ namespace convlab {
 struct TrainingPlan {
   bool use_scg = false;
   int scg_iterations = 100;
+  StepProfile* scg_profile = nullptr;  // when use_scg: ScgOptions::profile (each iteration one step)
   MinibatchOptions minibatch;  // when !use_scg; its on_step/on_epoch are ignored (train_network sets its own)
   double rate_factor = 1;      // the optimiser's learning rate / the user's --lr (progress lines divide by it)
 };
