@@ -5,7 +5,11 @@ network (50000 images, float64) by convlab and by numpy, the lecture's way and t
 writing (a docs ctest keeps the committed summary what its files give).
 
 convlab's iteration is read from `convlab train --optimizer scg --history`: the difference of two consecutive
-rows' cumulative seconds, the fastest of the rows after the first (the first also pays for setting up)."""
+rows' cumulative seconds, the fastest of the rows after the first (the first also pays for setting up).
+Runs made since the SCG profile exists also hold convlab_train.json (`--profile --json`: every iteration
+operation by operation) and fma_peak.json (convlab_bench's float64 FMA peak at the run's thread count, the best of
+its repetitions); the summary then sets each operation against its bound, and the products' FLOPs against the
+peak (the iteration's FLOP bound)."""
 
 import argparse
 import csv
@@ -47,7 +51,48 @@ def summarize(run):
     if "largest_relative_difference" in numpy_run:
         lines += ["", f"The two numpy methods' error and gradients differ by at most "
                       f"{numpy_run['largest_relative_difference']:.2g} (relative to each quantity's largest)."]
+    lines += profile_lines(run, meta)
     return "\n".join(lines) + "\n"
+
+
+PRODUCTS = ("conv_forward", "conv_input_grad", "conv_weight_grad", "dense_forward", "dense_backward")
+
+
+def profile_lines(run, meta):
+    """convlab's iterations operation by operation, when the run has the profile and the peak."""
+    train_path, peak_path = os.path.join(run, "convlab_train.json"), os.path.join(run, "fma_peak.json")
+    if not (os.path.exists(train_path) and os.path.exists(peak_path)):
+        return []
+    with open(train_path, encoding="utf-8") as f:
+        profile = json.load(f)["step_profile"]
+    with open(peak_path, encoding="utf-8") as f:
+        peak = max(b["GFLOPS"] for b in json.load(f)["benchmarks"] if b.get("run_type") == "iteration")
+    iterations = profile["steps"]
+    wall = profile["step_seconds"] / iterations
+    lines = ["", f"convlab's iterations operation by operation (`--profile`, convlab_train.json: its {iterations} "
+                 f"iterations, {wall:.2f} s each on average, {profile['examples'] // iterations} examples an iteration "
+                 f"in one or two evaluations; products in GFLOP/s against the float64 FMA peak measured after it, "
+                 f"{peak:.1f} GFLOP/s at {meta['threads']} threads (fma_peak.json); the rest in GB/s of compulsory "
+                 f"traffic):",
+             "",
+             "| operation | s per iteration | share | GFLOP/s | fraction of the FMA peak | GB/s |",
+             "|---|---|---|---|---|---|"]
+    flops = 0.0
+    for name, op in profile["operations"].items():
+        if name != "other" and op["seconds"] == 0:
+            continue
+        product = name in PRODUCTS
+        if product:
+            flops += op["flops"]
+        rate = f"{op['GFLOPS']:.1f}" if product else "-"
+        fraction = f"{op['GFLOPS'] / peak:.3f}" if product else "-"
+        bandwidth = f"{op['GBps']:.1f}" if "GBps" in op else "-"
+        lines.append(f"| {name} | {op['seconds'] / iterations:.3f} | {100 * op['share']:.1f} % | {rate} | {fraction} "
+                     f"| {bandwidth} |")
+    bound = flops / iterations / (peak * 1e9)
+    lines += ["", f"The products' FLOPs at that peak would take {bound:.2f} s an iteration: the iterations ran at "
+                  f"{bound / wall:.3f} of their FLOP bound."]
+    return lines
 
 
 def main():
