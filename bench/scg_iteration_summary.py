@@ -18,6 +18,7 @@ import os
 import sys
 
 from generated_text import write_or_check
+from summarize import STEP_PRODUCTS
 
 
 def summarize(run):
@@ -55,9 +56,6 @@ def summarize(run):
     return "\n".join(lines) + "\n"
 
 
-PRODUCTS = ("conv_forward", "conv_input_grad", "conv_weight_grad", "dense_forward", "dense_backward")
-
-
 def profile_lines(run, meta):
     """convlab's iterations operation by operation, when the run has the profile and the peak."""
     train_path, peak_path = os.path.join(run, "convlab_train.json"), os.path.join(run, "fma_peak.json")
@@ -81,7 +79,7 @@ def profile_lines(run, meta):
     for name, op in profile["operations"].items():
         if name != "other" and op["seconds"] == 0:
             continue
-        product = name in PRODUCTS
+        product = name in STEP_PRODUCTS
         if product:
             flops += op["flops"]
         rate = f"{op['GFLOPS']:.1f}" if product else "-"

@@ -67,44 +67,47 @@ foreach(impl ${impls})
     endif()
   endforeach()
 endforeach()
-# --profile (the step timed operation by operation) changes no weight: the same model file as without it, and
-# its --json holds the profile: every operation, 2 steps of 128 (the default batch) of the 256 images.
-set(profiled "${SCRATCH}/openmp-sgd-2-profiled.bin")
-execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
-                  ${CONVLAB} train --impl openmp --optimizer sgd --epochs 1 --threads 2 --train-limit 256 --test-limit 100
-                  --seed 5 --profile --json "${SCRATCH}/profiled.json" --save ${profiled}
-                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
-if(NOT status EQUAL 0 OR NOT err MATCHES "Step profile: 2 steps \\(256 examples\\)")
-  message(FATAL_ERROR "convlab train --profile failed (${status}) or printed no step profile:\n${err}")
+# --profile (each step timed operation by operation) changes no weight: train_profiled(NAME ARGS...) trains openmp
+# with optimizer NAME (its ARGS) on 2 threads with --profile, saves the model beside the plain run's
+# ("${impl}-${name}-2.bin" above) and its --json as profiled-NAME.json, fails unless it ran and printed the profile
+# (its stderr in `profile_err`), and adds to `failures` when the two model files differ.
+function(train_profiled name)
+  set(model "${SCRATCH}/openmp-${name}-2-profiled.bin")
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
+                    ${CONVLAB} train --impl openmp --optimizer ${name} ${ARGN} --threads 2 --train-limit 256
+                    --test-limit 100 --seed 5 --profile --json "${SCRATCH}/profiled-${name}.json" --save ${model}
+                  RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
+  if(NOT status EQUAL 0 OR NOT err MATCHES "Step profile: ")
+    message(FATAL_ERROR "convlab train --optimizer ${name} --profile failed (${status}) or printed no profile:\n${err}")
+  endif()
+  file(SHA256 "${model}" profiled_digest)
+  file(SHA256 "${SCRATCH}/openmp-${name}-2.bin" plain_digest)
+  if(NOT profiled_digest STREQUAL plain_digest)
+    set(failures "${failures}\n  openmp ${name}, 2 threads: ${plain_digest} without --profile, ${profiled_digest} with it"
+        PARENT_SCOPE)
+  endif()
+  set(profile_err "${err}" PARENT_SCOPE)
+endfunction()
+
+# Minibatch: every operation, 2 steps of 128 (the default batch) of the 256 images.
+train_profiled(sgd --epochs 1)
+if(NOT profile_err MATCHES "Step profile: 2 steps \\(256 examples\\)")
+  message(FATAL_ERROR "convlab train --optimizer sgd --profile: no \"2 steps (256 examples)\":\n${profile_err}")
 endif()
-file(SHA256 "${profiled}" profiled_digest)
-file(SHA256 "${SCRATCH}/openmp-sgd-2.bin" plain_digest)
-if(NOT profiled_digest STREQUAL plain_digest)
-  string(APPEND failures "\n  openmp sgd, 2 threads: ${plain_digest} without --profile, ${profiled_digest} with it")
-endif()
-file(READ "${SCRATCH}/profiled.json" json)
+file(READ "${SCRATCH}/profiled-sgd.json" json)
 string(JSON steps GET "${json}" step_profile steps)
 string(JSON operations LENGTH "${json}" step_profile operations)
 string(JSON update_bytes GET "${json}" step_profile operations update bytes)
 if(NOT steps EQUAL 2 OR NOT operations EQUAL 10 OR update_bytes LESS_EQUAL 0)
   message(FATAL_ERROR "--json's step_profile: ${steps} steps, ${operations} operations, update bytes ${update_bytes}")
 endif()
-# With SCG a step is an iteration: the same model as without --profile, 3 iterations, each of one or two
-# evaluations over the 256 images (the first evaluation, before the iterations, is not one of them).
-set(profiled "${SCRATCH}/openmp-scg-2-profiled.bin")
-execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
-                  ${CONVLAB} train --impl openmp --optimizer scg --iterations 3 --threads 2 --train-limit 256
-                  --test-limit 100 --seed 5 --profile --json "${SCRATCH}/profiled-scg.json" --save ${profiled}
-                RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
-if(NOT status EQUAL 0 OR NOT err MATCHES "Step profile: 3 iterations \\(([0-9]+) examples\\), [0-9.]+ ms per iteration")
-  message(FATAL_ERROR "convlab train --optimizer scg --profile failed (${status}) or printed no iteration profile:\n${err}")
+# With SCG a step is an iteration: 3 iterations, each of one or two evaluations over the 256 images (the first
+# evaluation, before the iterations, is not one of them).
+train_profiled(scg --iterations 3)
+if(NOT profile_err MATCHES "Step profile: 3 iterations \\(([0-9]+) examples\\), [0-9.]+ ms per iteration")
+  message(FATAL_ERROR "convlab train --optimizer scg --profile printed no iteration profile:\n${profile_err}")
 endif()
 set(printed_examples "${CMAKE_MATCH_1}")
-file(SHA256 "${profiled}" profiled_digest)
-file(SHA256 "${SCRATCH}/openmp-scg-2.bin" plain_digest)
-if(NOT profiled_digest STREQUAL plain_digest)
-  string(APPEND failures "\n  openmp scg, 2 threads: ${plain_digest} without --profile, ${profiled_digest} with it")
-endif()
 file(READ "${SCRATCH}/profiled-scg.json" json)
 string(JSON step GET "${json}" step_profile step)
 string(JSON steps GET "${json}" step_profile steps)

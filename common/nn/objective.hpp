@@ -43,4 +43,23 @@ class MinibatchObjective {
   virtual void attach_profile(StepProfile* /*profile*/) {}
 };
 
+// Attaches `profile` (when non-null) to an objective for the lifetime of this object, and detaches it however
+// that scope ends: the optimisers' way of profiling a step (minibatch) or every iteration (SCG).
+template <typename Objective>
+class ProfileAttachment {
+ public:
+  ProfileAttachment(Objective& objective, StepProfile* profile) : objective_(objective), on_(profile != nullptr) {
+    if (on_) objective_.attach_profile(profile);
+  }
+  ProfileAttachment(const ProfileAttachment&) = delete;
+  ProfileAttachment& operator=(const ProfileAttachment&) = delete;
+  ~ProfileAttachment() {
+    if (on_) objective_.attach_profile(nullptr);
+  }
+
+ private:
+  Objective& objective_;
+  bool on_;
+};
+
 }  // namespace convlab

@@ -179,13 +179,6 @@ MinibatchResult train_minibatch(MinibatchObjective<T>& objective, std::span<T> w
   result.epoch_errors.reserve(static_cast<std::size_t>(options.epochs));
   Index step = 0;
   StepProfile* const profile = options.profile;
-  // Detaches the profile from the objective however the gradient call ends.
-  struct Detach {
-    MinibatchObjective<T>* objective = nullptr;
-    ~Detach() {
-      if (objective) objective->attach_profile(nullptr);
-    }
-  };
   for (int epoch = 1; epoch <= options.epochs; ++epoch) {
     const auto shuffle_start = profile ? StepProfile::Clock::now() : StepProfile::Clock::time_point{};
     fisher_yates_shuffle(order, generator);
@@ -202,11 +195,7 @@ MinibatchResult train_minibatch(MinibatchObjective<T>& objective, std::span<T> w
       const std::span<const Index> batch(order.data() + start, static_cast<std::size_t>(count));
       double batch_error = 0;
       {
-        Detach detach;
-        if (profile) {
-          objective.attach_profile(profile);
-          detach.objective = &objective;
-        }
+        const ProfileAttachment attached(objective, profile);
         batch_error = objective.error_and_gradient(weights, batch, gradient);
       }
       weighted_error_sum += batch_error * static_cast<double>(count);

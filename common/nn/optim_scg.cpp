@@ -55,24 +55,6 @@ class IterationStep {
   Index examples_ = 0;
 };
 
-// Attaches the profile to the objective for the iterations, and detaches it however scg() ends.
-template <typename T>
-class AttachedProfile {
- public:
-  AttachedProfile(FullBatchObjective<T>& objective, StepProfile* profile) : objective_(objective), on_(profile) {
-    if (on_) objective_.attach_profile(profile);
-  }
-  AttachedProfile(const AttachedProfile&) = delete;
-  AttachedProfile& operator=(const AttachedProfile&) = delete;
-  ~AttachedProfile() {
-    if (on_) objective_.attach_profile(nullptr);
-  }
-
- private:
-  FullBatchObjective<T>& objective_;
-  bool on_;
-};
-
 }  // namespace
 
 template <typename T>
@@ -126,7 +108,7 @@ ScgResult scg(FullBatchObjective<T>& objective, std::span<T> weights, const ScgO
   // The profile's `update`: SCG's passes over weight-sized vectors, each counted as the bytes it reads and writes.
   StepProfile* const profile = options.profile;
   const double vector_bytes = double(n) * sizeof(T);
-  const AttachedProfile<T> attached(objective, profile);
+  const ProfileAttachment attached(objective, profile);  // for the iterations, not the evaluation before them
   const Index examples = objective.example_count();
   int j = 1;
   while (j <= n_iterations) {
