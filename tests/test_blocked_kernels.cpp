@@ -120,7 +120,7 @@ TEST_CASE("blocked kernels: long reductions in tap blocks, large images in pixel
   // (in channels x window) and in the input gradient (out channels x a phase's window taps), with bands
   // of pixels, padding and a stride; with a partial channel group.
   // And an image whose output gradient the weight gradient takes in several pixel bands (256 KiB each); an
-  // unpadded batch of images large enough to be copied into the slot before their taps are read.
+  // unpadded batch of large images, read in place.
   sweep({make_shape(2, 240, 20, 9, 10, 3, 3, 1, 1, 1, 1), make_shape(2, 20, 240, 9, 11, 3, 3, 2, 2, 1, 1),
          make_shape(1, 3, 70, 30, 31, 7, 7, 1, 1, 3, 3), make_shape(2, 2, 64, 40, 41, 3, 3, 1, 1, 0, 1),
          make_shape(3, 40, 20, 30, 31, 3, 3, 2, 1, 0, 0)},

@@ -40,8 +40,6 @@ constexpr Index kUnpackTaps = 48;
 constexpr Index kStreamUnpackBytes = Index(1) << 20;
 // Images above this size are read from beyond L2 (1 MiB on Zen 4 and 5) by the weight gradient's tiles.
 constexpr Index kPrefetchImageBytes = Index(1) << 20;
-// Images of a batch are copied into a slot (InputWindows) only up to this size (L2), where the slot stays.
-constexpr Index kStreamCopyMaxBytes = Index(1) << 20;
 
 // Cuts `count` items into bands of whole tiles: one band per thread's worth of work when the other
 // dimensions (`other_units`) cannot keep `threads` busy several times over, else one band; never more
@@ -172,18 +170,13 @@ ChannelGroups::ChannelGroups(Index channel_count, Index lane_count, int max_vect
 
 // ------------------------------------------------------------------------------------ input windows
 
-InputWindows::InputWindows(const ConvShape& s, bool image_by_image, Index element_bytes) : shape_(s) {
+InputWindows::InputWindows(const ConvShape& s) : shape_(s) {
   const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
-  // Images of a batch taken one by one come from memory: a tile's taps would miss on one line per channel
-  // and window row, an image beyond L1 many times over. Overlapping windows read every line, so a
-  // sequential copy into the slot (prefetched, then in L2) costs less than those misses -- if the slot stays
-  // in L2: a larger image (speech_c32's 3.4 MB) is read in place, a copy would only add its traffic. A lone
-  // image is usually still in cache from whatever produced it, and is read in place.
-  const bool overlapping = kh > s.stride_height || kw > s.stride_width;
-  const Index image_elements = s.in_channels * s.in_height * s.in_width;
-  const bool stream_copy = image_by_image && s.batch >= 2 && overlapping && image_elements > (Index(32) << 10) &&
-                           image_elements * element_bytes <= kStreamCopyMaxBytes;
-  padded_ = s.pad_height > 0 || s.pad_width > 0 || stream_copy;
+  // Only a padded layer's images are copied (into a zero border). An unpadded image is read in place, even one
+  // of a batch that streams from memory: copying such images into a slot that stays in L2 first (for
+  // overlapping windows, 128 KiB to 1 MiB images) was measured slower than the tiles' own prefetches, by up to
+  // 1.7x (docs/runs/ab-20261206-unpadded-images-in-place).
+  padded_ = s.pad_height > 0 || s.pad_width > 0;
   padded_height_ = s.in_height + 2 * s.pad_height;
   padded_width_ = s.in_width + 2 * s.pad_width;
   for (Index oy = 0; oy < oh; ++oy)
@@ -271,7 +264,7 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
       groups_(s.out_channels, lanes,
               forward_group_vectors(s, lanes, row_tiles_ ? std::min(max_vectors, row_tile_max_vectors) : max_vectors,
                                     element_bytes)),
-      windows_(s, image_major(s.batch, threads), element_bytes) {
+      windows_(s) {
   order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
   pixels_ = s.out_height() * s.out_width();
   for (Index p = 0; p < pixels_; ++p) pixel_dest_.push_back(p);
@@ -501,7 +494,7 @@ void add_pixel_lanes(const T* grad, Index pixels, T* sums) {
 BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* taps_per_tile, Index lanes,
                                                int max_vectors, int threads, Index element_bytes)
     : shape_(s), groups_(s.out_channels, lanes, max_vectors),
-      windows_(s, image_major(std::min<Index>(s.batch, 16), threads), element_bytes) {
+      windows_(s) {
   pixels_ = s.out_height() * s.out_width();
   taps_ = Index(windows_.tap_offsets().size());
   // Chunks depend on the shape alone (never on the thread count), and so does the order of every sum; at

@@ -44,13 +44,13 @@ struct ChannelGroups {
   Index padded_channels() const { return vectors * lanes; }
 };
 
-// How the forward pass and the weight gradient read an input image: in place, or copied (zero-padded when
-// the layer pads) into a slot. `image_by_image`: the pass takes the batch's images one at a time.
-// (Gathering non-overlapping windows, 1x1 stride 2, into one run per pixel was tried and measured slower:
-// in place, a tile's taps read one line per channel, but the copy cost more than those lines.)
+// How the forward pass and the weight gradient read an input image: in place, or (when the layer pads) copied
+// into a slot with a zero border. (Gathering non-overlapping windows, 1x1 stride 2, into one run per pixel was
+// tried and measured slower: in place, a tile's taps read one line per channel, but the copy cost more than
+// those lines; so was copying unpadded images of a batch into a slot that stays in L2.)
 class InputWindows {
  public:
-  InputWindows(const ConvShape& shape, bool image_by_image, Index element_bytes);
+  explicit InputWindows(const ConvShape& shape);
   const Index* pixel_source() const { return pixel_source_.data(); }  // per output pixel
   const std::vector<Index>& tap_offsets() const { return tap_offsets_; }  // (in channel, window row, column)
   Index slot_elements() const;  // 0: read in place
