@@ -101,15 +101,17 @@ void run_tap_blocks(void (*tiles)(const TileJob<T>&, Index, Index), TileJob<T> j
 
 // One image's channels copied into a zero border: `top`/`left` zero rows/columns before each plane.
 // Rows of a small image are a few dozen bytes: three library calls per row (fill, copy, fill) cost more than
-// the copy, so each padded row is written by one inline loop (kept from being turned back into calls).
+// the copy, so each padded row is written by inline loops (kept from being turned back into calls).
 // The image usually comes from L3 (the pass before it, or the weights streaming through L2, evicted it), and
 // the copy waited on its loads: each row also prefetches the image kCopyPrefetchBytes ahead.
 constexpr std::uintptr_t kCopyPrefetchBytes = 4096;
+constexpr Index kCopyWideRowBytes = 64;  // a vector of AVX-512
 template <typename T>
 __attribute__((optimize("no-tree-loop-distribute-patterns"))) void copy_with_border(
     const T* source, Index channels, Index rows, Index cols, Index top, Index left, Index padded_rows,
     Index padded_cols, T* dest) {
   const Index right = left + cols;
+  const bool wide_rows = cols * Index(sizeof(T)) >= kCopyWideRowBytes;
   for (Index c = 0; c < channels; ++c) {
     const T* in = source + c * rows * cols;
     T* out = dest + c * padded_rows * padded_cols;
@@ -119,7 +121,17 @@ __attribute__((optimize("no-tree-loop-distribute-patterns"))) void copy_with_bor
       const T* from = in + r * cols;
       // Formed as an integer: past the image's last rows it points beyond it (a prefetch never faults).
       __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(from) + kCopyPrefetchBytes));
-      for (Index j = 0; j < padded_cols; ++j) row[j] = j >= left && j < right ? from[j - left] : T(0);
+      // A row of at least a vector: three loops (zeros, the image's row, zeros). One loop that selects zero or
+      // the image per element becomes a masked load per vector, which ran the copy several times slower from
+      // memory; on shorter rows, whose images are small and in cache, that one loop costs less than three
+      // (docs/performance.md, "Padded images copied without masked loads").
+      if (wide_rows) {
+        for (Index j = 0; j < left; ++j) row[j] = T(0);
+        for (Index j = 0; j < cols; ++j) row[left + j] = from[j];
+        for (Index j = right; j < padded_cols; ++j) row[j] = T(0);
+      } else {
+        for (Index j = 0; j < padded_cols; ++j) row[j] = j >= left && j < right ? from[j - left] : T(0);
+      }
     }
     for (Index e = (top + rows) * padded_cols; e < padded_rows * padded_cols; ++e) out[e] = T(0);
   }
@@ -174,8 +186,8 @@ InputWindows::InputWindows(const ConvShape& s) : shape_(s) {
   const Index oh = s.out_height(), ow = s.out_width(), kh = s.kernel_height, kw = s.kernel_width;
   // Only a padded layer's images are copied (into a zero border). An unpadded image is read in place, even one
   // of a batch that streams from memory: copying such images into a slot that stays in L2 first (for
-  // overlapping windows, 128 KiB to 1 MiB images) was measured slower than the tiles' own prefetches, by up to
-  // 1.7x (docs/runs/ab-20261206-unpadded-images-in-place).
+  // overlapping windows, 128 KiB to 1 MiB images) was measured slower than the tiles' own prefetches
+  // (docs/performance.md, "Unpadded images of a batch read in place").
   padded_ = s.pad_height > 0 || s.pad_width > 0;
   padded_height_ = s.in_height + 2 * s.pad_height;
   padded_width_ = s.in_width + 2 * s.pad_width;
