@@ -326,12 +326,12 @@ Index direct_sum_terms(const ConvShape& s, ConvPass pass) {
 namespace {
 
 // Winograd's E (winograd_bound.hpp) for every output of `pass`; backward_input runs as the forward algorithm
-// on the transposed layer and flipped weights, with no bias.
+// on the transposed layer and flipped weights, with no bias (and dy cropped where the layer pads more than 2).
 template <typename T>
 std::vector<double> winograd_scale(int tile, const ConvShape& s, ConvPass pass, const AccuracyData<T>& d) {
   const auto in_double = [](const std::vector<T>& v) { return std::vector<double>(v.begin(), v.end()); };
   if (pass == ConvPass::forward) return winograd_error_scale(tile, s, in_double(d.x), in_double(d.w), in_double(d.b));
-  return winograd_error_scale(tile, winograd_transposed_layer(s), in_double(d.dy),
+  return winograd_error_scale(tile, winograd_transposed_layer(s), winograd_cropped_output_gradient(s, in_double(d.dy)),
                               winograd_flipped_transposed(s, in_double(d.w)), {});
 }
 

@@ -1,6 +1,7 @@
 // E, the magnitude in Winograd's error bound (see winograd_bound.hpp; derived in tests/test_winograd.cpp).
 #include "impls/winograd/winograd_bound.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -169,11 +170,18 @@ ConvShape winograd_transposed_layer(const ConvShape& s) {
   ConvShape t = s;
   t.in_channels = s.out_channels;
   t.out_channels = s.in_channels;
-  t.in_height = s.out_height();
-  t.in_width = s.out_width();
-  t.pad_height = 2 - s.pad_height;
-  t.pad_width = 2 - s.pad_width;
+  t.in_height = s.out_height() - 2 * winograd_gradient_crop(s.pad_height);
+  t.in_width = s.out_width() - 2 * winograd_gradient_crop(s.pad_width);
+  t.pad_height = std::max<Index>(0, 2 - s.pad_height);
+  t.pad_width = std::max<Index>(0, 2 - s.pad_width);
   return t;
+}
+
+std::vector<double> winograd_cropped_output_gradient(const ConvShape& s, const std::vector<double>& dy) {
+  if (!winograd_crops_output_gradient(s)) return dy;
+  std::vector<double> cropped(std::size_t(winograd_transposed_layer(s).input_size()));
+  winograd_crop_output_gradient(s, dy.data(), cropped.data());
+  return cropped;
 }
 
 std::vector<double> winograd_flipped_transposed(const ConvShape& s, const std::vector<double>& w) {

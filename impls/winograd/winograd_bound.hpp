@@ -31,8 +31,34 @@ constexpr double winograd_weight_gradient_rounding_count(int tile, Index tiles) 
 }
 
 // backward_input as Winograd runs it: the forward layer whose output is dx (channels swapped, the output's
-// size as input, padding 2 - pad) and its weights w'[c][f][ky][kx] = w[f][c][2-ky][2-kx].
+// size as input, padding 2 - pad) and its weights w'[c][f][ky][kx] = w[f][c][2-ky][2-kx]. A layer that pads
+// more than 2 would need a negative padding there: the output gradient's outer pad - 2 rows (columns) on each
+// side reach no input pixel, so they are cut off instead (winograd_crop_output_gradient) and the transposed
+// layer reads the rest unpadded.
 ConvShape winograd_transposed_layer(const ConvShape& s);
 std::vector<double> winograd_flipped_transposed(const ConvShape& s, const std::vector<double>& w);
+
+// Rows (columns) cut from each side of the output gradient for a layer padded by `pad` (above).
+constexpr Index winograd_gradient_crop(Index pad) { return pad > 2 ? pad - 2 : 0; }
+inline bool winograd_crops_output_gradient(const ConvShape& s) {
+  return winograd_gradient_crop(s.pad_height) > 0 || winograd_gradient_crop(s.pad_width) > 0;
+}
+
+// The input of winograd_transposed_layer(s) from the output gradient dy of `s`: dy itself, or where the layer
+// pads more than 2, every plane without its outer rows and columns (into `cropped`, batch x F planes of
+// winograd_transposed_layer(s)'s input size).
+template <typename T>
+void winograd_crop_output_gradient(const ConvShape& s, const T* dy, T* cropped) {
+  const Index oh = s.out_height(), ow = s.out_width();
+  const Index top = winograd_gradient_crop(s.pad_height), left = winograd_gradient_crop(s.pad_width);
+  const Index rows = oh - 2 * top, cols = ow - 2 * left;
+  for (Index plane = 0; plane < s.batch * s.out_channels; ++plane)
+    for (Index r = 0; r < rows; ++r) {
+      const T* from = dy + (plane * oh + top + r) * ow + left;
+      T* to = cropped + (plane * rows + r) * cols;
+      for (Index c = 0; c < cols; ++c) to[c] = from[c];
+    }
+}
+std::vector<double> winograd_cropped_output_gradient(const ConvShape& s, const std::vector<double>& dy);
 
 }  // namespace convlab

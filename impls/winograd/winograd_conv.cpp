@@ -1256,9 +1256,6 @@ std::string winograd_unsupported(const ConvShape& s, int tile) {
   if (s.kernel_height != 3 || s.kernel_width != 3 || s.stride_height != 1 || s.stride_width != 1) {
     text << name << " needs a 3x3 window at stride 1; this layer (" << s.describe() << ") has a "
          << window_and_stride(s);
-  } else if (s.pad_height > 2 || s.pad_width > 2) {
-    text << name << " needs at most 2 padding per side (its input gradient pads by 2 - padding); this layer ("
-         << s.describe() << ") pads " << s.pad_height << " rows and " << s.pad_width << " columns";
   }
   return text.str();
 }
@@ -1351,7 +1348,16 @@ void WinogradConv::backward_input_typed(const ConvShape& s, const T* output_grad
   }
   Workspace<T>& work = workspace<T>();
   transform(m_, weights, t, true, work.transformed);
-  run<T>(t, output_grad, work.transformed.data(), nullptr, input_grad);
+  run<T>(t, transposed_input(s, output_grad), work.transformed.data(), nullptr, input_grad);
+}
+
+template <typename T>
+const T* WinogradConv::transposed_input(const ConvShape& s, const T* output_grad) {
+  if (!winograd_crops_output_gradient(s)) return output_grad;
+  AlignedBuffer<T>& cropped = workspace<T>().cropped;
+  cropped.resize(std::size_t(input_gradient_shape(s).input_size()));
+  winograd_crop_output_gradient(s, output_grad, cropped.data());
+  return cropped.data();
 }
 
 template <typename T>
@@ -1432,7 +1438,8 @@ void WinogradConv::backward_input_held_typed(const ConvShape& s, const T* output
                                              T* input_grad) {
   require_supported(s);
   const ConvShape t = input_gradient_shape(s);
-  run<T>(t, output_grad, held_transform(workspace<T>().held_backward, weights, t, true), nullptr, input_grad);
+  run<T>(t, transposed_input(s, output_grad), held_transform(workspace<T>().held_backward, weights, t, true), nullptr,
+         input_grad);
 }
 
 ConvImpl::HeldPacking WinogradConv::held_packing(const ConvShape& s) const {
@@ -1453,7 +1460,9 @@ std::size_t WinogradConv::workspace_bytes(const ConvShape& s, std::size_t elemen
   const Index per_thread = std::max({forward.scratch_elements(m_), backward.scratch_elements(m_),
                                      2 * alpha2 * weights.chunk_tiles + fused_scratch});
   const Index gradient = gradient_elements(weights, m_, fused);
-  return std::size_t(per_thread * available_threads() + alpha2 * u_plane(s.out_channels, s.in_channels) + gradient) * element_size;
+  const Index cropped = winograd_crops_output_gradient(s) ? input_gradient_shape(s).input_size() : 0;
+  return std::size_t(per_thread * available_threads() + alpha2 * u_plane(s.out_channels, s.in_channels) + gradient +
+                     cropped) * element_size;
 }
 
 template void WinogradConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);

@@ -25,7 +25,8 @@
 // The weight transform is redone on every call; held weights (hold_weights) keep it, so forward_held and
 // backward_input_held skip it.
 // backward_input is the forward algorithm on the flipped, transposed weights (dx = dy correlated with
-// w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad). backward_weights is the transposed algorithm:
+// w'[c][f][ky][kx] = w[f][c][2-ky][2-kx], padding 2 - pad; a layer padded by more than 2 has dy's outer pad - 2
+// rows and columns cut off instead, since they reach no input pixel). backward_weights is the transposed algorithm:
 // dw = G^T [ sum over the batch's tiles (A dy A^T) . (B^T d B) ] G, one product per transform position and chunk
 // (F x tiles times tiles x C) added into dU chunk after chunk, in chunk order whatever the thread count. Its
 // chunks are as wide as fit (the threads share each chunk); from 64 input channels on, the channels are cut into
@@ -49,7 +50,7 @@
 namespace convlab {
 
 // "" when Winograd (tile 2 or 4; 0: either) can run forward and backward_input of `s`; otherwise why not,
-// naming the layer (a 3x3 window at stride 1 with at most 2 padding per side is needed).
+// naming the layer (a 3x3 window at stride 1 is needed; any padding).
 std::string winograd_unsupported(const ConvShape& s, int tile = 0);
 
 // K of Winograd's error bound |y_computed - y| <= gamma_K * E (tests/test_winograd.cpp derives it and E):
@@ -106,6 +107,7 @@ class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
   template <typename T>
   struct Workspace {
     AlignedBuffer<T> transformed;                 // U of a plain call: alpha^2 x F x C
+    AlignedBuffer<T> cropped;                     // the input gradient's dy of a layer padded by more than 2
     // U of the held weights for the forward pass and the input gradient, each in its two layouts (U[xi] as F x C,
     // or transposed in panels: which one a call takes depends on its batch), each made at the first call that
     // needs it.
@@ -125,6 +127,9 @@ class WinogradConv final : public ConvImplFromTemplates<WinogradConv> {
   // The held U for the forward-direction call `run` (forward: the layer; input gradient: its transposed layer).
   template <typename T>
   const T* held_transform(typename Workspace<T>::Held& held, const T* weights, const ConvShape& run, bool flip);
+  // The input of the input gradient's transposed layer: dy, or its cropped copy (winograd_bound.hpp).
+  template <typename T>
+  const T* transposed_input(const ConvShape& s, const T* output_grad);
 
   int m_;
   Workspace<float> float_workspace_;
