@@ -8,6 +8,7 @@
 
 #include "common/nn/architecture.hpp"
 #include "common/conv/conv_shape.hpp"
+#include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/simd_kernels.hpp"
 
 namespace {
@@ -81,6 +82,31 @@ int main() {
   fact("lecture_output_mb_batch10000", decimals(double(big_batch.output_size()) * sizeof(float) / 1e6, 0));
 
   fact("slide_max_rows", std::to_string(convlab::simd::kSlideBlockHeights.back()));
+
+  // Chapter 4: the weight gradient's flat runs of the lecture layer's 24x24 outputs, in 16-float vectors.
+  const long long out_pixels = conv.out_height() * conv.out_width();
+  fact("lecture_output_pixels", std::to_string(out_pixels));
+  fact("lecture_output_vectors_avx512", std::to_string(out_pixels / 16));
+
+  // Chapter 5: impls/openmp's tiles of the lecture's first layer at batch 64 on 2 threads (AVX-512's 16
+  // lanes), sized as its forward pass sizes them.
+  fact("lecture_weights_kb", decimals(double(conv.weight_size()) * sizeof(float) / 1e3, 0));
+  fact("lecture_image_kb", decimals(double(conv.in_height * conv.in_width) * sizeof(float) / 1e3, 0));
+  {
+    const convlab::simd::ForwardPlan plan(batch64, 16, true);
+    const convlab::Index row_bytes = batch64.stride_height * plan.layout.pitch * plan.layout.phases *
+                                     batch64.in_channels * convlab::Index(sizeof(float));
+    const convlab::Index fixed_bytes = (batch64.kernel_height - 1) * (row_bytes / batch64.stride_height);
+    const convlab::openmp::Tiling t = convlab::openmp::choose_tiling(
+        batch64.batch, batch64.out_channels, plan.out_height,
+        batch64.in_channels * batch64.kernel_height * batch64.kernel_width * convlab::Index(sizeof(float)),
+        row_bytes, fixed_bytes, batch64.forward_flops() / double(batch64.batch), 2);
+    fact("openmp_lecture_batch64_tile_images", std::to_string(t.images));
+    fact("openmp_lecture_batch64_tile_channels", std::to_string(t.channels));
+    fact("openmp_lecture_batch64_tile_rows", std::to_string(t.rows));
+    fact("openmp_lecture_batch64_image_tiles", std::to_string(t.image_tiles));
+    fact("openmp_lecture_batch64_smallest_tile_images", std::to_string(batch64.batch / t.image_tiles));
+  }
 
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
