@@ -1,29 +1,33 @@
-// The table of convolution implementations: adding one is a folder under impls/ plus one line here.
+// The table of convolution implementations, in the order `convlab impls` lists them. Adding one is a folder under
+// impls/ (its CMakeLists.txt, and `ConvImplInfo <name>_conv_info()` defined in namespace convlab, whose `name` is
+// what --impl takes) plus one X(<name>) line in CONVLAB_IMPLEMENTATIONS below: that line both declares its
+// <name>_conv_info() and puts it in the table. Nothing else names implementations: the tests, the benchmarks and
+// the commands read this table (or `convlab impls`, which prints it).
 #include <sstream>
 #include <stdexcept>
 
 #include "common/conv/conv_registry.hpp"
 
+// One X(<name>) per implementation, in table order.
+#define CONVLAB_IMPLEMENTATIONS(X) \
+  X(naive)                         \
+  X(simd)                          \
+  X(openmp)                        \
+  X(im2col)                        \
+  X(winograd2)                     \
+  X(winograd4)                     \
+  X(fft)
+
 namespace convlab {
 
-ConvImplInfo naive_conv_info();
-ConvImplInfo simd_conv_info();
-ConvImplInfo openmp_conv_info();
-ConvImplInfo im2col_conv_info();
-ConvImplInfo winograd2_conv_info();
-ConvImplInfo winograd4_conv_info();
-ConvImplInfo fft_conv_info();
+#define CONVLAB_DECLARE_IMPLEMENTATION(name) ConvImplInfo name##_conv_info();
+CONVLAB_IMPLEMENTATIONS(CONVLAB_DECLARE_IMPLEMENTATION)
+#undef CONVLAB_DECLARE_IMPLEMENTATION
 
 const std::vector<ConvImplInfo>& conv_implementations() {
-  static const std::vector<ConvImplInfo> table = {
-      naive_conv_info(),
-      simd_conv_info(),
-      openmp_conv_info(),
-      im2col_conv_info(),
-      winograd2_conv_info(),
-      winograd4_conv_info(),
-      fft_conv_info(),
-  };
+#define CONVLAB_LIST_IMPLEMENTATION(name) name##_conv_info(),
+  static const std::vector<ConvImplInfo> table = {CONVLAB_IMPLEMENTATIONS(CONVLAB_LIST_IMPLEMENTATION)};
+#undef CONVLAB_LIST_IMPLEMENTATION
   return table;
 }
 
