@@ -80,8 +80,12 @@ if(NOT status EQUAL 0 OR known_impls STREQUAL "")
   message(FATAL_ERROR "convlab impls --names failed (${status})")
 endif()
 string(STRIP "${known_impls}" known_impls)
+string(REPLACE "\n" ";" known_impls_list "${known_impls}")
 string(REPLACE "\n" ", " known_impls_commas "${known_impls}")  # as compare lists them
 string(REPLACE "\n" " " known_impls "${known_impls}")
+# Two valid names for the --impls lists below (the first and the last registered, one when only one is).
+list(GET known_impls_list 0 first_impl)
+list(GET known_impls_list -1 last_impl)
 
 # train
 expect_error("train: zero batch size" ${d} "--batch-size must be at least 1, got 0"
@@ -207,9 +211,9 @@ expect_error("plot: truncated model" ${d} "truncated.bin: truncated: the header 
 # compare (the missing-data case uses the default --out: no results/ folder may be left behind)
 expect_error("compare: unknown implementation" ${d}
              "unknown implementation 'nosuch' in --impls (known: ${known_impls_commas})"
-             compare --impls naive,nosuch --train-limit 10 --out c)
-expect_error("compare: repeated implementation" ${d} "--impls lists 'simd' twice"
-             compare --impls simd,simd --train-limit 10 --out c)
+             compare --impls ${first_impl},nosuch --train-limit 10 --out c)
+expect_error("compare: repeated implementation" ${d} "--impls lists '${last_impl}' twice"
+             compare --impls ${last_impl},${last_impl} --train-limit 10 --out c)
 expect_error("compare: zero test images" ${d} "--test-limit must be at least 1, got 0"
              compare --test-limit 0 --train-limit 10 --out c)
 expect_error("compare: output folder under a file" ${d} "cannot save comparison to 'a-file/c': Not a directory"
@@ -221,9 +225,9 @@ expect_error("compare: missing data folder" /nonexistent
 # accuracy (reads no data: the cases run without MNIST too)
 expect_error("accuracy: unknown implementation" /nonexistent
              "unknown implementation 'nosuch' in --impls (known: ${known_impls_commas})"
-             accuracy --impls naive,nosuch --quick --out a)
-expect_error("accuracy: empty implementation entry" /nonexistent "--impls 'naive,,simd' has an empty entry"
-             accuracy --impls naive,,simd --quick --out a)
+             accuracy --impls ${first_impl},nosuch --quick --out a)
+expect_error("accuracy: empty implementation entry" /nonexistent "--impls '${first_impl},,${last_impl}' has an empty entry"
+             accuracy --impls ${first_impl},,${last_impl} --quick --out a)
 expect_error("accuracy: zero threads" /nonexistent "--threads must be at least 1, got 0"
              accuracy --threads 0 --quick --out a)
 expect_error("accuracy: negative seed" /nonexistent "--seed must be at least 0, got -1"

@@ -1,10 +1,12 @@
 # `convlab impls` lists what a user can pass to --impl: every registered implementation once, in the
 # registry's order, each as a line "<name>  <description>", then "built with: <compiler flags>" (the configured
-# flags, with an -O level and -march when the configuration has them) and, for implementations other than
-# naive, optionally "bitwise naive's (same summation order): <passes>". naive is the reference: its
-# description says so and it has no "bitwise naive's" line (it is what the others are compared with).
-# The names are not written here: they come from the program itself, from the "known:" list of train's error
-# for an unknown --impl (which needs no data: the name is checked first).
+# flags, with an -O level and -march when the configuration has them), "role: reference|fast (...)" and, for
+# implementations other than the reference, optionally "bitwise <reference>'s (same summation order): <passes>".
+# Exactly one implementation has the role reference: its description says so and it has no "bitwise" line (it
+# is what the others are compared with); `--names --role reference` and `--role fast` split the list the same way.
+# No implementation is named here: the names come from the program itself, from the "known:" list of train's
+# error for an unknown --impl (which needs no data: the name is checked first), and the reference from the
+# "role:" lines.
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab> -DBUILD_FLAGS=<configured base flags> -DSCRATCH=<folder> -P impls_command.cmake
 cmake_minimum_required(VERSION 3.25)  # if(... IN_LIST ...)
@@ -25,9 +27,8 @@ endif()
 string(STRIP "${CMAKE_MATCH_1}" known)
 string(REGEX REPLACE " +" ";" known "${known}")
 list(LENGTH known known_count)
-if(known_count EQUAL 0 OR NOT "naive" IN_LIST known)
-  message(FATAL_ERROR "convlab train --impl nosuch: the known implementations '${known}' do not include naive, "
-                      "the reference")
+if(known_count EQUAL 0)
+  message(FATAL_ERROR "convlab train --impl nosuch: no known implementations listed:\n${err}")
 endif()
 
 execute_process(COMMAND ${CONVLAB} impls WORKING_DIRECTORY "${SCRATCH}" RESULT_VARIABLE status
@@ -36,8 +37,9 @@ if(NOT status EQUAL 0 OR NOT err STREQUAL "")
   message(FATAL_ERROR "convlab impls: exit ${status}\n--- stdout\n${out}--- stderr\n${err}")
 endif()
 
-# Reads the lines into per-implementation variables: summary_<name>, flags_<name>, threads_<name>,
-# bitwise_<name> (one "bitwise naive's" line at most), in the printed order `printed`.
+# Reads the lines into per-implementation variables: summary_<name>, flags_<name>, threads_<name>, role_<name>,
+# bitwise_<name> and bitwise_of_<name> (one "bitwise <reference>'s" line at most: its passes and whose order they
+# keep), in the printed order `printed`.
 set(failures "")
 set(printed "")
 set(current "")
@@ -73,17 +75,33 @@ foreach(line IN LISTS lines)
     set(own_bound_${current} TRUE)
   elseif(line MATCHES "^ +hands off: (.*[^ ])$")
     set(hands_off_${current} "${CMAKE_MATCH_1}")
-  elseif(line MATCHES "^ +bitwise naive's \\(same summation order\\): (.*)$")
+  elseif(line MATCHES "^ +bitwise ([^ ]+)'s \\(same summation order\\): (.*)$")
     if(DEFINED bitwise_${current} OR NOT DEFINED flags_${current})
-      string(APPEND failures "\n  ${current}: a second 'bitwise naive's' line, or one before 'built with:'")
+      string(APPEND failures "\n  ${current}: a second 'bitwise' line, or one before 'built with:'")
     endif()
-    set(bitwise_${current} "${CMAKE_MATCH_1}")
+    set(bitwise_of_${current} "${CMAKE_MATCH_1}")
+    set(bitwise_${current} "${CMAKE_MATCH_2}")
   else()
     string(APPEND failures "\n  unexpected line under ${current}: '${line}'")
   endif()
 endforeach()
 
-# --names: the same names, one per line; --role reference: naive alone.
+# The reference: the one implementation printed with "role: reference"; the others are the fast ones.
+set(reference "")
+set(fast "")
+foreach(name IN LISTS printed)
+  if(role_${name} STREQUAL "reference")
+    list(APPEND reference "${name}")
+  elseif(role_${name} STREQUAL "fast")
+    list(APPEND fast "${name}")
+  endif()
+endforeach()
+list(LENGTH reference reference_count)
+if(NOT reference_count EQUAL 1)
+  string(APPEND failures "\n  ${reference_count} implementations have the role reference ('${reference}'), not one")
+endif()
+
+# --names: the same names, one per line; --role reference: the reference alone; --role fast: the others.
 execute_process(COMMAND ${CONVLAB} impls --names RESULT_VARIABLE status OUTPUT_VARIABLE names_out TIMEOUT 60)
 string(STRIP "${names_out}" names_out)
 string(REPLACE "\n" ";" names_out "${names_out}")
@@ -92,8 +110,16 @@ if(NOT status EQUAL 0 OR NOT names_out STREQUAL known)
 endif()
 execute_process(COMMAND ${CONVLAB} impls --names --role reference RESULT_VARIABLE status OUTPUT_VARIABLE reference_out
                 TIMEOUT 60)
-if(NOT status EQUAL 0 OR NOT reference_out STREQUAL "naive\n")
-  string(APPEND failures "\n  convlab impls --names --role reference printed '${reference_out}' (exit ${status})")
+if(NOT status EQUAL 0 OR NOT reference_out STREQUAL "${reference}\n")
+  string(APPEND failures "\n  convlab impls --names --role reference printed '${reference_out}' (exit ${status}), "
+                         "the 'role: reference' line is ${reference}'s")
+endif()
+execute_process(COMMAND ${CONVLAB} impls --names --role fast RESULT_VARIABLE status OUTPUT_VARIABLE fast_out TIMEOUT 60)
+string(STRIP "${fast_out}" fast_out)
+string(REPLACE "\n" ";" fast_out "${fast_out}")
+if(NOT status EQUAL 0 OR NOT fast_out STREQUAL fast)
+  string(APPEND failures "\n  convlab impls --names --role fast printed '${fast_out}' (exit ${status}), "
+                         "the 'role: fast' lines: '${fast}'")
 endif()
 execute_process(COMMAND ${CONVLAB} impls --role best RESULT_VARIABLE status ERROR_VARIABLE bad_role TIMEOUT 60)
 if(status EQUAL 0 OR NOT bad_role MATCHES "--role: expected reference or fast, got 'best'")
@@ -142,18 +168,15 @@ foreach(name IN LISTS known)
   endforeach()
   if(NOT DEFINED role_${name})
     string(APPEND failures "\n  ${name}: no 'role:' line")
-  elseif(name STREQUAL "naive" AND NOT role_naive STREQUAL "reference")
-    string(APPEND failures "\n  naive's role is '${role_naive}', not reference")
-  elseif(NOT name STREQUAL "naive" AND NOT role_${name} STREQUAL "fast")
-    string(APPEND failures "\n  ${name}'s role is '${role_${name}}', not fast")
   endif()
-  if(name STREQUAL "naive")
+  if(name STREQUAL reference)
     # The reference: says so, and is not compared with itself.
-    if(NOT summary_naive MATCHES "(^|[^A-Za-z])reference([^A-Za-z]|$)")
-      string(APPEND failures "\n  naive's description does not call it the reference: '${summary_naive}'")
+    if(NOT summary_${name} MATCHES "(^|[^A-Za-z])reference([^A-Za-z]|$)")
+      string(APPEND failures "\n  ${name}'s description does not call it the reference: '${summary_${name}}'")
     endif()
-    if(DEFINED bitwise_naive)
-      string(APPEND failures "\n  naive, the reference, has a \"bitwise naive's\" line: '${bitwise_naive}'")
+    if(DEFINED bitwise_${name})
+      string(APPEND failures "\n  ${name}, the reference, has a \"bitwise ${bitwise_of_${name}}'s\" line: "
+                             "'${bitwise_${name}}'")
     endif()
   else()
     if(summary_${name} MATCHES "^reference")
@@ -161,6 +184,10 @@ foreach(name IN LISTS known)
     endif()
     if(DEFINED bitwise_${name})
       math(EXPR others_bitwise "${others_bitwise} + 1")
+      if(NOT bitwise_of_${name} STREQUAL reference)
+        string(APPEND failures "\n  ${name}: a \"bitwise ${bitwise_of_${name}}'s\" line, but the reference is "
+                               "'${reference}'")
+      endif()
       string(REPLACE ", " ";" passes "${bitwise_${name}}")
       set(seen "")
       foreach(pass IN LISTS passes)
@@ -170,18 +197,18 @@ foreach(name IN LISTS known)
         list(APPEND seen "${pass}")
       endforeach()
       if(seen STREQUAL "")
-        string(APPEND failures "\n  ${name}: an empty \"bitwise naive's\" line")
+        string(APPEND failures "\n  ${name}: an empty \"bitwise ${reference}'s\" line")
       endif()
     endif()
   endif()
 endforeach()
 list(LENGTH known count)
 if(count GREATER 1 AND others_bitwise EQUAL 0)
-  string(APPEND failures "\n  no implementation other than naive reports a pass summed in naive's order")
+  string(APPEND failures "\n  no implementation other than the reference reports a pass summed in its order")
 endif()
 
 if(failures)
   message(FATAL_ERROR "convlab impls:${failures}\n--- its output\n${out}")
 endif()
 list(JOIN known ", " names)
-message(STATUS "convlab impls: ${names}, each with its description and build flags; naive the reference")
+message(STATUS "convlab impls: ${names}, each with its description, build flags and role; ${reference} the reference")

@@ -237,10 +237,20 @@ def test_threads_of_python_get_the_same_results():
 
 def test_implementations_list_what_convlab_impls_prints():
     assert convlab.__version__.count(".") == 2 and all(part.isdigit() for part in convlab.__version__.split("."))
-    names = [entry["name"] for entry in convlab.implementations()]
-    assert names[0] == "naive" and {"simd", "openmp", "im2col"} <= set(names)
-    for entry in convlab.implementations():
+    entries = convlab.implementations()
+    names = [entry["name"] for entry in entries]
+    assert names and len(set(names)) == len(names) and all(re.fullmatch(r"[a-z0-9_]+", name) for name in names)
+    for entry in entries:
         assert entry["summary"] and entry["build_flags"] and isinstance(entry["uses_threads"], bool)
+        assert entry["role"] in ("reference", "fast") and isinstance(entry["direct_sums"], bool)
+    # One reference, summing directly, which says so (what the others are checked against); the fast ones besides
+    # it, the default among them, and at least one of them parallel (no name is written here: roles and properties).
+    references = [entry for entry in entries if entry["role"] == "reference"]
+    fast = [entry for entry in entries if entry["role"] == "fast"]
+    assert len(references) == 1, f"reference implementations: {[entry['name'] for entry in references]}"
+    assert references[0]["direct_sums"] and "reference" in references[0]["summary"]
+    assert convlab.default_impl in [entry["name"] for entry in fast]
+    assert any(entry["uses_threads"] for entry in fast)
 
 
 # -------------------------------------------------------------------------------------------- errors
@@ -266,7 +276,7 @@ def test_errors_name_what_is_wrong():
         convlab.conv2d(x, w, stride=0)
     with pytest.raises(ValueError, match="padding must be at least 0"):
         convlab.conv2d(x, w, padding=(-1, 0))
-    with pytest.raises(ValueError, match="naive"):  # an unknown name lists the known ones
+    with pytest.raises(ValueError, match=re.escape(f"'fastest' (known: {' '.join(IMPLS)})")):  # lists the known names
         convlab.conv2d(x, w, impl="fastest")
     with pytest.raises(ValueError, match=r"dy has shape \(1, 4, 5, 5\) but this layer's output is 6x6"):
         convlab.conv2d_backward_input(np.zeros((1, 4, 5, 5), dtype=np.float32), w, (8, 8))
