@@ -3,6 +3,7 @@
 # 10000 test images, and the JSON is checked against the printed report, against train's and against itself (counts over every image, percent correct = the diagonal's share, each row of
 # percentages summing to 100, the printed matrix's cells). Run by ctest as
 #   cmake -DCONVLAB=<convlab> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P evaluate_json.cmake
+cmake_minimum_required(VERSION 3.25)  # if(... IN_LIST ...)
 include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
 require_arguments(CONVLAB DATA_DIR SCRATCH)
 include(${CMAKE_CURRENT_LIST_DIR}/require_mnist.cmake)
@@ -11,6 +12,20 @@ if(MNIST_MISSING)
 endif()
 file(REMOVE_RECURSE "${SCRATCH}")
 file(MAKE_DIRECTORY "${SCRATCH}")
+# The implementation evaluate runs without --impl: the default its --help shows, one of the registered fast ones
+# (`convlab impls`; no implementation is named here).
+execute_process(COMMAND ${CONVLAB} evaluate --help RESULT_VARIABLE status OUTPUT_VARIABLE help)
+if(NOT status EQUAL 0 OR NOT help MATCHES "--impl TEXT=([^ \n]+)")
+  message(FATAL_ERROR "convlab evaluate --help (exit ${status}) shows no default for --impl:\n${help}")
+endif()
+set(default_impl "${CMAKE_MATCH_1}")
+execute_process(COMMAND ${CONVLAB} impls --names --role fast RESULT_VARIABLE status OUTPUT_VARIABLE fast)
+string(STRIP "${fast}" fast)
+string(REPLACE "\n" ";" fast "${fast}")
+if(NOT status EQUAL 0 OR NOT default_impl IN_LIST fast)
+  message(FATAL_ERROR "evaluate's default --impl '${default_impl}' is not among the fast implementations '${fast}' "
+                      "(convlab impls --names --role fast, exit ${status})")
+endif()
 set(model "${SCRATCH}/m.bin")
 set(json "${SCRATCH}/result.json")
 set(train_json "${SCRATCH}/train.json")
@@ -60,7 +75,7 @@ foreach(key command dataset split impl images percent_correct)
   set(json_${key} "${value}")
 endforeach()
 if(NOT json_command STREQUAL "evaluate" OR NOT json_dataset STREQUAL "mnist" OR NOT json_split STREQUAL "test"
-   OR NOT json_impl STREQUAL "openmp" OR NOT json_images EQUAL 10000)
+   OR NOT json_impl STREQUAL default_impl OR NOT json_images EQUAL 10000)
   message(FATAL_ERROR "${json}: settings ${json_command} ${json_dataset} ${json_split} ${json_impl} ${json_images}")
 endif()
 # Counts: every image once; the diagonal gives the percent correct (to the printed two decimals).

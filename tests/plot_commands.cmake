@@ -28,9 +28,21 @@ run("training a small model" ${CONVLAB} train --arch conv4:5x5,dense8 --train-li
 # One epoch: a curve of one point, whose axes gnuplot cannot range by itself.
 run("training one epoch" ${CONVLAB} train --arch conv4:5x5,dense8 --train-limit 300 --epochs 1 --threads 1
     --history one-epoch.csv)
+# The benchmark case: the lecture layer's forward pass by the first fast implementation that computes it, as
+# `convlab impls` lists them (no implementation is named here).
+execute_process(COMMAND ${CONVLAB} impls --names --role fast --shape ic1ih28oc20kh5 RESULT_VARIABLE status
+                OUTPUT_VARIABLE bench_impl)
+string(REGEX REPLACE "\n.*" "" bench_impl "${bench_impl}")
+if(NOT status EQUAL 0 OR bench_impl STREQUAL "")
+  message(FATAL_ERROR "convlab impls --names --role fast --shape ic1ih28oc20kh5 (exit ${status}) listed none")
+endif()
 run("one benchmark case and the peaks" ${CONVLAB_BENCH} --convlab_quick --convlab_no_onednn --benchmark_min_time=0.01
-    "--benchmark_filter=^(peak/memory/read/threads:1|peak/fma/float/threads:1|conv/simd/forward/lecture1/float/batch:64/threads:1)/"
+    "--benchmark_filter=^(peak/memory/read/threads:1|peak/fma/float/threads:1|conv/${bench_impl}/forward/lecture1/float/batch:64/threads:1)/"
     --benchmark_out=bench.json)
+file(READ "${SCRATCH}/bench.json" bench_json)
+if(NOT bench_json MATCHES "\"name\": \"conv/${bench_impl}/forward/lecture1/float/batch:64/threads:1/")
+  message(FATAL_ERROR "bench.json holds no conv/${bench_impl}/forward/lecture1 case (the bench figure needs one)")
+endif()
 
 # name|width x height in pixels|arguments. The feature maps of conv4's 4 filters take one row of pairs
 # (300 + 200 pixels high); the bars of one benchmark case keep the least width, 900.

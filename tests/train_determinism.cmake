@@ -1,12 +1,16 @@
 # The same `convlab train` command with the same seed writes a bitwise-identical model file with 1 and
 # 2 threads, for every implementation that can train the lecture's network, with minibatch optimisers (float)
-# and with SCG (double) (its dense layer and convolution are large enough to be split between threads). Each
-# run's "Convolution <impl>, <n> OpenMP threads, seed 5" line must say the threads asked for: were --threads
-# ignored, both runs would use the same count and equal files would prove nothing. Each run trains on 256
-# images and evaluates 100 test images (--test-limit), so naive is among them too (its convolution made an
-# evaluation of all 10000 test images too slow for a test).
+# and with SCG (double) (its dense layer and convolution are large enough to be split between threads). At least
+# one of them must parallelise its convolution with OpenMP threads (`convlab impls` says which), or equal files
+# would prove nothing about the convolutions; the first of those also trains with --profile. No implementation
+# is named here: the lists come from `convlab impls`. Each run's "Convolution <impl>, <n> OpenMP threads,
+# seed 5" line must say the threads asked for: were --threads ignored, both runs would use the same count and
+# equal files would prove nothing. Each run trains on 256 images and evaluates 100 test images (--test-limit), so
+# the reference implementation is among them too (its convolution made an evaluation of all 10000 test images too
+# slow for a test).
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab> -DDATA_DIR=<datasets> -DSCRATCH=<folder> -P train_determinism.cmake
+cmake_minimum_required(VERSION 3.25)  # if(... IN_LIST ...)
 include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
 require_arguments(CONVLAB DATA_DIR SCRATCH)
 include(${CMAKE_CURRENT_LIST_DIR}/require_mnist.cmake)
@@ -25,6 +29,28 @@ if(NOT status EQUAL 0 OR impls STREQUAL "")
   message(FATAL_ERROR "convlab impls --names --shape ic1ih28oc20kh5 failed (${status})")
 endif()
 string(REPLACE "\n" ";" impls "${impls}")
+# Of those, the ones whose "built with:" line ends in "(OpenMP threads)" (the registry's uses_threads).
+execute_process(COMMAND ${CONVLAB} impls RESULT_VARIABLE status OUTPUT_VARIABLE details)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "convlab impls failed (${status})")
+endif()
+string(REPLACE ";" "<semicolon>" details "${details}")  # CMake lists split on ';'
+string(REPLACE "\n" ";" details "${details}")
+set(current "")
+set(threaded "")
+foreach(line IN LISTS details)
+  if(line MATCHES "^([^ ]+)  +[^ ]")
+    set(current "${CMAKE_MATCH_1}")
+  elseif(line MATCHES "^ +built with: .*  \\(OpenMP threads\\)$" AND current IN_LIST impls)
+    list(APPEND threaded "${current}")
+  endif()
+endforeach()
+if(threaded STREQUAL "")
+  message(FATAL_ERROR "none of the implementations that train the lecture's network (${impls}) uses OpenMP threads "
+                      "according to `convlab impls`: equal model files with 1 and 2 threads would not test them\n"
+                      "${details}")
+endif()
+list(GET threaded 0 profiled)
 set(failures "")
 foreach(impl ${impls})
   foreach(optimizer "sgd;--epochs;1" "adam;--epochs;1" "scg;--iterations;3")
@@ -67,23 +93,23 @@ foreach(impl ${impls})
     endif()
   endforeach()
 endforeach()
-# --profile (each step timed operation by operation) changes no weight: train_profiled(NAME ARGS...) trains openmp
-# with optimizer NAME (its ARGS) on 2 threads with --profile, saves the model beside the plain run's
+# --profile (each step timed operation by operation) changes no weight: train_profiled(NAME ARGS...) trains
+# `profiled` (the first implementation above that uses threads) with optimizer NAME (its ARGS) on 2 threads with --profile, saves the model beside the plain run's
 # ("${impl}-${name}-2.bin" above) and its --json as profiled-NAME.json, fails unless it ran and printed the profile
 # (its stderr in `profile_err`), and adds to `failures` when the two model files differ.
 function(train_profiled name)
-  set(model "${SCRATCH}/openmp-${name}-2-profiled.bin")
+  set(model "${SCRATCH}/${profiled}-${name}-2-profiled.bin")
   execute_process(COMMAND ${CMAKE_COMMAND} -E env CONVLAB_DATA_DIR=${DATA_DIR}
-                    ${CONVLAB} train --impl openmp --optimizer ${name} ${ARGN} --threads 2 --train-limit 256
+                    ${CONVLAB} train --impl ${profiled} --optimizer ${name} ${ARGN} --threads 2 --train-limit 256
                     --test-limit 100 --seed 5 --profile --json "${SCRATCH}/profiled-${name}.json" --save ${model}
                   RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 300)
   if(NOT status EQUAL 0 OR NOT err MATCHES "Step profile: ")
     message(FATAL_ERROR "convlab train --optimizer ${name} --profile failed (${status}) or printed no profile:\n${err}")
   endif()
   file(SHA256 "${model}" profiled_digest)
-  file(SHA256 "${SCRATCH}/openmp-${name}-2.bin" plain_digest)
+  file(SHA256 "${SCRATCH}/${profiled}-${name}-2.bin" plain_digest)
   if(NOT profiled_digest STREQUAL plain_digest)
-    set(failures "${failures}\n  openmp ${name}, 2 threads: ${plain_digest} without --profile, ${profiled_digest} with it"
+    set(failures "${failures}\n  ${profiled} ${name}, 2 threads: ${plain_digest} without --profile, ${profiled_digest} with it"
         PARENT_SCOPE)
   endif()
   set(profile_err "${err}" PARENT_SCOPE)
@@ -128,4 +154,7 @@ endif()
 if(failures)
   message(FATAL_ERROR "models that depend on the thread count or on --profile:${failures}")
 endif()
-message(STATUS "simd, openmp, im2col with every optimiser: the same model file with 1 and 2 threads (as printed)")
+list(JOIN impls ", " impls)
+list(JOIN threaded ", " threaded)
+message(STATUS "${impls} with every optimiser: the same model file with 1 and 2 threads (as printed); threaded: "
+               "${threaded}; ${profiled} the same with --profile")
