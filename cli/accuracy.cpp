@@ -17,9 +17,9 @@
 #include <stdexcept>
 
 #include "common/conv/conv_registry.hpp"
+#include "common/data/datasets.hpp"
 #include "common/machine/parallel_for.hpp"
 #include "impls/fft/fft_bound.hpp"
-#include "impls/fft/fft_conv.hpp"
 #include "impls/winograd/winograd_bound.hpp"
 #include "impls/winograd/winograd_conv.hpp"
 
@@ -255,8 +255,40 @@ std::string_view accuracy_input_name(AccuracyInput input) {
     case AccuracyInput::uniform: return "uniform";
     case AccuracyInput::positive: return "positive";
     case AccuracyInput::wide: return "wide";
+    case AccuracyInput::mnist: return "mnist";
   }
   return "?";
+}
+
+AccuracyInput parse_accuracy_input(std::string_view name) {
+  for (AccuracyInput input : kAccuracyInputs)
+    if (accuracy_input_name(input) == name) return input;
+  std::string known;
+  for (AccuracyInput input : kAccuracyInputs) {
+    known += (known.empty() ? "" : ", ") + std::string(accuracy_input_name(input));
+  }
+  throw std::invalid_argument("unknown input kind '" + std::string(name) + "' (known: " + known + ")");
+}
+
+namespace {
+
+// The MNIST test split, loaded once (throws DatasetError, saying where it looked, without the files; a later
+// call tries again).
+const Dataset& mnist_test_images() {
+  static const Dataset images = load_dataset("mnist", DatasetSplit::test);
+  return images;
+}
+
+}  // namespace
+
+std::string accuracy_input_unavailable(AccuracyInput input) {
+  if (input != AccuracyInput::mnist) return {};
+  try {
+    if (mnist_test_images().count() == 0) return "the MNIST test split holds no images";
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+  return {};
 }
 
 std::vector<AccuracyLayer> accuracy_layers(bool quick) {
@@ -290,6 +322,7 @@ AccuracyData<T> accuracy_data(const ConvShape& s, AccuracyInput input, std::uint
         const int k = int(engine() % 41) - 20;
         return T(std::ldexp(unit < 0.5 ? -1.0 : 1.0, k));
       }
+      case AccuracyInput::mnist: return T(2 * unit - 1);  // the weights and the bias (the images: below)
     }
     return T(0);
   };
@@ -299,6 +332,37 @@ AccuracyData<T> accuracy_data(const ConvShape& s, AccuracyInput input, std::uint
     return result;
   };
   AccuracyData<T> d;
+  if (input == AccuracyInput::mnist) {
+    // Real images in the image operand (see AccuracyInput): plane after plane, the next test image, cropped
+    // to the plane at an offset drawn from the seed (centred where the plane is larger than the image, its
+    // border zero), scaled like the network's inputs (the lecture's byte / 256, PixelScaling's default).
+    const Dataset& images = mnist_test_images();
+    const PixelScaling scaling{};
+    std::size_t next = std::size_t(engine() % images.count());
+    const auto windows = [&](Index planes, Index height, Index width) {
+      const Index rows = Index(images.rows), cols = Index(images.cols);
+      std::vector<T> result(std::size_t(planes * height * width), T(0));
+      for (Index p = 0; p < planes; ++p) {
+        const std::span<const std::uint8_t> image = images.image(next);
+        next = (next + 1) % images.count();
+        const Index oy = height <= rows ? Index(engine() % std::uint64_t(rows - height + 1)) : -(height - rows) / 2;
+        const Index ox = width <= cols ? Index(engine() % std::uint64_t(cols - width + 1)) : -(width - cols) / 2;
+        for (Index y = 0; y < height; ++y)
+          for (Index x = 0; x < width; ++x) {
+            const Index iy = oy + y, ix = ox + x;
+            if (iy < 0 || iy >= rows || ix < 0 || ix >= cols) continue;
+            result[std::size_t((p * height + y) * width + x)] =
+                scaling.apply<T>(image[std::size_t(iy * cols + ix)]);
+          }
+      }
+      return result;
+    };
+    d.x = windows(s.batch * s.in_channels, s.in_height, s.in_width);
+    d.w = values(s.weight_size());
+    d.b = values(s.out_channels);
+    d.dy = windows(s.batch * s.out_channels, s.out_height(), s.out_width());
+    return d;
+  }
   d.x = values(s.input_size());
   d.w = values(s.weight_size());
   d.b = values(s.out_channels);
@@ -381,7 +445,7 @@ void measure_type(AccuracyReport& report, std::size_t layer, AccuracyInput input
 }  // namespace
 
 AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std::uint64_t seed, int threads,
-                            std::ostream* progress) {
+                            std::ostream* progress, std::span<const AccuracyInput> inputs) {
   if (impls.empty()) throw std::invalid_argument("run_accuracy: no implementations to measure");
   const auto start = std::chrono::steady_clock::now();
   AccuracyReport report;
@@ -396,20 +460,37 @@ AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std:
     impl.name = info.name;
     impl.role = std::string(info.role_name());
     impl.direct_sums = info.direct_sums;
-    objects.push_back(info.make());
-    if (const auto* winograd = dynamic_cast<const WinogradConv*>(objects.back().get())) {
-      impl.winograd_tile = winograd->tile();
+    // What it is measured against: the bound its registration declares.
+    impl.error_bound = info.error_bound;
+    if (info.error_bound.kind == ConvErrorBoundKind::winograd) {
+      if (info.error_bound.tile <= 0) {
+        throw std::logic_error("run_accuracy: " + info.name + " registers a Winograd bound without its tile size");
+      }
+      impl.winograd_tile = info.error_bound.tile;
     }
-    impl.fft = dynamic_cast<const FftConv*>(objects.back().get()) != nullptr;
+    impl.fft = info.error_bound.kind == ConvErrorBoundKind::fft_plane;
+    objects.push_back(info.make());
     report.impls.push_back(std::move(impl));
   }
+  for (AccuracyInput input : inputs) {
+    if (std::find(report.inputs.begin(), report.inputs.end(), input) != report.inputs.end()) continue;
+    if (std::string why = accuracy_input_unavailable(input); !why.empty()) {
+      if (progress) {
+        *progress << "accuracy: " << accuracy_input_name(input) << " inputs skipped: " << why << "\n" << std::flush;
+      }
+      report.skipped_inputs.push_back({input, std::move(why)});
+      continue;
+    }
+    report.inputs.push_back(input);
+  }
+  if (report.inputs.empty()) throw std::invalid_argument("run_accuracy: no input kind can be measured");
   for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
     if (progress) {
       *progress << "accuracy: layer " << layer + 1 << "/" << report.layers.size() << " "
                 << report.layers[layer].name << " (" << report.layers[layer].shape.describe() << ")\n"
                 << std::flush;
     }
-    for (AccuracyInput input : kAccuracyInputs) {
+    for (AccuracyInput input : report.inputs) {
       measure_type<float>(report, layer, input, objects, threads);
       measure_type<double>(report, layer, input, objects, threads);
     }
@@ -426,12 +507,13 @@ std::string format_accuracy_table(const AccuracyReport& report) {
   const std::size_t width = 10;
   out << "Max error per output, |computed - exact| / sum|w x|, in units of u (float32: 2^-24, float64: 2^-53);\n"
          "n: the direct-sum bound's term count (error <= ~n u); K: Winograd's rounding count (its bound is K u\n"
-         "times E >= sum|w x|). Inputs: uniform [-1,1], positive [0,1], wide +-2^[-20,20].\n";
+         "times E >= sum|w x|). Inputs: uniform [-1,1], positive [0,1], wide +-2^[-20,20], mnist: MNIST test-image\n"
+         "windows (byte/256), one image per channel, weights uniform [-1,1].\n";
   for (const char* type : {"float32", "float64"}) {
     out << "\n" << type << "\n"
         << pad("impl", name_width, false) << "  " << pad("layer", layer_width, false);
     for (const char* pass : {"fwd", "bwd"})
-      for (AccuracyInput input : kAccuracyInputs) {
+      for (AccuracyInput input : report.inputs) {
         out << pad(std::string(pass) + " " + std::string(accuracy_input_name(input)).substr(0, 4), width);
       }
     out << pad("n fwd", 7) << pad("K fwd", 7) << "\n";
@@ -441,7 +523,7 @@ std::string format_accuracy_table(const AccuracyReport& report) {
         Index n = 0;
         int k = 0;
         for (ConvPass pass : kAccuracyPasses)
-          for (AccuracyInput input : kAccuracyInputs)
+          for (AccuracyInput input : report.inputs)
             for (const AccuracyRow& row : impl.rows) {
               if (row.layer != layer || row.input != input || row.type != type || row.pass != pass) continue;
               out << pad(row.skipped.empty() ? cell(row.error.max_u) : "-", width);
@@ -451,6 +533,26 @@ std::string format_accuracy_table(const AccuracyReport& report) {
       }
     }
   }
+  // The root mean square over the same outputs, float32.
+  out << "\nfloat32 RMS: root mean square of |computed - exact| / sum|w x| over the outputs measured, in u\n"
+      << pad("impl", name_width, false) << "  " << pad("layer", layer_width, false);
+  for (const char* pass : {"fwd", "bwd"})
+    for (AccuracyInput input : report.inputs) {
+      out << pad(std::string(pass) + " " + std::string(accuracy_input_name(input)).substr(0, 4), width);
+    }
+  out << "\n";
+  for (const AccuracyImpl& impl : report.impls) {
+    for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
+      out << pad(impl.name, name_width, false) << "  " << pad(report.layers[layer].name, layer_width, false);
+      for (ConvPass pass : kAccuracyPasses)
+        for (AccuracyInput input : report.inputs)
+          for (const AccuracyRow& row : impl.rows) {
+            if (row.layer != layer || row.input != input || row.type != "float32" || row.pass != pass) continue;
+            out << pad(row.skipped.empty() ? cell(row.error.rms_u) : "-", width);
+          }
+      out << "\n";
+    }
+  }
   // Winograd against its own bound's scale E.
   bool any_winograd = false;
   for (const AccuracyImpl& impl : report.impls) any_winograd = any_winograd || impl.winograd_tile;
@@ -458,7 +560,7 @@ std::string format_accuracy_table(const AccuracyReport& report) {
     out << "\nWinograd against its own scale E >= sum|w x| (float32 forward): max E / sum|w x|, and max error / E in\n"
            "u (its bound: below K)\n"
         << pad("impl", name_width, false) << "  " << pad("layer", layer_width, false);
-    for (AccuracyInput input : kAccuracyInputs) {
+    for (AccuracyInput input : report.inputs) {
       const std::string name(accuracy_input_name(input).substr(0, 4));
       out << pad("E/S " + name, width) << pad("err/E " + name, width + 1);
     }
@@ -468,7 +570,7 @@ std::string format_accuracy_table(const AccuracyReport& report) {
       for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
         std::string cells;
         int k = 0;
-        for (AccuracyInput input : kAccuracyInputs)
+        for (AccuracyInput input : report.inputs)
           for (const AccuracyRow& row : impl.rows) {
             if (row.layer != layer || row.input != input || row.type != "float32" || row.pass != ConvPass::forward ||
                 !row.skipped.empty())
@@ -489,7 +591,7 @@ std::string format_accuracy_table(const AccuracyReport& report) {
         << " bound\n(below 1 by the bound)\n"
         << pad("type", 8, false) << "  " << pad("layer", layer_width, false);
     for (const char* pass : {"fwd", "bwd"})
-      for (AccuracyInput input : kAccuracyInputs) {
+      for (AccuracyInput input : report.inputs) {
         out << pad(std::string(pass) + " " + std::string(accuracy_input_name(input)).substr(0, 4), width);
       }
     out << "\n";
@@ -497,7 +599,7 @@ std::string format_accuracy_table(const AccuracyReport& report) {
       for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
         out << pad(type, 8, false) << "  " << pad(report.layers[layer].name, layer_width, false);
         for (ConvPass pass : kAccuracyPasses)
-          for (AccuracyInput input : kAccuracyInputs)
+          for (AccuracyInput input : report.inputs)
             for (const AccuracyRow& row : impl.rows) {
               if (row.layer != layer || row.input != input || row.type != type || row.pass != pass) continue;
               out << pad(row.skipped.empty() ? ratio_cell(row.error.max_of_fft_bound) : "-", width);
@@ -518,6 +620,9 @@ std::string format_accuracy_table(const AccuracyReport& report) {
     out << "\nSkipped (-):\n";
     for (const std::string& line : reasons) out << "  " << line << "\n";
   }
+  for (const AccuracyReport::SkippedInput& skipped : report.skipped_inputs) {
+    out << "\n" << accuracy_input_name(skipped.input) << " inputs not measured: " << skipped.reason << "\n";
+  }
   out << "\n" << report.impls.size() << " implementations, " << report.layers.size() << " layers, seed "
       << report.seed << ", " << report.threads << " threads, " << fixed(report.seconds, 1) << " s\n";
   return out.str();
@@ -530,7 +635,14 @@ std::string accuracy_json(const AccuracyReport& report) {
                      {"quick", report.quick},
                      {"seconds", report.seconds},
                      {"reference_channels", kAccuracyReferenceChannels},
+                     {"inputs", nlohmann::ordered_json::array()},
+                     {"skipped_inputs", nlohmann::ordered_json::array()},
                      {"unit_roundoff", {{"float32", unit_roundoff<float>()}, {"float64", unit_roundoff<double>()}}}};
+  for (AccuracyInput input : report.inputs) json["context"]["inputs"].push_back(accuracy_input_name(input));
+  for (const AccuracyReport::SkippedInput& skipped : report.skipped_inputs) {
+    json["context"]["skipped_inputs"].push_back(
+        {{"input", accuracy_input_name(skipped.input)}, {"reason", skipped.reason}});
+  }
   json["layers"] = nlohmann::ordered_json::array();
   for (const AccuracyLayer& layer : report.layers) {
     const ConvShape& s = layer.shape;
@@ -573,6 +685,8 @@ std::string accuracy_json(const AccuracyReport& report) {
     json["implementations"].push_back({{"name", impl.name},
                                        {"role", impl.role},
                                        {"direct_sums", impl.direct_sums},
+                                       {"error_bound", error_bound_name(impl.error_bound.kind)},
+                                       {"error_bound_tile", impl.error_bound.tile},
                                        {"winograd_tile", impl.winograd_tile},
                                        {"fft", impl.fft},
                                        {"rows", std::move(rows)}});
@@ -619,6 +733,28 @@ std::vector<AccuracyCurveData> accuracy_curves(const AccuracyReport& report, Ind
       curve.max_error_u.push_back(row.error.max_u);
     }
     if (!curve.channels.empty()) curves.push_back(std::move(curve));
+  }
+  return curves;
+}
+
+std::vector<AccuracyTileCurveData> accuracy_tile_curves(const AccuracyReport& report, Index window) {
+  std::vector<AccuracyTileCurveData> curves;
+  for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
+    if (report.layers[layer].window != window) continue;
+    AccuracyTileCurveData curve{report.layers[layer].channels, {}, {}};
+    for (const AccuracyImpl& impl : report.impls) {
+      if (impl.error_bound.kind != ConvErrorBoundKind::winograd) continue;
+      for (const AccuracyRow& row : impl.rows) {
+        if (row.layer != layer || row.input != AccuracyInput::uniform || row.type != "float32" ||
+            row.pass != ConvPass::forward || !row.skipped.empty())
+          continue;
+        // In tile order, whatever the order of the implementations.
+        const auto at = std::upper_bound(curve.tile.begin(), curve.tile.end(), double(impl.error_bound.tile));
+        curve.max_error_u.insert(curve.max_error_u.begin() + (at - curve.tile.begin()), row.error.max_u);
+        curve.tile.insert(at, double(impl.error_bound.tile));
+      }
+    }
+    if (!curve.tile.empty()) curves.push_back(std::move(curve));
   }
   return curves;
 }

@@ -1,5 +1,5 @@
 // `convlab accuracy`'s engine: how far each implementation's outputs are from the exact sums, measured on a
-// built-in set of layers and three kinds of input, in float32 and float64, for forward (with bias) and
+// built-in set of layers and four kinds of input, in float32 and float64, for forward (with bias) and
 // backward_input.
 //
 // The metric. For every output y (a sum of products w x, plus the bias in the forward pass), with S = sum |w x|
@@ -37,6 +37,7 @@
 
 #include "common/conv/conv_impl.hpp"
 #include "common/conv/conv_pass.hpp"
+#include "common/conv/conv_registry.hpp"
 #include "common/conv/conv_shape.hpp"
 
 namespace convlab {
@@ -44,11 +45,27 @@ namespace convlab {
 inline constexpr Index kAccuracyReferenceChannels = 16;
 
 // uniform: x, w (and b, dy) uniform in [-1, 1]; positive: uniform in [0, 1] (no cancellation: |y| = S);
-// wide: sign * 2^k, k uniform in [-20, 20] (a wide dynamic range; every product exact).
-enum class AccuracyInput { uniform, positive, wide };
-inline constexpr std::array<AccuracyInput, 3> kAccuracyInputs = {AccuracyInput::uniform, AccuracyInput::positive,
-                                                                 AccuracyInput::wide};
+// wide: sign * 2^k, k uniform in [-20, 20] (a wide dynamic range; every product exact);
+// mnist: real images. The image operand (x in the forward pass, dy in backward_input) is made of windows of
+// the MNIST test images (common/data's load_dataset, scaled by the project's default lecture scaling,
+// byte / 256: [0, 1), most pixels exactly 0): each plane (batch image n, channel c) is its own test image,
+// consecutive images from a seed-drawn start, cropped to the plane's size at a seed-drawn offset (C channels:
+// C different digits stacked, as a first layer would see C different feature maps); w and b uniform in
+// [-1, 1]. Needs the MNIST test files (scripts/install.sh): without them run_accuracy skips this kind and
+// says why (AccuracyReport::skipped_inputs).
+enum class AccuracyInput { uniform, positive, wide, mnist };
+// The three kinds drawn from the seed alone (run_accuracy's default: they need no files).
+inline constexpr std::array<AccuracyInput, 3> kSyntheticAccuracyInputs = {
+    AccuracyInput::uniform, AccuracyInput::positive, AccuracyInput::wide};
+// Every kind (`convlab accuracy`'s default).
+inline constexpr std::array<AccuracyInput, 4> kAccuracyInputs = {AccuracyInput::uniform, AccuracyInput::positive,
+                                                                 AccuracyInput::wide, AccuracyInput::mnist};
 std::string_view accuracy_input_name(AccuracyInput input);
+// The kind named `name` ("uniform", "positive", "wide", "mnist"); throws std::invalid_argument naming them.
+AccuracyInput parse_accuracy_input(std::string_view name);
+// Why `input` cannot be drawn on this machine (mnist without its test files: the loader's words, saying where
+// it looked), empty when it can.
+std::string accuracy_input_unavailable(AccuracyInput input);
 
 // The passes measured (backward_weights is a direct sum in every implementation: not measured here).
 inline constexpr std::array<ConvPass, 2> kAccuracyPasses = {ConvPass::forward, ConvPass::backward_input};
@@ -69,7 +86,8 @@ struct AccuracyData {
   std::vector<T> x, w, b, dy;
 };
 // The operands of one case, drawn from `seed` (the same seed gives the same values on every machine:
-// std::mt19937_64 and integer arithmetic only).
+// std::mt19937_64 and integer arithmetic only; for mnist, the same images too). mnist throws DatasetError
+// without the MNIST test files.
 template <typename T>
 AccuracyData<T> accuracy_data(const ConvShape& s, AccuracyInput input, std::uint64_t seed);
 
@@ -108,8 +126,9 @@ struct AccuracyRow {
 struct AccuracyImpl {
   std::string name, role;
   bool direct_sums = true;
-  int winograd_tile = 0;  // 2 or 4 for Winograd, else 0
-  bool fft = false;       // FFT convolution (its own normwise bound)
+  ConvErrorBound error_bound{};  // the registry's (ConvImplInfo::error_bound): what it is measured against
+  int winograd_tile = 0;         // error_bound.tile for a Winograd bound (2 or 4), else 0
+  bool fft = false;              // an FFT bound (normwise, per plane)
   std::vector<AccuracyRow> rows;
 };
 
@@ -119,20 +138,31 @@ struct AccuracyReport {
   bool quick = false;
   double seconds = 0;
   std::vector<AccuracyLayer> layers;
+  std::vector<AccuracyInput> inputs;  // the kinds measured, in order
+  struct SkippedInput {
+    AccuracyInput input;
+    std::string reason;
+  };
+  std::vector<SkippedInput> skipped_inputs;  // the kinds asked for but not available (mnist without its files)
   std::vector<AccuracyImpl> impls;
 };
 
-// Measures each named implementation (registry names) on every layer, input kind, type and pass; skips the
-// pairs an implementation does not support, with its reason. `progress` (may be null) gets one line per
-// implementation and layer.
+// Measures each named implementation (registry names) on every layer, input kind of `inputs`, type and pass;
+// skips the pairs an implementation does not support, with its reason, and the input kinds this machine cannot
+// draw (accuracy_input_unavailable: listed in skipped_inputs, and said on `progress`). `progress` (may be
+// null) gets one line per layer.
 AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std::uint64_t seed, int threads,
-                            std::ostream* progress);
+                            std::ostream* progress,
+                            std::span<const AccuracyInput> inputs = kSyntheticAccuracyInputs);
 
 // Two tables (float32, float64): rows implementation x layer, columns max error in u per pass and input
-// kind, then n and K; skipped cells "-", the reasons listed under the tables; then Winograd against its own
-// scale E (float32 forward), and FFT against its own per-plane bound (float32 and float64, both passes).
+// kind, then n and K; skipped cells "-", the reasons listed under the tables; then the same for the RMS error
+// (float32); then Winograd against its own scale E (float32 forward), and FFT against its own per-plane bound
+// (float32 and float64, both passes); input kinds skipped, with the reason.
 std::string format_accuracy_table(const AccuracyReport& report);
-// {"context": {...}, "layers": [...], "implementations": [{"name", "role", "direct_sums", "winograd_tile",
+// {"context": {..., "inputs": [...], "skipped_inputs": [{"input", "reason"}]}, "layers": [...],
+//  "implementations": [{"name", "role", "direct_sums", "error_bound" (error_bound_name), "error_bound_tile",
+//  "winograd_tile",
 //  "rows": [{"layer", "window", "channels", "input", "type", "pass", "skipped", "reason", "max_error_u",
 //  "rms_error_u", "outputs", "bound_n", "winograd_k", and for Winograd "max_e_over_s", "max_error_of_e_u",
 //  for FFT "max_error_of_fft_bound"}, ...]}, ...]} (and "fft": true|false per implementation)
@@ -148,5 +178,13 @@ struct AccuracyCurveData {
   std::vector<double> channels, max_error_u;
 };
 std::vector<AccuracyCurveData> accuracy_curves(const AccuracyReport& report, Index window);
+
+// Error against tile size: per channel count C of the `window` layers, max error in u of float32 forward on
+// uniform inputs of each implementation whose registered bound is Winograd's, against its tile size m.
+struct AccuracyTileCurveData {
+  Index channels = 0;
+  std::vector<double> tile, max_error_u;
+};
+std::vector<AccuracyTileCurveData> accuracy_tile_curves(const AccuracyReport& report, Index window);
 
 }  // namespace convlab

@@ -5,6 +5,14 @@
 # below 1); winograd4's float error exceeds winograd2's on the
 # 64-channel 3x3 layer (uniform inputs, forward: the larger tile's transforms, B^T up to 5, A^T up to 8, G down
 # to 1/24); the CSV and the PNG chart are written.
+# MNIST inputs: with the MNIST test files (in $CONVLAB_DATA_DIR, else the repository's data/, which this
+# script hands to convlab explicitly) the mnist kind is measured for every implementation; a second run with
+# CONVLAB_DATA_DIR pointing at an empty folder skips it, exits 0 and says why (on stderr and in the JSON).
+# Error bounds: each implementation's "error_bound" (ConvImplInfo::error_bound in the registry) agrees with
+# how it is measured: direct_sum exactly for the direct sums, winograd with its tile, fft_plane for fft.
+# The chart (accuracy.gp, the gnuplot script accuracy.png is drawn from): every implementation has one colour
+# in every panel and no two share one; Winograd's legend names its tile, F(2x2,3x3) and F(4x4,3x3), and a
+# panel draws the error against the tile size.
 # Run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB=<convlab binary> -DSCRATCH=<folder> -P accuracy_command.cmake
 cmake_minimum_required(VERSION 3.25)
@@ -20,7 +28,21 @@ endif()
 string(STRIP "${known}" known)
 string(REPLACE "\n" ";" known "${known}")
 
-execute_process(COMMAND ${CMAKE_COMMAND} -E env OMP_NUM_THREADS=2 ${CONVLAB} accuracy --quick --out "${SCRATCH}/out"
+# Where convlab looks for MNIST: the same folder for it and for this script.
+if(NOT "$ENV{CONVLAB_DATA_DIR}" STREQUAL "")
+  set(data_dir "$ENV{CONVLAB_DATA_DIR}")
+else()
+  get_filename_component(data_dir "${CMAKE_CURRENT_LIST_DIR}/../data" ABSOLUTE)
+endif()
+set(have_mnist TRUE)
+foreach(file t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+  if(NOT EXISTS "${data_dir}/mnist/${file}" AND NOT EXISTS "${data_dir}/mnist/${file}.gz")
+    set(have_mnist FALSE)
+  endif()
+endforeach()
+
+execute_process(COMMAND ${CMAKE_COMMAND} -E env OMP_NUM_THREADS=2 CONVLAB_DATA_DIR=${data_dir}
+                        ${CONVLAB} accuracy --quick --out "${SCRATCH}/out"
                 WORKING_DIRECTORY "${SCRATCH}" RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err
                 TIMEOUT 300)
 if(NOT status EQUAL 0)
@@ -54,6 +76,35 @@ if(NOT layer_count EQUAL 6)
   string(APPEND failures "\n  ${layer_count} layers, expected 6 with --quick")
 endif()
 
+# The input kinds: mnist measured when its files exist, skipped with the reason when not.
+string(JSON input_count LENGTH "${json}" context inputs)
+set(inputs "")
+math(EXPR last_input "${input_count} - 1")
+foreach(i RANGE ${last_input})
+  string(JSON input GET "${json}" context inputs ${i})
+  list(APPEND inputs ${input})
+endforeach()
+string(JSON skipped_input_count LENGTH "${json}" context skipped_inputs)
+foreach(kind uniform positive wide)
+  if(NOT kind IN_LIST inputs)
+    string(APPEND failures "\n  input kind ${kind} not measured (measured: ${inputs})")
+  endif()
+endforeach()
+if(have_mnist)
+  if(NOT "mnist" IN_LIST inputs OR NOT skipped_input_count EQUAL 0)
+    string(APPEND failures "\n  ${data_dir}/mnist holds the test files but mnist inputs were not measured "
+                           "(measured: ${inputs}; ${skipped_input_count} kinds skipped)")
+  endif()
+else()
+  string(JSON skipped_kind ERROR_VARIABLE missing GET "${json}" context skipped_inputs 0 input)
+  string(FIND "${err}" "mnist inputs skipped: " said)
+  if("mnist" IN_LIST inputs OR NOT skipped_kind STREQUAL "mnist" OR said EQUAL -1)
+    string(APPEND failures "\n  no MNIST files in ${data_dir}/mnist, but mnist was not skipped with a message")
+  endif()
+endif()
+math(EXPR expected_rows "6 * ${input_count} * 2 * 2")  # 6 layers x input kinds x 2 types x 2 passes
+set(mnist_rows 0)
+
 set(present "")
 set(fft_rows_measured FALSE)
 set(winograd4_f32 "")
@@ -65,14 +116,38 @@ foreach(i RANGE ${last_impl})
   string(JSON direct GET "${impl}" direct_sums)
   string(JSON tile GET "${impl}" winograd_tile)
   string(JSON is_fft GET "${impl}" fft)
+  string(JSON bound_kind GET "${impl}" error_bound)
+  string(JSON bound_tile GET "${impl}" error_bound_tile)
   list(APPEND present ${name})
+  # The bound it is measured against is the one the registry declares, and agrees with the rest.
+  if(bound_kind STREQUAL "direct_sum")
+    if(NOT direct OR tile GREATER 0 OR is_fft OR NOT bound_tile EQUAL 0)
+      string(APPEND failures "\n  ${name}: error_bound direct_sum but direct_sums ${direct}, winograd_tile ${tile}, fft ${is_fft}")
+    endif()
+  elseif(bound_kind STREQUAL "winograd")
+    if(direct OR is_fft OR NOT tile EQUAL bound_tile OR NOT bound_tile GREATER 0)
+      string(APPEND failures "\n  ${name}: error_bound winograd (tile ${bound_tile}) but direct_sums ${direct}, winograd_tile ${tile}, fft ${is_fft}")
+    endif()
+  elseif(bound_kind STREQUAL "fft_plane")
+    if(direct OR tile GREATER 0 OR NOT is_fft)
+      string(APPEND failures "\n  ${name}: error_bound fft_plane but direct_sums ${direct}, winograd_tile ${tile}, fft ${is_fft}")
+    endif()
+  else()
+    string(APPEND failures "\n  ${name}: unknown error_bound '${bound_kind}'")
+  endif()
+  if(name MATCHES "^winograd([0-9]+)$" AND NOT bound_tile EQUAL CMAKE_MATCH_1)
+    string(APPEND failures "\n  ${name}: error_bound_tile ${bound_tile}")
+  endif()
+  if(name STREQUAL "fft" AND NOT bound_kind STREQUAL "fft_plane")
+    string(APPEND failures "\n  fft: error_bound ${bound_kind}, expected fft_plane")
+  endif()
   if(name MATCHES "^(naive|simd|openmp|im2col)$" AND NOT direct)
     string(APPEND failures "\n  ${name}: direct_sums is ${direct}, expected true")
   endif()
   string(JSON rows GET "${impl}" rows)
   string(JSON row_count LENGTH "${rows}")
-  if(NOT row_count EQUAL 72)  # 6 layers x 3 input kinds x 2 types x 2 passes
-    string(APPEND failures "\n  ${name}: ${row_count} rows, expected 72")
+  if(NOT row_count EQUAL expected_rows)
+    string(APPEND failures "\n  ${name}: ${row_count} rows, expected ${expected_rows}")
   endif()
   math(EXPR last_row "${row_count} - 1")
   foreach(r RANGE ${last_row})
@@ -85,6 +160,9 @@ foreach(i RANGE ${last_impl})
     string(JSON input GET "${row}" input)
     string(JSON type GET "${row}" type)
     set(where "${name} ${layer} ${input} ${type} ${pass}")
+    if(input STREQUAL "mnist")
+      math(EXPR mnist_rows "${mnist_rows} + 1")
+    endif()
     if(skipped)
       if(reason STREQUAL "")
         string(APPEND failures "\n  ${where}: skipped without a reason")
@@ -147,6 +225,81 @@ elseif(NOT winograd4_f32 GREATER winograd2_f32)
   string(APPEND failures "\n  3x3 C=64 float32 forward uniform: winograd4 ${winograd4_f32} u is not above winograd2 ${winograd2_f32} u")
 endif()
 
+if(have_mnist)
+  math(EXPR expected_mnist "${impl_count} * 6 * 2 * 2")
+  if(NOT mnist_rows EQUAL expected_mnist)
+    string(APPEND failures "\n  ${mnist_rows} mnist rows, expected ${expected_mnist}")
+  endif()
+endif()
+
+# The chart's script: one colour per implementation, the same in every panel, no two alike; the tiles named.
+if(NOT EXISTS "${SCRATCH}/out/accuracy.gp")
+  string(APPEND failures "\n  no accuracy.gp")
+else()
+  file(READ "${SCRATCH}/out/accuracy.gp" chart)
+  string(REGEX MATCHALL "linecolor rgb \"#[0-9a-f]+\" title \"[^\"]*\"" drawn "${chart}")
+  set(colored "")
+  set(colors_seen "")
+  foreach(curve ${drawn})
+    string(REGEX MATCH "\"(#[0-9a-f]+)\" title \"([^\",]*)" _ "${curve}")
+    set(color ${CMAKE_MATCH_1})
+    set(label ${CMAKE_MATCH_2})
+    if(label MATCHES "^C = ")
+      continue()  # the tile panel: one line per channel count
+    endif()
+    if(DEFINED color_of_${label})
+      if(NOT color_of_${label} STREQUAL color)
+        string(APPEND failures "\n  accuracy.gp: ${label} drawn in ${color_of_${label}} and in ${color}")
+      endif()
+    else()
+      if(color IN_LIST colors_seen)
+        string(APPEND failures "\n  accuracy.gp: ${label} drawn in ${color}, the colour of another implementation")
+      endif()
+      set(color_of_${label} ${color})
+      list(APPEND colors_seen ${color})
+      list(APPEND colored ${label})
+    endif()
+  endforeach()
+  foreach(name ${known})
+    if(NOT name IN_LIST colored)
+      string(APPEND failures "\n  accuracy.gp: no coloured curve for ${name}")
+    endif()
+  endforeach()
+  foreach(text "title \"winograd2, F(2x2,3x3) tiles\"" "title \"winograd4, F(4x4,3x3) tiles\""
+               "against Winograd's tile size" "set xtics (\"F(2x2)\" 2, \"F(4x4)\" 4)")
+    if("winograd2" IN_LIST known AND "winograd4" IN_LIST known)
+      string(FIND "${chart}" "${text}" at)
+      if(at EQUAL -1)
+        string(APPEND failures "\n  accuracy.gp: no '${text}'")
+      endif()
+    endif()
+  endforeach()
+endif()
+
+# Without the MNIST files (an empty data folder) mnist is skipped, with the loader's words, and the run succeeds.
+file(MAKE_DIRECTORY "${SCRATCH}/no-data")
+execute_process(COMMAND ${CMAKE_COMMAND} -E env OMP_NUM_THREADS=2 CONVLAB_DATA_DIR=${SCRATCH}/no-data
+                        ${CONVLAB} accuracy --quick --impls naive --inputs uniform,mnist --json "${SCRATCH}/no-data.json"
+                WORKING_DIRECTORY "${SCRATCH}" RESULT_VARIABLE status OUTPUT_VARIABLE no_data_out
+                ERROR_VARIABLE no_data_err TIMEOUT 120)
+if(NOT status EQUAL 0)
+  string(APPEND failures "\n  without MNIST files: exit ${status}\n${no_data_out}${no_data_err}")
+else()
+  file(READ "${SCRATCH}/no-data.json" no_data)
+  string(JSON skipped_kind ERROR_VARIABLE missing GET "${no_data}" context skipped_inputs 0 input)
+  string(JSON skipped_reason ERROR_VARIABLE missing GET "${no_data}" context skipped_inputs 0 reason)
+  string(JSON measured_count LENGTH "${no_data}" context inputs)
+  string(JSON no_data_rows LENGTH "${no_data}" implementations 0 rows)
+  string(FIND "${no_data_err}" "mnist inputs skipped: " said)
+  string(FIND "${no_data_out}" "mnist inputs not measured: " table_says)
+  string(FIND "${skipped_reason}" "${SCRATCH}/no-data" names_folder)
+  if(NOT skipped_kind STREQUAL "mnist" OR NOT measured_count EQUAL 1 OR NOT no_data_rows EQUAL 24 OR said EQUAL -1
+     OR table_says EQUAL -1 OR names_folder EQUAL -1)
+    string(APPEND failures "\n  without MNIST files: skipped '${skipped_kind}' (${skipped_reason}), ${measured_count} "
+                           "kinds and ${no_data_rows} rows measured (expected 1 and 24), stderr:\n${no_data_err}")
+  endif()
+endif()
+
 file(STRINGS "${SCRATCH}/out/accuracy.csv" csv_lines)
 list(GET csv_lines 0 header)
 if(NOT header MATCHES "^impl,layer,window,channels,input,type,pass,skipped,max_error_u,rms_error_u")
@@ -168,5 +321,5 @@ endif()
 if(failures)
   message(FATAL_ERROR "convlab accuracy --quick:${failures}\n--- stdout\n${out}")
 endif()
-message(STATUS "accuracy --quick: ${impl_count} implementations; 3x3 C=64 float32 forward uniform: winograd2 "
-               "${winograd2_f32} u, winograd4 ${winograd4_f32} u")
+message(STATUS "accuracy --quick: ${impl_count} implementations, inputs ${inputs} (${mnist_rows} mnist rows); "
+               "3x3 C=64 float32 forward uniform: winograd2 ${winograd2_f32} u, winograd4 ${winograd4_f32} u")

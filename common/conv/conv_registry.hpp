@@ -17,6 +17,29 @@ namespace convlab {
 // fast: the ones users run, benchmarked against each other and against the peers.
 enum class ConvRole { reference, fast };
 
+// The error bound an implementation's outputs are held to: what `convlab accuracy` measures each one against
+// (cli/accuracy.hpp), read from the registry so that an algorithm with a bound of its own declares it here.
+//   direct_sum: gamma_n sum|w x| per output, n the term count (Higham 3.1): every direct sum, in any order;
+//   winograd:   gamma_K E per output, K and E from the transforms of F(m x m, r x r) with m = `tile`
+//               (impls/winograd/winograd_bound.hpp, derived in tests/test_winograd.cpp);
+//   fft_plane:  normwise, per output plane (impls/fft/fft_bound.hpp, derived in tests/test_fft.cpp).
+enum class ConvErrorBoundKind { direct_sum, winograd, fft_plane };
+
+struct ConvErrorBound {
+  ConvErrorBoundKind kind = ConvErrorBoundKind::direct_sum;
+  int tile = 0;  // winograd: the output tile size m (2 for F(2x2, 3x3), 4 for F(4x4, 3x3)); 0 otherwise
+};
+
+// "direct_sum", "winograd", "fft_plane" (the names `convlab accuracy` writes in its JSON).
+inline std::string_view error_bound_name(ConvErrorBoundKind kind) {
+  switch (kind) {
+    case ConvErrorBoundKind::direct_sum: return "direct_sum";
+    case ConvErrorBoundKind::winograd: return "winograd";
+    case ConvErrorBoundKind::fft_plane: return "fft_plane";
+  }
+  return "?";
+}
+
 struct ConvImplInfo {
   std::string name;            // what --impl takes
   std::string summary;         // one line: the idea it adds
@@ -45,6 +68,8 @@ struct ConvImplInfo {
   // the bias gradient stays a plain sum) rounds differently and is held to its own derived bound, in its own
   // test.
   bool direct_sums = true;
+  // The bound its outputs are held to (see ConvErrorBound): direct_sum exactly when direct_sums is true.
+  ConvErrorBound error_bound{};
 
   std::string why_unsupported(const ConvShape& shape, ConvPass pass) const {
     return unsupported ? unsupported(shape, pass) : std::string();

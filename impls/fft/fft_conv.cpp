@@ -484,7 +484,8 @@ ConvImplInfo fft_conv_info() {
           },
           .delegates = "weight gradient: simd's direct kernels",
           .delegated_passes = {ConvPass::backward_weights},
-          .direct_sums = false};
+          .direct_sums = false,
+          .error_bound = {.kind = ConvErrorBoundKind::fft_plane}};
 }
 
 }  // namespace convlab

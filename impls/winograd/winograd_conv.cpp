@@ -1492,7 +1492,8 @@ ConvImplInfo winograd2_conv_info() {
           .make = [] { return std::make_unique<WinogradConv>(2); },
           .reference_order = {.bias_gradient = true},
           .unsupported = [](const ConvShape& s, ConvPass) { return winograd_unsupported(s, 2); },
-          .direct_sums = false};
+          .direct_sums = false,
+          .error_bound = {.kind = ConvErrorBoundKind::winograd, .tile = 2}};
 }
 
 ConvImplInfo winograd4_conv_info() {
@@ -1503,7 +1504,8 @@ ConvImplInfo winograd4_conv_info() {
           .make = [] { return std::make_unique<WinogradConv>(4); },
           .reference_order = {.bias_gradient = true},
           .unsupported = [](const ConvShape& s, ConvPass) { return winograd_unsupported(s, 4); },
-          .direct_sums = false};
+          .direct_sums = false,
+          .error_bound = {.kind = ConvErrorBoundKind::winograd, .tile = 4}};
 }
 
 }  // namespace convlab
