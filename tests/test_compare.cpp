@@ -1,5 +1,5 @@
 // `convlab compare`'s engine on a tiny budget: every implementation trains the lecture's network from the
-// same seed and lands on (nearly) the same classifier as naive; the JSON and CSV it writes parse; bad
+// same seed and lands on (nearly) the same classifier as the reference; the JSON and CSV it writes parse; bad
 // --impls lists and unwritable folders are refused. No timing is asserted.
 #include <unistd.h>
 
@@ -10,6 +10,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,20 @@ std::vector<std::string> registered_names() {
   return names;
 }
 
+// What compare measures against: the registered reference (no implementation is named here).
+const std::string& reference_name() { return convlab::reference_implementation().name; }
+
+// A fast direct-sum implementation that computes every layer (the first the registry lists): a stand-in
+// reference faster than the real one, and what the bias-losing convolution below wraps.
+const std::string& fast_direct() {
+  static const std::string name = [] {
+    for (const convlab::ConvImplInfo& info : convlab::conv_implementations())
+      if (info.role == convlab::ConvRole::fast && info.direct_sums && !info.unsupported) return info.name;
+    throw std::logic_error("no fast direct-sum implementation computes every layer");
+  }();
+  return name;
+}
+
 struct TempFolder {
   fs::path path = fs::temp_directory_path() / ("convlab-compare-test-" + std::to_string(::getpid()));
   TempFolder() { fs::remove_all(path); }
@@ -44,15 +59,16 @@ std::string read_text(const fs::path& path) {
 
 }  // namespace
 
-TEST_CASE("comparison_order puts naive first, defaults to all and rejects bad names", "[compare]") {
-  const std::vector<std::string> known = {"simd", "naive", "openmp"};
-  CHECK(convlab::comparison_order("", known) == std::vector<std::string>{"naive", "simd", "openmp"});
-  CHECK(convlab::comparison_order("openmp,naive", known) == std::vector<std::string>{"naive", "openmp"});
-  CHECK(convlab::comparison_order("openmp,simd", known) == std::vector<std::string>{"openmp", "simd"});
-  CHECK_THROWS_WITH(convlab::comparison_order("naive,fft", known),
-                    "unknown implementation 'fft' in --impls (known: simd, naive, openmp)");
-  CHECK_THROWS_WITH(convlab::comparison_order("naive,,simd", known), Catch::Contains("empty entry"));
-  CHECK_THROWS_WITH(convlab::comparison_order("simd,simd", known), "--impls lists 'simd' twice");
+TEST_CASE("comparison_order puts the reference first, defaults to all and rejects bad names", "[compare]") {
+  const std::string& ref = reference_name();  // among made-up fast names "a" and "b"
+  const std::vector<std::string> known = {"a", ref, "b"};
+  CHECK(convlab::comparison_order("", known) == std::vector<std::string>{ref, "a", "b"});
+  CHECK(convlab::comparison_order("b," + ref, known) == std::vector<std::string>{ref, "b"});
+  CHECK(convlab::comparison_order("b,a", known) == std::vector<std::string>{"b", "a"});
+  CHECK_THROWS_WITH(convlab::comparison_order(ref + ",nosuch", known),
+                    "unknown implementation 'nosuch' in --impls (known: a, " + ref + ", b)");
+  CHECK_THROWS_WITH(convlab::comparison_order(ref + ",,a", known), Catch::Contains("empty entry"));
+  CHECK_THROWS_WITH(convlab::comparison_order("a,a", known), "--impls lists 'a' twice");
 }
 
 TEST_CASE("an unwritable output folder is refused before training", "[compare]") {
@@ -128,7 +144,7 @@ class LosesBiasGradient final : public convlab::ConvImpl {
   }
 
  private:
-  std::unique_ptr<convlab::ConvImpl> inner_ = convlab::make_conv_impl("simd");
+  std::unique_ptr<convlab::ConvImpl> inner_ = convlab::make_conv_impl(fast_direct());
 };
 
 }  // namespace
@@ -167,7 +183,7 @@ TEST_CASE("every implementation trains the lecture's network to naive's classifi
   REQUIRE(report.rows.size() == names.size());
   for (std::size_t i = 0; i < names.size(); ++i) CHECK(report.rows[i].impl == names[i]);
   const convlab::CompareRow& reference = report.rows.front();
-  CHECK(reference.impl == "naive");
+  CHECK(reference.impl == reference_name());
   CHECK(reference.max_probability_deviation == 0);
   CHECK(reference.differing_predictions == 0);
   CHECK(reference.speedup == 1);
@@ -182,7 +198,7 @@ TEST_CASE("every implementation trains the lecture's network to naive's classifi
   }
   const std::string table = convlab::format_compare_table(report);
   for (const std::string& name : names) CHECK_THAT(table, Catch::Contains(name));
-  CHECK_THAT(table, Catch::Contains("speed-up vs naive"));
+  CHECK_THAT(table, Catch::Contains("speed-up vs " + reference_name()));
 
   TempFolder temp;
   convlab::prepare_compare_folder(temp.path, true);
@@ -191,7 +207,7 @@ TEST_CASE("every implementation trains the lecture's network to naive's classifi
   for (const fs::path& path : written) CHECK(fs::is_regular_file(path));
 
   const nlohmann::json json = nlohmann::json::parse(read_text(temp.path / "compare.json"));
-  CHECK(json.at("reference") == "naive");
+  CHECK(json.at("reference") == reference_name());
   CHECK(json.at("context").at("test_examples") == 300);
   REQUIRE(json.at("rows").size() == names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -217,8 +233,8 @@ TEST_CASE("a convolution that loses its bias gradient deviates from its referenc
           "[compare][mnist][heavy]") {
   CONVLAB_REQUIRE_MNIST();
   TinyComparison tiny;
-  const std::vector<convlab::CompareCandidate> candidates = {  // simd as the reference: faster than naive
-      {"simd", "", [] { return convlab::make_conv_impl("simd"); }},
+  const std::vector<convlab::CompareCandidate> candidates = {  // faster than the reference implementation
+      {fast_direct(), "", [] { return convlab::make_conv_impl(fast_direct()); }},
       {"loses-bias-gradient", "", [] { return std::make_unique<LosesBiasGradient>(); }}};
   const std::vector<convlab::CompareRow> rows = tiny.run(candidates);
   REQUIRE(rows.size() == 2);
@@ -226,14 +242,14 @@ TEST_CASE("a convolution that loses its bias gradient deviates from its referenc
   CHECK(rows[1].max_probability_deviation > 1e-4);  // measured 1.3e-3; the bound above is 1e-5
 }
 
-TEST_CASE("a comparison without naive measures against the first listed implementation", "[compare]") {
-  convlab::CompareReport report;
+TEST_CASE("a comparison without the reference measures against the first listed implementation", "[compare]") {
+  convlab::CompareReport report;  // two made-up fast implementations, the registered reference not run
   report.context.test_examples = 10;
-  report.rows.push_back({"simd", "-O3", 2.0, 1.0, 90, 80, 0, 0, ""});
-  report.rows.push_back({"openmp", "-O3 -fopenmp", 1.0, 2.0, 90, 80, 1e-7, 0, ""});
+  report.rows.push_back({"fast-a", "-O3", 2.0, 1.0, 90, 80, 0, 0, ""});
+  report.rows.push_back({"fast-b", "-O3 -fopenmp", 1.0, 2.0, 90, 80, 1e-7, 0, ""});
   const std::string table = convlab::format_compare_table(report);
-  CHECK_THAT(table, Catch::Contains("Reference: simd (naive was not run"));
-  CHECK_THAT(table, Catch::Contains("speed-up vs simd"));
-  CHECK_THAT(table, Catch::Contains("openmp: -O3 -fopenmp"));
-  CHECK(nlohmann::json::parse(convlab::compare_json(report)).at("reference") == "simd");
+  CHECK_THAT(table, Catch::Contains("Reference: fast-a (" + reference_name() + " was not run"));
+  CHECK_THAT(table, Catch::Contains("speed-up vs fast-a"));
+  CHECK_THAT(table, Catch::Contains("fast-b: -O3 -fopenmp"));
+  CHECK(nlohmann::json::parse(convlab::compare_json(report)).at("reference") == "fast-a");
 }
