@@ -108,6 +108,12 @@ int main() {
     fact("openmp_lecture_batch64_smallest_tile_images", std::to_string(batch64.batch / t.image_tiles));
   }
 
+  // Winograd F(4x4, 3x3)'s weight gradient written as gemms: dU holds alpha^2 = (4 + 3 - 1)^2 floats per
+  // (filter, channel) pair (performance.md), for 128 x 128 and 512 x 512 channels.
+  const double alpha_squared = (4 + 3 - 1) * (4 + 3 - 1);
+  fact("winograd4_du_mb_128x128", decimals(alpha_squared * 128 * 128 * sizeof(float) / 1e6, 1));
+  fact("winograd4_du_mb_512x512", decimals(alpha_squared * 512 * 512 * sizeof(float) / 1e6, 0));
+
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
   fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
