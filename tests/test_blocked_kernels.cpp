@@ -209,6 +209,14 @@ TEST_CASE("blocked kernels: megabytes of weights over small images, the weights 
   sweep({make_shape(2, 300, 130, 3, 4, 3, 3, 1, 1, 1, 1)}, KernelFamily::blocked, false);
 }
 
+TEST_CASE("blocked kernels: a lone image under one group of megabytes of weights, packed by each thread",
+          "[simd][blocked]") {
+  // Batch 1 shares no images among the threads, and one channel group (16 or 40 out channels) is fewer weight
+  // pieces than threads: each thread packs the whole group into a copy of its own and runs its bands of pixels.
+  sweep({make_shape(1, 300, 40, 5, 6, 3, 3, 1, 1, 1, 1), make_shape(1, 512, 16, 6, 7, 5, 5, 1, 1, 2, 2)},
+        KernelFamily::blocked, false);
+}
+
 TEST_CASE("blocked kernels: windows that do not overlap (window <= stride; with padding, any channel count)",
           "[simd][blocked]") {
   sweep({make_shape(2, 20, 18, 11, 13, 3, 3, 3, 3, 2, 1), make_shape(3, 40, 33, 9, 10, 2, 2, 2, 2, 1, 1),
@@ -258,11 +266,12 @@ TEST_CASE("blocked kernels: openmp on 1, 2 and 3 threads gives simd's bits", "[s
   // channel group; batch 1, where the pixels and taps are cut into bands instead of images; and two images
   // of a layer whose weights come in tap blocks over several channel groups, each thread packing the groups
   // its units read (fewer images than 3 threads), a stride 2 splitting the input gradient into phases; and
-  // six images of a layer of several channel groups over images wider than L2, run band by band; and five
-  // small images under megabytes of weights, run weight piece by weight piece.
+  // six images of a layer of several channel groups over images wider than L2, run band by band; five small
+  // images under megabytes of weights, run weight piece by weight piece; and a lone image under one group of
+  // megabytes of weights, which every thread packs whole for itself.
   for (const ConvShape& s : {make_shape(37, 20, 50, 12, 13, 5, 5, 2, 2, 1, 2), make_shape(1, 33, 70, 15, 9, 3, 3, 1, 1, 1, 1),
                              make_shape(2, 150, 140, 9, 8, 3, 3, 2, 2, 1, 1), make_shape(6, 1100, 65, 6, 60, 1, 1, 2, 2, 0, 0),
-                             make_shape(5, 300, 130, 3, 4, 3, 3, 2, 1, 1, 1)})
+                             make_shape(5, 300, 130, 3, 4, 3, 3, 2, 1, 1, 1), make_shape(1, 300, 40, 5, 6, 3, 3, 1, 1, 1, 1)})
     convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 5);
 }
 
