@@ -184,12 +184,6 @@ UNCHECKED = {
     "docs/tutorial/09-fft.md": ALL,
     # performance.md's sections written before this check whose measured numbers are not yet marked.
     "docs/performance.md": [
-        'The three files and the tails on the final code (run of 2026-12-06 07:55, Zen 5)',
-        'Tried and dropped on 2026-12-06 (07:10-08:05 UTC, Zen 5): ten small changes at the shapes below target',
-        "Tried and dropped on 2026-12-06 (02:05-03:50 UTC, Zen 5): fewer tile prefetches, Winograd's batch-1 weight gradient, ocr_c1",
-        "The planes family's next-image prefetch capped (A/B of 2026-12-06 01:00 UTC, Zen 5)",
-        "The weight gradient's bias sums in registers, the transposes prefetched (A/B of 2026-12-06 00:13 UTC, Zen 5)",
-        "The zero border's copy prefetched (A/B of 2026-12-06 00:02 UTC, Zen 5)",
         'The three files and the tails after the threads kept their own lines (run of 2026-12-05 21:42, Zen 5)',
         'The channel-blocked units of a small batch kept on their threads (A/B of 2026-12-05 evening, Zen 5)',
         "The planes family's tiles kept on their threads (A/B of 2026-12-05 evening, Zen 5)",
