@@ -184,13 +184,6 @@ UNCHECKED = {
     "docs/tutorial/09-fft.md": ALL,
     # performance.md's sections written before this check whose measured numbers are not yet marked.
     "docs/performance.md": [
-        'The three files and the tails after the threads kept their own lines (run of 2026-12-05 21:42, Zen 5)',
-        'The channel-blocked units of a small batch kept on their threads (A/B of 2026-12-05 evening, Zen 5)',
-        "The planes family's tiles kept on their threads (A/B of 2026-12-05 evening, Zen 5)",
-        'The input gradient of 1x1 layers (A/Bs of 2026-12-05 evening, Zen 5)',
-        'The training step in two filter parts (A/B and a run of the mnist file, 2026-12-05 afternoon, Zen 5)',
-        'The minibatch copied by both threads, the next images asked for ahead (A/B of 2026-12-05, Zen 5)',
-        "Each part's convolution and tanh in blocks of images: dropped (A/B of 2026-12-05, Zen 5)",
         "The three files after the Winograd weight gradient's halves (run of 2026-12-05 04:33, Zen 5)",
         "The three files after the morning's changes (run of 2026-12-05 01:57, Zen 5)",
         'The three files at night (run of 2026-12-04 23:06, Zen 5)',

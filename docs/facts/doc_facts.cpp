@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/nn/architecture.hpp"
+#include "common/nn/network.hpp"
 #include "common/conv/conv_shape.hpp"
 #include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/simd_kernels.hpp"
@@ -113,6 +114,18 @@ int main() {
   const double alpha_squared = (4 + 3 - 1) * (4 + 3 - 1);
   fact("winograd4_du_mb_128x128", decimals(alpha_squared * 128 * 128 * sizeof(float) / 1e6, 1));
   fact("winograd4_du_mb_512x512", decimals(alpha_squared * 512 * 512 * sizeof(float) / 1e6, 0));
+
+  // performance.md, the training step in filter parts: the dense layer's weights, each part's rows of them,
+  // and one part's maps of a batch of 64 (float); the MNIST training set as floats.
+  fact("lecture_dense_weights_mb", decimals(double(layers[1].fan_in * layers[1].units) * sizeof(float) / 1e6, 1));
+  fact("lecture_dense_rows_per_part", std::to_string(layers[1].fan_in / convlab::kFilterParts));
+  fact("lecture_part_maps_mb_batch64",
+       decimals(64.0 * double(conv.output_size()) / convlab::kFilterParts * sizeof(float) / 1e6, 2));
+  fact("mnist_training_floats_mb", decimals(60000.0 * 784 * sizeof(float) / 1e6, 0));
+  // res3a_branch2a (1x1, stride 2, 256 x 56 x 56 -> 128 x 28 x 28), one image: its output gradient and input
+  // gradient (float).
+  fact("res3a_branch2a_output_kb", decimals(128.0 * 28 * 28 * sizeof(float) / 1e3, 0));
+  fact("res3a_branch2a_input_mb", decimals(256.0 * 56 * 56 * sizeof(float) / 1e6, 1));
 
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
