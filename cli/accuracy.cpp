@@ -483,7 +483,10 @@ AccuracyReport run_accuracy(std::span<const std::string> impls, bool quick, std:
     }
     report.inputs.push_back(input);
   }
-  if (report.inputs.empty()) throw std::invalid_argument("run_accuracy: no input kind can be measured");
+  if (report.inputs.empty()) {
+    throw std::invalid_argument(
+        "accuracy: no input kind left to measure (every kind asked for is unavailable: see above)");
+  }
   for (std::size_t layer = 0; layer < report.layers.size(); ++layer) {
     if (progress) {
       *progress << "accuracy: layer " << layer + 1 << "/" << report.layers.size() << " "
