@@ -127,6 +127,16 @@ int main() {
   fact("res3a_branch2a_output_kb", decimals(128.0 * 28 * 28 * sizeof(float) / 1e3, 0));
   fact("res3a_branch2a_input_mb", decimals(256.0 * 56 * 56 * sizeof(float) / 1e6, 1));
 
+  fact("res3a_branch2a_input_mb_batch16", decimals(16 * 256.0 * 56 * 56 * sizeof(float) / 1e6, 0));
+  // res5a_branch2b (512 -> 512 channels, 3x3) under Winograd: one transform position's U (512 x 512 floats),
+  // one of its rows, and all of U with F(4x4)'s alpha^2 = 36 positions.
+  const double u_position_bytes = 512.0 * 512 * sizeof(float);
+  fact("res5a_u_position_mib", decimals(u_position_bytes / (1 << 20), 0));
+  fact("res5a_u_row_kib", decimals(512.0 * sizeof(float) / (1 << 10), 0));
+  fact("res5a_winograd4_u_mib", decimals(alpha_squared * u_position_bytes / (1 << 20), 0));
+  // inception_5x5_f48's weights of one channel group of 48 filters (512 x 5 x 5 each).
+  fact("inception_5x5_f48_group_weights_mb", decimals(48.0 * 512 * 5 * 5 * sizeof(float) / 1e6, 2));
+
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
   fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
