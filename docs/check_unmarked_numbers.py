@@ -88,6 +88,10 @@ NOT_MEASURED = [
     re.compile(r"\b\d{7}\b(?!\s*(?:%|x\b|us\b|ms\b|s\b|[KMG]i?B\b|[GM]?FLOP))"),
     # exponents in formulas (alpha^2, 2^-24)
     re.compile(r"\^\(?-?\d+"),
+    # widths and counts written into a compound word (512-bit FMA, a 512-channel branch, 64-byte lines), and a
+    # CPU's identification (cpu family 26, model 2)
+    re.compile(r"\b\d+-(?:bit|channel|byte|filter|wide|thread|core|image|tile|row|column|point|element|lane|tap)s?\b"),
+    re.compile(r"\b(?:family|model)\s+\d+\b"),
     # the data sets' sizes: MNIST's 60000 training and 10000 test images, the lecture's 50000
     re.compile(r"\b(?:60000|60,000|50000|50,000|10000|10,000)\b"),
 ]
@@ -196,10 +200,6 @@ UNCHECKED = {
         'The weight gradient of 1x1 layers prefetches its taps (A/B of 2026-12-04 late evening, Zen 5)',
         "Winograd's transforms prefetch the next plane (A/Bs of 2026-12-04 evening, Zen 5)",
         'Tried and dropped this afternoon (A/Bs of 2026-12-04, Zen 5)',
-        'Every layer: the standard shape suite (full run of 2026-12-02 23:52, Zen 5)',
-        'Where convlab leads, where it does not, and what bounds it',
-        "What changed since the afternoon's run (this run's commit b8bd01b against 26f4a69)",
-        'Every layer on an Intel Xeon (full run of 2026-12-03 13:47, Emerald Rapids)',
         'Channel groups band by band (A/B of 2026-12-03, Intel Xeon, Emerald Rapids)',
         'Megabytes of weights over small images: the weights first (A/B of 2026-12-03, Emerald Rapids)',
         'Winograd on the resnet file (run of 2026-12-03 20:48, Intel Xeon, Emerald Rapids)',
