@@ -73,7 +73,7 @@ NOT_MEASURED = [
     # and batch sizes (batch 10000): settings of a case, not results
     re.compile(r"\b\d+(?:\s*x\s*\d+)+\b"),
     re.compile(r"\b[A-Z]=\d+\b"),
-    re.compile(r"\bbatch(?:es)?(?:\s+(?:of|size))?\s*\(?\s*\d+(?:\s*(?:,|and|or|to|-)\s*\d+)*"),
+    re.compile(r"\b[Bb]atch(?:es)?(?:\s+(?:of|size))?\s*\(?\s*\d+(?:\s*(?:,|and|or|to|-)\s*\d+)*"),
     # channel and filter counts of a layer, as its shape gives them (128 -> 128 channels, 512 filters)
     re.compile(r"\b\d+(?:\s*(?:->|,|and|or|to)\s*\d+)*\s+(?:input\s+|output\s+)?(?:channels|filters)\b"),
     # the year of a cited paper, and a cited theorem's number
@@ -200,14 +200,6 @@ UNCHECKED = {
         'The weight gradient of 1x1 layers prefetches its taps (A/B of 2026-12-04 late evening, Zen 5)',
         "Winograd's transforms prefetch the next plane (A/Bs of 2026-12-04 evening, Zen 5)",
         'Tried and dropped this afternoon (A/Bs of 2026-12-04, Zen 5)',
-        'Channel groups band by band (A/B of 2026-12-03, Intel Xeon, Emerald Rapids)',
-        'Megabytes of weights over small images: the weights first (A/B of 2026-12-03, Emerald Rapids)',
-        'Winograd on the resnet file (run of 2026-12-03 20:48, Intel Xeon, Emerald Rapids)',
-        'The resnet and deepbench files, best of three interleaved repetitions (run of 2026-12-03 23:55, Intel Xeon, Emerald Rapids)',
-        'The training recipe: a sweep of batch sizes and epochs (2026-12-04, Zen 5)',
-        'Why the missed ones are missed',
-        'The training step, operation by operation (run of 2026-12-04 00:05, Intel Xeon, Emerald Rapids)',
-        "The lecture's trainer: full-batch scaled conjugate gradient",
     ],
 }
 

@@ -137,6 +137,14 @@ int main() {
   // inception_5x5_f48's weights of one channel group of 48 filters (512 x 5 x 5 each).
   fact("inception_5x5_f48_group_weights_mb", decimals(48.0 * 512 * 5 * 5 * sizeof(float) / 1e6, 2));
 
+  // res5a_branch2b (512 -> 512 channels, 3x3, 7 x 7 images) and res2a_branch2b (64 -> 64, 3x3): their weights
+  // and images (float), and res5a's weights against F(4x4)'s transformed ones.
+  fact("res5a_weights_mb", decimals(512.0 * 512 * 9 * sizeof(float) / 1e6, 1));
+  fact("res5a_image_kb", decimals(512.0 * 7 * 7 * sizeof(float) / 1e3, 0));
+  fact("res5a_weights_million", decimals(512.0 * 512 * 9 / 1e6, 1));
+  fact("res5a_winograd4_u_million", decimals(alpha_squared * 512 * 512 / 1e6, 1));
+  fact("res2a_branch2b_weights_kb", decimals(64.0 * 64 * 9 * sizeof(float) / 1e3, 0));
+
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
   fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
