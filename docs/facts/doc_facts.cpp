@@ -145,6 +145,12 @@ int main() {
   fact("res5a_winograd4_u_million", decimals(alpha_squared * 512 * 512 / 1e6, 1));
   fact("res2a_branch2b_weights_kb", decimals(64.0 * 64 * 9 * sizeof(float) / 1e3, 0));
 
+  // deepbench's speech layers' images (float): speech_c32 32 x 79 x 341, speech_c1 1 x 161 x 700; and
+  // res5a_branch2b's dU with F(2x2) (alpha^2 = 16 positions of 512 x 512).
+  fact("speech_c32_image_mb", decimals(32.0 * 79 * 341 * sizeof(float) / 1e6, 1));
+  fact("speech_c1_image_kb", decimals(161.0 * 700 * sizeof(float) / 1e3, 0));
+  fact("res5a_winograd2_du_mib", decimals(16 * u_position_bytes / (1 << 20), 0));
+
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
   fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
