@@ -191,10 +191,6 @@ UNCHECKED = {
     "docs/performance.md": [
         'Winograd on both cores (A/Bs of 2026-12-04, Zen 5)',
         "The planes family's weight gradient: a cheaper sum of the chunks, and bands (A/B of 2026-12-04, Zen 5)",
-        'Winograd chunks shared by filter parts (A/Bs of 2026-12-05 morning, Zen 5)',
-        'Forward groups of two vectors where their weights fit half of L1 (A/B of 2026-12-04 night, Zen 5)',
-        'The weight gradient of one chunk unpacked by the units that summed it (A/B of 2026-12-04 night, Zen 5)',
-        'The unpacking with non-temporal stores (A/B of 2026-12-04 night, Zen 5)',
         'Tried and dropped this afternoon (A/Bs of 2026-12-04, Zen 5)',
     ],
 }

@@ -151,6 +151,14 @@ int main() {
   fact("speech_c1_image_kb", decimals(161.0 * 700 * sizeof(float) / 1e3, 0));
   fact("res5a_winograd2_du_mib", decimals(16 * u_position_bytes / (1 << 20), 0));
 
+  // resnet's conv1 (3 -> 64 channels, 7x7, stride 2, 224 x 224 padded by 3 to 230 wide): one group of 4
+  // AVX-512 channel vectors' weights (all 64 channels), two vectors' (32), and the 7 input rows of 3 channels
+  // a row of tiles reads; res5a_branch2b's weight gradient row (512 x 3 x 3 floats).
+  fact("conv1_group4_weights_kb", decimals(3.0 * 7 * 7 * 64 * sizeof(float) / 1e3, 1));
+  fact("conv1_group2_weights_kb", decimals(3.0 * 7 * 7 * 32 * sizeof(float) / 1e3, 1));
+  fact("conv1_input_rows_kb", decimals(3.0 * 7 * 230 * sizeof(float) / 1e3, 0));
+  fact("res5a_weight_row_kib", decimals(512.0 * 9 * sizeof(float) / (1 << 10), 0));
+
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
   fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
