@@ -190,8 +190,6 @@ UNCHECKED = {
     # performance.md's sections written before this check whose measured numbers are not yet marked.
     "docs/performance.md": [
         'Winograd on both cores (A/Bs of 2026-12-04, Zen 5)',
-        "The planes family's weight gradient: a cheaper sum of the chunks, and bands (A/B of 2026-12-04, Zen 5)",
-        'Tried and dropped this afternoon (A/Bs of 2026-12-04, Zen 5)',
     ],
 }
 

@@ -159,6 +159,15 @@ int main() {
   fact("conv1_input_rows_kb", decimals(3.0 * 7 * 230 * sizeof(float) / 1e3, 0));
   fact("res5a_weight_row_kib", decimals(512.0 * 9 * sizeof(float) / (1 << 10), 0));
 
+  // The lecture layer's weights and biases (the sums its weight gradient adds over the chunks); ocr_c1's
+  // output (16 x 48 x 480 floats) per image and at batch 64; res5a's U with F(2x2) (16 positions); F(4x4)'s
+  // dU for 64 x 64 channels.
+  fact("lecture_conv_parameters", std::to_string(conv.weight_size() + conv.out_channels));
+  fact("ocr_c1_output_mib", decimals(16.0 * 48 * 480 * sizeof(float) / (1 << 20), 1));
+  fact("ocr_c1_output_mb_batch64", decimals(64 * 16.0 * 48 * 480 * sizeof(float) / 1e6, 0));
+  fact("res5a_winograd2_u_mib", decimals(16 * u_position_bytes / (1 << 20), 0));
+  fact("winograd4_du_kb_64x64", decimals(alpha_squared * 64 * 64 * sizeof(float) / 1e3, 0));
+
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
   fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
