@@ -83,7 +83,7 @@ NOT_MEASURED = [
     # "the goal of 12 minutes", "10x the fastest", and parity: "below 1.0"
     re.compile(r"\b(?:goals?|targets?|floor)(?:\s+(?:of|was|is))?\s*\(?\d+(?:[.,]\d+)*"),
     re.compile(r"\b(?:the|its)\s+\d+(?:\.\d+)?\s+(?:floor|goal|target)\b"),
-    re.compile(r"\b(?:below|above|under|over|beyond|than|reach(?:es|ed)?|to)\s+1\.0+\b"),
+    re.compile(r"\b(?:below|above|under|over|beyond|than)\s+1\.0+\b"),
     # a commit written as 7 decimal digits (8461978), which no measured figure is without a unit or grouping
     re.compile(r"\b\d{7}\b(?!\s*(?:%|x\b|us\b|ms\b|s\b|[KMG]i?B\b|[GM]?FLOP))"),
     # exponents in formulas (alpha^2, 2^-24)
