@@ -75,6 +75,7 @@ int main() {
   fact("lecture_batch64_weight_elements", std::to_string((long long)weight_elements));
   fact("lecture_batch64_output_elements", std::to_string((long long)output_elements));
   fact("lecture_batch64_forward_flop", std::to_string((long long)batch64.forward_flops()));
+  fact("float_bytes", std::to_string(sizeof(float)));  // the bytes of each element the intensity counts
   fact("lecture_batch64_intensity",
        decimals(batch64.forward_flops() / ((input_elements + weight_elements + output_elements) * sizeof(float)), 1));
 
@@ -112,6 +113,7 @@ int main() {
   // Winograd F(4x4, 3x3)'s weight gradient written as gemms: dU holds alpha^2 = (4 + 3 - 1)^2 floats per
   // (filter, channel) pair (performance.md), for 128 x 128 and 512 x 512 channels.
   const double alpha_squared = (4 + 3 - 1) * (4 + 3 - 1);
+  fact("winograd4_points", std::to_string(int(alpha_squared)));
   fact("winograd4_du_mb_128x128", decimals(alpha_squared * 128 * 128 * sizeof(float) / 1e6, 1));
   fact("winograd4_du_mb_512x512", decimals(alpha_squared * 512 * 512 * sizeof(float) / 1e6, 0));
 
