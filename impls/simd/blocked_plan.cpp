@@ -725,6 +725,25 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
   const Index units_per_image = plan.units_per_image(), slot_elements = plan.slot_elements();
   const Index packed_elements = plan.packed_elements(), pieces = plan.pieces();
   const bool by_weights = plan.order() == RunOrder::weights_first;
+  // Image by image with megabytes of weights to pack on several threads: each thread packs all of them into a
+  // copy of its own, at its first image. Packed once into one shared copy instead (a slice or some pieces per
+  // thread), every image's tiles would read the other core's share from its cache again, band after band,
+  // which costs more than packing it twice (docs/performance.md, "Weights packed per thread, image by image").
+  if (plan.order() == RunOrder::image_by_image && !prepacked && threads > 1 && parallel_pack(packed_elements, threads)) {
+    scratch.packed.resize(std::size_t(threads * packed_elements));
+    scratch.slots.resize(std::size_t(threads * slot_elements));
+    FirstUse made(threads, 1);
+    parallel_for(batch, threads, Schedule::shares, [&](Index n, Index thread) {
+      T* mine = scratch.packed.data() + thread * packed_elements;
+      if (made.claim(thread, 0))
+        for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, 0, 1, mine);
+      T* slot = scratch.slots.data() + thread * slot_elements;
+      clear(n, 0, 1);
+      const T* source = prepare(n, slot);
+      for (Index u = 0; u < units_per_image; ++u) run(source, n, u, mine);
+    });
+    return;
+  }
   if (plan.order() == RunOrder::image_by_image) {
     const T* packed = prepacked;
     if (!packed) {
