@@ -903,7 +903,8 @@ std::size_t workspace_elements(const ConvShape& s, const BlockedKernels<T>& kern
   const BlockedBackwardWeights weights(s, kernels.taps_per_tile, kernels.lanes, kernels.max_vectors, threads, bytes);
   const Index slots = std::max<Index>(threads, s.batch);  // at most
   const Index largest_slot = std::max({forward.slot_elements(), backward.slot_elements(), weights.slot_elements()});
-  // Units shared out among threads pack a copy of the weights and prepare one of each image each (run_images).
+  // Units shared out among threads pack a copy of the weights and prepare one of each image each; image by image,
+  // megabytes of weights are packed once per thread too (run_images).
   const Index packed = std::max({std::max(threads, 1) * std::max(forward.packed_elements(), backward.packed_elements()),
                                  s.weight_size() + 2 * s.out_channels + s.weight_size()});
   const Index sums = std::max(threads, 1) * std::max(forward.sums_elements(), backward.sums_elements());
