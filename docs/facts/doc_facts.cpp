@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/lecture_printed.hpp"
 #include "common/nn/architecture.hpp"
 #include "common/nn/network.hpp"
 #include "common/conv/conv_shape.hpp"
@@ -173,4 +174,13 @@ int main() {
   // `convlab compare`'s report run: 3 epochs of 2000 images in batches of 64 (the last one partial).
   fact("compare_report_sgd_steps", std::to_string(3 * ((2000 + 63) / 64)));
   fact("compare_default_sgd_steps", std::to_string((60000 + 63) / 64));
+
+  // What the lecture's notebook printed (cli/lecture_printed.hpp, which `convlab lecture` sets beside its own
+  // results): its test and training accuracy, its training time in seconds and hours, and its error count.
+  namespace printed = convlab::cli::lecture_printed;
+  fact("lecture_printed_test_percent", decimals(printed::kTestPercent, 2));
+  fact("lecture_printed_train_percent", decimals(printed::kTrainPercent, 2));
+  fact("lecture_printed_seconds", decimals(printed::kTrainingSeconds, 1));
+  fact("lecture_printed_hours", decimals(printed::kTrainingSeconds / 3600, 1));
+  fact("lecture_printed_errors_recorded", std::to_string(printed::kErrorsRecorded));
 }
