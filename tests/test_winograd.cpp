@@ -132,16 +132,27 @@ std::map<std::string, Worst>& worst_ratios() {
   return table;
 }
 
-// A square image of `size` under 3x3 windows at stride 1, padding 1 (the shape of the chunking cases).
-ConvShape padded_3x3_layer(Index batch, Index channels, Index filters, Index size) {
+struct Padding {
+  Index rows, cols;
+};
+
+// A height x width image under 3x3 windows at stride 1, padded by `pad`.
+ConvShape layer_3x3(Index batch, Index channels, Index filters, Index height, Index width, Padding pad) {
   ConvShape s;
   s.batch = batch;
   s.in_channels = channels;
   s.out_channels = filters;
-  s.in_height = s.in_width = size;
+  s.in_height = height;
+  s.in_width = width;
   s.kernel_height = s.kernel_width = 3;
-  s.pad_height = s.pad_width = 1;
+  s.pad_height = pad.rows;
+  s.pad_width = pad.cols;
   return s;
+}
+
+// A square image of `size` under 3x3 windows at stride 1, padding 1 (the shape of the chunking cases).
+ConvShape padded_3x3_layer(Index batch, Index channels, Index filters, Index size) {
+  return layer_3x3(batch, channels, filters, size, size, {1, 1});
 }
 
 // naive's results for check_shape's operands (in double, on the operands rounded to T), remembered for the last
@@ -252,9 +263,15 @@ void check_shape(int tile, const ConvShape& s, std::uint32_t seed) {
   }
 }
 
-struct Padding {
-  Index rows, cols;
-};
+// Every sweep so far within its bounds, in every pass (the ratios check_shape recorded).
+void check_worst_ratios_below_one() {
+  for (const auto& [name, worst] : worst_ratios()) {
+    INFO(name);
+    CHECK(worst.forward < 1);
+    CHECK(worst.input_gradient < 1);
+    CHECK(worst.weight_gradient < 1);
+  }
+}
 
 }  // namespace
 
@@ -267,15 +284,7 @@ TEST_CASE("winograd: forward, input and weight gradients within the derived boun
     for (const auto& [height, width] : images)
       for (const Padding& pad : paddings)
         for (Index batch : {1, 3}) {
-          ConvShape s;
-          s.batch = batch;
-          s.in_channels = in;
-          s.out_channels = out;
-          s.in_height = height;
-          s.in_width = width;
-          s.kernel_height = s.kernel_width = 3;
-          s.pad_height = pad.rows;
-          s.pad_width = pad.cols;
+          const ConvShape s = layer_3x3(batch, in, out, height, width, pad);
           if (height + 2 * pad.rows < 3 || width + 2 * pad.cols < 3) continue;  // no output
           // The large images with few channel pairs only: the sweep's time goes into naive and E.
           if (height == 30 && batch == 3 && in * out > 300) continue;
@@ -286,13 +295,10 @@ TEST_CASE("winograd: forward, input and weight gradients within the derived boun
           }
           ++seed;
         }
-  for (const auto& [name, worst] : worst_ratios()) {
+  for (const auto& [name, worst] : worst_ratios())
     std::cout << "winograd sweep: " << name << ": max |error| / bound: forward " << worst.forward
               << ", input gradient " << worst.input_gradient << ", weight gradient " << worst.weight_gradient << "\n";
-    CHECK(worst.forward < 1);
-    CHECK(worst.input_gradient < 1);
-    CHECK(worst.weight_gradient < 1);
-  }
+  check_worst_ratios_below_one();
 }
 
 // Padding of 3 and more per side: the outputs near the border see only zeros (the bias), and the input gradient,
@@ -305,15 +311,7 @@ TEST_CASE("winograd: paddings of 3 and more, the input gradient's dy cropped", "
   for (const Padding& pad : paddings)
     for (const auto& [height, width] : images)
       for (const auto& [in, out] : std::array<std::pair<Index, Index>, 2>{{{2, 3}, {17, 16}}}) {
-        ConvShape s;
-        s.batch = 2;
-        s.in_channels = in;
-        s.out_channels = out;
-        s.in_height = height;
-        s.in_width = width;
-        s.kernel_height = s.kernel_width = 3;
-        s.pad_height = pad.rows;
-        s.pad_width = pad.cols;
+        const ConvShape s = layer_3x3(2, in, out, height, width, pad);
         if (height + 2 * pad.rows < 3 || width + 2 * pad.cols < 3) continue;  // no output
         REQUIRE(convlab::winograd_unsupported(s).empty());
         CHECK(convlab::winograd_crops_output_gradient(s));
@@ -326,11 +324,7 @@ TEST_CASE("winograd: paddings of 3 and more, the input gradient's dy cropped", "
         }
         ++seed;
       }
-  for (const auto& [name, worst] : worst_ratios()) {
-    CHECK(worst.forward < 1);
-    CHECK(worst.input_gradient < 1);
-    CHECK(worst.weight_gradient < 1);
-  }
+  check_worst_ratios_below_one();
 }
 
 // Layers that are a single chunk take the path where both threads run the chunk together, each over its part of

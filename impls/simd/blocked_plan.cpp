@@ -311,15 +311,13 @@ Index BlockedForward::slot_elements() const { return windows_.slot_elements(); }
 
 template <typename T>
 void BlockedForward::pack_piece(const BlockedKernels<T>& kernels, const T* weights, const T* bias, Index g,
-                                T* packed, Index slice, Index slices) const {
+                                T* packed) const {
   const Index taps = Index(windows_.tap_offsets().size());
   const Index first = groups_.first_channel(g), width = groups_.group_vectors(g) * groups_.lanes;
   const Index real = groups_.group_channels(g);
-  const Index t0 = taps * slice / slices, t1 = taps * (slice + 1) / slices;
   T* group = packed + first * taps;
-  kernels.transpose(weights + first * taps + t0, taps, real, t1 - t0, group + t0 * width, width);
-  for (Index t = t0; t < t1; ++t) std::fill(group + t * width + real, group + (t + 1) * width, T(0));
-  if (slice != 0) return;
+  kernels.transpose(weights + first * taps, taps, real, taps, group, width);
+  for (Index t = 0; t < taps; ++t) std::fill(group + t * width + real, group + (t + 1) * width, T(0));
   T* group_bias = packed + groups_.padded_channels() * taps + first;
   for (Index f = 0; f < width; ++f) group_bias[f] = bias && f < real ? bias[first + f] : T(0);
 }
@@ -711,13 +709,14 @@ struct ThreadCopies {
 };
 
 // Runs every unit of every image. Image-major: a thread takes an image, prepares it into a slot of its own
-// and runs all of its units; the weights packed first, on all threads, into one shared copy (each piece is
-// then read by many images). Otherwise the units are shared out, and each thread packs the weight pieces and
+// and runs all of its units, reading a whole packed copy of the weights made once per call (per thread where
+// they are megabytes; see below). Otherwise the units are shared out, and each thread packs the weight pieces and
 // prepares the images its units read into copies of its own (ThreadCopies). When the weights come first
 // (weights_first), the units are shared in contiguous runs, unit by unit over all images: each thread packs
 // and reads only its own share of the weight pieces, each piece once for the whole batch. `clear(n, part, parts)` is
 // work that must precede every unit of image n, done in parts first (the input gradient's empty phases).
 // `prepacked`: weights packed before the call (held for inference), read by every thread; nothing is packed.
+// `pack_piece(piece, dest)` packs one weight piece into its place in the whole packed layout at `dest`.
 template <typename T, typename Plan, typename PackPiece, typename Clear, typename Prepare, typename Run>
 void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& scratch, bool clears,
                 const T* prepacked, const PackPiece& pack_piece, const Clear& clear, const Prepare& prepare,
@@ -725,42 +724,32 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
   const Index units_per_image = plan.units_per_image(), slot_elements = plan.slot_elements();
   const Index packed_elements = plan.packed_elements(), pieces = plan.pieces();
   const bool by_weights = plan.order() == RunOrder::weights_first;
-  // Image by image with megabytes of weights to pack on several threads: each thread packs all of them into a
-  // copy of its own, at its first image. Packed once into one shared copy instead (a slice or some pieces per
-  // thread), every image's tiles would read the other core's share from its cache again, band after band,
-  // which costs more than packing it twice (docs/performance.md, "Weights packed per thread, image by image").
-  if (plan.order() == RunOrder::image_by_image && !prepacked && threads > 1 && parallel_pack(packed_elements, threads)) {
-    scratch.packed.resize(std::size_t(threads * packed_elements));
-    scratch.slots.resize(std::size_t(threads * slot_elements));
-    FirstUse made(threads, 1);
-    parallel_for(batch, threads, Schedule::shares, [&](Index n, Index thread) {
-      T* mine = scratch.packed.data() + thread * packed_elements;
-      if (made.claim(thread, 0))
-        for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, 0, 1, mine);
-      T* slot = scratch.slots.data() + thread * slot_elements;
-      clear(n, 0, 1);
-      const T* source = prepare(n, slot);
-      for (Index u = 0; u < units_per_image; ++u) run(source, n, u, mine);
-    });
-    return;
-  }
   if (plan.order() == RunOrder::image_by_image) {
-    const T* packed = prepacked;
-    if (!packed) {
-      scratch.packed.resize(std::size_t(packed_elements));
-      T* fresh = scratch.packed.data();
-      // Fewer pieces than threads (one channel group of megabytes of weights): each piece in slices, one per
-      // thread, where the plan can cut one (else one thread packs it all while the others wait).
-      const bool parallel = parallel_pack(packed_elements, threads);
-      const Index slices = parallel && pieces < threads && plan.packs_in_slices() ? Index(threads) : Index(1);
-      for_each_index(pieces * slices, parallel, threads,
-                     [&](Index item, Index) { pack_piece(item / slices, item % slices, slices, fresh); });
-      packed = fresh;
+    // Megabytes of weights on several threads: each thread packs all of them into a copy of its own, at its first
+    // image. Packed once into one shared copy instead, every image's tiles would read the other core's share from
+    // its cache again, band after band, which costs more than packing it twice (docs/performance.md, "Weights
+    // packed per thread, image by image"). A few KiB (or one thread): one copy, packed by the calling thread.
+    const bool own_copies = !prepacked && threads > 1 && parallel_pack(packed_elements, threads);
+    const T* shared = prepacked;
+    if (!prepacked) {
+      scratch.packed.resize(std::size_t((own_copies ? threads : 1) * packed_elements));
+      if (!own_copies) {
+        for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, scratch.packed.data());
+        shared = scratch.packed.data();
+      }
     }
     scratch.slots.resize(std::size_t(std::max(threads, 1) * slot_elements));
+    FirstUse made(threads, 1);
     // Images handed out from per-thread shares (Schedule::shares), not one shared counter: an image of a small
     // layer is a few microseconds of work, and every claim on a shared counter moves its line between cores.
     parallel_for(batch, threads, Schedule::shares, [&](Index n, Index thread) {
+      const T* packed = shared;
+      if (own_copies) {
+        T* mine = scratch.packed.data() + thread * packed_elements;
+        if (made.claim(thread, 0))
+          for (Index piece = 0; piece < pieces; ++piece) pack_piece(piece, mine);
+        packed = mine;
+      }
       T* slot = scratch.slots.data() + thread * slot_elements;
       clear(n, 0, 1);
       const T* source = prepare(n, slot);
@@ -786,7 +775,7 @@ void run_images(const Plan& plan, Index batch, int threads, BlockedScratch<T>& s
       if (!packed) {
         T* mine = scratch.packed.data() + thread * packed_elements;
         const Index piece = plan.unit_piece(u);
-        if (packed_by.claim(thread, piece)) pack_piece(piece, 0, 1, mine);
+        if (packed_by.claim(thread, piece)) pack_piece(piece, mine);
         packed = mine;
       }
       images.get(thread, n, [&](T* slot) { sources[std::size_t(thread * batch + n)] = prepare(n, slot); });
@@ -812,9 +801,7 @@ void blocked_forward(const BlockedKernels<T>& kernels, const ConvShape& s, const
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       plan, s.batch, threads, scratch, false, prepacked,
-      [&](Index piece, Index slice, Index slices, T* packed) {
-        plan.pack_piece(kernels, weights, bias, piece, packed, slice, slices);
-      },
+      [&](Index piece, T* packed) { plan.pack_piece(kernels, weights, bias, piece, packed); },
       [](Index, Index, Index) {},
       [&](Index n, T* slot) { return plan.prepare_image(input, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
@@ -841,7 +828,7 @@ void blocked_backward_input(const BlockedKernels<T>& kernels, const ConvShape& s
   scratch.sums.resize(std::size_t(std::max(threads, 1) * plan.sums_elements()));
   run_images<T>(
       plan, s.batch, threads, scratch, plan.clears(), prepacked,
-      [&](Index piece, Index, Index, T* packed) { plan.pack_piece(kernels, weights, piece, packed); },
+      [&](Index piece, T* packed) { plan.pack_piece(kernels, weights, piece, packed); },
       [&](Index n, Index part, Index parts) { plan.clear_image(input_grad, n, part, parts); },
       [&](Index n, T* slot) { return plan.prepare_image(output_grad, n, slot); },
       [&](const T* source, Index n, Index unit, const T* packed) {
@@ -986,8 +973,7 @@ KernelFamily choose_kernel_family(const ConvShape& s, ConvPass pass, Index lanes
 
 #define CONVLAB_BLOCKED_INSTANTIATE(T)                                                                         \
   template const T* InputWindows::prepare<T>(const T*, Index, T*) const;                                      \
-  template void BlockedForward::pack_piece<T>(const BlockedKernels<T>&, const T*, const T*, Index, T*, Index,  \
-                                              Index) const;                                                   \
+  template void BlockedForward::pack_piece<T>(const BlockedKernels<T>&, const T*, const T*, Index, T*) const;  \
   template const T* BlockedForward::prepare_image<T>(const T*, Index, T*) const;                              \
   template void BlockedForward::run<T>(const BlockedKernels<T>&, const T*, const T*, bool, T*, Index, Index,   \
                                        T*) const;                                                                                                  \

@@ -88,10 +88,7 @@ class BlockedForward {
   Index pieces() const { return groups_.count(); }
   Index unit_piece(Index unit) const { return band_major_ ? unit % groups_.count() : unit / bands_; }
   template <typename T>
-  // Slice `slice` of `slices` of the piece's taps (the bias with slice 0): threads can share one piece.
-  void pack_piece(const BlockedKernels<T>& kernels, const T* weights, const T* bias, Index piece, T* packed,
-                  Index slice = 0, Index slices = 1) const;
-  static constexpr bool packs_in_slices() { return true; }
+  void pack_piece(const BlockedKernels<T>& kernels, const T* weights, const T* bias, Index piece, T* packed) const;
   template <typename T>
   const T* prepare_image(const T* input, Index n, T* slot) const;  // InputWindows::prepare
   Index sums_elements() const { return blocks_ ? band_pixels_ * groups_.max_vectors * groups_.lanes : 0; }  // per thread
@@ -129,7 +126,6 @@ class BlockedBackwardInput {
   }
   template <typename T>
   void pack_piece(const BlockedKernels<T>& kernels, const T* weights, Index piece, T* packed) const;
-  static constexpr bool packs_in_slices() { return false; }  // whole pieces only (the slice arguments unused)
   // Zeroes part `part` of `parts` of image n of input_grad when some stride phase has no taps (before any of
   // the image's units run: they write only the pixels taps reach).
   bool clears() const { return has_empty_phase_; }
