@@ -259,6 +259,32 @@ TEST_CASE("openmp: a batch-1 image cut into row tiles gives simd's bits", "[simd
   convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 7);
 }
 
+TEST_CASE("openmp: a batch-1 weight gradient shared out by filters gives simd's bits", "[simd]") {
+  // One image is one weight-gradient chunk: on 2 or 3 threads each takes a part of the filters. The lecture's
+  // layer (20 filters: 10 + 10), 17 filters on 3 channels (8 + 9: blocks of 4 on one thread, of 3 on the
+  // other), and a strided layer (its output gradient copied in rows, not one flat run) with 11 filters.
+  ConvShape lecture = lecture_layer(1);
+  ConvShape odd;
+  odd.batch = 1;
+  odd.in_channels = 3;
+  odd.in_height = odd.in_width = 29;
+  odd.out_channels = 17;
+  odd.kernel_height = odd.kernel_width = 5;
+  ConvShape strided = odd;
+  strided.in_channels = 1;
+  strided.out_channels = 11;
+  strided.stride_height = strided.stride_width = 2;
+  strided.pad_height = 1;
+  for (const ConvShape& s : {lecture, odd, strided}) {
+    INFO(s.describe());
+    // The column-vector kernels, whose chunks are split, on the arch this machine runs by default.
+    REQUIRE(convlab::simd::choose_kernel_family(s, convlab::ConvPass::backward_weights,
+                                                convlab::simd::kernel_table(convlab::simd::selected_arch()).f32.lanes) ==
+            convlab::simd::KernelFamily::planes);
+    convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 13);
+  }
+}
+
 TEST_CASE("simd: large forward outputs (streaming stores) equal the cached path bitwise, any alignment", "[simd]") {
   // Above 8 MiB of output the forward pass writes whole aligned vectors with non-temporal stores; an
   // output that is not aligned takes the ordinary stores. Both must give the same bits: the lecture's

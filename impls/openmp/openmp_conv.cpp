@@ -25,6 +25,8 @@ constexpr double kMinTileFlops = 0.5e6;
 // are free, whole scheduler time slices when the shared machine preempts a spinning thread). Calls just
 // above it gain from the second thread only because each thread packs and prepares its own copies.
 constexpr double kMinParallelFlops = 2.5e6;
+// A weight gradient whose batch is smaller than the thread count shares each image's filters out from here.
+constexpr double kMinFilterSplitFlops = 0.3e6;
 
 const simd::KernelTable& checked_table(simd::Arch arch) {
   if (!simd::arch_available(arch)) {
@@ -238,14 +240,21 @@ void OpenmpConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   AlignedBuffer<T>& sums = partials<T>();
   sums.resize(std::size_t(simd::kWeightGradChunks * stride));
   T* const partial = sums.data();
-  // Only the chunks with images are handed out (a batch of one is one chunk, run on the calling thread: a
-  // second thread would idle, or leave the chunk's sums in the other core's cache for the final addition).
+  // Only the chunks with images are handed out. With fewer chunks than threads (a batch of one is one chunk)
+  // each chunk's filters are cut into parts, one per thread: every thread prepares the image's planes, but
+  // the products, most of the work, are shared.
   Index filled[simd::kWeightGradChunks], count = 0;
   for (Index k = 0; k < simd::kWeightGradChunks; ++k)
     if (simd::weight_grad_chunk_begin(s.batch, k) < simd::weight_grad_chunk_begin(s.batch, k + 1)) filled[count++] = k;
-  parallel_for(count, blocked_threads(s.backward_weights_flops()), Schedule::shares, [&](Index i, Index thread) {
+  const double flops = s.backward_weights_flops();
+  const int threads = flops >= kMinFilterSplitFlops ? available_threads() : 1;
+  const Index parts = count < threads ? std::min<Index>(threads / count, s.out_channels) : 1;
+  const int team = parts > 1 ? threads : blocked_threads(flops);
+  parallel_for(count * parts, team, parts > 1 ? Schedule::even : Schedule::shares, [&](Index unit, Index thread) {
+    const Index i = unit / parts, part = unit % parts;
     simd::weight_grad_chunk(kernels, plan, input, output_grad, filled[i], bias_grad != nullptr,
-                            partial + filled[i] * stride, scratch[std::size_t(thread)]);
+                            partial + filled[i] * stride, scratch[std::size_t(thread)],
+                            s.out_channels * part / parts, s.out_channels * (part + 1) / parts);
   });
   simd::sum_weight_grad_chunks(s, partial, weight_grad, bias_grad);
 }

@@ -114,7 +114,7 @@ void SimdConv::backward_weights_typed(const ConvShape& s, const T* input, const 
   for (Index k = 0; k < kWeightGradChunks; ++k) {
     if (weight_grad_chunk_begin(s.batch, k) == weight_grad_chunk_begin(s.batch, k + 1)) continue;
     weight_grad_chunk(kernels, plan, input, output_grad, k, bias_grad != nullptr, partials.data() + k * stride,
-                      scratch<T>());
+                      scratch<T>(), 0, s.out_channels);
   }
   sum_weight_grad_chunks(s, partials.data(), weight_grad, bias_grad);
 }

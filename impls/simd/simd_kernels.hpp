@@ -214,16 +214,19 @@ void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan
 
 // Weight and bias gradients are summed over the batch in kWeightGradChunks fixed chunks (independent of
 // any thread count); chunk k covers images [N*k/K, N*(k+1)/K). weight_grad_chunk writes chunk k's
-// partial sums (weight_size() values, then out_channels bias values when with_bias), and
-// sum_weight_grad_chunks adds the partials in chunk order. impls/simd runs the chunks one after another,
-// impls/openmp in parallel: both get bitwise the same result.
+// partial sums (weight_size() values, then out_channels bias values when with_bias) for out channels
+// [o_begin, o_end), and sum_weight_grad_chunks adds the partials in chunk order. impls/simd runs the chunks one
+// after another, impls/openmp in parallel, and a chunk's filters in parts on several threads when there are
+// fewer chunks than threads (a batch of one): each sum runs in the same order whatever the range, so all get
+// bitwise the same result.
 inline constexpr Index kWeightGradChunks = 16;
 Index weight_grad_chunk_begin(Index batch, Index chunk);
 Index weight_grad_partial_size(const ConvShape& shape);  // weights + biases of one chunk
 
 template <typename T>
 void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, const T* input,
-                       const T* output_grad, Index chunk, bool with_bias, T* partial, Scratch<T>& scratch);
+                       const T* output_grad, Index chunk, bool with_bias, T* partial, Scratch<T>& scratch,
+                       Index o_begin, Index o_end);
 
 template <typename T>
 void sum_weight_grad_chunks(const ConvShape& shape, const T* partials, T* weight_grad, T* bias_grad);

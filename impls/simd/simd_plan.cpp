@@ -358,16 +358,23 @@ Index weight_grad_partial_size(const ConvShape& s) { return s.weight_size() + s.
 
 template <typename T>
 void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, const T* input,
-                       const T* output_grad, Index chunk, bool with_bias, T* partial, Scratch<T>& scratch) {
+                       const T* output_grad, Index chunk, bool with_bias, T* partial, Scratch<T>& scratch,
+                       Index o_begin, Index o_end) {
   const ConvShape& s = plan.shape;
   const Index lanes = kernels.lanes;
   const Index weight_count = s.weight_size();
   const Index reduced = weight_count + (with_bias ? s.out_channels : 0);
+  const Index filters = o_end - o_begin, filter_weights = s.in_channels * s.kernel_height * s.kernel_width;
   scratch.lanes.resize(std::size_t(reduced * lanes));
-  std::fill(scratch.lanes.begin(), scratch.lanes.end(), T(0));
+  // Only this range's lane sums: [o][i][tap] for its filters, then its bias lanes.
+  T* const weight_lanes = scratch.lanes.data() + o_begin * filter_weights * lanes;
+  T* const bias_lanes = scratch.lanes.data() + (weight_count + o_begin) * lanes;
+  std::fill(weight_lanes, weight_lanes + filters * filter_weights * lanes, T(0));
+  if (with_bias) std::fill(bias_lanes, bias_lanes + filters * lanes, T(0));
   // The output gradient as the kernel reads it: one flat run per channel, or rows padded to dy_pitch.
-  const PlaneLayout dy_layout{s.out_channels, 1, plan.grad_dy_height, plan.grad_dy_pitch};
+  const PlaneLayout dy_layout{filters, 1, plan.grad_dy_height, plan.grad_dy_pitch};
   const Index dy_size = s.out_channels * plan.out_height * plan.out_width;
+  const Index dy_range_offset = o_begin * plan.out_height * plan.out_width;
   const PlaneSource dy_source = plan.flat_weight_grad ? PlaneSource{1, plan.out_height * plan.out_width, 0, 0, 1, 1}
                                                       : PlaneSource{plan.out_height, plan.out_width, 0, 0, 1, 1};
   scratch.planes.resize(std::size_t(plan.grad_planes_size()));
@@ -379,11 +386,11 @@ void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, c
   job.row_stride = s.stride_height;
   job.tap_offsets = plan.grad_tap_offsets.data();
   job.kernel_taps = s.kernel_height * s.kernel_width;
-  job.out_channels = s.out_channels;
+  job.out_channels = filters;
   job.out_height = plan.grad_dy_height;
   job.dy_pitch = plan.grad_dy_pitch;
-  job.lanes = scratch.lanes.data();
-  job.bias_lanes = with_bias ? scratch.lanes.data() + weight_count * lanes : nullptr;
+  job.lanes = weight_lanes;
+  job.bias_lanes = with_bias ? bias_lanes : nullptr;
 
   const Index image_size = s.in_channels * s.in_height * s.in_width;
   const Index end = weight_grad_chunk_begin(s.batch, chunk + 1);
@@ -398,14 +405,16 @@ void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, c
       prepare_planes(input + n * image_size, plan.source, plan.layout, scratch.planes.data(), 0, plan.layout.rows);
     }
     if (plan.copy_output_grad) {
-      prepare_planes(output_grad + n * dy_size, dy_source, dy_layout, scratch.output_grad.data(), 0, dy_layout.rows);
+      prepare_planes(output_grad + n * dy_size + dy_range_offset, dy_source, dy_layout, scratch.output_grad.data(),
+                     0, dy_layout.rows);
       job.output_grad = scratch.output_grad.data();
     } else {
-      job.output_grad = output_grad + n * dy_size;
+      job.output_grad = output_grad + n * dy_size + dy_range_offset;
     }
     kernels.weight_grad(job);
   }
-  kernels.reduce_lanes(scratch.lanes.data(), reduced, partial);
+  kernels.reduce_lanes(weight_lanes, filters * filter_weights, partial + o_begin * filter_weights);
+  if (with_bias) kernels.reduce_lanes(bias_lanes, filters, partial + weight_count + o_begin);
 }
 
 template <typename T>
@@ -433,7 +442,7 @@ void sum_weight_grad_chunks(const ConvShape& s, const T* partials, T* weight_gra
   template void backward_input_image<T>(const ArchKernels<T>&, const BackwardInputPlan&, const T*, const T*, \
                                         T*, Index, Index, Index, Index, Index, Scratch<T>&);                \
   template void weight_grad_chunk<T>(const ArchKernels<T>&, const ForwardPlan&, const T*, const T*, Index,  \
-                                     bool, T*, Scratch<T>&);                                               \
+                                     bool, T*, Scratch<T>&, Index, Index);                                 \
   template void sum_weight_grad_chunks<T>(const ConvShape&, const T*, T*, T*);                             \
   template void BackwardInputPlan::pack_phase_weights<T>(const T*);
 CONVLAB_SIMD_INSTANTIATE(float)
