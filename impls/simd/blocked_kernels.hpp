@@ -48,6 +48,10 @@ struct TileJob {
   Index window_taps = 0, window_columns = 0;
   const Index* pixel_row_begin = nullptr;
   const Index* pixel_row_end = nullptr;
+  // Forward: the pixel list is the output image row-major, row_pixels to a row, and pixels next to each other
+  // in a row read sources source_step apart: the kernel may run a row's pixels as wider tiles addressed from
+  // one base (blocked_kernels_impl.hpp). 0: pixels are taken P at a time as they come.
+  Index row_pixels = 0, source_step = 0;
 };
 
 // Weight-gradient tile: partial[t][v*L + l] += sum over pixels p of

@@ -86,108 +86,151 @@ struct Blocked {
   static constexpr Index kRowTilePixels = kWide ? 7 : 0;
   static constexpr int kRowTileMaxVectors = 3;
 
+  // Row-run tiles: W pixels of one output row, consecutive in dest and source_step apart in source, so every
+  // pixel's source is one base plus a constant and W is not held back by general registers (one pointer per
+  // pixel above). Offered for V <= 2 where AVX-512's 32 registers hold W x V accumulators; 0: none.
+  static constexpr int wide_pixels_for(int vectors) {
+    if constexpr (kWide) return vectors == 1 ? 24 : vectors == 2 ? 12 : 0;
+    return 0;
+  }
+
   template <int V, int P = pixels_for(V)>
   static void tiles(const TileJob<T>& job, Index begin, Index end) {
-    constexpr Index kGroup = V * kLanes;
-    for (Index p0 = begin; p0 < end; p0 += P) {
-      const Index valid = std::min<Index>(P, end - p0);
-      const T* source[P];
-      // A short last tile repeats its last pixel: computed, never stored.
-#pragma GCC unroll 8
-      for (int j = 0; j < P; ++j) source[j] = job.source + job.pixel_source[p0 + std::min<Index>(j, valid - 1)];
-      // Each tap also prefetches its line for the tile after next: a tile's taps read one line per channel and
-      // window row, far apart, which the hardware prefetchers do not follow when an image streams from memory.
-      const T* ahead = job.source + job.pixel_source[std::min<Index>(p0 + 2 * P, end - 1)];
-      Vec acc[P][V];
-      T* partial = job.partial_sums ? job.partial_sums + (p0 - begin) * kGroup : nullptr;
-      const bool resume = partial && !job.first_block;
-#pragma GCC unroll 8
-      for (int j = 0; j < P; ++j)
-#pragma GCC unroll 4
-        for (int v = 0; v < V; ++v)
-          acc[j][v] = resume && j < valid ? Vec::load_unaligned(partial + j * kGroup + v * kLanes) : Vec(T(0));
-      // Taps [first, last) of the list: each loaded weight vector feeds P FMAs, each broadcast V.
-      const auto run_taps = [&](Index first, Index last) __attribute__((always_inline)) {
-        const T* w = job.packed_weights + first * kGroup;
-        for (Index t = first; t < last; ++t, w += kGroup) {
-          const Index offset = job.tap_offsets[t];
-          __builtin_prefetch(ahead + offset);
-          Vec weight[V];
-#pragma GCC unroll 4
-          for (int v = 0; v < V; ++v) weight[v] = Vec::load_unaligned(w + v * kLanes);
-#pragma GCC unroll 8
-          for (int j = 0; j < P; ++j) {
-            const Vec x(source[j][offset]);
-#pragma GCC unroll 4
-            for (int v = 0; v < V; ++v) acc[j][v] = fma(weight[v], x, acc[j][v]);
+    constexpr int W = wide_pixels_for(V);
+    if constexpr (W > 0 && P == pixels_for(V)) {
+      if (job.row_pixels > 0 && (job.source_step == 1 || job.source_step == 2)) {
+        for (Index p0 = begin; p0 < end;) {
+          const Index row_left = job.row_pixels - p0 % job.row_pixels;
+          if (row_left >= W && end - p0 >= W) {
+            if (job.source_step == 1)
+              tile<V, W, 1>(job, begin, p0, W, end);
+            else
+              tile<V, W, 2>(job, begin, p0, W, end);
+            p0 += W;
+          } else {
+            // The row's last pixels (and the next row's first, as ordinary tiles run).
+            const Index count = std::min<Index>(P, end - p0);
+            tile<V, P, 0>(job, begin, p0, count, end);
+            p0 += count;
           }
         }
-      };
-      Index row_begin = 0, row_end = 0;
-      if (job.window_taps) {
-        row_begin = job.pixel_row_begin[p0], row_end = job.pixel_row_end[p0];
-        for (Index j = 1; j < valid; ++j) {
-          row_begin = std::min(row_begin, job.pixel_row_begin[p0 + j]);
-          row_end = std::max(row_end, job.pixel_row_end[p0 + j]);
-        }
+        return;
       }
-      if (job.window_taps && (row_begin > 0 || row_end * job.window_columns < job.window_taps)) {
-        const Index first = row_begin * job.window_columns, last = row_end * job.window_columns;
-        for (Index run = 0; run < job.taps; run += job.window_taps) run_taps(run + first, run + last);
-      } else {
-        run_taps(0, job.taps);
-      }
-      if (partial && !job.last_block) {
+    }
+    for (Index p0 = begin; p0 < end; p0 += P) tile<V, P, 0>(job, begin, p0, std::min<Index>(P, end - p0), end);
+  }
+
+  // One tile: pixels [p0, p0 + valid) of the band [begin, end). kStep 0: each pixel its own source pointer;
+  // kStep 1 or 2: a row run (valid == P), pixel j's source at the first one's + j * kStep.
+  template <int V, int P, int kStep>
+  static void tile(const TileJob<T>& job, Index begin, Index p0, Index valid, Index end) {
+    constexpr Index kGroup = V * kLanes;
+    constexpr int kSourcePointers = kStep == 0 ? P : 1;
+    const T* source[kSourcePointers];
+    // A short last tile repeats its last pixel: computed, never stored.
+    if constexpr (kStep == 0) {
 #pragma GCC unroll 8
+      for (int j = 0; j < P; ++j) source[j] = job.source + job.pixel_source[p0 + std::min<Index>(j, valid - 1)];
+    } else {
+      source[0] = job.source + job.pixel_source[p0];
+    }
+    // Each tap also prefetches its line for the tile after next: a tile's taps read one line per channel and
+    // window row, far apart, which the hardware prefetchers do not follow when an image streams from memory.
+    const T* ahead = job.source + job.pixel_source[std::min<Index>(p0 + 2 * P, end - 1)];
+    Vec acc[P][V];
+    T* partial = job.partial_sums ? job.partial_sums + (p0 - begin) * kGroup : nullptr;
+    const bool resume = partial && !job.first_block;
+#pragma GCC unroll 24
+    for (int j = 0; j < P; ++j)
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v)
+        acc[j][v] = resume && j < valid ? Vec::load_unaligned(partial + j * kGroup + v * kLanes) : Vec(T(0));
+    // Taps [first, last) of the list: each loaded weight vector feeds P FMAs, each broadcast V.
+    const auto run_taps = [&](Index first, Index last) __attribute__((always_inline)) {
+      const T* w = job.packed_weights + first * kGroup;
+      for (Index t = first; t < last; ++t, w += kGroup) {
+        const Index offset = job.tap_offsets[t];
+        __builtin_prefetch(ahead + offset);
+        Vec weight[V];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) weight[v] = Vec::load_unaligned(w + v * kLanes);
+#pragma GCC unroll 24
         for (int j = 0; j < P; ++j) {
-          if (j >= valid) break;
+          const Vec x(kStep == 0 ? source[j][offset] : source[0][offset + j * kStep]);
 #pragma GCC unroll 4
-          for (int v = 0; v < V; ++v) acc[j][v].store_unaligned(partial + j * kGroup + v * kLanes);
-        }
-        continue;
-      }
-      if (job.bias) {
-#pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) {
-          const Vec bias = Vec::load_unaligned(job.bias + v * kLanes);
-#pragma GCC unroll 8
-          for (int j = 0; j < P; ++j) acc[j][v] = acc[j][v] + bias;
+          for (int v = 0; v < V; ++v) acc[j][v] = fma(weight[v], x, acc[j][v]);
         }
       }
-      const Index* dest_offsets = job.pixel_dest + p0;
-      if constexpr (kTransposeStores && P <= 8) {
-        // Consecutive destination pixels (every forward tile, and the input gradient at stride 1): each
-        // channel's P values are one short run, written from registers after an in-register transpose. Pixels
-        // two apart (a tile within one row of a stride-2 phase of the input gradient): the same, spread.
-        const Index span = dest_offsets[valid - 1] - dest_offsets[0];
-        const bool consecutive = span == valid - 1;
-        bool step_two = !consecutive && span == 2 * (valid - 1);
-        for (Index j = 1; step_two && j < valid; ++j) step_two = dest_offsets[j] - dest_offsets[j - 1] == 2;
-        if (consecutive || step_two) {
+    };
+    Index row_begin = 0, row_end = 0;
+    if (job.window_taps) {
+      row_begin = job.pixel_row_begin[p0], row_end = job.pixel_row_end[p0];
+      for (Index j = 1; j < valid; ++j) {
+        row_begin = std::min(row_begin, job.pixel_row_begin[p0 + j]);
+        row_end = std::max(row_end, job.pixel_row_end[p0 + j]);
+      }
+    }
+    if (job.window_taps && (row_begin > 0 || row_end * job.window_columns < job.window_taps)) {
+      const Index first = row_begin * job.window_columns, last = row_end * job.window_columns;
+      for (Index run = 0; run < job.taps; run += job.window_taps) run_taps(run + first, run + last);
+    } else {
+      run_taps(0, job.taps);
+    }
+    if (partial && !job.last_block) {
+#pragma GCC unroll 24
+      for (int j = 0; j < P; ++j) {
+        if (j >= valid) break;
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[j][v].store_unaligned(partial + j * kGroup + v * kLanes);
+      }
+      return;
+    }
+    if (job.bias) {
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) {
+        const Vec bias = Vec::load_unaligned(job.bias + v * kLanes);
+#pragma GCC unroll 24
+        for (int j = 0; j < P; ++j) acc[j][v] = acc[j][v] + bias;
+      }
+    }
+    const Index* dest_offsets = job.pixel_dest + p0;
+    if constexpr (kTransposeStores) {
+      // Consecutive destination pixels (every forward tile, and the input gradient at stride 1): each
+      // channel's pixels are short runs of up to 8, written from registers after an in-register transpose.
+      // Pixels two apart (a tile within one row of a stride-2 phase of the input gradient): the same, spread.
+      const Index span = dest_offsets[valid - 1] - dest_offsets[0];
+      const bool consecutive = span == valid - 1;
+      bool step_two = P <= 8 && !consecutive && span == 2 * (valid - 1);
+      for (Index j = 1; step_two && j < valid; ++j) step_two = dest_offsets[j] - dest_offsets[j - 1] == 2;
+      if (consecutive || step_two) {
+#pragma GCC unroll 3
+        for (int h = 0; h < P; h += 8) {
+          if (h >= valid) break;
 #pragma GCC unroll 4
           for (int v = 0; v < V; ++v) {
             __m512 pixels[8];
 #pragma GCC unroll 8
-            for (int j = 0; j < 8; ++j) pixels[j] = j < P ? __m512(acc[j][v]) : _mm512_setzero_ps();
+            for (int j = 0; j < 8; ++j) pixels[j] = h + j < P ? __m512(acc[h + j][v]) : _mm512_setzero_ps();
+            const Index run = std::min<Index>(8, valid - h);
             if (consecutive)
-              store_channel_runs(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
-                                 job.channels, valid);
+              store_channel_runs(pixels, job.dest + dest_offsets[0] + h, job.dest_channel_stride, v * kLanes,
+                                 job.channels, run);
             else
               store_channel_runs<2>(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
-                                    job.channels, valid);
+                                    job.channels, run);
           }
-          continue;
         }
+        return;
       }
-      alignas(64) T tile[P][kGroup];
-#pragma GCC unroll 8
-      for (int j = 0; j < P; ++j)
+    }
+    alignas(64) T tile[P][kGroup];
+#pragma GCC unroll 24
+    for (int j = 0; j < P; ++j)
 #pragma GCC unroll 4
-        for (int v = 0; v < V; ++v) acc[j][v].store_aligned(&tile[j][v * kLanes]);
-      for (Index c = 0; c < job.channels; ++c) {
-        T* dest = job.dest + c * job.dest_channel_stride;
-        for (Index j = 0; j < valid; ++j) dest[dest_offsets[j]] = tile[j][c];
-      }
+      for (int v = 0; v < V; ++v) acc[j][v].store_aligned(&tile[j][v * kLanes]);
+    for (Index c = 0; c < job.channels; ++c) {
+      T* dest = job.dest + c * job.dest_channel_stride;
+      for (Index j = 0; j < valid; ++j) dest[dest_offsets[j]] = tile[j][c];
     }
   }
 

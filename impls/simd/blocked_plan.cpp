@@ -349,6 +349,8 @@ void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, cons
     job.pixel_row_begin = pixel_row_begin_.data();
     job.pixel_row_end = pixel_row_end_.data();
   }
+  job.row_pixels = shape_.out_width();
+  job.source_step = shape_.stride_width;
   const Index begin = band * band_pixels_, end = std::min(pixels_, begin + band_pixels_);
   const Index vectors = groups_.group_vectors(g);
   run_tap_blocks(row_tiles_ ? kernels.row_tiles[vectors - 1] : kernels.tiles[vectors - 1], job,
