@@ -25,13 +25,5 @@ xsimd::batch<T, Arch> fused_multiply_add(const xsimd::batch<T, Arch>& a, const x
   }
 }
 
-// Makes the compiler hold v in a vector register here (an empty asm that may change it), so later uses read
-// the register instead of each folding its own load from memory into an FMA.
-template <class Arch, typename T>
-void keep_in_register(xsimd::batch<T, Arch>& v) {
-  auto& reg = v.data;
-  __asm__("" : "+v"(reg));
-}
-
 }  // namespace
 }  // namespace convlab::simd

@@ -20,6 +20,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "impls/simd/arch_fma.hpp"
+#include "impls/simd/keep_in_register.hpp"
 #include "impls/simd/simd_kernels.hpp"
 
 namespace convlab::simd {
