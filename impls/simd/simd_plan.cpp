@@ -364,7 +364,7 @@ void weight_grad_chunk(const ArchKernels<T>& kernels, const ForwardPlan& plan, c
   const Index lanes = kernels.lanes;
   const Index weight_count = s.weight_size();
   const Index reduced = weight_count + (with_bias ? s.out_channels : 0);
-  const Index filters = o_end - o_begin, filter_weights = s.in_channels * s.kernel_height * s.kernel_width;
+  const Index filters = o_end - o_begin, filter_weights = s.reduction_length();
   scratch.lanes.resize(std::size_t(reduced * lanes));
   // Only this range's lane sums: [o][i][tap] for its filters, then its bias lanes.
   T* const weight_lanes = scratch.lanes.data() + o_begin * filter_weights * lanes;
