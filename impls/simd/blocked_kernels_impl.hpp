@@ -81,6 +81,20 @@ struct Blocked {
     }
   }
 
+  // A row-run tile of more than 8 pixels: pixels[j] holds channels first + 0..15 of pixel j (j < 16; the ones
+  // past `valid` are ignored), one 16 x 16 transpose then one masked store per channel run of `valid` pixels,
+  // against two transposes of 8 and twice the stores through the 8-pixel path above.
+  static void store_channel_runs_16(__m512 (&pixels)[16], T* dest, Index stride, Index first, Index channels,
+                                    Index valid) {
+    if constexpr (kTransposeStores) {
+      transpose_16x16_floats(pixels);
+      const auto run = __mmask16((1u << valid) - 1u);
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i)
+        if (first + i < channels) _mm512_mask_storeu_ps(dest + (first + i) * stride, run, pixels[i]);
+    }
+  }
+
   // Row tiles: 7 pixels (an output row of 7, or half of 14) for up to 3 vectors, offered where AVX-512's 32
   // registers hold 3 x 7 accumulators; 0 where not offered.
   static constexpr Index kRowTilePixels = kWide ? 7 : 0;
@@ -203,8 +217,21 @@ struct Blocked {
       bool step_two = P <= 8 && !consecutive && span == 2 * (valid - 1);
       for (Index j = 1; step_two && j < valid; ++j) step_two = dest_offsets[j] - dest_offsets[j - 1] == 2;
       if (consecutive || step_two) {
+        // Tiles of more than 8 pixels (consecutive ones: step_two needs P <= 8) store their first 16 pixels
+        // through one 16 x 16 transpose.
+        constexpr int kFirstSixteen = P > 8 ? 16 : 0;
+        if constexpr (kFirstSixteen > 0) {
+#pragma GCC unroll 4
+          for (int v = 0; v < V; ++v) {
+            __m512 pixels[16];
+#pragma GCC unroll 16
+            for (int j = 0; j < 16; ++j) pixels[j] = j < P ? __m512(acc[j][v]) : _mm512_setzero_ps();
+            store_channel_runs_16(pixels, job.dest + dest_offsets[0], job.dest_channel_stride, v * kLanes,
+                                  job.channels, std::min<Index>(16, valid));
+          }
+        }
 #pragma GCC unroll 3
-        for (int h = 0; h < P; h += 8) {
+        for (int h = kFirstSixteen; h < P; h += 8) {
           if (h >= valid) break;
 #pragma GCC unroll 4
           for (int v = 0; v < V; ++v) {
