@@ -46,8 +46,13 @@ struct TileJob {
   // pixel_row_end[p]) inside the image. A tile skips the window rows that read only the border for all of its
   // pixels (the top and bottom output rows of a padded layer), as naive's loops skip them. 0: every tap.
   Index window_taps = 0, window_columns = 0;
-  const Index* pixel_row_begin = nullptr;
+  const Index* pixel_row_begin = nullptr;  // null: the layer does not pad rows
   const Index* pixel_row_end = nullptr;
+  // Likewise window columns [pixel_column_begin[p], pixel_column_end[p]) inside the image (null: the layer does
+  // not pad columns). A tile within one output row that reaches the left or right border leaves out, tap by tap,
+  // the pixels at that end whose column reads the border (up to three of them), as naive skips those terms.
+  const Index* pixel_column_begin = nullptr;
+  const Index* pixel_column_end = nullptr;
   // Forward: the pixel list is the output image row-major, row_pixels to a row, and pixels next to each other
   // in a row read sources source_step apart: the kernel may run a row's pixels as wider tiles addressed from
   // one base (blocked_kernels_impl.hpp). 0: pixels are taken P at a time as they come.

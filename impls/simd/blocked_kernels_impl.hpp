@@ -116,27 +116,57 @@ struct Blocked {
         for (Index p0 = begin; p0 < end;) {
           const Index row_left = job.row_pixels - p0 % job.row_pixels;
           if (row_left >= W && end - p0 >= W) {
-            if (job.source_step == 1)
+            if (column_edge(job, p0, W)) {
+              tile<V, W, 1, kColumnSkip>(job, begin, p0, W, end);
+            } else if (job.source_step == 1) {
               tile<V, W, 1>(job, begin, p0, W, end);
-            else
+            } else {
               tile<V, W, 2>(job, begin, p0, W, end);
+            }
             p0 += W;
           } else {
             // The row's last pixels (and the next row's first, as ordinary tiles run).
             const Index count = std::min<Index>(P, end - p0);
-            tile<V, P, 0>(job, begin, p0, count, end);
+            ordinary_tile<V, P>(job, begin, p0, count, end);
             p0 += count;
           }
         }
         return;
       }
     }
-    for (Index p0 = begin; p0 < end; p0 += P) tile<V, P, 0>(job, begin, p0, std::min<Index>(P, end - p0), end);
+    for (Index p0 = begin; p0 < end; p0 += P) ordinary_tile<V, P>(job, begin, p0, std::min<Index>(P, end - p0), end);
+  }
+
+  // Border columns are left out (TileJob::pixel_column_begin) by AVX-512 float tiles at stride 1, where layers pad
+  // most (inception's 5x5 branches); window rows of up to kMaxSkipColumns columns. Each variant is one more copy
+  // of a tile kernel to compile, so the other archs, doubles and strides keep to the plain tiles.
+  static constexpr bool kColumnSkip = kWide && std::is_same_v<T, float>;
+  static constexpr Index kMaxSkipColumns = 32;
+  // Whether pixels [p0, p0 + count) lie in one output row and reach a border column.
+  static bool column_edge(const TileJob<T>& job, Index p0, Index count) {
+    if (!kColumnSkip || !job.pixel_column_begin || job.window_columns > kMaxSkipColumns || job.row_pixels <= 0 ||
+        job.source_step != 1)
+      return false;
+    if (p0 / job.row_pixels != (p0 + count - 1) / job.row_pixels) return false;
+    return job.pixel_column_begin[p0] > 0 || job.pixel_column_end[p0 + count - 1] < job.window_columns;
+  }
+  // A whole edge tile within a row is addressed from one base (one general register for its sources, where the
+  // per-column choice needs a few of its own).
+  template <int V, int P>
+  static void ordinary_tile(const TileJob<T>& job, Index begin, Index p0, Index count, Index end) {
+    if constexpr (kColumnSkip) {
+      if (count == P && column_edge(job, p0, count)) {
+        tile<V, P, 1, true>(job, begin, p0, count, end);
+        return;
+      }
+    }
+    tile<V, P, 0>(job, begin, p0, count, end);
   }
 
   // One tile: pixels [p0, p0 + valid) of the band [begin, end). kStep 0: each pixel its own source pointer;
-  // kStep 1 or 2: a row run (valid == P), pixel j's source at the first one's + j * kStep.
-  template <int V, int P, int kStep>
+  // kStep 1 or 2: a row run (valid == P), pixel j's source at the first one's + j * kStep. kSkipColumns: the tile
+  // lies in one output row and reaches a border column (column_edge), whose terms it leaves out.
+  template <int V, int P, int kStep, bool kSkipColumns = false>
   static void tile(const TileJob<T>& job, Index begin, Index p0, Index valid, Index end) {
     constexpr Index kGroup = V * kLanes;
     constexpr int kSourcePointers = kStep == 0 ? P : 1;
@@ -159,32 +189,68 @@ struct Blocked {
 #pragma GCC unroll 4
       for (int v = 0; v < V; ++v)
         acc[j][v] = resume && j < valid ? Vec::load_unaligned(partial + j * kGroup + v * kLanes) : Vec(T(0));
-    // Taps [first, last) of the list: each loaded weight vector feeds P FMAs, each broadcast V.
+    // Pixels [J0, J1) of one tap: each broadcast feeds V FMAs.
+    const auto multiply = [&]<int J0, int J1>(const Vec (&weight)[V], Index offset) __attribute__((always_inline)) {
+#pragma GCC unroll 24
+      for (int j = J0; j < J1; ++j) {
+        const Vec x(kStep == 0 ? source[j][offset] : source[0][offset + j * kStep]);
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[j][v] = fma(weight[v], x, acc[j][v]);
+      }
+    };
+    // With kSkipColumns, per window column: 0 every pixel; 1..3 the first that many left out (they read the left
+    // border); 4..6 the last 1..3. Up to kMaxEnd at either end; pixels past `valid` repeat the last one and count
+    // as it.
+    constexpr int kMaxEnd = P > 3 ? 3 : P - 1;
+    unsigned char column_mode[kSkipColumns ? kMaxSkipColumns : 1] = {};
+    if constexpr (kSkipColumns) {
+      for (Index kx = 0; kx < job.window_columns; ++kx) {
+        int lead = 0, trail = 0;
+        while (lead < kMaxEnd && lead < valid && kx < job.pixel_column_begin[p0 + lead]) ++lead;
+        while (trail < kMaxEnd && kx >= job.pixel_column_end[p0 + std::min<Index>(P - 1 - trail, valid - 1)]) ++trail;
+        column_mode[kx] = (lead > 0) == (trail > 0) ? 0 : lead > 0 ? lead : 3 + trail;
+      }
+    }
+    // Taps [first, last) of the list (with kSkipColumns, first at a window row's first column): each loaded weight
+    // vector feeds P FMAs.
     const auto run_taps = [&](Index first, Index last) __attribute__((always_inline)) {
       const T* w = job.packed_weights + first * kGroup;
+      Index kx = 0;
       for (Index t = first; t < last; ++t, w += kGroup) {
         const Index offset = job.tap_offsets[t];
         __builtin_prefetch(ahead + offset);
         Vec weight[V];
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) weight[v] = Vec::load_unaligned(w + v * kLanes);
-#pragma GCC unroll 24
-        for (int j = 0; j < P; ++j) {
-          const Vec x(kStep == 0 ? source[j][offset] : source[0][offset + j * kStep]);
-#pragma GCC unroll 4
-          for (int v = 0; v < V; ++v) acc[j][v] = fma(weight[v], x, acc[j][v]);
+        if constexpr (kSkipColumns) {
+          const unsigned char mode = column_mode[kx];
+          if (++kx == job.window_columns) kx = 0;
+          if (mode == 0) {
+            multiply.template operator()<0, P>(weight, offset);
+            continue;
+          }
+          switch (mode) {
+            case 1: multiply.template operator()<1, P>(weight, offset); break;
+            case 2: if constexpr (kMaxEnd >= 2) multiply.template operator()<2, P>(weight, offset); break;
+            case 3: if constexpr (kMaxEnd >= 3) multiply.template operator()<3, P>(weight, offset); break;
+            case 4: multiply.template operator()<0, P - 1>(weight, offset); break;
+            case 5: if constexpr (kMaxEnd >= 2) multiply.template operator()<0, P - 2>(weight, offset); break;
+            case 6: if constexpr (kMaxEnd >= 3) multiply.template operator()<0, P - 3>(weight, offset); break;
+          }
+        } else {
+          multiply.template operator()<0, P>(weight, offset);
         }
       }
     };
     Index row_begin = 0, row_end = 0;
-    if (job.window_taps) {
+    if (job.pixel_row_begin) {
       row_begin = job.pixel_row_begin[p0], row_end = job.pixel_row_end[p0];
       for (Index j = 1; j < valid; ++j) {
         row_begin = std::min(row_begin, job.pixel_row_begin[p0 + j]);
         row_end = std::max(row_end, job.pixel_row_end[p0 + j]);
       }
     }
-    if (job.window_taps && (row_begin > 0 || row_end * job.window_columns < job.window_taps)) {
+    if (job.pixel_row_begin && (row_begin > 0 || row_end * job.window_columns < job.window_taps)) {
       const Index first = row_begin * job.window_columns, last = row_end * job.window_columns;
       for (Index run = 0; run < job.taps; run += job.window_taps) run_taps(run + first, run + last);
     } else {

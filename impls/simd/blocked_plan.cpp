@@ -221,6 +221,11 @@ RowRange window_rows_inside(const ConvShape& s, Index y) {
   const Index top = y * s.stride_height - s.pad_height;  // the window's first input row
   return {std::clamp<Index>(-top, 0, s.kernel_height), std::clamp<Index>(s.in_height - top, 0, s.kernel_height)};
 }
+// Window columns [begin, end) of output column x that lie inside the image.
+RowRange window_columns_inside(const ConvShape& s, Index x) {
+  const Index left = x * s.stride_width - s.pad_width;  // the window's first input column
+  return {std::clamp<Index>(-left, 0, s.kernel_width), std::clamp<Index>(s.in_width - left, 0, s.kernel_width)};
+}
 
 // Multiply-add slots a forward pass spends per channel vector when its pixels, row by row, are cut into tiles of
 // `tile` (a short last tile still runs whole), each running the window rows inside the image for any of its
@@ -288,6 +293,13 @@ BlockedForward::BlockedForward(const ConvShape& s, const Index* pixels_per_tile,
       pixel_row_end_.push_back(rows.end);
     }
   }
+  if (s.pad_width > 0) {
+    for (Index p = 0; p < pixels_; ++p) {
+      const RowRange columns = window_columns_inside(s, p % s.out_width());
+      pixel_column_begin_.push_back(columns.begin);
+      pixel_column_end_.push_back(columns.end);
+    }
+  }
   const Index tile = row_tiles_ ? row_tile_pixels : pixels_per_tile[std::min<Index>(groups_.max_vectors, groups_.vectors) - 1];
   const Index other_units = image_major(s.batch, threads) ? Index(4) * threads : s.batch * groups_.count();
   blocks_ = may_block(Index(windows_.tap_offsets().size()), groups_.max_vectors, lanes);
@@ -343,11 +355,17 @@ void BlockedForward::run(const BlockedKernels<T>& kernels, const T* source, cons
   job.dest = output + (n * shape_.out_channels + groups_.first_channel(g)) * pixels_;
   job.dest_channel_stride = pixels_;
   job.channels = groups_.group_channels(g);
-  if (!pixel_row_begin_.empty()) {
+  if (!pixel_row_begin_.empty() || !pixel_column_begin_.empty()) {
     job.window_taps = shape_.kernel_height * shape_.kernel_width;
     job.window_columns = shape_.kernel_width;
+  }
+  if (!pixel_row_begin_.empty()) {
     job.pixel_row_begin = pixel_row_begin_.data();
     job.pixel_row_end = pixel_row_end_.data();
+  }
+  if (!pixel_column_begin_.empty()) {
+    job.pixel_column_begin = pixel_column_begin_.data();
+    job.pixel_column_end = pixel_column_end_.data();
   }
   job.row_pixels = shape_.out_width();
   job.source_step = shape_.stride_width;

@@ -107,6 +107,7 @@ class BlockedForward {
   bool blocks_ = false, band_major_ = false;
   std::vector<Index> pixel_dest_;
   std::vector<Index> pixel_row_begin_, pixel_row_end_;  // window rows inside the image (padded layers only)
+  std::vector<Index> pixel_column_begin_, pixel_column_end_;  // window columns inside (layers padding columns)
 };
 
 class BlockedBackwardInput {
