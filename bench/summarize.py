@@ -1252,7 +1252,7 @@ def markdown(run, target_rows, roof_rows, comparison, chart_notes, profile_note=
         out.append("Every GFLOP/s figure in this summary counts all oh*ow*kh*kw taps of a window. convlab's direct kernels "
                    "read a zero-bordered copy of the image and multiply most of the taps that fall on the padding "
                    "(simd and openmp leave out the window rows that lie on the top or bottom border for every "
-                   "pixel of a tile, and in runs from 2026-12-07 09:30 UTC on, AVX-512 float tiles at stride 1 that "
+                   "pixel of a tile, and in runs of commit add292c and later, AVX-512 float tiles at stride 1 that "
                    "lie within one output row also leave out the border columns of up to three pixels at either end; "
                    "im2col none), while oneDNN's generated code leaves out every one, pixel by pixel: "
                    "its work is the inside share of the nominal count, which is how it can show more than the FMA "
