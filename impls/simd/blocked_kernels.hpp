@@ -57,6 +57,7 @@ struct TileJob {
   // in a row read sources source_step apart: the kernel may run a row's pixels as wider tiles addressed from
   // one base (blocked_kernels_impl.hpp). 0: pixels are taken P at a time as they come.
   Index row_pixels = 0, source_step = 0;
+  bool wide_row_runs = true;  // false: rows keep the ordinary tiles (the input gradient, where wider ones did not pay)
 };
 
 // Weight-gradient tile: partial[t][v*L + l] += sum over pixels p of

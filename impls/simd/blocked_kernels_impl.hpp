@@ -112,7 +112,7 @@ struct Blocked {
   static void tiles(const TileJob<T>& job, Index begin, Index end) {
     constexpr int W = wide_pixels_for(V);
     if constexpr (W > 0 && P == pixels_for(V)) {
-      if (job.row_pixels > 0 && (job.source_step == 1 || job.source_step == 2)) {
+      if (job.wide_row_runs && job.row_pixels > 0 && (job.source_step == 1 || job.source_step == 2)) {
         for (Index p0 = begin; p0 < end;) {
           const Index row_left = job.row_pixels - p0 % job.row_pixels;
           if (row_left >= W && end - p0 >= W) {
@@ -147,8 +147,10 @@ struct Blocked {
     if (!kColumnSkip || !job.pixel_column_begin || job.window_columns > kMaxSkipColumns || job.row_pixels <= 0 ||
         job.source_step != 1)
       return false;
-    if (p0 / job.row_pixels != (p0 + count - 1) / job.row_pixels) return false;
-    return job.pixel_column_begin[p0] > 0 || job.pixel_column_end[p0 + count - 1] < job.window_columns;
+    const Index last = p0 + count - 1;
+    if (p0 / job.row_pixels != last / job.row_pixels) return false;
+    return job.pixel_column_begin[p0] > 0 || job.pixel_column_end[p0] < job.window_columns ||
+           job.pixel_column_begin[last] > 0 || job.pixel_column_end[last] < job.window_columns;
   }
   // A whole edge tile within a row is addressed from one base (one general register for its sources, where the
   // per-column choice needs a few of its own).
@@ -204,10 +206,16 @@ struct Blocked {
     constexpr int kMaxEnd = P > 3 ? 3 : P - 1;
     unsigned char column_mode[kSkipColumns ? kMaxSkipColumns : 1] = {};
     if constexpr (kSkipColumns) {
+      // Whether pixel j's window column kx reads the border (the forward pass: the first pixels' first columns
+      // and the last pixels' last ones; the input gradient, whose window runs backwards: the other way round).
+      const auto outside = [&](Index j, Index kx) {
+        const Index p = p0 + std::min<Index>(j, valid - 1);
+        return kx < job.pixel_column_begin[p] || kx >= job.pixel_column_end[p];
+      };
       for (Index kx = 0; kx < job.window_columns; ++kx) {
         int lead = 0, trail = 0;
-        while (lead < kMaxEnd && lead < valid && kx < job.pixel_column_begin[p0 + lead]) ++lead;
-        while (trail < kMaxEnd && kx >= job.pixel_column_end[p0 + std::min<Index>(P - 1 - trail, valid - 1)]) ++trail;
+        while (lead < kMaxEnd && outside(lead, kx)) ++lead;
+        while (trail < kMaxEnd && outside(P - 1 - trail, kx)) ++trail;
         column_mode[kx] = (lead > 0) == (trail > 0) ? 0 : lead > 0 ? lead : 3 + trail;
       }
     }

@@ -430,6 +430,22 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
     }
   phase_tap_begin_.push_back(Index(tap_offsets_.size()));
   order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
+  // At stride 1 the one phase's taps are (out channel, window row, window column) in window order and input pixel
+  // (iy, ix) reads output-gradient pixel (iy + pad - ky, ix + pad - kx): the tiles may leave out the window rows
+  // and columns that fall outside [0, oh) x [0, ow), as they do in the forward pass.
+  if (sh == 1 && sw == 1 && !in_place_) {
+    const auto inside = [](Index at, Index pad, Index size, Index window) {
+      return RowRange{std::clamp<Index>(at + pad - size + 1, 0, window), std::clamp<Index>(at + pad + 1, 0, window)};
+    };
+    for (Index iy = 0; iy < s.in_height; ++iy)
+      for (Index ix = 0; ix < s.in_width; ++ix) {
+        const RowRange rows = inside(iy, s.pad_height, oh, kh), columns = inside(ix, s.pad_width, ow, kw);
+        pixel_row_begin_.push_back(rows.begin);
+        pixel_row_end_.push_back(rows.end);
+        pixel_column_begin_.push_back(columns.begin);
+        pixel_column_end_.push_back(columns.end);
+      }
+  }
 }
 
 template <typename T>
@@ -501,6 +517,17 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source
   job.dest = input_grad + (n * s.in_channels + groups_.first_channel(piece.group)) * plane;
   job.dest_channel_stride = plane;
   job.channels = groups_.group_channels(piece.group);
+  if (!pixel_row_begin_.empty()) {
+    job.window_taps = s.kernel_height * s.kernel_width;
+    job.window_columns = s.kernel_width;
+    job.pixel_row_begin = pixel_row_begin_.data();
+    job.pixel_row_end = pixel_row_end_.data();
+    job.pixel_column_begin = pixel_column_begin_.data();
+    job.pixel_column_end = pixel_column_end_.data();
+    job.row_pixels = s.in_width;
+    job.source_step = 1;
+    job.wide_row_runs = false;
+  }
   run_tap_blocks(kernels.tiles[groups_.group_vectors(piece.group) - 1], job,
                  groups_.group_vectors(piece.group) * groups_.lanes, piece.begin, piece.end, sums);
 }
