@@ -57,6 +57,7 @@ struct TileJob {
   // in a row read sources source_step apart: the kernel may run a row's pixels as wider tiles addressed from
   // one base (blocked_kernels_impl.hpp). 0: pixels are taken P at a time as they come.
   Index row_pixels = 0, source_step = 0;
+  Index row_origin = 0;       // the pixel where the first row starts (a phase's first, in the input gradient)
   bool wide_row_runs = true;  // false: rows keep the ordinary tiles (the input gradient, where wider ones did not pay)
 };
 

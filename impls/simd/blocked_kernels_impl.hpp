@@ -114,7 +114,7 @@ struct Blocked {
     if constexpr (W > 0 && P == pixels_for(V)) {
       if (job.wide_row_runs && job.row_pixels > 0 && (job.source_step == 1 || job.source_step == 2)) {
         for (Index p0 = begin; p0 < end;) {
-          const Index row_left = job.row_pixels - p0 % job.row_pixels;
+          const Index row_left = job.row_pixels - (p0 - job.row_origin) % job.row_pixels;
           if (row_left >= W && end - p0 >= W) {
             if (column_edge(job, p0, W)) {
               tile<V, W, 1, kColumnSkip>(job, begin, p0, W, end);
@@ -148,7 +148,7 @@ struct Blocked {
         job.source_step != 1)
       return false;
     const Index last = p0 + count - 1;
-    if (p0 / job.row_pixels != last / job.row_pixels) return false;
+    if ((p0 - job.row_origin) / job.row_pixels != (last - job.row_origin) / job.row_pixels) return false;
     return job.pixel_column_begin[p0] > 0 || job.pixel_column_end[p0] < job.window_columns ||
            job.pixel_column_begin[last] > 0 || job.pixel_column_end[last] < job.window_columns;
   }

@@ -409,12 +409,27 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
       // Input pixels of this phase: (iy + pad) mod stride = (ry, rx); the first tap (ry, rx) reads
       // output-gradient pixel ((iy + pad - ry) / sh, (ix + pad - rx) / sw). A phase no tap reaches
       // (a window smaller than the stride) still writes its pixels: zeros.
+      // Tap (out channel, i, j) of the phase reads output-gradient pixel (oy - i, ox - j): the window rows and
+      // columns of each pixel that stay inside [0, oh) x [0, ow), for the tiles to leave out the others.
+      const Index window_rows = ceil_div(kh - ry, sh), window_columns = ceil_div(kw - rx, sw);
+      const auto inside = [](Index at, Index size, Index window) {
+        return RowRange{std::clamp<Index>(at - size + 1, 0, window), std::clamp<Index>(at + 1, 0, window)};
+      };
       const Index begin = Index(pixel_source_.size());
+      const Index first_column = (rx - s.pad_width % sw + sw) % sw;
+      phase_pixel_begin_.push_back(begin);
+      phase_row_pixels_.push_back(first_column < s.in_width ? ceil_div(s.in_width - first_column, sw) : 0);
       for (Index iy = (ry - s.pad_height % sh + sh) % sh; iy < s.in_height; iy += sh)
-        for (Index ix = (rx - s.pad_width % sw + sw) % sw; ix < s.in_width; ix += sw) {
+        for (Index ix = first_column; ix < s.in_width; ix += sw) {
           const Index oy = (iy + s.pad_height - ry) / sh, ox = (ix + s.pad_width - rx) / sw;
           pixel_source_.push_back(taps ? (oy + top_) * grad_width_ + ox + left_ : 0);
           pixel_dest_.push_back(iy * s.in_width + ix);
+          if (in_place_) continue;
+          const RowRange rows = inside(oy, oh, window_rows), columns = inside(ox, ow, window_columns);
+          pixel_row_begin_.push_back(rows.begin);
+          pixel_row_end_.push_back(rows.end);
+          pixel_column_begin_.push_back(columns.begin);
+          pixel_column_end_.push_back(columns.end);
         }
       const Index end = Index(pixel_source_.size());
       if (begin == end) continue;
@@ -430,22 +445,6 @@ BlockedBackwardInput::BlockedBackwardInput(const ConvShape& s, const Index* pixe
     }
   phase_tap_begin_.push_back(Index(tap_offsets_.size()));
   order_ = run_order(s.batch, threads, packed_elements() * element_bytes, image_elements() * element_bytes);
-  // At stride 1 the one phase's taps are (out channel, window row, window column) in window order and input pixel
-  // (iy, ix) reads output-gradient pixel (iy + pad - ky, ix + pad - kx): the tiles may leave out the window rows
-  // and columns that fall outside [0, oh) x [0, ow), as they do in the forward pass.
-  if (sh == 1 && sw == 1 && !in_place_) {
-    const auto inside = [](Index at, Index pad, Index size, Index window) {
-      return RowRange{std::clamp<Index>(at + pad - size + 1, 0, window), std::clamp<Index>(at + pad + 1, 0, window)};
-    };
-    for (Index iy = 0; iy < s.in_height; ++iy)
-      for (Index ix = 0; ix < s.in_width; ++ix) {
-        const RowRange rows = inside(iy, s.pad_height, oh, kh), columns = inside(ix, s.pad_width, ow, kw);
-        pixel_row_begin_.push_back(rows.begin);
-        pixel_row_end_.push_back(rows.end);
-        pixel_column_begin_.push_back(columns.begin);
-        pixel_column_end_.push_back(columns.end);
-      }
-  }
 }
 
 template <typename T>
@@ -518,13 +517,17 @@ void BlockedBackwardInput::run(const BlockedKernels<T>& kernels, const T* source
   job.dest_channel_stride = plane;
   job.channels = groups_.group_channels(piece.group);
   if (!pixel_row_begin_.empty()) {
-    job.window_taps = s.kernel_height * s.kernel_width;
-    job.window_columns = s.kernel_width;
+    // The phase's taps come in runs of its window, (window row, window column), one run per out channel; its
+    // pixels row by row, consecutive ones reading consecutive output-gradient pixels.
+    const Index ry = piece.phase / s.stride_width, rx = piece.phase % s.stride_width;
+    job.window_columns = ceil_div(s.kernel_width - rx, s.stride_width);
+    job.window_taps = ceil_div(s.kernel_height - ry, s.stride_height) * job.window_columns;
     job.pixel_row_begin = pixel_row_begin_.data();
     job.pixel_row_end = pixel_row_end_.data();
     job.pixel_column_begin = pixel_column_begin_.data();
     job.pixel_column_end = pixel_column_end_.data();
-    job.row_pixels = s.in_width;
+    job.row_pixels = phase_row_pixels_[std::size_t(piece.phase)];
+    job.row_origin = phase_pixel_begin_[std::size_t(piece.phase)];
     job.source_step = 1;
     job.wide_row_runs = false;
   }

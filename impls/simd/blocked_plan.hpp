@@ -150,9 +150,11 @@ class BlockedBackwardInput {
   bool blocks_ = false, has_empty_phase_ = false, in_place_ = false;
   std::vector<Index> phase_tap_begin_, packed_begin_;  // per phase, plus an end entry
   std::vector<Index> pixel_source_, pixel_dest_, tap_offsets_;
-  // At stride 1, per input pixel, the window rows and columns whose output-gradient pixel lies inside (the rest
-  // read the zero border); empty at other strides.
+  // Per pixel of the concatenated list, its phase's window rows and columns whose output-gradient pixel lies
+  // inside (the rest read the zero border); empty where the output gradient is read in place. Per phase, where
+  // its pixels start in the list and how many make one row.
   std::vector<Index> pixel_row_begin_, pixel_row_end_, pixel_column_begin_, pixel_column_end_;
+  std::vector<Index> phase_pixel_begin_, phase_row_pixels_;
   std::vector<Unit> units_;
 };
 
