@@ -41,21 +41,22 @@ struct TileJob {
   // last stores them there instead of to dest. Null: the whole tap list at once.
   T* partial_sums = nullptr;
   bool first_block = true, last_block = true;
-  // Forward over a zero-bordered image: the taps come in runs of `window_taps` (one run per input channel,
-  // window rows of `window_columns` taps each), and pixel p's window keeps rows [pixel_row_begin[p],
-  // pixel_row_end[p]) inside the image. A tile skips the window rows that read only the border for all of its
-  // pixels (the top and bottom output rows of a padded layer), as naive's loops skip them. 0: every tap.
+  // Over a zero-bordered source (the forward pass's padded image; the input gradient's output gradient, phase
+  // by phase): the taps come in runs of `window_taps` (one run per input channel, or per output channel, window
+  // rows of `window_columns` taps each), and pixel p's window keeps rows [pixel_row_begin[p], pixel_row_end[p])
+  // inside. A tile skips the window rows that read only the border for all of its pixels (the top and bottom
+  // rows of the image), as naive's loops skip them. 0 / null: every tap.
   Index window_taps = 0, window_columns = 0;
-  const Index* pixel_row_begin = nullptr;  // null: the layer does not pad rows
+  const Index* pixel_row_begin = nullptr;
   const Index* pixel_row_end = nullptr;
-  // Likewise window columns [pixel_column_begin[p], pixel_column_end[p]) inside the image (null: the layer does
-  // not pad columns). A tile within one output row that reaches the left or right border leaves out, tap by tap,
-  // the pixels at that end whose column reads the border (up to three of them), as naive skips those terms.
+  // Likewise window columns [pixel_column_begin[p], pixel_column_end[p]) inside (null: none to leave out). A tile
+  // within one row that reaches the left or right border leaves out, tap by tap, the pixels at that end whose
+  // column reads the border (up to three of them), as naive skips those terms.
   const Index* pixel_column_begin = nullptr;
   const Index* pixel_column_end = nullptr;
-  // Forward: the pixel list is the output image row-major, row_pixels to a row, and pixels next to each other
-  // in a row read sources source_step apart: the kernel may run a row's pixels as wider tiles addressed from
-  // one base (blocked_kernels_impl.hpp). 0: pixels are taken P at a time as they come.
+  // The pixel list is row-major from row_origin, row_pixels to a row, and pixels next to each other in a row
+  // read sources source_step apart: the kernel may run a row's pixels as wider tiles addressed from one base
+  // (blocked_kernels_impl.hpp), and tells which tiles lie within one row. 0: pixels are taken P at a time.
   Index row_pixels = 0, source_step = 0;
   Index row_origin = 0;       // the pixel where the first row starts (a phase's first, in the input gradient)
   bool wide_row_runs = true;  // false: rows keep the ordinary tiles (the input gradient, where wider ones did not pay)

@@ -21,8 +21,9 @@
 // channels for the input gradient) of one pixel, and a register tile of V vectors x P pixels (24 of
 // AVX-512's 32 registers) sums over a tap list, each pixel reading through its own offset. So a stride or
 // a ragged row costs nothing and every lane is a real channel at any image width; the input gradient is
-// polyphase; long reductions run in tap blocks whose weights stay in L2. It wins on multi-channel and
-// strided layers.
+// polyphase; long reductions run in tap blocks whose weights stay in L2; a tile leaves out the products with
+// the zero border that it can (window rows outside for all its pixels; on AVX-512 floats, window columns outside
+// at the first or last pixels of a tile within one row). It wins on multi-channel and strided layers.
 //
 // Both families sum every output of the forward pass and the input gradient in naive's order with one FMA
 // per term, so they are bitwise naive's whenever naive's loop is contracted to FMAs too (any -march with
