@@ -259,6 +259,35 @@ TEST_CASE("openmp: a batch-1 image cut into row tiles gives simd's bits", "[simd
   convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 7);
 }
 
+TEST_CASE("openmp: a batch-1 strided input gradient cut into row bands gives simd's bits", "[simd]") {
+  // One input channel (the column-vector kernels' polyphase input gradient), stride 2 and 3, with and without
+  // padding: at batch 1 each thread takes bands of input rows and prepares only the output-gradient rows their
+  // phases read (12 MFLOP and more: well above the threads' threshold).
+  ConvShape s;
+  s.batch = 1;
+  s.in_channels = 1;
+  s.in_height = 161;
+  s.in_width = 200;
+  s.out_channels = 16;
+  s.kernel_height = 5;
+  s.kernel_width = 10;
+  s.stride_height = s.stride_width = 2;
+  ConvShape padded = s;
+  padded.pad_height = 2;
+  padded.pad_width = 3;
+  ConvShape three = s;
+  three.stride_height = three.stride_width = 3;
+  three.kernel_width = 7;
+  three.pad_height = 1;
+  for (const ConvShape& shape : {s, padded, three}) {
+    INFO(shape.describe());
+    REQUIRE(convlab::simd::choose_kernel_family(shape, convlab::ConvPass::backward_input,
+                                                convlab::simd::kernel_table(convlab::simd::selected_arch()).f32.lanes) ==
+            convlab::simd::KernelFamily::planes);
+    convlab::testing::check_openmp_matches_simd_on_any_thread_count(shape, 17);
+  }
+}
+
 TEST_CASE("openmp: a batch-1 weight gradient shared out by filters gives simd's bits", "[simd]") {
   // One image is one weight-gradient chunk: on 2 or 3 threads each takes a part of the filters. The lecture's
   // layer (20 filters: 10 + 10), 17 filters on 3 channels (8 + 9: blocks of 4 on one thread, of 3 on the

@@ -204,10 +204,11 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
     each.phase_output.resize(std::size_t(plan.phase_output_size));
   }
   const Index row_bytes = plan.layout.pitch * s.out_channels * Index(sizeof(T));
-  // Strided (polyphase) tiles are whole images: each tile prepares its image's whole output gradient.
+  // Strided (polyphase) tiles are whole images, except where the batch is too small to share (batch 1): then
+  // bands of rows, each tile preparing the output-gradient rows its band reads.
   const Tiling t = plan.polyphase
                        ? choose_tiling(s.batch, s.in_channels, s.in_height, 1, 1, 0,
-                                       s.backward_input_flops() / double(s.batch), available_threads(), false)
+                                       s.backward_input_flops() / double(s.batch), available_threads(), true)
                        : choose_tiling(s.batch, s.in_channels, s.in_height,
                                        s.out_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
                                        (s.kernel_height - 1) * row_bytes, s.backward_input_flops() / double(s.batch),
