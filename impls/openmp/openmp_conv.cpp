@@ -25,6 +25,10 @@ constexpr double kMinTileFlops = 0.5e6;
 // are free, whole scheduler time slices when the shared machine preempts a spinning thread). Calls just
 // above it gain from the second thread only because each thread packs and prepares its own copies.
 constexpr double kMinParallelFlops = 2.5e6;
+// A strided input gradient of the column-vector kernels is cut into bands of rows only from this much work an
+// image: each band runs every stride phase's setup and scatters its rows, and an image of a few MFLOP
+// (s3_3x3_35x53: 3.2) ran slower on two threads that way than whole on one.
+constexpr double kMinPolyphaseSplitFlops = 16e6;
 // A weight gradient whose batch is smaller than the thread count shares each image's filters out from here.
 constexpr double kMinFilterSplitFlops = 0.3e6;
 
@@ -204,11 +208,12 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
     each.phase_output.resize(std::size_t(plan.phase_output_size));
   }
   const Index row_bytes = plan.layout.pitch * s.out_channels * Index(sizeof(T));
-  // Strided (polyphase) tiles are whole images, except where the batch is too small to share (batch 1): then
-  // bands of rows, each tile preparing the output-gradient rows its band reads.
+  // Strided (polyphase) tiles are whole images, except where the batch is too small to share (batch 1) and an
+  // image is work enough: then bands of rows, each tile preparing the output-gradient rows its band reads.
+  const double image_flops = s.backward_input_flops() / double(s.batch);
   const Tiling t = plan.polyphase
-                       ? choose_tiling(s.batch, s.in_channels, s.in_height, 1, 1, 0,
-                                       s.backward_input_flops() / double(s.batch), available_threads(), true)
+                       ? choose_tiling(s.batch, s.in_channels, s.in_height, 1, 1, 0, image_flops, available_threads(),
+                                       image_flops >= kMinPolyphaseSplitFlops)
                        : choose_tiling(s.batch, s.in_channels, s.in_height,
                                        s.out_channels * s.kernel_height * s.kernel_width * Index(sizeof(T)), row_bytes,
                                        (s.kernel_height - 1) * row_bytes, s.backward_input_flops() / double(s.batch),
