@@ -6,12 +6,16 @@
 #include <omp.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <vector>
 
 #include "impls/openmp/openmp_conv.hpp"
+#include "impls/simd/blocked_plan.hpp"
+#include "impls/simd/simd_arch.hpp"
 #include "impls/simd/simd_conv.hpp"
+#include "impls/simd/simd_kernels.hpp"
 #include "tests/naive_comparison.hpp"
 
 namespace convlab::testing {
@@ -60,6 +64,18 @@ inline void check_openmp_matches_simd_on_any_thread_count(const ConvShape& s, st
       CHECK(held_dx == reference.dx);
     }
     omp_set_num_threads(previous);
+  }
+}
+
+// The same for layers whose `pass` must take the column-vector ("planes") kernels on this machine's default arch:
+// the paths a batch-1 test means to reach there.
+inline void check_planes_openmp_matches_simd(std::initializer_list<ConvShape> shapes, ConvPass pass,
+                                             std::uint32_t seed) {
+  const Index lanes = simd::kernel_table(simd::selected_arch()).f32.lanes;
+  for (const ConvShape& s : shapes) {
+    INFO(s.describe());
+    REQUIRE(simd::choose_kernel_family(s, pass, lanes) == simd::KernelFamily::planes);
+    check_openmp_matches_simd_on_any_thread_count(s, seed);
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/tensor/aligned_buffer.hpp"
+#include "common/conv/conv_descriptor.hpp"
 #include "common/conv/conv_registry.hpp"
 #include "impls/openmp/openmp_conv.hpp"
 #include "impls/simd/blocked_plan.hpp"
@@ -263,31 +264,11 @@ TEST_CASE("openmp: a batch-1 strided input gradient cut into row bands gives sim
   // One input channel (the column-vector kernels' polyphase input gradient), stride 2 and 3, with and without
   // padding: at batch 1 each thread takes bands of input rows and prepares only the output-gradient rows their
   // phases read (from kMinPolyphaseSplitFlops = 16 MFLOP an image in impls/openmp/openmp_conv.cpp; these: 23-25).
-  ConvShape s;
-  s.batch = 1;
-  s.in_channels = 1;
-  s.in_height = 161;
-  s.in_width = 400;
-  s.out_channels = 16;
-  s.kernel_height = 5;
-  s.kernel_width = 10;
-  s.stride_height = s.stride_width = 2;
-  ConvShape padded = s;
-  padded.pad_height = 2;
-  padded.pad_width = 3;
-  ConvShape three = s;
-  three.stride_height = three.stride_width = 3;
-  three.kernel_width = 7;
-  three.pad_height = 1;
-  three.in_height = 241;
-  three.out_channels = 32;
-  for (const ConvShape& shape : {s, padded, three}) {
-    INFO(shape.describe());
-    REQUIRE(convlab::simd::choose_kernel_family(shape, convlab::ConvPass::backward_input,
-                                                convlab::simd::kernel_table(convlab::simd::selected_arch()).f32.lanes) ==
-            convlab::simd::KernelFamily::planes);
-    convlab::testing::check_openmp_matches_simd_on_any_thread_count(shape, 17);
-  }
+  const auto layer = [](const char* descriptor) { return convlab::parse_conv_descriptor(descriptor, 1).shape; };
+  convlab::testing::check_planes_openmp_matches_simd({layer("mb1ic1ih161iw400oc16kh5kw10sh2sw2"),
+                                                      layer("mb1ic1ih161iw400oc16kh5kw10sh2sw2ph2pw3"),
+                                                      layer("mb1ic1ih241iw400oc32kh5kw7sh3sw3ph1pw0")},
+                                                     convlab::ConvPass::backward_input, 17);
 }
 
 TEST_CASE("openmp: a batch-1 weight gradient shared out by filters gives simd's bits", "[simd]") {
@@ -306,14 +287,8 @@ TEST_CASE("openmp: a batch-1 weight gradient shared out by filters gives simd's 
   strided.out_channels = 11;
   strided.stride_height = strided.stride_width = 2;
   strided.pad_height = 1;
-  for (const ConvShape& s : {lecture, odd, strided}) {
-    INFO(s.describe());
-    // The column-vector kernels, whose chunks are split, on the arch this machine runs by default.
-    REQUIRE(convlab::simd::choose_kernel_family(s, convlab::ConvPass::backward_weights,
-                                                convlab::simd::kernel_table(convlab::simd::selected_arch()).f32.lanes) ==
-            convlab::simd::KernelFamily::planes);
-    convlab::testing::check_openmp_matches_simd_on_any_thread_count(s, 13);
-  }
+  // The column-vector kernels, whose chunks are split, on the arch this machine runs by default.
+  convlab::testing::check_planes_openmp_matches_simd({lecture, odd, strided}, convlab::ConvPass::backward_weights, 13);
 }
 
 TEST_CASE("simd: large forward outputs (streaming stores) equal the cached path bitwise, any alignment", "[simd]") {

@@ -2,6 +2,7 @@
 // per-chunk steps impls/simd and impls/openmp are built from. Contains no SIMD code of its own: the
 // arithmetic happens behind the function pointers of a KernelTable.
 #include <algorithm>
+#include <utility>
 #include <cstring>
 
 #include "impls/simd/simd_kernels.hpp"
@@ -267,16 +268,21 @@ template <typename T>
 void backward_input_phases(const ArchKernels<T>& kernels, const BackwardInputPlan& plan, const T* image_grad,
                            T* image_dx, Index c_begin, Index c_end, Index iy_begin, Index iy_end, Scratch<T>& scratch) {
   const ConvShape& s = plan.shape;
-  const Index sh = s.stride_height;
+  const Index sh = s.stride_height, sw = s.stride_width;
+  // A phase's rows inside [iy_begin, iy_end); empty where it has no pixels or no taps.
+  const auto phase_rows = [&](const BackwardInputPlan::Phase& phase) {
+    const Index py_begin = std::clamp<Index>((iy_begin - phase.first_row + sh - 1) / sh, 0, phase.rows);
+    const Index py_end = std::clamp<Index>((iy_end - phase.first_row + sh - 1) / sh, py_begin, phase.rows);
+    return phase.cols == 0 || phase.taps == 0 ? std::pair<Index, Index>{0, 0} : std::pair{py_begin, py_end};
+  };
   // Only the output-gradient rows that the phases' rows inside [iy_begin, iy_end) read: phase row py of input
   // row iy reads planes rows (iy + pad - ry) / sh + top - i, i below the phase's window rows. (A batch-1 image cut
   // into row tiles for threads prepares each tile's band, not the whole image again.)
   Index rows_begin = plan.layout.rows, rows_end = 0;
   for (const BackwardInputPlan::Phase& phase : plan.phases) {
     const Index ry = (phase.first_row + s.pad_height) % sh, window_rows = (s.kernel_height - ry + sh - 1) / sh;
-    const Index py_begin = std::clamp<Index>((iy_begin - phase.first_row + sh - 1) / sh, 0, phase.rows);
-    const Index py_end = std::clamp<Index>((iy_end - phase.first_row + sh - 1) / sh, py_begin, phase.rows);
-    if (py_begin == py_end || phase.cols == 0 || phase.taps == 0) continue;
+    const auto [py_begin, py_end] = phase_rows(phase);
+    if (py_begin == py_end) continue;
     const Index base_row = (phase.first_row + s.pad_height - ry) / sh + plan.source.top;
     rows_begin = std::min(rows_begin, std::max<Index>(0, base_row + py_begin - (window_rows - 1)));
     rows_end = std::max(rows_end, std::min(plan.layout.rows, base_row + py_end));
@@ -294,11 +300,8 @@ void backward_input_phases(const ArchKernels<T>& kernels, const BackwardInputPla
     for (Index c = c_begin; c < c_end; ++c)
       std::fill(image_dx + c * plane + iy_begin * s.in_width, image_dx + c * plane + iy_end * s.in_width, T(0));
   for (const BackwardInputPlan::Phase& phase : plan.phases) {
-    // Its rows inside [iy_begin, iy_end).
-    const Index sw = s.stride_width;
-    const Index py_begin = std::clamp<Index>((iy_begin - phase.first_row + sh - 1) / sh, 0, phase.rows);
-    const Index py_end = std::clamp<Index>((iy_end - phase.first_row + sh - 1) / sh, py_begin, phase.rows);
-    if (py_begin == py_end || phase.cols == 0 || phase.taps == 0) continue;
+    const auto [py_begin, py_end] = phase_rows(phase);
+    if (py_begin == py_end) continue;
     const Index phase_plane = phase.rows * phase.cols;
     T* out = scratch.phase_output.data();
     {
