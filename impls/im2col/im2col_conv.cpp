@@ -73,8 +73,9 @@ TapColumns tap_columns(const Im2colGeometry& g, Index kx) {
 }
 
 // The runs are short (an output row, often 10-60 elements), so stride-1 runs are moved a full vector at a time
-// with a masked last vector instead of a vector loop with a scalar remainder. Strided runs are gathered by a
-// scalar loop (faster here than the hardware gather or permutes of loaded vectors).
+// with a masked last vector instead of a vector loop with a scalar remainder. Float runs at stride 2 or 3 take
+// 16 elements at a time out of the 2 or 3 vectors that span them (masked loads: nothing past the run is read)
+// by two-source permutes; other strided runs are gathered by a scalar loop.
 #ifdef __AVX512F__
 inline __mmask16 tail_mask(float, Index count) { return __mmask16((1u << count) - 1u); }  // count <= 16
 inline __mmask8 tail_mask(double, Index count) { return __mmask8((1u << count) - 1u); }   // count <= 8
@@ -84,6 +85,42 @@ inline void masked_store(float* p, __mmask16 m, __m512 v) { _mm512_mask_storeu_p
 inline void masked_store(double* p, __mmask8 m, __m512d v) { _mm512_mask_storeu_pd(p, m, v); }
 inline __m512 add(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
 inline __m512d add(__m512d a, __m512d b) { return _mm512_add_pd(a, b); }
+#endif
+
+#ifdef __AVX512F__
+// The span [0, n) of a run as masked loads of vector v (elements 16 v .. 16 v + 15): the lanes below n.
+inline __mmask16 span_mask(Index n, Index v) {
+  const Index lanes = std::clamp<Index>(n - 16 * v, 0, 16);
+  return lanes >= 16 ? __mmask16(0xFFFF) : tail_mask(float(), lanes);
+}
+
+// dst[i] = src[i * S] for i < count, S = 2 or 3, 16 at a time; a last group shorter than kMinPermutedRun (the
+// 17th element of a 17-wide output row) one by one, cheaper than its loads and permutes.
+constexpr Index kMinPermutedRun = 4;
+template <int S>
+inline void copy_strided_run(const float* __restrict src, float* __restrict dst, Index count) {
+  // Element i of a group sits at S i of its span: lane S i of the vector pair (v0, v1) below 32, then of v2.
+  alignas(64) static constexpr int kFirst[16] = {0, S, 2 * S, 3 * S, 4 * S, 5 * S, 6 * S, 7 * S,
+                                                 8 * S, 9 * S, 10 * S, S == 2 ? 22 : 30, S == 2 ? 24 : 0,
+                                                 S == 2 ? 26 : 0, S == 2 ? 28 : 0, S == 2 ? 30 : 0};
+  // Stride 3: elements 11..15 at 33, 36, .., 45: lanes 1, 4, .., 13 of v2 (16 + lane selects the second source).
+  alignas(64) static constexpr int kSecond[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29};
+  const __m512i first = _mm512_load_si512(kFirst), second = _mm512_load_si512(kSecond);
+  Index i = 0;
+  for (; count - i >= kMinPermutedRun; i += 16) {
+    const Index n = std::min<Index>(16, count - i), span = S * (n - 1) + 1;
+    const float* from = src + i * S;
+    const __m512 v0 = _mm512_maskz_loadu_ps(span_mask(span, 0), from);
+    const __m512 v1 = _mm512_maskz_loadu_ps(span_mask(span, 1), from + 16);
+    __m512 picked = _mm512_permutex2var_ps(v0, first, v1);
+    if constexpr (S == 3) {
+      const __m512 v2 = _mm512_maskz_loadu_ps(span_mask(span, 2), from + 32);
+      picked = _mm512_permutex2var_ps(picked, second, v2);
+    }
+    _mm512_mask_storeu_ps(dst + i, tail_mask(float(), n), picked);
+  }
+  for (; i < count; ++i) dst[i] = src[i * S];
+}
 #endif
 
 template <typename T>
@@ -97,6 +134,10 @@ inline void copy_run(const T* __restrict src, Index stride, T* __restrict dst, I
       masked_store(dst + i, m, masked_load(src + i, m));
     }
     return;
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (stride == 2) return copy_strided_run<2>(src, dst, count);
+    if (stride == 3) return copy_strided_run<3>(src, dst, count);
   }
   for (Index i = 0; i < count; ++i) dst[i] = src[i * stride];
 #else
