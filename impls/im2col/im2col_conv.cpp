@@ -74,8 +74,8 @@ TapColumns tap_columns(const Im2colGeometry& g, Index kx) {
 
 // The runs are short (an output row, often 10-60 elements), so stride-1 runs are moved a full vector at a time
 // with a masked last vector instead of a vector loop with a scalar remainder. Float runs at stride 2 or 3 take
-// 16 elements at a time out of the 2 or 3 vectors that span them (masked loads: nothing past the run is read)
-// by two-source permutes; other strided runs are gathered by a scalar loop.
+// 16 elements at a time out of (or, added, into) the 2 or 3 vectors that span them (masked loads: nothing past
+// the run is read) by permutes; other strided runs are gathered (scattered) by a scalar loop.
 #ifdef __AVX512F__
 inline __mmask16 tail_mask(float, Index count) { return __mmask16((1u << count) - 1u); }  // count <= 16
 inline __mmask8 tail_mask(double, Index count) { return __mmask8((1u << count) - 1u); }   // count <= 8
@@ -163,9 +163,54 @@ inline void zero_run(T* dst, Index count) {
 #endif
 }
 
+#ifdef __AVX512F__
+// Where the 16 elements of a group land in the 2 or 3 vectors their stride-S span covers: in vector v, lane l
+// (span position p = 16 v + l) receives element p / S when S divides p.
+template <int S>
+struct StridedLanes {
+  int element[S][16] = {};
+  unsigned short lanes[S] = {};
+  constexpr StridedLanes() {
+    for (int v = 0; v < S; ++v)
+      for (int l = 0; l < 16; ++l) {
+        const int p = 16 * v + l;
+        if (p % S == 0 && p / S < 16) {
+          element[v][l] = p / S;
+          lanes[v] = static_cast<unsigned short>(lanes[v] | (1u << l));
+        }
+      }
+  }
+};
+
+// dst[i * S] += src[i] for i < count, S = 2 or 3, 16 at a time: each group's elements spread to their lanes by
+// a permute, added onto the vectors of the span at those lanes only (one addition per element, as one by one).
+template <int S>
+inline void add_strided_run(const float* __restrict src, float* __restrict dst, Index count) {
+  alignas(64) static constexpr StridedLanes<S> kLanes{};
+  Index i = 0;
+  for (; count - i >= kMinPermutedRun; i += 16) {
+    const Index n = std::min<Index>(16, count - i), span = S * (n - 1) + 1;
+    const __m512 group = _mm512_maskz_loadu_ps(tail_mask(float(), n), src + i);
+    float* to = dst + i * S;
+#pragma GCC unroll 3
+    for (int v = 0; v < S; ++v) {
+      const __mmask16 m = __mmask16(kLanes.lanes[v] & span_mask(span, v));
+      const __m512 spread = _mm512_maskz_permutexvar_ps(m, _mm512_load_si512(kLanes.element[v]), group);
+      const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(m, to + 16 * v), spread);
+      _mm512_mask_storeu_ps(to + 16 * v, m, sum);
+    }
+  }
+  for (; i < count; ++i) dst[i * S] += src[i];
+}
+#endif
+
 template <typename T>
 inline void add_run(const T* __restrict src, T* __restrict dst, Index stride, Index count) {
 #ifdef __AVX512F__
+  if constexpr (std::is_same_v<T, float>) {
+    if (stride == 2) return add_strided_run<2>(src, dst, count);
+    if (stride == 3) return add_strided_run<3>(src, dst, count);
+  }
   if (stride == 1) {
     constexpr Index L = 64 / Index(sizeof(T));
     const auto full = tail_mask(T(), L - 1) | decltype(tail_mask(T(), 1))(decltype(tail_mask(T(), 1))(1) << (L - 1));
