@@ -94,18 +94,30 @@ inline __mmask16 span_mask(Index n, Index v) {
   return lanes >= 16 ? __mmask16(0xFFFF) : tail_mask(float(), lanes);
 }
 
-// dst[i] = src[i * S] for i < count, S = 2 or 3, 16 at a time; a last group shorter than kMinPermutedRun (the
-// 17th element of a 17-wide output row) one by one, cheaper than its loads and permutes.
+// A last group of a strided run shorter than this (the 17th element of a 17-wide output row) is copied or added
+// one by one: cheaper than its loads and permutes.
 constexpr Index kMinPermutedRun = 4;
+// Which lanes the two-source permutes of copy_strided_run take: element l of a group sits at span position S l,
+// lane S l of the vector pair (v0, v1) while below 32 (`first`); at stride 3 elements 11..15 sit at 33 .. 45,
+// lanes 1, 4, .., 13 of v2, which the second permute brings in (16 + lane selects its second source) while it
+// keeps lanes 0..10 of the first permute's result (`second`).
+template <int S>
+struct StridedPicks {
+  int first[16] = {};
+  int second[16] = {};
+  constexpr StridedPicks() {
+    for (int l = 0; l < 16; ++l) {
+      first[l] = S * l < 32 ? S * l : 0;  // 0: a placeholder the second permute replaces
+      second[l] = S * l < 32 ? l : 16 + (S * l - 32);
+    }
+  }
+};
+
+// dst[i] = src[i * S] for i < count, S = 2 or 3, 16 at a time.
 template <int S>
 inline void copy_strided_run(const float* __restrict src, float* __restrict dst, Index count) {
-  // Element i of a group sits at S i of its span: lane S i of the vector pair (v0, v1) below 32, then of v2.
-  alignas(64) static constexpr int kFirst[16] = {0, S, 2 * S, 3 * S, 4 * S, 5 * S, 6 * S, 7 * S,
-                                                 8 * S, 9 * S, 10 * S, S == 2 ? 22 : 30, S == 2 ? 24 : 0,
-                                                 S == 2 ? 26 : 0, S == 2 ? 28 : 0, S == 2 ? 30 : 0};
-  // Stride 3: elements 11..15 at 33, 36, .., 45: lanes 1, 4, .., 13 of v2 (16 + lane selects the second source).
-  alignas(64) static constexpr int kSecond[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 17, 20, 23, 26, 29};
-  const __m512i first = _mm512_load_si512(kFirst), second = _mm512_load_si512(kSecond);
+  alignas(64) static constexpr StridedPicks<S> kPicks{};
+  const __m512i first = _mm512_load_si512(kPicks.first), second = _mm512_load_si512(kPicks.second);
   Index i = 0;
   for (; count - i >= kMinPermutedRun; i += 16) {
     const Index n = std::min<Index>(16, count - i), span = S * (n - 1) + 1;
@@ -186,7 +198,7 @@ struct StridedLanes {
 // a permute, added onto the vectors of the span at those lanes only (one addition per element, as one by one).
 template <int S>
 inline void add_strided_run(const float* __restrict src, float* __restrict dst, Index count) {
-  alignas(64) static constexpr StridedLanes<S> kLanes{};
+  alignas(64) static constexpr StridedLanes<S> kSpread{};
   Index i = 0;
   for (; count - i >= kMinPermutedRun; i += 16) {
     const Index n = std::min<Index>(16, count - i), span = S * (n - 1) + 1;
@@ -194,8 +206,8 @@ inline void add_strided_run(const float* __restrict src, float* __restrict dst, 
     float* to = dst + i * S;
 #pragma GCC unroll 3
     for (int v = 0; v < S; ++v) {
-      const __mmask16 m = __mmask16(kLanes.lanes[v] & span_mask(span, v));
-      const __m512 spread = _mm512_maskz_permutexvar_ps(m, _mm512_load_si512(kLanes.element[v]), group);
+      const __mmask16 m = __mmask16(kSpread.lanes[v] & span_mask(span, v));
+      const __m512 spread = _mm512_maskz_permutexvar_ps(m, _mm512_load_si512(kSpread.element[v]), group);
       const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(m, to + 16 * v), spread);
       _mm512_mask_storeu_ps(to + 16 * v, m, sum);
     }
