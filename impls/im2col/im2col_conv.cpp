@@ -97,18 +97,26 @@ inline __mmask16 span_mask(Index n, Index v) {
 // A last group of a strided run shorter than this (the 17th element of a 17-wide output row) is copied or added
 // one by one: cheaper than its loads and permutes.
 constexpr Index kMinPermutedRun = 4;
-// Which lanes the two-source permutes of copy_strided_run take: element l of a group sits at span position S l,
-// lane S l of the vector pair (v0, v1) while below 32 (`first`); at stride 3 elements 11..15 sit at 33 .. 45,
-// lanes 1, 4, .., 13 of v2, which the second permute brings in (16 + lane selects its second source) while it
-// keeps lanes 0..10 of the first permute's result (`second`).
+// A group of 16 elements of a stride-S run (S = 2 or 3) and the 2 or 3 vectors its span covers: element l sits at
+// span position S l, lane S l % 16 of vector S l / 16. Both directions' permute indices come from that:
+// - gathering (copy_strided_run): `first` picks lane S l of the vector pair (v0, v1) while S l < 32 (0, a
+//   placeholder, beyond); at stride 3 `second` keeps lanes 0..10 of that result and brings elements 11..15 in
+//   from v2 (index 16 + lane selects a two-source permute's second source);
+// - scattering (add_strided_run): in vector v, lane p % 16 receives element p / S for every span position p = 16 v
+//   + lane that S divides (`element`, those lanes in `lanes`).
 template <int S>
-struct StridedPicks {
+struct StridedGroup {
   int first[16] = {};
   int second[16] = {};
-  constexpr StridedPicks() {
+  int element[S][16] = {};
+  unsigned short lanes[S] = {};
+  constexpr StridedGroup() {
     for (int l = 0; l < 16; ++l) {
-      first[l] = S * l < 32 ? S * l : 0;  // 0: a placeholder the second permute replaces
-      second[l] = S * l < 32 ? l : 16 + (S * l - 32);
+      const int p = S * l, v = p / 16, lane = p % 16;
+      first[l] = p < 32 ? p : 0;
+      second[l] = p < 32 ? l : 16 + (p - 32);
+      element[v][lane] = l;
+      lanes[v] = static_cast<unsigned short>(lanes[v] | (1u << lane));
     }
   }
 };
@@ -116,8 +124,8 @@ struct StridedPicks {
 // dst[i] = src[i * S] for i < count, S = 2 or 3, 16 at a time.
 template <int S>
 inline void copy_strided_run(const float* __restrict src, float* __restrict dst, Index count) {
-  alignas(64) static constexpr StridedPicks<S> kPicks{};
-  const __m512i first = _mm512_load_si512(kPicks.first), second = _mm512_load_si512(kPicks.second);
+  alignas(64) static constexpr StridedGroup<S> kGroup{};
+  const __m512i first = _mm512_load_si512(kGroup.first), second = _mm512_load_si512(kGroup.second);
   Index i = 0;
   for (; count - i >= kMinPermutedRun; i += 16) {
     const Index n = std::min<Index>(16, count - i), span = S * (n - 1) + 1;
@@ -176,29 +184,11 @@ inline void zero_run(T* dst, Index count) {
 }
 
 #ifdef __AVX512F__
-// Where the 16 elements of a group land in the 2 or 3 vectors their stride-S span covers: in vector v, lane l
-// (span position p = 16 v + l) receives element p / S when S divides p.
-template <int S>
-struct StridedLanes {
-  int element[S][16] = {};
-  unsigned short lanes[S] = {};
-  constexpr StridedLanes() {
-    for (int v = 0; v < S; ++v)
-      for (int l = 0; l < 16; ++l) {
-        const int p = 16 * v + l;
-        if (p % S == 0 && p / S < 16) {
-          element[v][l] = p / S;
-          lanes[v] = static_cast<unsigned short>(lanes[v] | (1u << l));
-        }
-      }
-  }
-};
-
 // dst[i * S] += src[i] for i < count, S = 2 or 3, 16 at a time: each group's elements spread to their lanes by
 // a permute, added onto the vectors of the span at those lanes only (one addition per element, as one by one).
 template <int S>
 inline void add_strided_run(const float* __restrict src, float* __restrict dst, Index count) {
-  alignas(64) static constexpr StridedLanes<S> kSpread{};
+  alignas(64) static constexpr StridedGroup<S> kGroup{};
   Index i = 0;
   for (; count - i >= kMinPermutedRun; i += 16) {
     const Index n = std::min<Index>(16, count - i), span = S * (n - 1) + 1;
@@ -206,8 +196,8 @@ inline void add_strided_run(const float* __restrict src, float* __restrict dst, 
     float* to = dst + i * S;
 #pragma GCC unroll 3
     for (int v = 0; v < S; ++v) {
-      const __mmask16 m = __mmask16(kSpread.lanes[v] & span_mask(span, v));
-      const __m512 spread = _mm512_maskz_permutexvar_ps(m, _mm512_load_si512(kSpread.element[v]), group);
+      const __mmask16 m = __mmask16(kGroup.lanes[v] & span_mask(span, v));
+      const __m512 spread = _mm512_maskz_permutexvar_ps(m, _mm512_load_si512(kGroup.element[v]), group);
       const __m512 sum = _mm512_add_ps(_mm512_maskz_loadu_ps(m, to + 16 * v), spread);
       _mm512_mask_storeu_ps(to + 16 * v, m, sum);
     }
