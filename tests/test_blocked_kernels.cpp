@@ -154,11 +154,11 @@ TEST_CASE("blocked kernels: the weight gradient of a 1x1 layer over an image bey
 
 TEST_CASE("blocked kernels: weight gradients of one chunk unpacked unit by unit", "[simd][blocked]") {
   // On two threads, one chunk of sums (a batch of one; or 2496 -> 40 channels of 3x3 windows, 1.08 Mi sums,
-  // too many to copy per chunk, over three images) is unpacked into the weight gradient by its units, 48
-  // taps at a time after the chunk's last image, the last channel vector half padding; that layer's 3.6 MB
-  // of float weight gradient with non-temporal stores of whole lines (its rows of 22464 taps are aligned).
-  // The 70 x 70 image's output gradient goes in three pixel bands, the last of them unpacked. One thread
-  // leaves it to finish().
+  // too many to copy per chunk, over three images) is unpacked into the weight gradient by its units, 48 taps
+  // at a time after the chunk's last image, the last channel vector half padding; that layer's 3.6 MB of float
+  // weight gradient with non-temporal stores of whole lines (its rows of 22464 taps are aligned). The 70 x 70
+  // image's output gradient goes in three pixel bands, the last of them unpacked. One thread unpacks by unit
+  // only sums beyond L2 (the 2496-channel layer's) and leaves small ones to finish(), as do several chunks.
   const ConvShape wide = make_shape(3, 2496, 40, 2, 3, 3, 3, 1, 1, 1, 1);
   const ConvShape banded = make_shape(1, 2, 20, 70, 70, 3, 3, 1, 1, 1, 1);
   const auto& kernels = convlab::simd::blocked_table(Arch::avx512f).f32;
@@ -169,18 +169,23 @@ TEST_CASE("blocked kernels: weight gradients of one chunk unpacked unit by unit"
   };
   CHECK(unpacks(wide, 2));
   CHECK(unpacks(banded, 2));
-  CHECK_FALSE(unpacks(wide, 1));
+  CHECK(unpacks(wide, 1));
+  CHECK_FALSE(unpacks(banded, 1));
   CHECK_FALSE(unpacks(make_shape(3, 250, 40, 3, 4, 3, 3, 1, 1, 1, 1), 2));
+  CHECK_FALSE(unpacks(make_shape(3, 250, 40, 3, 4, 3, 3, 1, 1, 1, 1), 1));
   const FamilyGuard guard(KernelFamily::blocked);
   const int previous = omp_get_max_threads();
-  omp_set_num_threads(2);
-  for (Arch arch : convlab::simd::available_archs()) {
-    convlab::openmp::OpenmpConv openmp(arch);
-    const std::string name = "openmp/" + std::string(convlab::simd::arch_name(arch));
-    const bool same_rounding = convlab::simd::rounds_like_naive(convlab::simd::kernel_table(arch));
-    for (const ConvShape& s : {wide, banded}) {
-      compare_with_naive<float>(openmp, s, false, name, same_rounding);
-      compare_with_naive<double>(openmp, s, false, name, same_rounding);
+  for (int threads : {1, 2}) {
+    omp_set_num_threads(threads);
+    for (Arch arch : convlab::simd::available_archs()) {
+      convlab::openmp::OpenmpConv openmp(arch);
+      const std::string name = "openmp/" + std::string(convlab::simd::arch_name(arch)) + " on " +
+                               std::to_string(threads) + " thread(s)";
+      const bool same_rounding = convlab::simd::rounds_like_naive(convlab::simd::kernel_table(arch));
+      for (const ConvShape& s : {wide, banded}) {
+        compare_with_naive<float>(openmp, s, false, name, same_rounding);
+        compare_with_naive<double>(openmp, s, false, name, same_rounding);
+      }
     }
   }
   omp_set_num_threads(previous);

@@ -38,6 +38,9 @@ constexpr Index kUnpackTaps = 48;
 // A weight gradient larger than this (L2) is unpacked with non-temporal stores: its lines would be evicted
 // before anything read them, so reading each for ownership first is wasted traffic.
 constexpr Index kStreamUnpackBytes = Index(1) << 20;
+// On one thread, sums of one chunk larger than this (L2) are unpacked by their units too: finish() would read
+// them back from memory. Smaller ones are left to finish(), which reads them from L2.
+constexpr Index kOneThreadUnpackBytes = Index(1) << 20;
 // Images above this size are read from beyond L2 (1 MiB on Zen 4 and 5) by the weight gradient's tiles.
 constexpr Index kPrefetchImageBytes = Index(1) << 20;
 
@@ -569,7 +572,7 @@ BlockedBackwardWeights::BlockedBackwardWeights(const ConvShape& s, const Index* 
   // hardware prefetchers do not keep up with once the image no longer fits in L2.
   const Index image_bytes = s.in_channels * s.in_height * s.in_width * element_bytes;
   prefetch_source_ = s.kernel_height * s.kernel_width == 1 && image_bytes > kPrefetchImageBytes;
-  unpack_by_unit_ = chunks_ == 1 && threads > 1;
+  unpack_by_unit_ = chunks_ == 1 && (threads > 1 || chunk_elements() * element_bytes > kOneThreadUnpackBytes);
   stream_unpack_ = unpack_by_unit_ && s.weight_size() * element_bytes > kStreamUnpackBytes;
 }
 

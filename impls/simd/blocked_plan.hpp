@@ -168,9 +168,10 @@ class BlockedBackwardWeights {
   Index units_per_chunk() const { return groups_.count() * tap_bands_; }
   Index slot_elements() const;  // the padded input (when padding) and the channel-blocked output gradient
   Index partial_elements() const { return chunks_ * chunk_elements(); }
-  // One chunk (a batch of one, or sums too large to copy per chunk) on several threads: each unit unpacks its
-  // sums into the weight gradient as the chunk's last image makes them final, from its own core's cache,
-  // instead of finish() reading them back, half of them from the other core's cache.
+  // One chunk (a batch of one, or sums too large to copy per chunk) on several threads, or on one thread once
+  // the sums outgrow L2: each unit unpacks its sums into the weight gradient as the chunk's last image makes
+  // them final, from its own core's L1, instead of finish() reading them all back afterwards (half of them from
+  // the other core's cache on two threads, from memory on one).
   bool unpacks_by_unit() const { return unpack_by_unit_; }
   template <typename T>
   void prepare_image(const BlockedKernels<T>& kernels, const T* input, const T* output_grad, Index n, T* slot) const;
