@@ -107,7 +107,9 @@ TEST_CASE("crosscheck: 200 random shapes", "[crosscheck]") {
 // im2col works on bands of output rows of one image (sized by K x band pixels), threads over (image, band)
 // units (several whole images per band when they are small), splits images into channel groups for the input
 // gradient when the batch is smaller than the thread count, and sums the weight gradient over fixed chunks of
-// units. These shapes reach those edges: several
+// units -- or, when an image takes several bands and its channels make at least four groups of L2-sized
+// columns, by channel groups over whole images (Im2colGeometry::weight_grad_groups). These shapes reach those
+// edges: several
 // bands with a short last one, batch 1 and odd, K not a multiple of the gemm's 128-deep blocks, strides and
 // padding; the tester also demands 1 vs 2 threads bitwise for all three passes.
 TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges", "[crosscheck][im2col][heavy]") {
@@ -118,8 +120,10 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
   const Case cases[] = {
       // batch 1: two bands of 13 and 12 rows, channel groups for the input gradient; K = 144 = 128 + 16
       {ConvTester().batch(1).in_channels(16).out_channels(48).image(25).window(3).padding(1), 2},
-      // K = 360 on 30x30: four bands, the last shorter; 12 units in 4 weight-gradient chunks
+      // K = 360 on 30x30: four bands, the last shorter; the weight gradient by 4 channel groups of 10 (float)
       {ConvTester().batch(3).in_channels(40).out_channels(20).image(30).window(3).padding(1), 3},
+      // ... 37 channels on 30x29: weight-gradient groups of 10, 10, 10 and 7 channels (float; 6 x 6 + 1 double)
+      {ConvTester().batch(2).in_channels(37).out_channels(20).image(30, 29).window(3).padding(1), 3},
       // stride 2, uneven padding and window: K = 255, two bands of a 31 x 23 output
       {ConvTester().batch(2).in_channels(17).out_channels(33).image(61, 45).window(3, 5).stride(2).padding(1, 2), 2},
       // K = 1600 (12.5 blocks of 128), odd batch 5, 5x5 padded: bands of 5, 5 and 4 rows
@@ -131,13 +135,16 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
       // ... and at stride 4 with padding, 9 images of 7x7 outputs
       {ConvTester().batch(9).in_channels(2).out_channels(3).image(28).window(5).stride(4).padding(1), 1},
   };
+  convlab::Index grouped = 0;
   for (const Case& c : cases) {
     const convlab::Im2colGeometry g(c.tester.shape(), sizeof(float));
     INFO(c.tester.shape().describe());
     CHECK(g.bands >= c.min_bands);
+    if (g.weight_grad_groups > 1) ++grouped;
     if (c.min_bands == 1) CHECK(g.images_per_band > 1);
     c.tester.test_all("im2col");
   }
+  CHECK(grouped == 3);  // the two above and the 64-channel 5x5 layer; the others sum the weight gradient by chunks
 }
 
 TEST_CASE("crosscheck: held calls refuse a layer other than the held one, or none held", "[crosscheck]") {

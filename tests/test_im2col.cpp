@@ -63,11 +63,30 @@ TEST_CASE("im2col splits images into bands of output rows sized for L2", "[im2co
   CHECK(Im2colGeometry(make_shape(1, 1, 28, 20, 5, 0), sizeof(float)).bands == 1);
   // A limit forces smaller bands.
   CHECK(Im2colGeometry(lecture, sizeof(float), 50).band_rows == 2);
+  // The weight gradient of an image in several bands goes by channel groups over the whole image when there
+  // are at least four: GoogLeNet's 5x5 over 512 channels of 14x14 (19.6 KB of columns per channel) in 26 groups
+  // of 20 channels, the last 12; res2a's 3x3 at 56x56 (113 KB per channel) in 22 groups of 3 channels, the last 1.
+  const Im2colGeometry f48(make_shape(1, 512, 14, 48, 5, 2), sizeof(float));
+  CHECK(f48.bands > 1);
+  CHECK(f48.weight_grad_groups == 26);
+  CHECK(f48.group_channels == 20);
+  CHECK(f48.group_column_stride >= 196);
+  CHECK(f48.column_elements() >= 20 * 25 * f48.group_column_stride);
+  CHECK(banded.weight_grad_groups == 22);
+  // Whole images in one band (the lecture's layer, res5a's 7x7 at batch 1) and a channel whose columns alone
+  // pass 1 MiB (resnet's 7x7 stride-2 first layer: 49 taps x 112 x 112 pixels) keep the chunked sums.
+  CHECK(small.weight_grad_groups == 1);
+  CHECK(Im2colGeometry(make_shape(1, 512, 7, 512, 3, 1), sizeof(float)).weight_grad_groups == 1);
+  ConvShape conv1 = make_shape(1, 3, 224, 64, 7, 3);
+  conv1.stride_height = conv1.stride_width = 2;
+  CHECK(Im2colGeometry(conv1, sizeof(float)).weight_grad_groups == 1);
   // Workspace: one column buffer per thread plus W^T or the partials; nothing scales with the batch.
   const Im2colConv conv;
   CHECK(conv.workspace_bytes(lecture, sizeof(float)) == conv.workspace_bytes(make_shape(60000, 1, 28, 20, 5, 0),
                                                                              sizeof(float)));
   CHECK(conv.workspace_bytes(lecture, sizeof(float)) >= std::size_t(25 * small.column_stride * 4));
+  CHECK(conv.workspace_bytes(make_shape(1, 512, 14, 48, 5, 2), sizeof(float)) >=
+        std::size_t(f48.column_elements()) * 4);
 }
 
 TEMPLATE_TEST_CASE("im2col gives the same results with bands of one row as with whole images", "[im2col]", float,

@@ -40,6 +40,10 @@ constexpr std::size_t kPageBytes = 4096;
 // partial (F x K) is large (adding it up would be a pass through memory).
 constexpr Index kWeightGradChunks = 4;
 constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
+// The weight gradient by channel groups: each group's columns over a whole image aim for kColumnBytes; a
+// channel whose columns alone exceed kMaxColumnBytes, or fewer groups than kMinWeightGradGroups (too few to
+// share evenly between threads), keep the bands.
+constexpr Index kMinWeightGradGroups = 4;
 
 // Threads the gemm may split one product between (0: all): only a large product's. Its columns (or its
 // output-gradient band) were just written on this thread, and another core would first have to fetch them
@@ -333,8 +337,25 @@ Im2colGeometry::Im2colGeometry(const ConvShape& s, std::size_t element_size, Ind
   }
   // Padded to whole cache lines, and off multiples of 4 KiB so the gemm's rows do not share L1 sets.
   const Index line = 64 / element;
-  column_stride = (band_rows * out_w * images_per_band + line - 1) / line * line;
-  if ((column_stride * element) % Index(kPageBytes) == 0) column_stride += line;
+  const auto padded_stride = [&](Index pixels) {
+    Index stride = (pixels + line - 1) / line * line;
+    if ((stride * element) % Index(kPageBytes) == 0) stride += line;
+    return stride;
+  };
+  column_stride = padded_stride(band_rows * out_w * images_per_band);
+  // Banded, the weight gradient's product would add every band's share of all F x K sums into them (reading and
+  // writing them once per band, megabytes on a deep layer) over a short depth of one band's pixels. A group of
+  // channels over the whole image writes its F x (its taps) sums once per image, at the image's full depth.
+  const Index channel_bytes = kernel_h * kernel_w * out_pixels * element;
+  if (bands > 1 && channel_bytes > 0 && std::size_t(channel_bytes) <= kMaxColumnBytes) {
+    const Index per_group = std::max<Index>(1, Index(kColumnBytes) / channel_bytes);
+    const Index groups = (channels + per_group - 1) / per_group;
+    if (groups >= kMinWeightGradGroups) {
+      group_channels = (channels + groups - 1) / groups;
+      weight_grad_groups = (channels + group_channels - 1) / group_channels;
+      group_column_stride = padded_stride(out_pixels);
+    }
+  }
 }
 
 Index Im2colGeometry::weight_grad_chunks(std::size_t element_size) const {
@@ -348,7 +369,7 @@ std::size_t Im2colConv::workspace_bytes(const ConvShape& s, std::size_t element_
   s.validate();
   const Im2colGeometry g(s, element_size, band_pixels_limit_);
   const std::size_t outputs = g.images_per_band > 1 ? std::size_t(g.filters * g.column_stride) : 0;
-  const std::size_t columns = (std::size_t(g.patch_length * g.column_stride) + outputs) * std::size_t(available_threads());
+  const std::size_t columns = (std::size_t(g.column_elements()) + outputs) * std::size_t(available_threads());
   const std::size_t transposed = std::size_t(g.patch_length * g.filters);
   const std::size_t partials =
       std::size_t(g.weight_grad_chunks(element_size) - 1) * std::size_t(g.filters * g.patch_length);
@@ -366,7 +387,7 @@ Im2colConv::Workspace<T>& Im2colConv::workspace() {
 
 template <typename T>
 void Im2colConv::columns_for_thread(Workspace<T>& work, const Im2colGeometry& g, int threads) {
-  const std::size_t per_thread = std::size_t(g.patch_length * g.column_stride);
+  const std::size_t per_thread = std::size_t(g.column_elements());
   if (work.columns.size() < std::size_t(threads)) work.columns.resize(std::size_t(threads));
   if (work.outputs.size() < std::size_t(threads)) work.outputs.resize(std::size_t(threads));
   for (int t = 0; t < threads; ++t) {
@@ -492,6 +513,11 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
                                         T* bias_grad) {
   const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
+  if (g.weight_grad_groups > 1) {
+    weight_grad_by_groups(work, g, input, output_grad, weight_grad);
+    if (bias_grad) bias_gradient(g, output_grad, bias_grad);
+    return;
+  }
   const Index units = g.units();
   const Index chunks = g.weight_grad_chunks(sizeof(T));
   const Index partial_size = g.filters * g.patch_length;
@@ -539,10 +565,37 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
       weight_grad[i] = sum;
     });
   }
-  if (!bias_grad) return;
+  if (bias_grad) bias_gradient(g, output_grad, bias_grad);
+}
+
+template <typename T>
+void Im2colConv::weight_grad_by_groups(Workspace<T>& work, const Im2colGeometry& g, const T* input,
+                                       const T* output_grad, T* weight_grad) {
+  // Each group of channels is one thread's from the first image to the last: its F x (its taps) block of the
+  // weight gradient sums the images in order, each image's product at its full depth, and no two threads
+  // write the same sum (so no partials, and nothing depends on the thread count).
+  const Index kk = g.kernel_h * g.kernel_w;
+  const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
+  const int threads = threads_for(g, g.weight_grad_groups);
+  columns_for_thread(work, g, std::max(threads, 1));
+  parallel_for(g.weight_grad_groups, threads, Schedule::dynamic, [&](Index group, Index thread) {
+    const Index c0 = group * g.group_channels, c1 = std::min(g.channels, c0 + g.group_channels);
+    T* cols = work.columns[std::size_t(thread)].data();
+    for (Index n = 0; n < g.batch; ++n) {
+      fill_columns(g, input + n * image_size, c0, c1, 0, g.out_h, cols, g.group_column_stride);
+      gemm(Transpose::No, Transpose::Yes, g.filters, (c1 - c0) * kk, g.out_pixels, T(1), output_grad + n * out_size,
+           g.out_pixels, cols, g.group_column_stride, n == 0 ? T(0) : T(1), weight_grad + c0 * kk, g.patch_length,
+           threads > 1 ? 1 : product_threads(g.filters, (c1 - c0) * kk, g.out_pixels));
+    }
+  });
+}
+
+template <typename T>
+void Im2colConv::bias_gradient(const Im2colGeometry& g, const T* output_grad, T* bias_grad) {
+  const Index out_size = g.filters * g.out_pixels;
   for (Index f = 0; f < g.filters; ++f) {
     T sum = 0;
-    for (Index n = 0; n < s.batch; ++n) {
+    for (Index n = 0; n < g.batch; ++n) {
       const T* row = output_grad + n * out_size + f * g.out_pixels;
       for (Index p = 0; p < g.out_pixels; ++p) sum += row[p];
     }

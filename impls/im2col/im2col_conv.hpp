@@ -37,7 +37,12 @@
 // * Threads over (image, band) units, so batch 1 and small images use both cores too, instead of relying on
 //   the gemm threading products too small for it. The input gradient splits images into channel groups
 //   when there are fewer images than threads (each group scatters only onto its own channels); the weight
-//   gradient sums fixed chunks of the units into their own partials, added in chunk order. Calls too small
+//   gradient sums fixed chunks of the units into their own partials, added in chunk order -- except where an
+//   image takes several bands and its channels make four or more groups of L2-sized columns over the whole
+//   image: then each thread takes whole channel groups, builds a group's columns over all of an image's pixels
+//   and adds its F x (group's taps) block of the weight gradient image by image. Banded, every band's product
+//   would read and write all F x K sums (megabytes on a deep layer) over a depth of one band's pixels, on one
+//   thread when the partials are too large to have one per chunk. Calls too small
 //   for a fork/join stay on one thread. When the weights are far larger than L2 (a partial would be a pass
 //   through memory, and every thread would stream all of W), the weight and input gradients instead take
 //   one unit at a time and let the gemm split the product between the threads.
@@ -66,6 +71,11 @@ struct Im2colGeometry {
   Index bands = 1;             // bands per image
   Index images_per_band = 1;   // > 1 only for small images (bands == 1): a band then holds whole images
   Index column_stride = 1;     // row stride of the column buffer (>= a band's pixels)
+  // The weight gradient of an image whose columns outgrow a band, by groups of whole channels over all of the
+  // image's pixels instead (weight_grad_groups > 1): group_channels channels' rows, group_column_stride apart.
+  Index weight_grad_groups = 1;
+  Index group_channels = 0;
+  Index group_column_stride = 0;
 
   // One unit of work: output rows [oy0, oy1) of images [first_image, first_image + images).
   struct Unit {
@@ -91,6 +101,10 @@ struct Im2colGeometry {
   Im2colGeometry(const ConvShape& s, std::size_t element_size, Index band_pixels_limit = 0);
   // Fixed chunks of the batch's units for the weight gradient's partial sums.
   Index weight_grad_chunks(std::size_t element_size) const;
+  // Elements of one thread's column buffer: a band's, or a channel group's.
+  Index column_elements() const {
+    return std::max(patch_length * column_stride, group_channels * kernel_h * kernel_w * group_column_stride);
+  }
 };
 
 class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
@@ -119,6 +133,11 @@ class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
   Workspace<T>& workspace();
   template <typename T>
   void columns_for_thread(Workspace<T>& work, const Im2colGeometry& g, int threads);
+  template <typename T>
+  void weight_grad_by_groups(Workspace<T>& work, const Im2colGeometry& g, const T* input, const T* output_grad,
+                             T* weight_grad);
+  template <typename T>
+  static void bias_gradient(const Im2colGeometry& g, const T* output_grad, T* bias_grad);
 
   Index band_pixels_limit_;
   Workspace<float> float_workspace_;
