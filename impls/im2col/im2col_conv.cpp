@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "common/conv/conv_registry.hpp"
+#include "common/kernels/bias_gradient.hpp"
 #include "common/kernels/gemm.hpp"
 #include "common/machine/parallel_for.hpp"
 
@@ -515,7 +516,7 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
   Workspace<T>& work = workspace<T>();
   if (g.weight_grad_groups > 1) {
     weight_grad_by_groups(work, g, input, output_grad, weight_grad);
-    if (bias_grad) bias_gradient(g, output_grad, bias_grad);
+    if (bias_grad) bias_gradient_in_naive_order(s, output_grad, bias_grad, threads_for(g, available_threads()));
     return;
   }
   const Index units = g.units();
@@ -565,7 +566,7 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
       weight_grad[i] = sum;
     });
   }
-  if (bias_grad) bias_gradient(g, output_grad, bias_grad);
+  if (bias_grad) bias_gradient_in_naive_order(s, output_grad, bias_grad, threads_for(g, available_threads()));
 }
 
 template <typename T>
@@ -590,18 +591,6 @@ void Im2colConv::weight_grad_by_groups(Workspace<T>& work, const Im2colGeometry&
   });
 }
 
-template <typename T>
-void Im2colConv::bias_gradient(const Im2colGeometry& g, const T* output_grad, T* bias_grad) {
-  const Index out_size = g.filters * g.out_pixels;
-  for (Index f = 0; f < g.filters; ++f) {
-    T sum = 0;
-    for (Index n = 0; n < g.batch; ++n) {
-      const T* row = output_grad + n * out_size + f * g.out_pixels;
-      for (Index p = 0; p < g.out_pixels; ++p) sum += row[p];
-    }
-    bias_grad[f] = sum;
-  }
-}
 
 template void Im2colConv::forward_typed<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void Im2colConv::forward_typed<double>(const ConvShape&, const double*, const double*, const double*,

@@ -136,8 +136,6 @@ class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
   template <typename T>
   void weight_grad_by_groups(Workspace<T>& work, const Im2colGeometry& g, const T* input, const T* output_grad,
                              T* weight_grad);
-  template <typename T>
-  static void bias_gradient(const Im2colGeometry& g, const T* output_grad, T* bias_grad);
 
   Index band_pixels_limit_;
   Workspace<float> float_workspace_;

@@ -27,6 +27,7 @@
 #include <type_traits>
 
 #include "common/conv/conv_registry.hpp"
+#include "common/kernels/bias_gradient.hpp"
 #include "common/kernels/gemm.hpp"
 #include "common/machine/parallel_for.hpp"
 
@@ -1380,29 +1381,7 @@ void WinogradConv::backward_weights_typed(const ConvShape& s, const T* input, co
   if (work.gradient.size() < gradient) work.gradient.resize(gradient);
   if (m_ == 2) weight_gradient<T, 2>(g, input, output_grad, weight_grad, work.gradient.data(), work.scratch, threads);
   else weight_gradient<T, 4>(g, input, output_grad, weight_grad, work.gradient.data(), work.scratch, threads);
-  // The bias gradient is a plain sum of dy per filter, in naive's order (image, row, column): a chain of
-  // dependent additions per filter, so kBiasChains filters' chains are run side by side.
-  if (bias_grad) {
-    constexpr Index kBiasChains = 8;
-    const Index plane = s.out_height() * s.out_width(), F = s.out_channels;
-    const Index blocks = (F + kBiasChains - 1) / kBiasChains;
-    parallel_for(blocks, F >= 16 ? threads : 1, Schedule::even, [&](Index block, Index) {
-      const Index f0 = block * kBiasChains, count = std::min(kBiasChains, F - f0);
-      T sums[kBiasChains] = {};
-      for (Index n = 0; n < s.batch; ++n) {
-        const T* dy = output_grad + (n * F + f0) * plane;
-        if (count == kBiasChains) {
-          for (Index p = 0; p < plane; ++p)
-#pragma GCC unroll 8
-            for (Index k = 0; k < kBiasChains; ++k) sums[k] += dy[k * plane + p];
-        } else {
-          for (Index p = 0; p < plane; ++p)
-            for (Index k = 0; k < count; ++k) sums[k] += dy[k * plane + p];
-        }
-      }
-      std::copy_n(sums, count, bias_grad + f0);
-    });
-  }
+  if (bias_grad) bias_gradient_in_naive_order(s, output_grad, bias_grad, threads);
 }
 
 template <typename T>
