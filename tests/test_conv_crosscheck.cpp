@@ -124,6 +124,9 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
       {ConvTester().batch(3).in_channels(40).out_channels(20).image(30).window(3).padding(1), 3},
       // ... 37 channels on 30x29: weight-gradient groups of 10, 10, 10 and 7 channels (float; 6 x 6 + 1 double)
       {ConvTester().batch(2).in_channels(37).out_channels(20).image(30, 29).window(3).padding(1), 3},
+      // 250 -> 33 channels on 12x12 (K = 2250): W^T (74250 elements) transposed by both threads in blocks of 16 of
+      // its rows, the last 10 and a last filter block of 1; weight-gradient groups of 63, 63, 63 and 61 channels
+      {ConvTester().batch(1).in_channels(250).out_channels(33).image(12).window(3).padding(1), 2},
       // stride 2, uneven padding and window: K = 255, two bands of a 31 x 23 output
       {ConvTester().batch(2).in_channels(17).out_channels(33).image(61, 45).window(3, 5).stride(2).padding(1, 2), 2},
       // K = 1600 (12.5 blocks of 128), odd batch 5, 5x5 padded: bands of 5, 5 and 4 rows
@@ -144,7 +147,7 @@ TEST_CASE("crosscheck: im2col at its band, channel-group and weight-chunk edges"
     if (c.min_bands == 1) CHECK(g.images_per_band > 1);
     c.tester.test_all("im2col");
   }
-  CHECK(grouped == 3);  // the two above and the 64-channel 5x5 layer; the others sum the weight gradient by chunks
+  CHECK(grouped == 4);  // the three above and the 64-channel 5x5 layer; the others sum the weight gradient by chunks
 }
 
 TEST_CASE("crosscheck: held calls refuse a layer other than the held one, or none held", "[crosscheck]") {
