@@ -40,6 +40,9 @@ constexpr double kParallelMinFmas = double(1 << 20);
 constexpr std::size_t kPageBytes = 4096;
 // Weight-gradient partial sums: at most this many fixed chunks of the (image, band) units; one when a
 // partial (F x K) is large (adding it up would be a pass through memory).
+// Held weights keep W^T for the input gradient; the benchmarks time that held call separately from this size on
+// (below it the transposition is a few microseconds of a call).
+constexpr std::size_t kHeldTransposeBytes = std::size_t(1) << 20;
 constexpr Index kWeightGradChunks = 4;
 constexpr std::size_t kLargePartialBytes = std::size_t(4) << 20;
 // The weight gradient by channel groups: each group's columns over a whole image aim for kColumnBytes; a
@@ -482,11 +485,38 @@ template <typename T>
 void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
   const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  const Index kk = g.kernel_h * g.kernel_w;
   // W^T (K x F), so that each band's product reads both operands along their rows.
   work.transposed.resize(std::size_t(g.patch_length * g.filters));
-  T* wt = work.transposed.data();
-  transpose_weights(weights, g.filters, g.patch_length, wt, threads_for(g, available_threads()));
+  transpose_weights(weights, g.filters, g.patch_length, work.transposed.data(), threads_for(g, available_threads()));
+  backward_input_from_transposed(g, output_grad, work.transposed.data(), input_grad);
+}
+
+template <typename T>
+void Im2colConv::prepare_held_typed(const ConvShape&, const T*, const T*) {
+  held_transposed<T>().resize(0);  // made again at the first held input gradient of these weights
+}
+
+template <typename T>
+void Im2colConv::backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad) {
+  const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
+  AlignedBuffer<T>& wt = held_transposed<T>();
+  if (wt.empty()) {
+    wt.resize(std::size_t(g.patch_length * g.filters));
+    transpose_weights(weights, g.filters, g.patch_length, wt.data(), threads_for(g, available_threads()));
+  }
+  backward_input_from_transposed(g, output_grad, wt.data(), input_grad);
+}
+
+ConvImpl::HeldPacking Im2colConv::held_packing(const ConvShape& s) const {
+  return {.forward = false,
+          .backward_input = std::size_t(s.weight_size()) * sizeof(float) >= kHeldTransposeBytes};
+}
+
+template <typename T>
+void Im2colConv::backward_input_from_transposed(const Im2colGeometry& g, const T* output_grad, const T* wt,
+                                                T* input_grad) {
+  Workspace<T>& work = workspace<T>();
+  const Index kk = g.kernel_h * g.kernel_w;
   const Index image_size = g.channels * g.in_h * g.in_w, out_size = g.filters * g.out_pixels;
   const int max = threads_for(g, available_threads());
   if (g.images_per_band > 1) {
@@ -518,8 +548,8 @@ void Im2colConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   }
   // Work items: images, each split into channel groups when there are fewer images than threads (a group's
   // rows of the column gradient scatter only onto its own channels, so no two items write the same pixel).
-  const Index groups = s.batch >= max ? 1 : std::min<Index>(g.channels, (max + s.batch - 1) / s.batch);
-  const Index units = s.batch * groups;
+  const Index groups = g.batch >= max ? 1 : std::min<Index>(g.channels, (max + g.batch - 1) / g.batch);
+  const Index units = g.batch * groups;
   const int threads = int(std::min<Index>(max, units));
   columns_for_thread(work, g, std::max(threads, 1));
   parallel_for(units, threads, Schedule::even, [&](Index unit, Index thread) {
@@ -631,6 +661,11 @@ template void Im2colConv::forward_typed<double>(const ConvShape&, const double*,
                                                 double*);
 template void Im2colConv::backward_input_typed<float>(const ConvShape&, const float*, const float*, float*);
 template void Im2colConv::backward_input_typed<double>(const ConvShape&, const double*, const double*, double*);
+template void Im2colConv::prepare_held_typed<float>(const ConvShape&, const float*, const float*);
+template void Im2colConv::prepare_held_typed<double>(const ConvShape&, const double*, const double*);
+template void Im2colConv::backward_input_held_typed<float>(const ConvShape&, const float*, const float*, float*);
+template void Im2colConv::backward_input_held_typed<double>(const ConvShape&, const double*, const double*,
+                                                            double*);
 template void Im2colConv::backward_weights_typed<float>(const ConvShape&, const float*, const float*, float*,
                                                         float*);
 template void Im2colConv::backward_weights_typed<double>(const ConvShape&, const double*, const double*, double*,

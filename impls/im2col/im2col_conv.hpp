@@ -115,6 +115,12 @@ class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
   void forward_typed(const ConvShape& s, const T* input, const T* weights, const T* bias, T* output);
   template <typename T>
   void backward_input_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad);
+  // Held weights: W^T made once, at the first held input gradient after a hold, and kept.
+  template <typename T>
+  void prepare_held_typed(const ConvShape& s, const T* weights, const T* bias);
+  template <typename T>
+  void backward_input_held_typed(const ConvShape& s, const T* output_grad, const T* weights, T* input_grad);
+  HeldPacking held_packing(const ConvShape& s) const override;
   template <typename T>
   void backward_weights_typed(const ConvShape& s, const T* input, const T* output_grad, T* weight_grad,
                               T* bias_grad);
@@ -134,10 +140,18 @@ class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
   template <typename T>
   void columns_for_thread(Workspace<T>& work, const Im2colGeometry& g, int threads);
   template <typename T>
+  void backward_input_from_transposed(const Im2colGeometry& g, const T* output_grad, const T* wt, T* input_grad);
+  template <typename T>
+  AlignedBuffer<T>& held_transposed() {
+    if constexpr (sizeof(T) == sizeof(float)) return held_transposed_f32_; else return held_transposed_f64_;
+  }
+  template <typename T>
   void weight_grad_by_groups(Workspace<T>& work, const Im2colGeometry& g, const T* input, const T* output_grad,
                              T* weight_grad);
 
   Index band_pixels_limit_;
+  AlignedBuffer<float> held_transposed_f32_;  // W^T of the held float weights (empty: not made yet)
+  AlignedBuffer<double> held_transposed_f64_;
   Workspace<float> float_workspace_;
   Workspace<double> double_workspace_;
 };
