@@ -25,6 +25,8 @@
 //   strided gather otherwise; masked zero stores where the window hangs over the padding (so no
 //   zero-bordered copy of the input is needed). Which part of a run is padding depends only on kx, so it is
 //   worked out once per tap, not per run. The per-pixel layout copied kw elements at a time.
+// * W^T for the input gradient transposed by all threads in 16 x 16 blocks (megabytes on a deep layer, which the
+//   calling thread alone took as long as the products), and kept with held weights.
 // * Memory-level parallelism for large images: the input rows the band needs from the next channel plane
 //   are prefetched while the current one is copied, and the input gradient is cleared band by band, channel
 //   by channel, just before col2im adds into it, rather than in one pass over the whole image beforehand.
