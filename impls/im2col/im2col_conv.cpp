@@ -578,11 +578,14 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
                                         T* bias_grad) {
   const Im2colGeometry g(s, sizeof(T), band_pixels_limit_);
   Workspace<T>& work = workspace<T>();
-  if (g.weight_grad_groups > 1) {
-    weight_grad_by_groups(work, g, input, output_grad, weight_grad);
-    if (bias_grad) bias_gradient_in_naive_order(s, output_grad, bias_grad, threads_for(g, available_threads()));
-    return;
-  }
+  if (g.weight_grad_groups > 1) weight_grad_by_groups(work, g, input, output_grad, weight_grad);
+  else weight_grad_by_bands(work, g, input, output_grad, weight_grad);
+  if (bias_grad) bias_gradient_in_naive_order(s, output_grad, bias_grad, threads_for(g, available_threads()));
+}
+
+template <typename T>
+void Im2colConv::weight_grad_by_bands(Workspace<T>& work, const Im2colGeometry& g, const T* input,
+                                      const T* output_grad, T* weight_grad) {
   const Index units = g.units();
   const Index chunks = g.weight_grad_chunks(sizeof(T));
   const Index partial_size = g.filters * g.patch_length;
@@ -630,7 +633,6 @@ void Im2colConv::backward_weights_typed(const ConvShape& s, const T* input, cons
       weight_grad[i] = sum;
     });
   }
-  if (bias_grad) bias_gradient_in_naive_order(s, output_grad, bias_grad, threads_for(g, available_threads()));
 }
 
 template <typename T>

@@ -148,6 +148,9 @@ class Im2colConv final : public ConvImplFromTemplates<Im2colConv> {
     if constexpr (sizeof(T) == sizeof(float)) return held_transposed_f32_; else return held_transposed_f64_;
   }
   template <typename T>
+  void weight_grad_by_bands(Workspace<T>& work, const Im2colGeometry& g, const T* input, const T* output_grad,
+                            T* weight_grad);
+  template <typename T>
   void weight_grad_by_groups(Workspace<T>& work, const Im2colGeometry& g, const T* input, const T* output_grad,
                              T* weight_grad);
 
