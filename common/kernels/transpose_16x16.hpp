@@ -1,8 +1,8 @@
 // A 16 x 16 block of floats transposed in AVX-512 registers: rows[i] lane j -> rows[j] lane i. The ladder: rows
 // interleaved in pairs (unpack), columns gathered in fours per 128-bit block (shuffle), then 128-bit blocks
 // gathered across the four-row groups, twice. 64 two-source shuffles for 256 floats, where an element-by-element
-// transpose takes 256 loads and 256 stores. Used by the simd blocked kernels' transposes and by Winograd's weight
-// gradient to pack channels as vector lanes.
+// transpose takes 256 loads and 256 stores. Used by the simd blocked kernels' transposes, im2col's W^T and
+// Winograd's weight gradient to pack channels as vector lanes.
 //
 // The zero-masking forms with every lane on: the plain ones start from _mm512_undefined_ps(), which GCC 12
 // reports as an uninitialised read inside its own headers. Declared for AVX-512F whatever the file's flags, so
@@ -10,6 +10,9 @@
 #pragma once
 
 #include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
 
 namespace convlab {
 
@@ -54,6 +57,40 @@ __attribute__((target("avx512f"), always_inline)) inline void transpose_16x16_fl
   for (int j = 0; j < 8; ++j) {
     rows[j] = _mm512_maskz_shuffle_f32x4(kAll, t[j], t[8 + j], 0x88);
     rows[8 + j] = _mm512_maskz_shuffle_f32x4(kAll, t[j], t[8 + j], 0xDD);
+  }
+}
+
+// dest[j * dest_stride + i] = source[i * source_stride + j] for i < height, j < width (both 1..16): one block of
+// a larger transpose, its edges through masked loads and stores. kStream: a full-height line that starts a cache
+// line goes out with a non-temporal store (the caller fences before other threads read dest). kPrefetch > 0:
+// each row prefetched that many floats ahead, because 16 rows far apart are 16 streams that the hardware
+// prefetchers do not all follow (the address formed as an integer: past a row's end it may point beyond source).
+template <bool kStream = false, std::ptrdiff_t kPrefetch = 0>
+__attribute__((target("avx512f"), always_inline)) inline void transpose_float_block(
+    const float* source, std::ptrdiff_t source_stride, std::ptrdiff_t height, std::ptrdiff_t width, float* dest,
+    std::ptrdiff_t dest_stride) {
+  const auto columns = __mmask16((1u << width) - 1u);
+  __m512 a[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) {
+    if (i >= height) {
+      a[i] = _mm512_setzero_ps();
+      continue;
+    }
+    const float* row = source + i * source_stride;
+    if constexpr (kPrefetch > 0)
+      __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(row) +
+                                                       kPrefetch * sizeof(float)));
+    a[i] = _mm512_maskz_loadu_ps(columns, row);
+  }
+  transpose_16x16_floats(a);
+  const auto lanes = __mmask16((1u << height) - 1u);
+  for (std::ptrdiff_t j = 0; j < width; ++j) {
+    float* line = dest + j * dest_stride;
+    if (kStream && height == 16 && reinterpret_cast<std::uintptr_t>(line) % 64 == 0)
+      _mm512_stream_ps(line, a[j]);
+    else
+      _mm512_mask_storeu_ps(line, lanes, a[j]);
   }
 }
 

@@ -460,17 +460,9 @@ void transpose_weights(const T* weights, Index filters, Index taps, T* wt, int t
     const Index k0 = block * kBlock, k1 = std::min(taps, k0 + kBlock);
 #ifdef __AVX512F__
     if constexpr (std::is_same_v<T, float>) {
-      const auto columns = __mmask16((1u << (k1 - k0)) - 1u);
-      for (Index f0 = 0; f0 < filters; f0 += kBlock) {
-        const Index rows = std::min(kBlock, filters - f0);
-        __m512 a[kBlock];
-#pragma GCC unroll 16
-        for (Index i = 0; i < kBlock; ++i)
-          a[i] = i < rows ? _mm512_maskz_loadu_ps(columns, weights + (f0 + i) * taps + k0) : _mm512_setzero_ps();
-        transpose_16x16_floats(a);
-        const auto lanes = __mmask16((1u << rows) - 1u);
-        for (Index k = k0; k < k1; ++k) _mm512_mask_storeu_ps(wt + k * filters + f0, lanes, a[k - k0]);
-      }
+      for (Index f0 = 0; f0 < filters; f0 += kBlock)
+        transpose_float_block(weights + f0 * taps + k0, taps, std::min(kBlock, filters - f0), k1 - k0,
+                              wt + k0 * filters + f0, filters);
       return;
     }
 #endif

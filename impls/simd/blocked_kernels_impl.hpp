@@ -389,9 +389,9 @@ struct Blocked {
     }
   }
 
-  // AVX-512 floats: a 16 x 16 block transposed in registers (common/kernels/transpose_16x16.hpp), edges
-  // through masked loads and stores; other archs and
-  // doubles: 16 x 16 blocks element by element, both sides in L1.
+  // AVX-512 floats: 16 x 16 blocks transposed in registers (common/kernels/transpose_16x16.hpp), each row
+  // prefetched kTransposePrefetch ahead (packed weights' rows lie megabytes apart); other archs and doubles:
+  // 16 x 16 blocks element by element, both sides in L1.
   static void transpose(const T* source, Index source_stride, Index rows, Index cols, T* dest, Index dest_stride) {
     transpose_with<false>(source, source_stride, rows, cols, dest, dest_stride);
   }
@@ -406,37 +406,12 @@ struct Blocked {
   static void transpose_with(const T* source, Index source_stride, Index rows, Index cols, T* dest,
                              Index dest_stride) {
     if constexpr (kTransposeStores) {
-      for (Index c0 = 0; c0 < cols; c0 += 16) {
-        const Index width = std::min<Index>(16, cols - c0);
-        const auto column_mask = __mmask16((1u << width) - 1u);
-        for (Index r0 = 0; r0 < rows; r0 += 16) {
-          const Index height = std::min<Index>(16, rows - r0);
-          __m512 a[16];
-#pragma GCC unroll 16
-          for (int i = 0; i < 16; ++i) {
-            if (i >= height) {
-              a[i] = _mm512_setzero_ps();
-              continue;
-            }
-            const T* row = source + (r0 + i) * source_stride + c0;
-            // Each row is its own stream (16 and more of them, megabytes apart for packed weights), which the
-            // hardware prefetchers do not all follow: each block prefetches its rows kTransposePrefetch ahead
-            // (the address formed as an integer: past a row's end it may point beyond the source).
-            __builtin_prefetch(reinterpret_cast<const void*>(reinterpret_cast<std::uintptr_t>(row) +
-                                                             kTransposePrefetch * sizeof(T)));
-            a[i] = _mm512_maskz_loadu_ps(column_mask, row);
-          }
-          transpose_16x16_floats(a);
-          const auto row_mask = __mmask16((1u << height) - 1u);
-          for (Index j = 0; j < width; ++j) {
-            T* line = dest + (c0 + j) * dest_stride + r0;
-            if (kStream && height == 16 && reinterpret_cast<std::uintptr_t>(line) % 64 == 0)
-              _mm512_stream_ps(line, a[j]);
-            else
-              _mm512_mask_storeu_ps(line, row_mask, a[j]);
-          }
-        }
-      }
+      for (Index c0 = 0; c0 < cols; c0 += 16)
+        for (Index r0 = 0; r0 < rows; r0 += 16)
+          transpose_float_block<kStream, kTransposePrefetch>(source + r0 * source_stride + c0, source_stride,
+                                                             std::min<Index>(16, rows - r0),
+                                                             std::min<Index>(16, cols - c0), dest + c0 * dest_stride + r0,
+                                                             dest_stride);
     } else {
       constexpr Index kTile = 16;
       for (Index r0 = 0; r0 < rows; r0 += kTile)
