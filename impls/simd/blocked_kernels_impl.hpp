@@ -390,8 +390,11 @@ struct Blocked {
   }
 
   // AVX-512 floats: 16 x 16 blocks transposed in registers (common/kernels/transpose_16x16.hpp), each row
-  // prefetched kTransposePrefetch ahead (packed weights' rows lie megabytes apart); other archs and doubles:
-  // 16 x 16 blocks element by element, both sides in L1.
+  // prefetched kTransposePrefetch ahead (packed weights' rows lie megabytes apart), a block of 16 rows read to
+  // its end before the next: 16 streams at a time, where taking all rows' next 16 columns together kept a whole
+  // channel group's rows (48 or 64 for the weights) going at once, more streams than the prefetchers follow
+  // (docs/runs/ab-20261207-zen4-transpose-row-blocks-outer); other archs and doubles: 16 x 16 blocks element by
+  // element, both sides in L1.
   static void transpose(const T* source, Index source_stride, Index rows, Index cols, T* dest, Index dest_stride) {
     transpose_with<false>(source, source_stride, rows, cols, dest, dest_stride);
   }
@@ -406,8 +409,8 @@ struct Blocked {
   static void transpose_with(const T* source, Index source_stride, Index rows, Index cols, T* dest,
                              Index dest_stride) {
     if constexpr (kTransposeStores) {
-      for (Index c0 = 0; c0 < cols; c0 += 16)
-        for (Index r0 = 0; r0 < rows; r0 += 16)
+      for (Index r0 = 0; r0 < rows; r0 += 16)
+        for (Index c0 = 0; c0 < cols; c0 += 16)
           transpose_float_block<kStream, kTransposePrefetch>(source + r0 * source_stride + c0, source_stride,
                                                              std::min<Index>(16, rows - r0),
                                                              std::min<Index>(16, cols - c0), dest + c0 * dest_stride + r0,
