@@ -411,10 +411,9 @@ struct Blocked {
     if constexpr (kTransposeStores) {
       for (Index r0 = 0; r0 < rows; r0 += 16)
         for (Index c0 = 0; c0 < cols; c0 += 16)
-          transpose_float_block<kStream, kTransposePrefetch>(source + r0 * source_stride + c0, source_stride,
-                                                             std::min<Index>(16, rows - r0),
-                                                             std::min<Index>(16, cols - c0), dest + c0 * dest_stride + r0,
-                                                             dest_stride);
+          transpose_float_block<kStream, kTransposePrefetch>(
+              source + r0 * source_stride + c0, source_stride, std::min<Index>(16, rows - r0),
+              std::min<Index>(16, cols - c0), dest + c0 * dest_stride + r0, dest_stride);
     } else {
       constexpr Index kTile = 16;
       for (Index r0 = 0; r0 < rows; r0 += kTile)
