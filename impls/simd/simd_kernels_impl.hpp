@@ -46,10 +46,12 @@ struct Kernels {
 
   // ---------------------------------------------------------------- correlation (forward, dx)
 
-  // Output rows [y, y+R), out channels [o0, o0+F), the J column vectors starting at `columns`. Each
-  // broadcast weight feeds R*J FMAs and each loaded input vector F of them.
+  // Output rows [y, y+R), out channels [o0, o0+F), J column vectors: vector j starts at column + j*L, the last
+  // at column + last (where a ragged row's last vector ends exactly at the edge). Each broadcast weight feeds
+  // R*J FMAs and each loaded input vector F of them. One base pointer plus constant offsets addresses every
+  // load and store: with a pointer per column vector the loop ran out of general registers and spilled.
   template <int R, int J, int F>
-  static void correlate_block(const CorrelateJob<T>& job, const Index* columns, bool partial, Index o0, Index y) {
+  static void correlate_block(const CorrelateJob<T>& job, Index column, Index last, bool partial, Index o0, Index y) {
     Vec acc[F][R][J];
 #pragma GCC unroll 16
     for (int f = 0; f < F; ++f)
@@ -57,21 +59,24 @@ struct Kernels {
       for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
         for (int j = 0; j < J; ++j) acc[f][r][j] = Vec(T(0));
+    const auto offset = [last](int j) __attribute__((always_inline)) { return j == J - 1 ? last : j * kLanes; };
     const Index channel_size = job.layout.channel_size();
     const Index row_step = job.row_stride * job.layout.pitch;
-    const T* row = job.planes + y * row_step;
+    const T* row = job.planes + y * row_step + column;
     const T* weights = job.weights + o0 * job.weight_out_stride;
     const Index wos = job.weight_out_stride;
+    const Index* tap_offsets = job.tap_offsets;
+    const Index taps = job.kernel_taps;
     for (Index i = 0; i < job.layout.channels; ++i) {
       const T* channel = row + i * channel_size;
       const T* w = weights + i * job.weight_in_stride;
-      for (Index t = 0; t < job.kernel_taps; ++t) {
-        const T* tap = channel + job.tap_offsets[t];
+      for (Index t = 0; t < taps; ++t) {
+        const T* tap = channel + tap_offsets[t];
         Vec x[R][J];
 #pragma GCC unroll 2
         for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-          for (int j = 0; j < J; ++j) x[r][j] = Vec::load_unaligned(tap + r * row_step + columns[j]);
+          for (int j = 0; j < J; ++j) x[r][j] = Vec::load_unaligned(tap + r * row_step + offset(j));
 #pragma GCC unroll 16
         for (int f = 0; f < F; ++f) {
           const Vec weight(w[f * wos + t]);
@@ -82,37 +87,49 @@ struct Kernels {
         }
       }
     }
-    const Index out_plane = job.out_height * job.out_width;
-    const bool has_bias = job.bias != nullptr;
-    // Two copies of the stores, so that the usual one carries no per-vector test for streaming.
-    const auto store_all = [&](auto streaming) __attribute__((always_inline)) {
+    // Locals, not job's fields: the compiler cannot tell that the stores below leave `job` unchanged and
+    // reloaded its fields after every store.
+    const Index out_width = job.out_width;
+    const Index out_plane = job.out_height * out_width;
+    const T* const bias = job.bias;
+    T* const output = job.output + o0 * out_plane + y * out_width + column;
+    // One copy of the stores per kind, so that the usual one carries no per-vector test.
+    const auto store_all = [&](auto kind) __attribute__((always_inline)) {
+      constexpr int kStream = 0, kPartial = 1;
+      T* plane = output;
 #pragma GCC unroll 16
-      for (int f = 0; f < F; ++f) {
-        const Vec bias(has_bias ? job.bias[o0 + f] : T(0));
+      for (int f = 0; f < F; ++f, plane += out_plane) {
+        // Opaque to the optimiser: otherwise it computes all F*R*J store addresses before the first store
+        // and spills them, a stack load per store.
+        asm("" : "+r"(plane));
+        const Vec bias_f(bias ? bias[o0 + f] : T(0));
 #pragma GCC unroll 2
         for (int r = 0; r < R; ++r) {
-          T* out = job.output + (o0 + f) * out_plane + (y + r) * job.out_width;
+          T* out = plane + r * out_width;
 #pragma GCC unroll 4
           for (int j = 0; j < J; ++j) {
-            const Vec value = has_bias ? acc[f][r][j] + bias : acc[f][r][j];
-            if constexpr (decltype(streaming)::value) {
-              if (reinterpret_cast<std::uintptr_t>(out + columns[j]) % sizeof(Vec) == 0) {
-                stream_store(value, out + columns[j]);
-              } else {
-                value.store_unaligned(out + columns[j]);
-              }
-            } else if (partial) {  // a row narrower than one vector: only out_width lanes are ours to write
+            const Vec value = bias ? acc[f][r][j] + bias_f : acc[f][r][j];
+            T* const at = out + offset(j);
+            if constexpr (decltype(kind)::value == kStream) {
+              if (reinterpret_cast<std::uintptr_t>(at) % sizeof(Vec) == 0) stream_store(value, at);
+              else value.store_unaligned(at);
+            } else if constexpr (decltype(kind)::value == kPartial) {
+              // A row narrower than one vector: only out_width lanes are ours to write.
               alignas(64) T lanes[kLanes];
               value.store_aligned(lanes);
-              std::memcpy(out + columns[j], lanes, std::size_t(job.out_width) * sizeof(T));
+              std::memcpy(at, lanes, std::size_t(out_width) * sizeof(T));
             } else {
-              value.store_unaligned(out + columns[j]);
+              value.store_unaligned(at);
             }
           }
         }
       }
     };
-    if (job.stream_stores && !partial) store_all(std::true_type{}); else store_all(std::false_type{});
+    if constexpr (J == 1) {  // a partial row is one vector
+      if (partial) return store_all(std::integral_constant<int, 1>{});
+    }
+    if (job.stream_stores) store_all(std::integral_constant<int, 0>{});
+    else store_all(std::integral_constant<int, 2>{});
   }
 
   // A non-temporal store of one aligned vector (no read for ownership of a line that is only written).
@@ -278,7 +295,7 @@ struct Kernels {
   // (broadcasts, not FMAs, then limit AVX-512 on the lecture's 24-wide rows).
   static constexpr int rows_for(int column_vectors) { return column_vectors <= 2 ? 2 : 1; }
 
-  using CorrelateBlockFn = void (*)(const CorrelateJob<T>&, const Index*, bool, Index, Index);
+  using CorrelateBlockFn = void (*)(const CorrelateJob<T>&, Index, Index, bool, Index, Index);
 
   template <int R, int J, int F>
   static constexpr CorrelateBlockFn correlate_entry() {
@@ -480,9 +497,9 @@ struct Kernels {
         }
         for (Index v0 = 0; v0 < vectors; v0 += group_size) {
           const Index count = std::min(group_size, vectors - v0);
-          Index columns[kMaxColumnVectors];
-          for (Index j = 0; j < count; ++j) columns[j] = std::min((v0 + j) * kLanes, last_start);
-          kCorrelateBlocks[block_rows - 1][count - 1][block_channels - 1](job, columns, partial, o0, y);
+          const Index column = v0 * kLanes;
+          const Index last = std::min((v0 + count - 1) * kLanes, last_start) - column;
+          kCorrelateBlocks[block_rows - 1][count - 1][block_channels - 1](job, column, last, partial, o0, y);
         }
       }
     }
