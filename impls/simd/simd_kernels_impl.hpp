@@ -337,8 +337,12 @@ struct Kernels {
     else return Vec(_mm512_maskz_loadu_pd(mask, address));
   }
 
+  // The block's J column vectors start at column 0 and (J = 2) at `last`; can_slide has checked that tap (ky, kx)
+  // of the flipped kernel shifts by KH-1-kx columns. With both as compile-time offsets from one row address (and
+  // the job's fields and masks read once into locals), the loop keeps no per-load address arithmetic: it had
+  // reloaded the column starts, the shifts and the job's fields from memory inside the loop.
   template <int KH, int R, int J, bool Unpadded>
-  static void slide_block(const CorrelateJob<T>& job, const Index* columns, bool partial, Index o, Index y,
+  static void slide_block(const CorrelateJob<T>& job, Index last, bool partial, Index o, Index y,
                           const Mask (&masks)[kMaxSlideColumns][kMaxSlideKernel]) {
     Vec acc[R][J];
 #pragma GCC unroll 8
@@ -347,26 +351,35 @@ struct Kernels {
       for (int j = 0; j < J; ++j) acc[r][j] = Vec(T(0));
     constexpr int kw = KH;  // square kernels only (try_slide checks)
     const Index pitch = job.layout.pitch;
-    const Index* shifts = job.tap_offsets + (KH - 1) * kw;  // the ky = KH-1 taps: row part 0
+    const Index rows = job.layout.rows, channels = job.layout.channels, channel_size = job.layout.channel_size();
+    const Index pad_top = Unpadded ? job.pad_top : 0, pad_left = Unpadded ? job.pad_left : 0;
+    const Index weight_in_stride = job.weight_in_stride;
+    Mask mask[J][KH];
+#pragma GCC unroll 2
+    for (int j = 0; j < J; ++j)
+#pragma GCC unroll 8
+      for (int kx = 0; kx < kw; ++kx) mask[j][kx] = masks[j][kx];
+    const auto column = [last](int j) __attribute__((always_inline)) { return j == 0 ? Index(0) : last; };
     const T* weights = job.weights + o * job.weight_out_stride;
-    for (Index i = 0; i < job.layout.channels; ++i) {
-      const T* channel = job.planes + i * job.layout.channel_size();
-      const T* w = weights + i * job.weight_in_stride;
+    for (Index i = 0; i < channels; ++i) {
+      const T* channel = job.planes + i * channel_size;
+      const T* w = weights + i * weight_in_stride;
 #pragma GCC unroll 16
       for (int p = R + KH - 2; p >= 0; --p) {
-        const Index row = y + p - (Unpadded ? job.pad_top : 0);
-        if (Unpadded && (row < 0 || row >= job.layout.rows)) continue;
+        const Index row = y + p - pad_top;
+        if (Unpadded && (row < 0 || row >= rows)) continue;
         // Unpadded, the first vector of a row may start left of it: the address is formed as an integer
         // (it can precede the buffer; the mask keeps every lane outside the row unread).
-        const std::uintptr_t row_address = reinterpret_cast<std::uintptr_t>(channel) +
-                                           std::uintptr_t(row * pitch - (Unpadded ? job.pad_left : 0)) * sizeof(T);
+        const std::uintptr_t row_address =
+            reinterpret_cast<std::uintptr_t>(channel) + std::uintptr_t(row * pitch - pad_left) * sizeof(T);
 #pragma GCC unroll 8
         for (int kx = 0; kx < kw; ++kx) {
           Vec x[J];
 #pragma GCC unroll 2
           for (int j = 0; j < J; ++j) {
-            const T* address = reinterpret_cast<const T*>(row_address + std::uintptr_t(shifts[kx] + columns[j]) * sizeof(T));
-            if constexpr (Unpadded) x[j] = load_masked(address, masks[j][kx]);
+            const T* address =
+                reinterpret_cast<const T*>(row_address + std::uintptr_t(KH - 1 - kx + column(j)) * sizeof(T));
+            if constexpr (Unpadded) x[j] = load_masked(address, mask[j][kx]);
             else x[j] = Vec::load_unaligned(address);
           }
 #pragma GCC unroll 8
@@ -390,15 +403,15 @@ struct Kernels {
         if (partial) {
           alignas(64) T lanes[kLanes];
           value.store_aligned(lanes);
-          std::memcpy(out + columns[j], lanes, std::size_t(job.out_width) * sizeof(T));
+          std::memcpy(out + column(j), lanes, std::size_t(job.out_width) * sizeof(T));
         } else {
-          value.store_unaligned(out + columns[j]);
+          value.store_unaligned(out + column(j));
         }
       }
     }
   }
 
-  using SlideBlockFn = void (*)(const CorrelateJob<T>&, const Index*, bool, Index, Index,
+  using SlideBlockFn = void (*)(const CorrelateJob<T>&, Index, bool, Index, Index,
                                 const Mask (&)[kMaxSlideColumns][kMaxSlideKernel]);
   static constexpr int kSlideHeights = int(kSlideBlockHeights.size());
   static constexpr std::array<int, kSlideHeights> kSlideHeight = kSlideBlockHeights;
@@ -427,8 +440,13 @@ struct Kernels {
     const Index kh = job.flipped_kernel_height;
     const Index width = job.out_width;
     const Index vectors = width < kLanes ? 1 : (width + kLanes - 1) / kLanes;
-    return (kh == 3 || kh == 5) && job.kernel_taps == kh * kh && job.row_stride == 1 && job.layout.phases == 1 &&
-           o_end - o_begin <= kMaxSlideChannels && vectors <= kMaxSlideColumns;
+    if (!((kh == 3 || kh == 5) && job.kernel_taps == kh * kh && job.row_stride == 1 && job.layout.phases == 1 &&
+          o_end - o_begin <= kMaxSlideChannels && vectors <= kMaxSlideColumns))
+      return false;
+    // slide_block's column shifts are compile-time: the flipped kernel's, tap (ky, kx) at kh-1-kx.
+    for (Index kx = 0; kx < kh; ++kx)
+      if (job.tap_offsets[(kh - 1) * kh + kx] != kh - 1 - kx) return false;
+    return true;
   }
 
   static void slide(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end) {
@@ -452,7 +470,7 @@ struct Kernels {
       for (Index y = y_begin; y < y_end;) {
         int height = kSlideHeights - 1;
         while (kSlideHeight[height] > y_end - y) --height;
-        table[std::size_t(height)](job, columns, partial, o, y, masks);
+        table[std::size_t(height)](job, columns[1], partial, o, y, masks);
         y += kSlideHeight[height];
       }
   }
