@@ -163,11 +163,12 @@ int main() {
   fact("res5a_weight_row_kib", decimals(512.0 * 9 * sizeof(float) / (1 << 10), 0));
 
   // The lecture layer's weights and biases (the sums its weight gradient adds over the chunks); ocr_c1's
-  // output (16 x 48 x 480 floats) per image and at batch 64; res5a's U with F(2x2) (16 positions); F(4x4)'s
+  // output (16 x 48 x 480 floats) per image and at batch 64; speech_c1's (32 x 79 x 341) at batch 4; res5a's U with F(2x2) (16 positions); F(4x4)'s
   // dU for 64 x 64 channels.
   fact("lecture_conv_parameters", std::to_string(conv.weight_size() + conv.out_channels));
   fact("ocr_c1_output_mib", decimals(16.0 * 48 * 480 * sizeof(float) / (1 << 20), 1));
   fact("ocr_c1_output_mb_batch64", decimals(64 * 16.0 * 48 * 480 * sizeof(float) / 1e6, 0));
+  fact("speech_c1_output_mb_batch4", decimals(4 * 32.0 * 79 * 341 * sizeof(float) / 1e6, 1));
   fact("res5a_winograd2_u_mib", decimals(16 * u_position_bytes / (1 << 20), 0));
   fact("winograd4_du_kb_64x64", decimals(alpha_squared * 64 * 64 * sizeof(float) / 1e3, 0));
 
