@@ -239,17 +239,17 @@ TEST_CASE("openmp tiles: a single image that fits one band is cut into row tiles
   const double flops = 2.0 * 16 * 9 * 48 * 480;
   const convlab::openmp::Tiling t = convlab::openmp::choose_tiling(1, 16, 48, 36, 1928, 3856, flops, 2);
   CHECK(t.channel_tiles == 1);
-  CHECK(t.row_tiles == 8);  // 4 per thread, each 6 rows (0.83 MFLOP)
+  CHECK(t.row_tiles == 4);  // 2 per thread, each 12 rows (1.66 MFLOP)
   CHECK(t.rows * t.row_tiles >= 48);
-  CHECK(t.count() == 8);
-  // Not below 0.5 MFLOP a tile: a 1.2 MFLOP image is cut in two, not eight.
+  CHECK(t.count() == 4);
+  // Not below 0.5 MFLOP a tile: a 1.2 MFLOP image is cut in two, not four.
   CHECK(convlab::openmp::choose_tiling(1, 16, 48, 36, 1928, 3856, 1.2e6, 2).count() == 2);
   // Tiles that each prepare their whole image (split_small_batch false): one tile.
   CHECK(convlab::openmp::choose_tiling(1, 16, 48, 36, 1928, 3856, flops, 2, false).count() == 1);
 }
 
 TEST_CASE("openmp: a batch-1 image cut into row tiles gives simd's bits", "[simd]") {
-  ConvShape s;  // one channel, 64 x 160, 3x3 padded: 2.9 MFLOP, one band without the split, 5 tiles with it
+  ConvShape s;  // one channel, 64 x 160, 3x3 padded: 2.9 MFLOP, one band without the split, 4 tiles with it
   s.batch = 1;
   s.in_channels = 1;
   s.in_height = 64;

@@ -18,7 +18,9 @@ namespace {
 constexpr Index kTileWeightBytes = Index(16) << 10;
 constexpr Index kTileBandBytes = Index(256) << 10;
 constexpr double kTileFlops = 4e6;
-constexpr Index kMinTilesPerThread = 4;
+// Two tiles a thread leave room to even out a thread that the machine slows; more cuts a small image into thin
+// row tiles, each preparing the window's halo rows again (docs/performance.md has the A/B).
+constexpr Index kMinTilesPerThread = 2;
 // The least work worth a tile of its own when a small batch is cut into more tiles than whole images give.
 constexpr double kMinTileFlops = 0.5e6;
 // Below this much work a parallel region costs more than it saves (a few microseconds when both cores
