@@ -95,20 +95,36 @@ int main() {
   // lanes), sized as its forward pass sizes them.
   fact("lecture_weights_kb", decimals(double(conv.weight_size()) * sizeof(float) / 1e3, 0));
   fact("lecture_image_kb", decimals(double(conv.in_height * conv.in_width) * sizeof(float) / 1e3, 0));
+  // openmp's forward tiles of the planes kernels, sized as its forward pass sizes them (2 threads, AVX-512).
+  const auto forward_tiling = [](const convlab::ConvShape& s) {
+    const convlab::simd::ForwardPlan plan(s, 16, true);
+    const convlab::Index row_bytes =
+        s.stride_height * plan.layout.pitch * plan.layout.phases * s.in_channels * convlab::Index(sizeof(float));
+    const convlab::Index fixed_bytes = (s.kernel_height - 1) * (row_bytes / s.stride_height);
+    const convlab::Index weight_bytes =
+        s.in_channels * s.kernel_height * s.kernel_width * convlab::Index(sizeof(float));
+    return convlab::openmp::choose_tiling(s.batch, s.out_channels, plan.out_height, weight_bytes, row_bytes,
+                                          fixed_bytes, s.forward_flops() / double(s.batch), 2);
+  };
   {
-    const convlab::simd::ForwardPlan plan(batch64, 16, true);
-    const convlab::Index row_bytes = batch64.stride_height * plan.layout.pitch * plan.layout.phases *
-                                     batch64.in_channels * convlab::Index(sizeof(float));
-    const convlab::Index fixed_bytes = (batch64.kernel_height - 1) * (row_bytes / batch64.stride_height);
-    const convlab::openmp::Tiling t = convlab::openmp::choose_tiling(
-        batch64.batch, batch64.out_channels, plan.out_height,
-        batch64.in_channels * batch64.kernel_height * batch64.kernel_width * convlab::Index(sizeof(float)),
-        row_bytes, fixed_bytes, batch64.forward_flops() / double(batch64.batch), 2);
+    const convlab::openmp::Tiling t = forward_tiling(batch64);
     fact("openmp_lecture_batch64_tile_images", std::to_string(t.images));
     fact("openmp_lecture_batch64_tile_channels", std::to_string(t.channels));
     fact("openmp_lecture_batch64_tile_rows", std::to_string(t.rows));
     fact("openmp_lecture_batch64_image_tiles", std::to_string(t.image_tiles));
     fact("openmp_lecture_batch64_smallest_tile_images", std::to_string(batch64.batch / t.image_tiles));
+  }
+  {
+    // bench/shapes/mnist.txt's pad3x3 at batch 1: 20 -> 20 channels, 3x3 padded, 24 x 24.
+    convlab::ConvShape pad3x3;
+    pad3x3.batch = 1;
+    pad3x3.in_channels = pad3x3.out_channels = 20;
+    pad3x3.in_height = pad3x3.in_width = 24;
+    pad3x3.kernel_height = pad3x3.kernel_width = 3;
+    pad3x3.pad_height = pad3x3.pad_width = 1;
+    const convlab::openmp::Tiling t = forward_tiling(pad3x3);
+    fact("openmp_pad3x3_batch1_row_tiles", std::to_string(t.row_tiles));
+    fact("openmp_pad3x3_batch1_tile_rows", std::to_string(t.rows));
   }
 
   // Winograd F(4x4, 3x3)'s weight gradient written as gemms: dU holds alpha^2 = (4 + 3 - 1)^2 floats per
@@ -163,8 +179,8 @@ int main() {
   fact("res5a_weight_row_kib", decimals(512.0 * 9 * sizeof(float) / (1 << 10), 0));
 
   // The lecture layer's weights and biases (the sums its weight gradient adds over the chunks); ocr_c1's
-  // output (16 x 48 x 480 floats) per image and at batch 64; speech_c1's (32 x 79 x 341) at batch 4; res5a's U with F(2x2) (16 positions); F(4x4)'s
-  // dU for 64 x 64 channels.
+  // output (16 x 48 x 480 floats) per image and at batch 64; speech_c1's (32 x 79 x 341) at batch 4; res5a's U
+  // with F(2x2) (16 positions); F(4x4)'s dU for 64 x 64 channels.
   fact("lecture_conv_parameters", std::to_string(conv.weight_size() + conv.out_channels));
   fact("ocr_c1_output_mib", decimals(16.0 * 48 * 480 * sizeof(float) / (1 << 20), 1));
   fact("ocr_c1_output_mb_batch64", decimals(64 * 16.0 * 48 * 480 * sizeof(float) / 1e6, 0));
