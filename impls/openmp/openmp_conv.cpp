@@ -140,7 +140,11 @@ void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weig
                           scratch[0]);
     return;
   }
-  for (auto& each : scratch) each.planes.resize(std::size_t(plan.layout.size()));  // no allocation in threads
+  for (auto& each : scratch) {  // no allocation in threads
+    each.planes.resize(std::size_t(plan.layout.size()));
+    each.weight_workspace.resize(
+        std::size_t(simd::correlate_weight_elements(s.in_channels, s.kernel_height * s.kernel_width)));
+  }
   const Index row_bytes = s.stride_height * plan.layout.pitch * plan.layout.phases * s.in_channels * Index(sizeof(T));
   const Index fixed_bytes = (s.kernel_height - 1) * (row_bytes / std::max<Index>(s.stride_height, 1));
   const Tiling t = choose_tiling(s.batch, s.out_channels, plan.out_height,
@@ -208,6 +212,8 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   for (auto& each : scratch) {
     each.planes.resize(std::size_t(plan.layout.size()));
     each.phase_output.resize(std::size_t(plan.phase_output_size));
+    each.weight_workspace.resize(
+        std::size_t(simd::correlate_weight_elements(s.out_channels, s.kernel_height * s.kernel_width)));
   }
   const Index row_bytes = plan.layout.pitch * s.out_channels * Index(sizeof(T));
   // Strided (polyphase) tiles are whole images, except where the batch is too small to share (batch 1) and an
@@ -282,10 +288,14 @@ std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_
     return simd::choose_kernel_family(s, pass, lanes) == simd::KernelFamily::planes;
   };
   Index per_thread = 0, shared = 0;
-  if (planes(ConvPass::forward)) per_thread = std::max(per_thread, simd::ForwardPlan(s, lanes, true).layout.size());
+  const Index window = s.kernel_height * s.kernel_width;
+  if (planes(ConvPass::forward))
+    per_thread = std::max(per_thread, simd::ForwardPlan(s, lanes, true).layout.size() +
+                                          simd::correlate_weight_elements(s.in_channels, window));
   if (planes(ConvPass::backward_input)) {
     const simd::BackwardInputPlan backward(s, lanes);
-    per_thread = std::max(per_thread, backward.layout.size() + backward.phase_output_size);
+    per_thread = std::max(per_thread, backward.layout.size() + backward.phase_output_size +
+                                          simd::correlate_weight_elements(s.out_channels, window));
   }
   if (planes(ConvPass::backward_weights)) {
     const simd::ForwardPlan forward(s, lanes, false);

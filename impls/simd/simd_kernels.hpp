@@ -57,6 +57,10 @@ struct CorrelateJob {
   Index kernel_taps = 1;
   const T* weights = nullptr;          // weight(o, i, t) = weights[o*weight_out_stride + i*weight_in_stride + t]
   Index weight_out_stride = 0, weight_in_stride = 0;
+  // Workspace of correlate_weight_elements(layout.channels, kernel_taps) elements, where correlate copies each
+  // block of out channels' weights tap-major, [i][t][o]: the kernel finds a tap's weights at one pointer plus
+  // constants.
+  T* weight_workspace = nullptr;
   const T* bias = nullptr;             // may be null
   T* output = nullptr;                 // one image: [out channel][out_height][out_width]
   Index out_height = 1, out_width = 1;
@@ -87,6 +91,12 @@ struct WeightGradJob {
   T* lanes = nullptr;                  // out_channels * layout.channels * kernel_taps * L
   T* bias_lanes = nullptr;             // out_channels * L, or null
 };
+
+// The most out channels one correlation block holds (AVX-512's 24 accumulators as 12 channels x 2 vectors).
+constexpr Index kMaxCorrelateChannels = 12;
+constexpr Index correlate_weight_elements(Index channels, Index taps) {
+  return kMaxCorrelateChannels * channels * taps;
+}
 
 template <typename T>
 struct ArchKernels {
@@ -124,6 +134,7 @@ const KernelTable& kernel_table(Arch arch);
 template <typename T>
 struct Scratch {
   AlignedBuffer<T> planes;       // one image's prepared input (or output-gradient) planes
+  AlignedBuffer<T> weight_workspace;  // CorrelateJob::weight_workspace
   AlignedBuffer<T> output_grad;  // one image's lane-padded output gradient (weight gradient)
   AlignedBuffer<T> lanes;        // weight-gradient lane partials
   AlignedBuffer<T> phase_output; // strided input gradient: one stride phase's pixels of every channel

@@ -33,7 +33,7 @@ struct Kernels {
   static constexpr bool kWide = std::is_same_v<Arch, xsimd::avx512f>;
   static constexpr int kAccumulators = kWide ? 24 : 12;  // leaves registers for loads and broadcasts
   static constexpr int kMaxColumnVectors = 4;
-  static constexpr int kMaxChannelBlock = 12;
+  static constexpr int kMaxChannelBlock = int(kMaxCorrelateChannels);
   static constexpr int kGradChannels = kWide ? 4 : 2;    // weight gradient: out channels x taps block
   static constexpr int kGradTaps = kWide ? 5 : 4;
 
@@ -49,9 +49,12 @@ struct Kernels {
   // Output rows [y, y+R), out channels [o0, o0+F), J column vectors: vector j starts at column + j*L, the last
   // at column + last (where a ragged row's last vector ends exactly at the edge). Each broadcast weight feeds
   // R*J FMAs and each loaded input vector F of them. One base pointer plus constant offsets addresses every
-  // load and store: with a pointer per column vector the loop ran out of general registers and spilled.
+  // load and store: with a pointer per column vector the loop ran out of general registers and spilled. For the
+  // same reason the weights come tap-major (block_weights), not as F rows a run-time stride apart, which took a
+  // general register each.
   template <int R, int J, int F>
-  static void correlate_block(const CorrelateJob<T>& job, Index column, Index last, bool partial, Index o0, Index y) {
+  static void correlate_block(const CorrelateJob<T>& job, const T* w, Index column, Index last, bool partial, Index o0,
+                              Index y) {
     Vec acc[F][R][J];
 #pragma GCC unroll 16
     for (int f = 0; f < F; ++f)
@@ -63,14 +66,11 @@ struct Kernels {
     const Index channel_size = job.layout.channel_size();
     const Index row_step = job.row_stride * job.layout.pitch;
     const T* row = job.planes + y * row_step + column;
-    const T* weights = job.weights + o0 * job.weight_out_stride;
-    const Index wos = job.weight_out_stride;
     const Index* tap_offsets = job.tap_offsets;
     const Index taps = job.kernel_taps;
     for (Index i = 0; i < job.layout.channels; ++i) {
       const T* channel = row + i * channel_size;
-      const T* w = weights + i * job.weight_in_stride;
-      for (Index t = 0; t < taps; ++t) {
+      for (Index t = 0; t < taps; ++t, w += F) {
         const T* tap = channel + tap_offsets[t];
         Vec x[R][J];
 #pragma GCC unroll 2
@@ -79,7 +79,7 @@ struct Kernels {
           for (int j = 0; j < J; ++j) x[r][j] = Vec::load_unaligned(tap + r * row_step + offset(j));
 #pragma GCC unroll 16
         for (int f = 0; f < F; ++f) {
-          const Vec weight(w[f * wos + t]);
+          const Vec weight(w[f]);
 #pragma GCC unroll 2
           for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
@@ -207,7 +207,8 @@ struct Kernels {
   // Rows y and y+1, out channels [o0, o0+F): J full column vectors per row plus the paired tail
   // (columns [tail, tail + L/2) of both rows).
   template <int J, int F>
-  static void correlate_pair_block(const CorrelateJob<T>& job, const Index* columns, Index tail, Index o0, Index y) {
+  static void correlate_pair_block(const CorrelateJob<T>& job, const T* w, const Index* columns, Index tail, Index o0,
+                                   Index y) {
     Vec acc[F][2][J], tails[F];
 #pragma GCC unroll 16
     for (int f = 0; f < F; ++f) {
@@ -220,12 +221,9 @@ struct Kernels {
     const Index channel_size = job.layout.channel_size();
     const Index row_step = job.row_stride * job.layout.pitch;
     const T* row = job.planes + y * row_step;
-    const T* weights = job.weights + o0 * job.weight_out_stride;
-    const Index wos = job.weight_out_stride;
     for (Index i = 0; i < job.layout.channels; ++i) {
       const T* channel = row + i * channel_size;
-      const T* w = weights + i * job.weight_in_stride;
-      for (Index t = 0; t < job.kernel_taps; ++t) {
+      for (Index t = 0; t < job.kernel_taps; ++t, w += F) {
         const T* tap = channel + job.tap_offsets[t];
         Vec x[2][J];
 #pragma GCC unroll 2
@@ -235,7 +233,7 @@ struct Kernels {
         const Vec x_tail = load_pair(tap + tail, tap + row_step + tail);
 #pragma GCC unroll 16
         for (int f = 0; f < F; ++f) {
-          const Vec weight(w[f * wos + t]);
+          const Vec weight(w[f]);
 #pragma GCC unroll 2
           for (int r = 0; r < 2; ++r)
 #pragma GCC unroll 4
@@ -276,7 +274,7 @@ struct Kernels {
   static constexpr int max_pair_channel_block(int full_vectors) {
     return std::min(kMaxChannelBlock, kAccumulators / (2 * full_vectors + 1));
   }
-  using PairBlockFn = void (*)(const CorrelateJob<T>&, const Index*, Index, Index, Index);
+  using PairBlockFn = void (*)(const CorrelateJob<T>&, const T*, const Index*, Index, Index, Index);
   template <int J, int F>
   static constexpr PairBlockFn pair_entry() {
     if constexpr (kPairTails && F <= max_pair_channel_block(J)) return &correlate_pair_block<J, F>;
@@ -295,7 +293,7 @@ struct Kernels {
   // (broadcasts, not FMAs, then limit AVX-512 on the lecture's 24-wide rows).
   static constexpr int rows_for(int column_vectors) { return column_vectors <= 2 ? 2 : 1; }
 
-  using CorrelateBlockFn = void (*)(const CorrelateJob<T>&, Index, Index, bool, Index, Index);
+  using CorrelateBlockFn = void (*)(const CorrelateJob<T>&, const T*, Index, Index, bool, Index, Index);
 
   template <int R, int J, int F>
   static constexpr CorrelateBlockFn correlate_entry() {
@@ -483,6 +481,22 @@ struct Kernels {
     return true;
   }
 
+  // Out channels [o0, o0 + F)'s weights tap-major, weight(o0 + f, i, t) at [(i*taps + t)*F + f]: in place where the
+  // job's already are (one channel whose input channels follow each other), else copied to the workspace.
+  static const T* block_weights(const CorrelateJob<T>& job, Index o0, Index channels) {
+    const Index taps = job.kernel_taps;
+    const T* first = job.weights + o0 * job.weight_out_stride;
+    if (channels == 1 && job.weight_in_stride == taps) return first;
+    for (Index i = 0; i < job.layout.channels; ++i) {
+      T* out = job.weight_workspace + i * taps * channels;
+      for (Index f = 0; f < channels; ++f) {  // reads each filter's taps in order
+        const T* from = first + f * job.weight_out_stride + i * job.weight_in_stride;
+        for (Index t = 0; t < taps; ++t) out[t * channels + f] = from[t];
+      }
+    }
+    return job.weight_workspace;
+  }
+
   static void correlate(const CorrelateJob<T>& job, Index o_begin, Index o_end, Index y_begin, Index y_end) {
     if (can_slide(job, o_begin, o_end)) return slide(job, o_begin, o_end, y_begin, y_end);
     const Index width = job.out_width;
@@ -505,19 +519,20 @@ struct Kernels {
     const Index channel_block = (channel_count + channel_blocks - 1) / channel_blocks;
     for (Index o0 = o_begin; o0 < o_end; o0 += channel_block) {
       const Index block_channels = std::min(channel_block, o_end - o0);
+      const T* weights = block_weights(job, o0, block_channels);
       for (Index y = y_begin; y < y_end; y += rows) {
         const Index block_rows = std::min(rows, y_end - y);
         if (pair_tails && block_rows == 2) {
           Index columns[kMaxPairColumns];
           for (Index j = 0; j < full_vectors; ++j) columns[j] = j * kLanes;
-          kPairBlocks[full_vectors - 1][block_channels - 1](job, columns, width - kHalf, o0, y);
+          kPairBlocks[full_vectors - 1][block_channels - 1](job, weights, columns, width - kHalf, o0, y);
           continue;
         }
         for (Index v0 = 0; v0 < vectors; v0 += group_size) {
           const Index count = std::min(group_size, vectors - v0);
           const Index column = v0 * kLanes;
           const Index last = std::min((v0 + count - 1) * kLanes, last_start) - column;
-          kCorrelateBlocks[block_rows - 1][count - 1][block_channels - 1](job, column, last, partial, o0, y);
+          kCorrelateBlocks[block_rows - 1][count - 1][block_channels - 1](job, weights, column, last, partial, o0, y);
         }
       }
     }
