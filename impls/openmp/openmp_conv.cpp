@@ -142,8 +142,7 @@ void OpenmpConv::forward_typed(const ConvShape& s, const T* input, const T* weig
   }
   for (auto& each : scratch) {  // no allocation in threads
     each.planes.resize(std::size_t(plan.layout.size()));
-    each.weight_workspace.resize(
-        std::size_t(simd::correlate_weight_elements(s.in_channels, s.kernel_height * s.kernel_width)));
+    each.weight_workspace.resize(std::size_t(plan.weight_workspace_size()));
   }
   const Index row_bytes = s.stride_height * plan.layout.pitch * plan.layout.phases * s.in_channels * Index(sizeof(T));
   const Index fixed_bytes = (s.kernel_height - 1) * (row_bytes / std::max<Index>(s.stride_height, 1));
@@ -212,8 +211,7 @@ void OpenmpConv::backward_input_typed(const ConvShape& s, const T* output_grad, 
   for (auto& each : scratch) {
     each.planes.resize(std::size_t(plan.layout.size()));
     each.phase_output.resize(std::size_t(plan.phase_output_size));
-    each.weight_workspace.resize(
-        std::size_t(simd::correlate_weight_elements(s.out_channels, s.kernel_height * s.kernel_width)));
+    each.weight_workspace.resize(std::size_t(plan.weight_workspace_size()));
   }
   const Index row_bytes = plan.layout.pitch * s.out_channels * Index(sizeof(T));
   // Strided (polyphase) tiles are whole images, except where the batch is too small to share (batch 1) and an
@@ -288,14 +286,14 @@ std::size_t OpenmpConv::workspace_bytes(const ConvShape& s, std::size_t element_
     return simd::choose_kernel_family(s, pass, lanes) == simd::KernelFamily::planes;
   };
   Index per_thread = 0, shared = 0;
-  const Index window = s.kernel_height * s.kernel_width;
-  if (planes(ConvPass::forward))
-    per_thread = std::max(per_thread, simd::ForwardPlan(s, lanes, true).layout.size() +
-                                          simd::correlate_weight_elements(s.in_channels, window));
+  if (planes(ConvPass::forward)) {
+    const simd::ForwardPlan forward(s, lanes, true);
+    per_thread = std::max(per_thread, forward.layout.size() + forward.weight_workspace_size());
+  }
   if (planes(ConvPass::backward_input)) {
     const simd::BackwardInputPlan backward(s, lanes);
     per_thread = std::max(per_thread, backward.layout.size() + backward.phase_output_size +
-                                          simd::correlate_weight_elements(s.out_channels, window));
+                                          backward.weight_workspace_size());
   }
   if (planes(ConvPass::backward_weights)) {
     const simd::ForwardPlan forward(s, lanes, false);

@@ -132,14 +132,14 @@ std::size_t SimdConv::workspace_bytes(const ConvShape& s, std::size_t element_si
   const Index lanes = element_size == sizeof(float) ? kernels_->f32.lanes : kernels_->f64.lanes;
   const auto planes = [&](ConvPass pass) { return choose_kernel_family(s, pass, lanes) == KernelFamily::planes; };
   Index elements = 0;
-  const Index window = s.kernel_height * s.kernel_width;
-  if (planes(ConvPass::forward))
-    elements = std::max(elements, ForwardPlan(s, lanes, true).layout.size() +
-                                      correlate_weight_elements(s.in_channels, window));
+  if (planes(ConvPass::forward)) {
+    const ForwardPlan forward(s, lanes, true);
+    elements = std::max(elements, forward.layout.size() + forward.weight_workspace_size());
+  }
   if (planes(ConvPass::backward_input)) {
     const BackwardInputPlan backward(s, lanes);
     elements = std::max(elements, backward.layout.size() + backward.phase_output_size +
-                                      correlate_weight_elements(s.out_channels, window));
+                                      backward.weight_workspace_size());
   }
   if (planes(ConvPass::backward_weights)) {
     const ForwardPlan forward(s, lanes, false);

@@ -168,6 +168,10 @@ struct ForwardPlan {
   Index grad_output_grad_size() const {
     return copy_output_grad ? shape.out_channels * grad_dy_height * grad_dy_pitch : 0;
   }
+  // CorrelateJob::weight_workspace of the forward pass.
+  Index weight_workspace_size() const {
+    return correlate_weight_elements(shape.in_channels, shape.kernel_height * shape.kernel_width);
+  }
   ForwardPlan(const ConvShape& shape, Index lanes, bool allow_direct);
   // Plane rows that output rows [y_begin, y_end) read.
   Index first_row(Index y_begin) const { return y_begin * shape.stride_height; }
@@ -195,6 +199,10 @@ struct BackwardInputPlan {
   };
   std::vector<Phase> phases;
   Index phase_output_size = 0;  // in channels x the largest phase
+  // CorrelateJob::weight_workspace of the input gradient (every phase's taps fit the whole window's).
+  Index weight_workspace_size() const {
+    return correlate_weight_elements(shape.out_channels, shape.kernel_height * shape.kernel_width);
+  }
   BackwardInputPlan(const ConvShape& shape, Index lanes);
   Index first_row(Index iy_begin) const { return iy_begin; }
   Index end_row(Index iy_end) const { return iy_end - 1 + shape.kernel_height; }

@@ -254,7 +254,7 @@ void forward_image(const ArchKernels<T>& kernels, const ForwardPlan& plan, const
   job.weights = weights;
   job.weight_out_stride = s.in_channels * job.kernel_taps;
   job.weight_in_stride = job.kernel_taps;
-  scratch.weight_workspace.resize(std::size_t(correlate_weight_elements(s.in_channels, job.kernel_taps)));
+  scratch.weight_workspace.resize(std::size_t(plan.weight_workspace_size()));
   job.weight_workspace = scratch.weight_workspace.data();
   job.bias = bias;
   job.output = output + n * s.out_channels * plan.out_height * plan.out_width;
@@ -293,8 +293,7 @@ void backward_input_phases(const ArchKernels<T>& kernels, const BackwardInputPla
   if (rows_begin < rows_end)
     prepare_planes(image_grad, plan.source, plan.layout, scratch.planes.data(), rows_begin, rows_end);
   scratch.phase_output.resize(std::size_t(plan.phase_output_size));
-  scratch.weight_workspace.resize(
-      std::size_t(correlate_weight_elements(s.out_channels, s.kernel_height * s.kernel_width)));
+  scratch.weight_workspace.resize(std::size_t(plan.weight_workspace_size()));
   const Index plane = s.in_height * s.in_width;
   // Phases no tap reaches (a window narrower than the stride) are zero: the tile's rows are cleared first
   // and the other phases overwrite their pixels.
@@ -372,7 +371,7 @@ void backward_input_image(const ArchKernels<T>& kernels, const BackwardInputPlan
   prepare_planes(image_grad, plan.source, plan.layout, scratch.planes.data(), plan.first_row(iy_begin),
                  plan.end_row(iy_end));
   job.planes = scratch.planes.data();
-  scratch.weight_workspace.resize(std::size_t(correlate_weight_elements(s.out_channels, job.kernel_taps)));
+  scratch.weight_workspace.resize(std::size_t(plan.weight_workspace_size()));
   job.weight_workspace = scratch.weight_workspace.data();
   kernels.correlate(job, c_begin, c_end, iy_begin, iy_end);
 }
