@@ -259,3 +259,74 @@ TEST_CASE("gemm rejects inconsistent arguments", "[gemm]") {
                                        c.data(), 3),
                   std::invalid_argument);
 }
+
+namespace {
+// A (m x k) packed for gemm_packed_a, the last panel's rows past m filled with NaN (they must reach no element).
+template <typename T>
+std::vector<T> packed(const Stored<T>& a) {
+  std::vector<T> out(std::size_t(convlab::gemm_packed_a_elements(a.rows, a.cols)), std::numeric_limits<T>::quiet_NaN());
+  for (Index i = 0; i < a.rows; ++i)
+    for (Index p = 0; p < a.cols; ++p) out[std::size_t(convlab::gemm_packed_a_offset(i, p, a.cols))] = a.at(i, p);
+  return out;
+}
+
+// Each element of C as gemm_packed_a promises to compute it: one fused multiply-add chain over each block of 128
+// depths in order, the block sums added to C one after the other.
+template <typename T>
+T chained_sum(const Stored<T>& a, const Stored<T>& b, Index i, Index j) {
+  constexpr Index kBlock = 128;
+  T total = 0;
+  for (Index p0 = 0; p0 < a.cols; p0 += kBlock) {
+    T sum = 0;
+    for (Index p = p0; p < std::min(a.cols, p0 + kBlock); ++p) sum = std::fma(a.at(i, p), b.at(p, j), sum);
+    total = p0 == 0 ? sum : total + sum;
+  }
+  return total;
+}
+
+template <typename T>
+void check_packed(Index m, Index n, Index k, Index padding) {
+  Lcg rng(std::uint64_t(m * 31 + n * 1013 + k * 7 + padding));
+  Stored<T> a(m, k), b(k, n, padding), out(m, n, padding), plain(m, n, padding);
+  for (auto& x : a.data) x = T(rng.real());
+  for (auto& x : b.data) x = T(rng.real());
+  std::fill(out.data.begin(), out.data.end(), std::numeric_limits<T>::quiet_NaN());
+  const std::vector<T> a_packed = packed(a);
+  convlab::gemm_packed_a<T>(m, n, k, a_packed.data(), b.data.data(), b.ld, out.data.data(), out.ld);
+  convlab::gemm<T>(Transpose::No, Transpose::No, m, n, k, T(1), a.data.data(), a.ld, b.data.data(), b.ld, T(0),
+                   plain.data.data(), plain.ld, 1);
+  constexpr Index kLanes = 64 / Index(sizeof(T));
+  Index chain_mismatches = 0, gemm_mismatches = 0, touched_padding = 0;
+  for (Index i = 0; i < m; ++i) {
+    for (Index j = 0; j < n; ++j) {
+      chain_mismatches += !(out.at(i, j) == chained_sum(a, b, i, j));
+      // The whole-vector columns: gemm's own outer-product kernel, the same bits.
+      if (j < n / kLanes * kLanes) gemm_mismatches += !(out.at(i, j) == plain.at(i, j));
+    }
+    for (Index j = n; j < out.ld; ++j) touched_padding += !std::isnan(out.at(i, j));
+  }
+  INFO("m=" << m << " n=" << n << " k=" << k << " padding=" << padding << " " << sizeof(T) << "-byte values");
+  CHECK(chain_mismatches == 0);
+  CHECK(gemm_mismatches == 0);
+  CHECK(touched_padding == 0);
+}
+}  // namespace
+
+TEST_CASE("gemm_packed_a sums every element as one chain per depth block, as gemm does", "[gemm]") {
+  for (Index m : {1, 7, 8, 9, 17, 64, 65}) {
+    for (Index n : {1, 5, 15, 16, 17, 47, 48, 49, 64, 97}) {
+      for (Index k : {1, 17, 128, 129, 300}) {
+        check_packed<float>(m, n, k, n % 3 == 0 ? 5 : 0);
+        if (m % 8 == 1) check_packed<double>(m, n, k, 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("gemm_packed_a rejects a B it cannot read in place and writes nothing for k == 0 but zeros", "[gemm]") {
+  std::vector<float> a(8 * 4, 1.0f), b(4 * 2048, 1.0f), c(8 * 16, std::numeric_limits<float>::quiet_NaN());
+  CHECK_THROWS_AS(convlab::gemm_packed_a<float>(8, 16, 4, a.data(), b.data(), 1024, c.data(), 16), std::invalid_argument);
+  CHECK_THROWS_AS(convlab::gemm_packed_a<float>(8, 16, 4, a.data(), b.data(), 8, c.data(), 16), std::invalid_argument);
+  convlab::gemm_packed_a<float>(8, 16, 0, a.data(), b.data(), 16, c.data(), 16);
+  CHECK(std::all_of(c.begin(), c.end(), [](float x) { return x == 0.0f; }));
+}

@@ -15,6 +15,10 @@
 //   The last n mod 16 columns (2 of n = 50) would waste most of a vector; when op(A) = A they are done
 //   with the dot-product kernel below instead, and when op(A) = A^T, op(B) = B (the dense weight
 //   gradient) with vectors along C's columns of rows (column_tail), which keeps every lane busy there.
+//   gemm_packed_a is the same kernel on an A its caller keeps packed in 8-row panels (Winograd's transformed
+//   weights, used by every call): each panel one contiguous stream, where eight rows lda apart are eight short
+//   streams that the prefetchers barely follow. Its last n mod 16 columns run 8 panels' rows side by side in
+//   8-lane vectors, one multiply-add chain per element as in the outer kernel.
 // * Dot product (NT with k >= 256 and n < 32, e.g. the conv weight gradient 20 x 25 x 36864, and the
 //   column tail above). Both operands are contiguous along k, so nothing is packed: a 4 x 5 tile keeps 20
 //   vector accumulators over a k block, loading 4 vectors of A rows and 5 of B rows per 20 FMAs, then
@@ -97,9 +101,11 @@ constexpr Index kParallelMinFmas = Index(1) << 20;
 // ---------------------------------------------------------------------------------------------------------
 // Outer-product micro-kernel: C[0..MR, 0..cols) (op)= alpha * sum_p a(r, p) * b(p, :) (+ beta * C).
 // a(r, p) = a[r * a_row + p * a_depth]; b(p, v*L + l) = b[p * b_depth + v*L + l], NV full vectors readable.
-template <typename T, int MR, int NV>
+// kPackedA: a is a packed panel (gemm_packed_a), a_row = 1 and a_depth = MR known to the compiler.
+template <typename T, int MR, int NV, bool kPackedA = false>
 void outer_kernel(Index kc, const T* a, Index a_row, Index a_depth, const T* b, Index b_depth, T* c, Index ldc,
                   Index cols, T alpha, T beta) {
+  if constexpr (kPackedA) a_row = 1, a_depth = kTileRows;
   constexpr int L = kLanes<T>;
   Vec<T> acc[MR][NV];
 #pragma GCC unroll 8
@@ -145,14 +151,15 @@ void outer_kernel(Index kc, const T* a, Index a_row, Index a_depth, const T* b, 
 template <typename T>
 using OuterKernel = void (*)(Index, const T*, Index, Index, const T*, Index, T*, Index, Index, T, T);
 
-template <typename T, std::size_t... I>
+template <typename T, bool kPackedA, std::size_t... I>
 constexpr std::array<OuterKernel<T>, sizeof...(I)> outer_kernel_table(std::index_sequence<I...>) {
-  return {&outer_kernel<T, int(I / kTileVectors) + 1, int(I % kTileVectors) + 1>...};
+  return {&outer_kernel<T, int(I / kTileVectors) + 1, int(I % kTileVectors) + 1, kPackedA>...};
 }
 
-template <typename T>
+template <typename T, bool kPackedA = false>
 OuterKernel<T> outer_kernel_for(Index rows, Index vectors) {
-  static constexpr auto table = outer_kernel_table<T>(std::make_index_sequence<kTileRows * kTileVectors>());
+  static constexpr auto table =
+      outer_kernel_table<T, kPackedA>(std::make_index_sequence<kTileRows * kTileVectors>());
   return table[std::size_t((rows - 1) * kTileVectors + (vectors - 1))];
 }
 
@@ -743,6 +750,89 @@ void gemm(Transpose transpose_a, Transpose transpose_b, Index m, Index n, Index 
     outer_product_gemm(problem);
   }
 }
+
+namespace {
+// The last n mod L columns of gemm_packed_a, one column at a time: the rows of up to kTailPanels packed panels
+// side by side (independent chains, so the multiply-adds are not held up by one chain's latency), each
+// element's sum a single chain over the block's k in order -- the outer kernel's arithmetic per lane, so these
+// columns round exactly like the vector columns would. `accumulate`: C += the block's sums (later k blocks).
+constexpr Index kTailPanels = 8;
+template <typename T>
+void packed_column_tail(Index m, Index kc, Index k, const T* a, const T* b, Index ldb, T* c, Index ldc, Index cols,
+                        bool accumulate) {
+  constexpr Index R = kTileRows;
+  using Row = xsimd::make_sized_batch_t<T, std::size_t(R)>;  // a panel's rows at one depth; void where no such vector
+  for (Index j = 0; j < cols; ++j) {
+    for (Index i0 = 0; i0 < m; i0 += kTailPanels * R) {
+      const Index panels = std::min(kTailPanels, (m - i0 + R - 1) / R);
+      alignas(64) T sums[kTailPanels][R];
+      if constexpr (std::is_void_v<Row>) {
+        for (Index g = 0; g < panels; ++g) {
+          std::fill_n(sums[g], R, T(0));
+          for (Index p = 0; p < kc; ++p)
+            for (Index r = 0; r < R; ++r)
+              sums[g][r] = std::fma(a[(i0 + g * R) * k + p * R + r], b[p * ldb + j], sums[g][r]);
+        }
+      } else {
+        // Always kTailPanels chains, the ones past the last panel repeating it (computed, never stored).
+        const T* rows[kTailPanels];
+        Row acc[kTailPanels];
+#pragma GCC unroll 8
+        for (Index g = 0; g < kTailPanels; ++g) {
+          rows[g] = a + (i0 + std::min(g, panels - 1) * R) * k;
+          acc[g] = Row(T(0));
+        }
+        for (Index p = 0; p < kc; ++p) {
+          const Row x(b[p * ldb + j]);
+#pragma GCC unroll 8
+          for (Index g = 0; g < kTailPanels; ++g) acc[g] = xsimd::fma(Row::load_unaligned(rows[g] + p * R), x, acc[g]);
+        }
+#pragma GCC unroll 8
+        for (Index g = 0; g < kTailPanels; ++g) acc[g].store_aligned(sums[g]);
+      }
+      for (Index i = i0; i < std::min(m, i0 + kTailPanels * R); ++i) {
+        T& out = c[i * ldc + j];
+        const T sum = sums[(i - i0) / R][(i - i0) % R];
+        out = accumulate ? out + sum : sum;
+      }
+    }
+  }
+}
+}  // namespace
+
+template <typename T>
+void gemm_packed_a(Index m, Index n, Index k, const T* packed_a, const T* b, Index ldb, T* c, Index ldc) {
+  static_assert(kGemmPackedRows == kTileRows, "a packed panel is one row tile of the outer kernel");
+  check_arguments(Transpose::No, Transpose::No, m, n, k, packed_a, std::max<Index>(1, k), b, ldb, c, ldc);
+  if (ldb * Index(sizeof(T)) >= kFarRowBytes)
+    throw std::invalid_argument("gemm.cpp: gemm_packed_a reads B in place: its rows must lie less than a page apart");
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    scale_c(m, n, T(0), c, ldc);
+    return;
+  }
+  constexpr Index L = kLanes<T>;
+  const Index vector_columns = n / L * L;
+  for (Index p0 = 0; p0 < k; p0 += kDepthBlock) {
+    const Index kc = std::min(kDepthBlock, k - p0);
+    const T beta = p0 == 0 ? T(0) : T(1);
+    for (Index j0 = 0; j0 < vector_columns;) {
+      const Index vectors = std::min<Index>(kTileVectors, (vector_columns - j0) / L);
+      for (Index i0 = 0; i0 < m; i0 += kTileRows) {
+        outer_kernel_for<T, true>(std::min<Index>(kTileRows, m - i0), vectors)(
+            kc, packed_a + i0 * k + p0 * kTileRows, 1, kTileRows, b + p0 * ldb + j0, ldb, c + i0 * ldc + j0, ldc,
+            vectors * L, T(1), beta);
+      }
+      j0 += vectors * L;
+    }
+    if (vector_columns < n)
+      packed_column_tail(m, kc, k, packed_a + p0 * kTileRows, b + p0 * ldb + vector_columns, ldb, c + vector_columns,
+                         ldc, n - vector_columns, p0 > 0);
+  }
+}
+
+template void gemm_packed_a<float>(Index, Index, Index, const float*, const float*, Index, float*, Index);
+template void gemm_packed_a<double>(Index, Index, Index, const double*, const double*, Index, double*, Index);
 
 template void gemm<float>(Transpose, Transpose, Index, Index, Index, float, const float*, Index, const float*, Index,
                           float, float*, Index, int);

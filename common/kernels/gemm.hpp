@@ -22,4 +22,22 @@ template <typename T>
 void gemm(Transpose transpose_a, Transpose transpose_b, Index m, Index n, Index k, T alpha, const T* a, Index lda,
           const T* b, Index ldb, T beta, T* c, Index ldc, int max_threads = 0);
 
+// Products that share one A over many calls (Winograd's transformed weights) may keep it packed: panels of
+// kGemmPackedRows rows, panel i holding rows [8i, 8i + 8) as [depth][row] (gemm_packed_a_offset), so the
+// kernel reads each panel as one stream where rows lda apart would be eight short ones.
+constexpr Index kGemmPackedRows = 8;
+constexpr Index gemm_packed_a_offset(Index row, Index depth, Index k) {
+  return row / kGemmPackedRows * kGemmPackedRows * k + depth * kGemmPackedRows + row % kGemmPackedRows;
+}
+constexpr Index gemm_packed_a_elements(Index m, Index k) {
+  return (m + kGemmPackedRows - 1) / kGemmPackedRows * kGemmPackedRows * k;
+}
+// C (m x n) = A B on the calling thread: A (m x k) packed as above, gemm_packed_a_elements(m, k) of them from a
+// panel's first row (the last panel's rows past m may hold anything: they reach no element of C); B (k x n) read in place, its rows ldb apart less than a 4 KiB page (else
+// std::invalid_argument). Every element of C is one chain of multiply-adds over k in order, reloaded per
+// k block as in gemm: its whole-vector columns are the bits gemm(No, No) gives on the unpacked A, and its last n
+// mod L columns round the same way (where gemm's dot-product tail sums them lane by lane, in another order).
+template <typename T>
+void gemm_packed_a(Index m, Index n, Index k, const T* packed_a, const T* b, Index ldb, T* c, Index ldc);
+
 }  // namespace convlab

@@ -1,8 +1,9 @@
 // Winograd F(2x2, 3x3) and F(4x4, 3x3) (see winograd_conv.hpp).
 //
 // Layouts (P = tiles per chunk, A = m + 2, xi = i * A + j a transform position):
-//   U  [xi][f][c]      the transformed weights (alpha^2 matrices F x C, the gemm's left operand; with few tiles,
-//                      panels of 48 filters each [c][f], the right operand: see products_transposed)
+//   U  [xi][f/8][c][f%8]  the transformed weights (alpha^2 matrices F x C, the products' left operand, packed
+//                      in panels of 8 filters for gemm_packed_a; with few tiles, panels of 48 filters each
+//                      [c][f], the right operand: see products_transposed)
 //   V  [xi][c][t]      one chunk's transformed input patches (alpha^2 matrices C x P)
 //   M  [xi][f][t]      their products U[xi] V[xi] (alpha^2 matrices F x P; with few tiles [xi][t][f])
 // The transforms run over a vector of tiles (or of (f, c) pairs for the weights) at a time: each 1-D step
@@ -21,6 +22,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdint>
 #include <sstream>
 #include <stdexcept>
@@ -344,8 +346,7 @@ struct Geometry {
 // panels of product_panel filters (the gemm's 3-vector panel), each [c][f], so that every panel is read as one
 // contiguous stream (rows F apart would start a new page every few rows, out of the prefetchers' reach).
 // A function of the shape alone: 1 and 2 threads take the same path. Each product is summed over c in the same
-// order as the plain orientation's outer-product kernel (the same bits where that one ran; where it summed
-// fewer than 16 tiles with its dot-product tail, the last bits differ, within the same bound).
+// order as the plain orientation's (gemm_packed_a): one chain of multiply-adds per element and depth block.
 template <typename T>
 constexpr Index product_panel() { return chunk_quantum(sizeof(T)); }
 template <typename T>
@@ -369,65 +370,60 @@ bool chunks_shared(const Geometry& g, int threads) {
   return 2 * busiest_load(g.tiles, g.chunk_tiles, threads) > 3 * ((g.tiles + threads - 1) / threads);
 }
 
-// U[xi][fo][co] = (G g G^T)[xi] for the outputs' filters fo < Fo and channels co < Co, g the 3x3 window
+// U[xi] at (fo, co) = (G g G^T)[xi] for the outputs' filters fo < Fo and channels co < Co, g the 3x3 window
 //   forward:        w[fo][co][ky][kx]
 //   input gradient: w[co][fo][2-ky][2-kx]   (w is then Co x Fo x 3 x 3: in/out channels swapped, flipped)
 // With `transposed`, each U[xi] is instead cut into panels of product_panel filters, each panel stored [co][fo]
-// (the layout of products_transposed's calls); its blocks are then a vector of filters by a few channels. A U
+// (the layout of products_transposed's calls); its blocks are then a vector of filters by a few channels.
+// Otherwise U[xi] is packed for gemm_packed_a (gemm_packed_a_offset; the last panel's rows past Fo are never
+// read). A U
 // larger than kStreamedWeightBytes (floats, AVX-512) is written a whole line at a time past the caches: it
 // would not stay in L3 for the products anyway, and each line would first be read for ownership (the transform
 // wrote at a fraction of the machine's write bandwidth; docs/performance.md). A smaller U is written the plain
 // way and the products find it in the caches.
-// Elements from one U[xi] to the next: F x C rounded up to whole 64-byte lines (keeps those lines aligned).
+// Elements from one U[xi] to the next: F x C (F rounded up to whole packed panels) rounded up to whole 64-byte
+// lines (keeps those lines aligned).
 constexpr std::size_t kStreamedWeightBytes = std::size_t(12) << 20;
-inline Index u_plane(Index F, Index C) { return (F * C + 15) / 16 * 16; }
+inline Index u_plane(Index F, Index C) { return (gemm_packed_a_elements(F, C) + 15) / 16 * 16; }
 
 template <typename T, int M>
 void transform_weights(const T* w, Index Fo, Index Co, bool flip, bool transposed, T* U) {
-  constexpr Index A = M + 2, W = product_panel<T>();
-  // Transposed blocks: a whole panel of filters by two channels, so that each U[xi] gets two panel rows in one run.
-  constexpr Index kBlockFilters = W, kBlockChannels = 2, S = std::max(kWeightBlock, kBlockFilters * kBlockChannels);
+  constexpr Index A = M + 2, W = product_panel<T>(), S = std::max(kWeightBlock, W * 2);
+  // Blocks of one panel of filters by a few channels, pair q = channel * panel + filter, so that each U[xi] gets
+  // the block's panel rows in one run: panels of W filters by two channels (transposed), or of kGemmPackedRows
+  // filters by kWeightBlock / kGemmPackedRows channels (packed).
+  const Index panel = transposed ? W : kGemmPackedRows;
+  const Index block_channels = transposed ? 2 : kWeightBlock / kGemmPackedRows;
   const Index pairs = Fo * Co, plane = u_plane(Fo, Co);
-  const Index channel_blocks = (Co + kBlockChannels - 1) / kBlockChannels;
-  const Index blocks = transposed ? (Fo + kBlockFilters - 1) / kBlockFilters * channel_blocks
-                                  : (pairs + kWeightBlock - 1) / kWeightBlock;
+  const Index channel_blocks = (Co + block_channels - 1) / block_channels;
+  const Index blocks = (Fo + panel - 1) / panel * channel_blocks;
   const int threads = pairs >= 4096 ? available_threads() : 1;
   const bool stream = transposed && std::size_t(A * A * plane) * sizeof(T) > kStreamedWeightBytes;
   const auto transform_block = [&](Index block) {
     T g[9 * S];        // [k][q]
     T half[A * 3 * S];  // [i][kx][q]
     T out[A * A * S];   // [i][j][q]
-    // The block's pairs q: consecutive pairs of the F x C order, or (transposed) q = channel * kBlockFilters +
-    // filter within panel f0 / W (filters [f0, f0 + fn)) and channels [c0, c0 + cn); pairs outside are zeros.
-    const Index q0 = transposed ? 0 : block * kWeightBlock;
-    const Index f0 = block / channel_blocks * kBlockFilters, c0 = block % channel_blocks * kBlockChannels;
-    const Index fn = std::min(kBlockFilters, Fo - f0), cn = std::min(kBlockChannels, Co - c0);
-    const Index n = transposed ? kBlockFilters * kBlockChannels : std::min(kWeightBlock, pairs - q0);
-    if (transposed) {
-      for (Index q = 0; q < n; ++q) {
-        const Index fo = f0 + q % kBlockFilters, co = c0 + q / kBlockFilters;
+    // Filters [f0, f0 + fn) and channels [c0, c0 + cn); pairs outside the layer are zeros (so a packed panel's
+    // rows past Fo are too).
+    const Index f0 = block / channel_blocks * panel, c0 = block % channel_blocks * block_channels;
+    const Index fn = std::min(panel, Fo - f0), cn = std::min(block_channels, Co - c0);
+    const Index n = panel * block_channels;
+    for (Index c = 0; c < block_channels; ++c) {
+      for (Index f = 0; f < panel; ++f) {
+        const Index fo = f0 + f, co = c0 + c, q = c * panel + f;
         const bool inside = fo < Fo && co < Co;
         for (Index k = 0; k < 9; ++k) {
           g[k * S + q] = !inside ? T(0) : flip ? w[(co * Fo + fo) * 9 + (8 - k)] : w[(fo * Co + co) * 9 + k];
-        }
-      }
-    } else {
-      for (Index q = 0; q < n; ++q) {
-        const Index fo = (q0 + q) / Co, co = (q0 + q) % Co;
-        for (Index k = 0; k < 9; ++k) {
-          g[k * S + q] = flip ? w[(co * Fo + fo) * 9 + (8 - k)] : w[(fo * Co + co) * 9 + k];
         }
       }
     }
     // Columns: G applied to g[.][kx]; then rows: G applied to half[i][.].
     for (Index kx = 0; kx < 3; ++kx) Transforms<M>::weight(g + kx * S, 3 * S, half + kx * S, 3 * S, n);
     for (Index i = 0; i < A; ++i) Transforms<M>::weight(half + i * 3 * S, S, out + i * A * S, S, n);
-    if (!transposed) {
-      for (Index xi = 0; xi < A * A; ++xi) std::copy_n(out + xi * S, n, U + xi * plane + q0);
-      return;
-    }
-    // The panel's rows c0 .. c0 + cn - 1 (fn = the panel's width) follow each other in U[xi].
-    T* first = U + f0 * Co + c0 * fn;
+    // The panel's rows c0 .. c0 + cn - 1 follow each other in U[xi], each `width` long: a transposed panel's
+    // filters (the last panel narrower), a packed panel's kGemmPackedRows always.
+    const Index width = transposed ? fn : panel;
+    T* first = U + f0 * Co + c0 * width;
     for (Index xi = 0; xi < A * A; ++xi) {
       T* to = first + xi * plane;
       const T* from = out + xi * S;
@@ -439,7 +435,11 @@ void transform_weights(const T* w, Index Fo, Index Co, bool flip, bool transpose
         }
       }
 #endif
-      for (Index c = 0; c < cn; ++c) std::copy_n(from + c * kBlockFilters, fn, to + c * fn);
+      if (width == panel) {
+        std::copy_n(from, cn * panel, to);  // whole rows: one run
+      } else {
+        for (Index c = 0; c < cn; ++c) std::copy_n(from + c * panel, width, to + c * width);
+      }
     }
   };
   // Each thread a contiguous share of the blocks; its streaming stores fenced before any thread reads U.
@@ -648,8 +648,8 @@ struct ChunkStages {
       }
       return;
     }
-    gemm(Transpose::No, Transpose::No, f1 - f0, nt, C, T(1), U + xi * u_plane(F, C) + f0 * C, C, V + xi * C * P, P, T(0),
-         Mx + (xi * F + f0) * P, P, 1);
+    assert(f0 % kGemmPackedRows == 0);
+    gemm_packed_a(f1 - f0, nt, C, U + xi * u_plane(F, C) + f0 * C, V + xi * C * P, P, Mx + (xi * F + f0) * P, P);
   }
   // Filters [f0, f1) of every tile from transposed products (Mx[xi][t][f]): Y = A^T M A over a block of P filters
   // at a time, the same operations as output_filter with the vectors along the filters instead of the tiles.
@@ -750,8 +750,9 @@ void run_chunk(const Geometry& g, Index chunk, const T* input, const T* U, const
 template <typename T, int M>
 void run_chunk_by_filter_parts(const Geometry& g, Index chunk, const T* input, const T* U, const T* bias, T* output,
                                std::vector<AlignedBuffer<T>>& scratch, int threads) {
-  // Transposed products take whole panels of filters.
-  const Index unit = products_transposed<T>(g) ? product_panel<T>() : 1, units = (g.filters + unit - 1) / unit;
+  // Products take whole panels of filters (packed U: kGemmPackedRows; transposed: product_panel).
+  const Index unit = products_transposed<T>(g) ? product_panel<T>() : kGemmPackedRows;
+  const Index units = (g.filters + unit - 1) / unit;
   parallel_for(threads, threads, Schedule::even, [&](Index part, Index thread) {
     run_chunk_filters<T, M>(g, chunk, input, U, bias, output, scratch[std::size_t(thread)].data(),
                             std::min(g.filters, unit * (units * part / threads)),
