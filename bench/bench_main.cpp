@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;  // a usage error, as everywhere else
 
   // The peak the conv benchmarks' peak_fraction counters divide by; the peak/fma benchmarks measure it again
   // with Google Benchmark's own statistics for the summary.

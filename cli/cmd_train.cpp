@@ -20,6 +20,7 @@
 #include "cli/training_options.hpp"
 #include "common/io/atomic_file.hpp"
 #include "common/conv/conv_registry.hpp"
+#include "common/machine/parallel_for.hpp"
 #include "common/nn/model_file.hpp"
 #include "common/nn/step_profile.hpp"
 
@@ -160,7 +161,8 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
   if (s.profile) print_step_profile(std::cerr, profile, step);
 
   std::cout << "\nTraining took " << fixed(outcome.training_seconds, 2) << " s"
-            << (checked.plan.use_scg ? "" : " (not counting the per-epoch test evaluation)") << "\n";
+            << (checked.plan.use_scg ? "" : " (not counting the per-epoch test evaluation)") << "\n"
+            << "Parallel loops ran on up to " << largest_team() << (largest_team() == 1 ? " thread\n" : " threads\n");
   const AccuracyReport train_report = report_accuracy<T>(network, train_inputs, train,
                                                          "Confusion matrix, training set (percent of each true class):");
   const AccuracyReport test_report = report_accuracy<T>(network, test_inputs, test,
@@ -182,6 +184,7 @@ void train_with(const TrainSettings& s, const CheckedTraining& checked, const Da
                               {"scaling", {{"kind", to_string(scaling.kind)}, {"mean", scaling.mean}, {"stddev", scaling.stddev}}},
                               {"impl", s.impl},
                               {"threads", omp_get_max_threads()},
+                              {"largest_team", largest_team()},
                               {"seed", s.training.seed},
                               {"training_seconds", outcome.training_seconds},
                               {"history", history_json(outcome.history_csv)},

@@ -1,8 +1,8 @@
 # convlab_bench's --shape and --shapes flags, run by ctest (tests/CMakeLists.txt) as
 #   cmake -DCONVLAB_BENCH=<binary> -DCHECK=<list|errors> -DSCRATCH=<folder> -P bench_shapes_cli.cmake
 #   list:   --convlab_list_cases --shape DESC prints the plan JSON with that layer at its batch and at 1
-#   errors: a bad descriptor, a bad shape-file line, a folder and CSV output each exit 2 with one line naming
-#           the problem
+#   errors: a bad descriptor, a bad shape-file line, a folder, CSV output and an unknown flag each exit 2 with
+#           one line naming the problem
 include(${CMAKE_CURRENT_LIST_DIR}/script_arguments.cmake)
 require_arguments(CONVLAB_BENCH CHECK SCRATCH)
 file(REMOVE_RECURSE "${SCRATCH}")
@@ -74,6 +74,14 @@ elseif(CHECK STREQUAL "errors")
       message(STATUS "ok   ${format_flag}")
     endif()
   endforeach()
+  # A flag neither convlab_bench nor Google Benchmark knows: a usage error like the others, before anything runs.
+  run_bench(--no_such_flag)
+  if(NOT status EQUAL 2 OR NOT err MATCHES "unrecognized command-line flag: --no_such_flag\n$" OR NOT out STREQUAL "")
+    message(SEND_ERROR "FAIL --no_such_flag: exit '${status}', stdout '${out}'\n  stderr:   '${err}'")
+    math(EXPR failures "${failures} + 1")
+  else()
+    message(STATUS "ok   --no_such_flag")
+  endif()
   if(failures GREATER 0)
     message(FATAL_ERROR "${failures} bad --shape/--shapes values were not refused as expected")
   endif()

@@ -114,6 +114,11 @@ TEST_CASE("first_items reads only the leading entries but checks raw files whole
   first.first_items = 1;
   CHECK_THROWS_WITH(convlab::read_idx_from_memory(concat(k2x3, {7}), "mem", first),
                     "mem: trailing data: 1 bytes after the declared 2 x 3 array");
+  // The items asked for are all there, the declared array is not: refused from the data's size before anything is
+  // allocated (the check that keeps a huge declared array from being allocated at all; without it this read
+  // would succeed).
+  CHECK_THROWS_WITH(convlab::read_idx_from_memory(Bytes(k2x3.begin(), k2x3.end() - 1), "mem", first),
+                    "mem: truncated data: expected 6 bytes of data after the header, found 5");
 }
 
 TEST_CASE("IDX errors name the file and say what is wrong", "[idx]") {

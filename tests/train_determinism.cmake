@@ -5,7 +5,8 @@
 # would prove nothing about the convolutions; the first of those also trains with --profile. No implementation
 # is named here: the lists come from `convlab impls`. Each run's "Convolution <impl>, <n> OpenMP threads,
 # seed 5" line must say the threads asked for: were --threads ignored, both runs would use the same count and
-# equal files would prove nothing. Each run trains on 256 images and evaluates 100 test images (--test-limit), so
+# equal files would prove nothing; and its "Parallel loops ran on up to <n> threads" line that the work's loops
+# really got that many. Each run trains on 256 images and evaluates 100 test images (--test-limit), so
 # the reference implementation is among them too (its convolution made an evaluation of all 10000 test images too
 # slow for a test).
 # Run by ctest (tests/CMakeLists.txt) as
@@ -80,6 +81,16 @@ foreach(impl ${impls})
         message(FATAL_ERROR "convlab train --impl ${impl} --optimizer ${name} --threads ${threads} printed "
                             "\"Convolution ${printed_impl}, ${printed_threads} OpenMP threads\": expected ${impl} "
                             "on ${threads} threads")
+      endif()
+      # ... and the work really ran on that many: the largest team of the library's parallel loops (the runtime
+      # may grant fewer threads than asked, or a loop may run inside another's region on one).
+      if(NOT out MATCHES "\nParallel loops ran on up to ([0-9]+) threads?\n")
+        message(FATAL_ERROR "convlab train --impl ${impl} --optimizer ${name} --threads ${threads}: no \"Parallel "
+                            "loops ran on up to <n> threads\" line on stdout:\n${out}")
+      endif()
+      if(NOT CMAKE_MATCH_1 EQUAL threads)
+        message(FATAL_ERROR "convlab train --impl ${impl} --optimizer ${name} --threads ${threads}: its parallel "
+                            "loops ran on up to ${CMAKE_MATCH_1} threads")
       endif()
       file(SHA256 "${model}" digest)
       list(APPEND digests ${digest})

@@ -19,6 +19,19 @@ namespace convlab {
 // region (the training step gives each of its parts a thread; a nested region would build a team of one).
 inline int available_threads() { return omp_in_parallel() ? 1 : std::max(1, omp_get_max_threads()); }
 
+// The largest team any parallel_for region has run on in this process (1 before the first): the threads the work
+// really ran on, where omp_get_max_threads() is only how many it may ask for (OMP_THREAD_LIMIT, OMP_DYNAMIC or
+// a region nested in another give fewer).
+inline std::atomic<int> largest_parallel_team{1};
+inline int largest_team() { return largest_parallel_team.load(std::memory_order_relaxed); }
+// Called by each region's thread 0: after the first region of a size, only a load.
+inline void note_team() {
+  const int team = omp_get_num_threads();
+  int seen = largest_parallel_team.load(std::memory_order_relaxed);
+  while (team > seen && !largest_parallel_team.compare_exchange_weak(seen, team, std::memory_order_relaxed)) {
+  }
+}
+
 // even:    contiguous equal shares (OpenMP static): the same indices on the same thread every call;
 // dynamic: one index at a time, to whichever thread asks first (OpenMP dynamic);
 // shares:  each thread walks its own contiguous share first, as `even` would give it, then takes what is left of
@@ -82,14 +95,23 @@ void parallel_for(Index count, int threads, Schedule schedule, const Body& body)
 #pragma omp parallel num_threads(threads)
     {
       const Index thread = Index(omp_get_thread_num());
+      if (thread == 0) note_team();
       claims.run(int(thread), [&](Index i) { body(i, thread); });
     }
   } else if (schedule == Schedule::dynamic) {
-#pragma omp parallel for schedule(dynamic) num_threads(threads)
-    for (Index i = 0; i < count; ++i) body(i, Index(omp_get_thread_num()));
+#pragma omp parallel num_threads(threads)
+    {
+      if (omp_get_thread_num() == 0) note_team();
+#pragma omp for schedule(dynamic)
+      for (Index i = 0; i < count; ++i) body(i, Index(omp_get_thread_num()));
+    }
   } else {
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (Index i = 0; i < count; ++i) body(i, Index(omp_get_thread_num()));
+#pragma omp parallel num_threads(threads)
+    {
+      if (omp_get_thread_num() == 0) note_team();
+#pragma omp for schedule(static)
+      for (Index i = 0; i < count; ++i) body(i, Index(omp_get_thread_num()));
+    }
   }
 }
 
