@@ -34,12 +34,8 @@ void print_details(const ConvImplInfo& info) {
     std::cout << std::setw(8) << "" << "  error bound: its own (operands transformed before the products, not a "
               << "direct sum)\n";
   }
-  const ConvImplInfo::ReferenceOrder& order = info.reference_order;
   std::string passes;
-  for (const auto& [kept, pass] : {std::pair{order.forward, "forward"}, {order.backward_input, "input gradient"},
-                                   {order.weight_gradient, "weight gradient"}, {order.bias_gradient, "bias gradient"}}) {
-    if (kept) passes += (passes.empty() ? "" : ", ") + std::string(pass);
-  }
+  for (const std::string& pass : info.reference_order.pass_names()) passes += (passes.empty() ? "" : ", ") + pass;
   if (!passes.empty()) {
     std::cout << std::setw(8) << "" << "  bitwise " << reference_implementation().name
               << "'s (same summation order): " << passes << "\n";

@@ -19,6 +19,7 @@
 
 #include "common/conv/conv_registry.hpp"
 #include "common/conv/conv_shape.hpp"
+#include "common/io/npy.hpp"
 #include "python/classifier_bindings.hpp"
 
 namespace py = pybind11;
@@ -152,8 +153,12 @@ py::array conv2d(const py::array& x, const py::array& w, const std::optional<py:
       throw py::value_error("b has " + std::to_string(b->shape(0)) + " values but w has " +
                             std::to_string(w.shape(0)) + " filters");
   }
-  if (w.shape(1) != x.shape(1))
-    throw py::value_error("w has " + std::to_string(w.shape(1)) + " input channels but x has " + std::to_string(x.shape(1)));
+  if (w.shape(1) != x.shape(1)) {
+    // The CLI's words (`convlab conv`), the arrays' names in place of its files'.
+    const std::vector<Index> w_shape(w.shape(), w.shape() + w.ndim());
+    throw py::value_error("w: weights of shape " + convlab::shape_text(w_shape) + " expect " +
+                          std::to_string(w.shape(1)) + " input channels but x has " + std::to_string(x.shape(1)));
+  }
   const Geometry g = geometry(stride, padding);
   const ConvShape s = layer_shape(x.shape(0), x.shape(1), x.shape(2), x.shape(3), w.shape(0), {w.shape(2), w.shape(3)},
                                   g.stride, g.padding);
@@ -234,6 +239,7 @@ py::list implementations() {
     entry["role"] = std::string(info.role_name());
     entry["direct_sums"] = info.direct_sums;
     entry["delegates"] = info.delegates;
+    entry["bitwise_reference"] = info.reference_order.pass_names();
     result.append(entry);
   }
   return result;
@@ -284,8 +290,9 @@ from implementations().)");
         "(dL/dw, dL/db) from x (N, C, H, W) and dy (N, F, oh, ow); kernel_size: (kh, kw). bias=False: dL/dw only.");
   m.def("implementations", &implementations,
         "The registered implementations (what `convlab impls` prints): name, summary, build_flags, uses_threads, "
-        "role ('reference' or 'fast'), direct_sums (False: held to an error bound of its own, as Winograd) and "
-        "delegates (passes it hands to another algorithm).");
+        "role ('reference' or 'fast'), direct_sums (False: held to an error bound of its own, as Winograd), "
+        "delegates (passes it hands to another algorithm) and bitwise_reference (the passes summed in the reference's "
+        "order, so bitwise equal to it).");
   m.def("unsupported", &unsupported, py::arg("impl"), py::arg("x_shape"), py::arg("w_shape"), py::arg("stride") = 1,
         py::arg("padding") = 0,
         "Why implementation impl leaves out a pass of this layer (the words its calls raise ValueError with); '' "

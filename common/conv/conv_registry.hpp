@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/conv/conv_impl.hpp"
@@ -50,6 +51,15 @@ struct ConvImplInfo {
   // same rounding per term: the cross-check then demands bitwise equality with naive on real data too.
   struct ReferenceOrder {
     bool forward = false, backward_input = false, weight_gradient = false, bias_gradient = false;
+    // Those passes in words, as `convlab impls` and the Python module's implementations() name them.
+    std::vector<std::string> pass_names() const {
+      std::vector<std::string> names;
+      for (const auto& [kept, pass] : {std::pair{forward, "forward"}, {backward_input, "input gradient"},
+                                       {weight_gradient, "weight gradient"}, {bias_gradient, "bias gradient"}}) {
+        if (kept) names.emplace_back(pass);
+      }
+      return names;
+    }
   };
   ReferenceOrder reference_order{};
   ConvRole role = ConvRole::fast;

@@ -23,14 +23,6 @@ namespace {
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLength = 6;
 
-std::string shape_text(std::span<const Index> shape) {
-  std::ostringstream text;
-  text << "(";
-  for (std::size_t axis = 0; axis < shape.size(); ++axis) text << (axis ? ", " : "") << shape[axis];
-  if (shape.size() == 1) text << ",";
-  text << ")";
-  return text.str();
-}
 
 // Parses the header's dict literal; every problem becomes "<file>: unparsable .npy header: <why>".
 class HeaderParser {
@@ -175,6 +167,15 @@ const std::vector<T>& NpyArray::as() const {
 }
 template const std::vector<float>& NpyArray::as<float>() const;
 template const std::vector<double>& NpyArray::as<double>() const;
+
+std::string shape_text(std::span<const Index> shape) {
+  std::ostringstream text;
+  text << "(";
+  for (std::size_t axis = 0; axis < shape.size(); ++axis) text << (axis ? ", " : "") << shape[axis];
+  if (shape.size() == 1) text << ",";
+  text << ")";
+  return text.str();
+}
 
 std::string NpyArray::shape_text() const { return convlab::shape_text(shape); }
 

@@ -39,6 +39,9 @@ struct NpyArray {
   std::string shape_text() const;
 };
 
+// "(2, 3, 4)", numpy's way (a 1-D shape prints as "(5,)"): how errors name an array's shape.
+std::string shape_text(std::span<const Index> shape);
+
 NpyArray read_npy(const std::filesystem::path& path);
 
 template <typename T>

@@ -8,6 +8,7 @@ error, also bounded by gamma(n) * sum |terms| with u = 2^-53, is added)."""
 
 import os
 import re
+import subprocess
 import threading
 
 import numpy as np
@@ -251,6 +252,40 @@ def test_implementations_list_what_convlab_impls_prints():
     assert references[0]["direct_sums"] and "reference" in references[0]["summary"]
     assert convlab.default_impl in [entry["name"] for entry in fast]
     assert any(entry["uses_threads"] for entry in fast)
+    assert references[0]["bitwise_reference"] == []  # the reference is not listed as its own copy
+
+
+def parse_impls_listing(text):
+    """`convlab impls` as {name: {summary, build_flags, uses_threads, role, bitwise_reference}}."""
+    listed, name = {}, None
+    for line in text.splitlines():
+        if not line.startswith(" "):
+            name, summary = line.split(None, 1)
+            listed[name] = {"summary": summary, "bitwise_reference": []}
+            continue
+        detail = line.strip()
+        if detail.startswith("built with: "):
+            flags = detail[len("built with: "):]
+            listed[name]["uses_threads"] = flags.endswith("(OpenMP threads)")
+            listed[name]["build_flags"] = flags.removesuffix("(OpenMP threads)").rstrip()
+        elif detail.startswith("role: "):
+            listed[name]["role"] = detail[len("role: "):].split(" (")[0]
+        elif detail.startswith("bitwise "):
+            listed[name]["bitwise_reference"] = detail.split(": ", 1)[1].split(", ")
+    return listed
+
+
+@pytest.mark.skipif("CONVLAB_CLI" not in os.environ, reason="CONVLAB_CLI (the convlab binary) not set: ctest sets it")
+def test_implementations_agree_with_the_cli():
+    text = subprocess.run([os.environ["CONVLAB_CLI"], "impls"], check=True, capture_output=True, text=True).stdout
+    listed = parse_impls_listing(text)
+    entries = convlab.implementations()
+    assert [entry["name"] for entry in entries] == list(listed)
+    for entry in entries:
+        cli = listed[entry["name"]]
+        for key in ("summary", "build_flags", "uses_threads", "role", "bitwise_reference"):
+            assert entry[key] == cli[key], f"{entry['name']}: {key} is {entry[key]!r} here, {cli[key]!r} in convlab impls"
+    assert any(entry["bitwise_reference"] for entry in entries)  # some implementation keeps the reference's order
 
 
 # -------------------------------------------------------------------------------------------- errors
@@ -266,7 +301,7 @@ def test_errors_name_what_is_wrong():
         convlab.conv2d(np.zeros((1, 3, 8, 16), dtype=np.float32)[:, :, :, ::2], w)
     with pytest.raises(ValueError, match=r"x: the input \(N, C, H, W\) must be 4-D but has shape \(3, 8, 8\)"):
         convlab.conv2d(x[0], w)
-    with pytest.raises(ValueError, match="w has 2 input channels but x has 3"):
+    with pytest.raises(ValueError, match=re.escape("w: weights of shape (4, 2, 3, 3) expect 2 input channels but x has 3")):
         convlab.conv2d(x, w[:, :2].copy())
     with pytest.raises(ValueError, match="b has 3 values but w has 4 filters"):
         convlab.conv2d(x, w, np.zeros(3, dtype=np.float32))
