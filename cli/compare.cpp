@@ -130,13 +130,22 @@ template std::vector<CompareRow> compare_implementations<double>(
     std::span<const double>, std::span<const std::uint8_t>, std::span<const double>,
     std::span<const std::uint8_t>, std::ostream*);
 
+namespace {
+// The table's first line, and compare.json's context.description (what the report quotes).
+std::string context_sentence(const CompareContext& c) {
+  std::ostringstream out;
+  out << "Compared on " << c.dataset << ": " << c.train_examples << " training and " << c.test_examples
+      << " test images; network " << c.architecture << ", " << c.precision << "; " << c.optimizer << "; "
+      << c.threads << " OpenMP threads, seed " << c.seed;
+  return out.str();
+}
+}  // namespace
+
 std::string format_compare_table(const CompareReport& report) {
   const CompareContext& c = report.context;
   const std::string& reference = report.reference();
   std::ostringstream out;
-  out << "Compared on " << c.dataset << ": " << c.train_examples << " training and " << c.test_examples
-      << " test images; network " << c.architecture << ", " << c.precision << "; " << c.optimizer << "; "
-      << c.threads << " OpenMP threads, seed " << c.seed << "\n";
+  out << context_sentence(c) << "\n";
   const std::string& registry_reference = reference_implementation().name;
   if (reference != registry_reference) {
     out << "Reference: " << reference << " (" << registry_reference
@@ -178,7 +187,8 @@ std::string compare_json(const CompareReport& report) {
                      {"train_examples", c.train_examples},
                      {"test_examples", c.test_examples},
                      {"threads", c.threads},
-                     {"seed", c.seed}};
+                     {"seed", c.seed},
+                     {"description", context_sentence(c)}};
   json["reference"] = report.reference();
   json["rows"] = nlohmann::ordered_json::array();
   for (const CompareRow& row : report.rows) {

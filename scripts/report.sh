@@ -132,9 +132,6 @@ uptime_after=$(uptime | xargs)
 report_seconds=$(seconds_since "$report_start")
 
 # The page. Numbers are read from the files above; a line that cannot be found stops the report.
-grab() {  # FILE PATTERN: the first line matching PATTERN, or fail
-  grep -m1 -E "$2" "$1" || fail "no line matching '$2' in $1"
-}
 # section FILE TITLE_PATTERN: a "## " section of a Markdown file, its headings one level deeper
 section() {
   awk -v pattern="$2" '/^## / { inside = ($0 ~ pattern) } inside { if (/^#/) $0 = "#" $0; print }' "$1"
@@ -155,7 +152,10 @@ for row in report["rows"]:
           f"| {row['differing_predictions']} / {tested} |")
 PYTHON
 }
-if ((has_compare)); then compare_context=$(grab "$out/compare.txt" '^Compared on '); fi
+if ((has_compare)); then
+  compare_context=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1], encoding="utf-8"))["context"]["description"])' \
+    "$out/compare/compare.json") || fail "cannot read the comparison's context from $out/compare/compare.json"
+fi
 # step_profile_table TRAIN_JSON [BENCH_SUMMARY_JSON]: the main job's step profile as bench/summarize.py's
 # table, each operation against its bound at the job's thread count from the quick benchmark's measured peak
 # (without one: no fractions)

@@ -209,6 +209,9 @@ TEST_CASE("every implementation trains the lecture's network to naive's classifi
   const nlohmann::json json = nlohmann::json::parse(read_text(temp.path / "compare.json"));
   CHECK(json.at("reference") == reference_name());
   CHECK(json.at("context").at("test_examples") == 300);
+  // The table's first line, which the report quotes from the JSON.
+  CHECK(json.at("context").at("description").get<std::string>() + "\n" == table.substr(0, table.find('\n') + 1));
+  CHECK_THAT(json.at("context").at("description").get<std::string>(), Catch::StartsWith("Compared on mnist: "));
   REQUIRE(json.at("rows").size() == names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
     const nlohmann::json& row = json.at("rows")[i];
