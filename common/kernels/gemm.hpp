@@ -36,7 +36,7 @@ constexpr Index gemm_packed_a_elements(Index m, Index k) {
 // panel's first row (the last panel's rows past m may hold anything: they reach no element of C); B (k x n) read in place, its rows ldb apart less than a 4 KiB page (else
 // std::invalid_argument). Every element of C is one chain of multiply-adds over k in order, reloaded per
 // k block as in gemm: its whole-vector columns are the bits gemm(No, No) gives on the unpacked A, and its last n
-// mod L columns round the same way (where gemm's dot-product tail sums them lane by lane, in another order).
+// mod L columns are summed in the same order (where gemm's dot-product tail sums them lane by lane).
 template <typename T>
 void gemm_packed_a(Index m, Index n, Index k, const T* packed_a, const T* b, Index ldb, T* c, Index ldc);
 
