@@ -152,10 +152,6 @@ for row in report["rows"]:
           f"| {row['differing_predictions']} / {tested} |")
 PYTHON
 }
-if ((has_compare)); then
-  compare_context=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1], encoding="utf-8"))["context"]["description"])' \
-    "$out/compare/compare.json") || fail "cannot read the comparison's context from $out/compare/compare.json"
-fi
 # step_profile_table TRAIN_JSON [BENCH_SUMMARY_JSON]: the main job's step profile as bench/summarize.py's
 # table, each operation against its bound at the job's thread count from the quick benchmark's measured peak
 # (without one: no fractions)
@@ -179,16 +175,19 @@ print()
 print("\n".join(summarize.step_profile_table(rows, never, step)))
 PYTHON
 }
-# The main job's figures from its --json file.
-train_result() {  # KEY...: the value at that path of the JSON (numbers to 2 decimals), or fail
+json_value() {  # FILE KEY...: the value at that path of the JSON file (numbers to 2 decimals), or fail
   /usr/bin/python3 -c '
 import json, sys
 value = json.load(open(sys.argv[1], encoding="utf-8"))
 for key in sys.argv[2:]:
     value = value[key]
-print(f"{value:.2f}" if isinstance(value, float) else value)' "$out/train.json" "$@" ||
-    fail "cannot read $* from $out/train.json"
+print(f"{value:.2f}" if isinstance(value, float) else value)' "$@" ||
+    fail "cannot read $(echo "${@:2}") from $1"
 }
+# The main job's figures from its --json file.
+train_result() { json_value "$out/train.json" "$@"; }
+# The comparison's first line (its settings), as compare.json holds it.
+if ((has_compare)); then compare_context=$(json_value "$out/compare/compare.json" context description); fi
 training_time="Training took $(train_result training_seconds) s"
 if [[ "$(train_result optimizer)" != scg ]]; then training_time+=" (not counting the per-epoch test evaluation)"; fi
 percent_correct="Percent correct: train $(train_result train percent_correct)%, test $(train_result test percent_correct)%"

@@ -23,7 +23,6 @@ namespace {
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr std::size_t kMagicLength = 6;
 
-
 // Parses the header's dict literal; every problem becomes "<file>: unparsable .npy header: <why>".
 class HeaderParser {
  public:

@@ -754,8 +754,8 @@ void gemm(Transpose transpose_a, Transpose transpose_b, Index m, Index n, Index 
 namespace {
 // The last n mod L columns of gemm_packed_a, one column at a time: the rows of up to kTailPanels packed panels
 // side by side (independent chains, so the multiply-adds are not held up by one chain's latency), each
-// element's sum a single chain over the block's k in order -- the outer kernel's arithmetic per lane, so these
-// columns round exactly like the vector columns would. `accumulate`: C += the block's sums (later k blocks).
+// element's sum a single chain over the block's k in order, as the outer kernel sums each lane (fused where the
+// build's vector multiply-add is). `accumulate`: C += the block's sums (later k blocks).
 constexpr Index kTailPanels = 8;
 template <typename T>
 void packed_column_tail(Index m, Index kc, Index k, const T* a, const T* b, Index ldb, T* c, Index ldc, Index cols,
